@@ -1,0 +1,57 @@
+# Suivi — the two commands of the README, and their building blocks.
+#   make console   start the console on the embedded demo (data/demo.duckdb, sandbox transport)
+#   make test      install what the tests need and run the whole suite
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+DEMO_DB ?= data/demo.duckdb
+PORT   ?= 8501
+APT_PACKAGES := postfix dovecot-imapd dovecot-lmtpd chromium
+
+.PHONY: console test venv venv-dev system-deps demo bench clean
+
+console: venv $(DEMO_DB)
+	SUIVI_DB=$(DEMO_DB) SUIVI_TRANSPORT=sandbox $(VENV)/bin/streamlit run console.py \
+	  --server.port $(PORT) --browser.gatherUsageStats false --client.toolbarMode minimal
+
+test: system-deps venv-dev
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+venv: $(VENV)/.runtime-installed
+venv-dev: $(VENV)/.dev-installed
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+$(VENV)/.runtime-installed: requirements.txt | $(VENV)/bin/python
+	$(PY) -m pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(VENV)/bin/python
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $@ $(VENV)/.runtime-installed
+
+$(DEMO_DB): | venv
+	$(PY) -m tracking demo --db $(DEMO_DB)
+
+demo: venv
+	$(PY) -m tracking demo --db $(DEMO_DB) --force
+
+# The mail servers and the browser the tests drive (Debian packages). Installed only when missing,
+# and only as root; without them the tests that need them skip with the reason.
+system-deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then echo "not root: skipping apt-get install of$$missing (tests needing them will skip)"; exit 0; fi; \
+	echo "installing$$missing"; \
+	apt-get update -q && \
+	echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections && \
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing
+
+bench: venv-dev
+	$(PY) -m tracking bench send --json
+	$(PY) -m tracking bench parse --json
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,1 @@
+"""Suivi's tracking core: documents, sends, delivery states, bounces. Never imports streamlit."""

@@ -1,0 +1,61 @@
+"""One exception hierarchy for operational failures.
+
+Malformed mail is data, not an exception (see `tracking.inbound`); these are for what an
+operator or a caller must act on. Driver errors are translated at the boundary with
+`raise ... from err`.
+"""
+
+
+class SuiviError(Exception):
+    """Base of every error the tracking core raises on purpose."""
+
+
+class InvalidInput(SuiviError):
+    """A caller asked for something impossible (unknown document, malformed date, unknown zone).
+
+    Raised before anything is written.
+    """
+
+
+class NotFound(InvalidInput):
+    """The named document, send, account or user does not exist."""
+
+
+class ResendTooSoon(InvalidInput):
+    """The same document was sent less than the resend window ago and `force` was not given."""
+
+
+class StorageError(SuiviError):
+    """The database could not be used."""
+
+
+class DatabaseLocked(StorageError):
+    """Another process holds the DuckDB file (DuckDB allows one read-write process)."""
+
+
+class SchemaTooNew(StorageError):
+    """The database was written by a newer version of Suivi; refusing to touch it."""
+
+
+class MigrationFailed(StorageError):
+    """A migration step failed; its transaction was rolled back."""
+
+
+class SendError(SuiviError):
+    """Sending over SMTP failed."""
+
+
+class TransientSendError(SendError):
+    """Worth retrying: 4xx replies, dropped connections, timeouts."""
+
+
+class PermanentSendError(SendError):
+    """Not worth retrying: 5xx replies, bad configuration, TLS verification failure."""
+
+
+class ConfigError(SuiviError):
+    """Settings are missing or contradictory (e.g. no VERP key in a relay mode)."""
+
+
+class MailboxError(SuiviError):
+    """The bounce mailbox could not be read."""

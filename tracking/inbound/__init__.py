@@ -1,0 +1,1 @@
+"""The inbound side: messages from the bounce mailbox -> kinds, recipients, reasons, keys."""

@@ -1,0 +1,118 @@
+"""The one interface every bounce detector implements, and the message view they all read.
+
+A detector looks at one message and either declines (`None`) or answers with a `Detection`:
+the kind of message and one `Finding` per recipient, with the raw fields the format shows.
+Reasons, derived status codes and hard/soft are filled in afterwards by the classifier, unless
+the format itself states the reason (then the detector sets `Finding.reason`).
+
+Detectors are tried in the explicit order of `tracking.inbound.detectors.ORDER`; the first
+*authoritative* answer wins and nothing is merged (flufl.bounce's lesson: merging partial
+answers picks up addresses from quoted originals).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from email.message import Message
+from functools import cached_property
+from typing import Protocol
+
+from tracking.models import BounceKind, Reason
+
+
+@dataclass(slots=True)
+class Finding:
+    """One recipient as a detector saw it; empty strings where the format shows nothing."""
+
+    recipient: str | None
+    action: str = ""
+    status: str = ""
+    replycode: str = ""
+    diagnostic: str = ""
+    remote_mta: str = ""
+    reason: Reason | None = None      # only when the format itself says why
+    feedback_type: str = ""
+
+
+@dataclass(slots=True)
+class Detection:
+    kind: BounceKind
+    findings: list[Finding] = field(default_factory=list)
+    authoritative: bool = True
+    defects: list[str] = field(default_factory=list)
+
+
+class Detector(Protocol):
+    name: str
+
+    def detect(self, view: MessageView) -> Detection | None: ...
+
+
+class MessageView:
+    """Read-only, lazily computed views of one parsed message, shared by all detectors.
+
+    Built once per message by the parser (compat32 `Message`, which is ~10x faster than
+    `policy.default` on bounces); every property is computed at most once.
+    """
+
+    def __init__(self, message: Message, raw: bytes = b"") -> None:
+        self.message = message
+        self.raw = raw
+
+    def header(self, name: str) -> str:
+        """A top-level header as text, unfolded, '' when absent; never raises."""
+        value = self.message.get(name)
+        if value is None:
+            return ""
+        return " ".join(str(value).split())
+
+    @cached_property
+    def subject(self) -> str:
+        return self.header("Subject")
+
+    @cached_property
+    def sender(self) -> str:
+        return self.header("From")
+
+    @cached_property
+    def content_type(self) -> str:
+        return self.message.get_content_type()
+
+    @cached_property
+    def parts(self) -> tuple[Message, ...]:
+        """Every part in depth-first order, the message itself first."""
+        return tuple(self.message.walk())
+
+    @cached_property
+    def body_text(self) -> str:
+        """The human-readable notice: the first text/plain part outside any returned message,
+        decoded with its charset (errors replaced); the whole decoded body for single-part mail.
+        """
+        return _first_text(self.message)
+
+
+def _first_text(message: Message) -> str:
+    for part in message.walk():
+        if part.get_content_maintype() == "multipart":
+            continue
+        if part.get_content_type() in ("message/rfc822", "text/rfc822-headers"):
+            break
+        if part.get_content_type() in ("text/plain", "text/html") or part is message:
+            return decode_payload(part)
+    return ""
+
+
+def decode_payload(part: Message) -> str:
+    """A leaf part's payload as text: transfer-decoded, then charset-decoded, never raising."""
+    try:
+        payload = part.get_payload(decode=True)
+    except Exception:  # noqa: BLE001 - compat32 can trip on broken encodings; fall back to raw
+        payload = None
+    if payload is None:
+        raw = part.get_payload()
+        return raw if isinstance(raw, str) else ""
+    charset = part.get_content_charset() or "utf-8"
+    try:
+        return payload.decode(charset, errors="replace")
+    except LookupError:
+        return payload.decode("latin-1", errors="replace")

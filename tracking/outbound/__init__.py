@@ -1,0 +1,1 @@
+"""The outbound side: compose (pure) and the SMTP transports (the I/O edge)."""
