@@ -1,0 +1,46 @@
+"""The command line: one sub-command per module in `tracking.commands`, plus `bench`.
+
+Each command module exposes `register(subparsers)`, which adds its parser and sets
+`func(args) -> int` as the default. Modules are listed here explicitly (no discovery), and
+imported only when the command line runs, so importing `tracking` stays cheap.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from tracking.errors import SuiviError
+
+COMMAND_MODULES = (
+    "tracking.commands.demo",
+    "tracking.commands.send",
+    "tracking.commands.manual",
+    "tracking.commands.history",
+    "tracking.commands.parse",
+    "tracking.bench",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m tracking", description="Suivi tracking core")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module_name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as err:
+            if err.name != module_name:
+                raise
+            continue  # a command still being built is simply not offered
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except SuiviError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
