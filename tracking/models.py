@@ -183,6 +183,7 @@ class EventType(StrEnum):
     SEND_ATTEMPT_FAILED = "send_attempt_failed"  # a transient SMTP error, will retry
     RECIPIENT_ACCEPTED = "recipient_accepted"  # SMTP 250 after DATA -> sent
     RECIPIENT_REFUSED = "recipient_refused"    # SMTP 5xx or retries exhausted -> not_sent
+    SEND_INTERRUPTED = "send_interrupted"      # a crash mid-handoff: outcome unknown, not resent
     MARKED_SENT_MANUALLY = "marked_sent_manually"
     SEND_DATE_CHANGED = "send_date_changed"
     DSN_DELAYED = "dsn_delayed"                # stays pending, reason kept

@@ -32,6 +32,7 @@ class Finding:
     remote_mta: str = ""
     reason: Reason | None = None      # only when the format itself says why
     feedback_type: str = ""
+    command: str = ""                 # SMTP command the refusal answered (RCPT, DATA…), if shown
 
 
 @dataclass(slots=True)

@@ -1,0 +1,49 @@
+"""Fixtures shared by the whole suite: paths, the shared bounce corpus, the real mail stack.
+
+Kept small on purpose; each test package adds its own conftest.py for what only it needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.mailstack import SKIP_REASON, MailStack
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return REPO_ROOT
+
+
+@pytest.fixture(scope="session")
+def shared_corpus(repo_root: Path) -> Path:
+    """../shared/bounce-corpus (read in place, never copied into the repository)."""
+    corpus = repo_root.parent / "shared" / "bounce-corpus"
+    if not (corpus / "expected.jsonl").is_file():
+        pytest.skip(f"shared bounce corpus not found at {corpus}")
+    return corpus
+
+
+@pytest.fixture(scope="session")
+def mailstack() -> Iterator[MailStack]:
+    """One private Postfix + Dovecot for the whole session (a cold start takes ≈2.5 s).
+
+    Tests share it, so each should read its own mailbox: `mailstack.new_mailbox()` gives a
+    fresh user to use as envelope sender, and its DSNs land there alone.
+    """
+    if SKIP_REASON:
+        pytest.skip(f"real mail stack unavailable: {SKIP_REASON}")
+    with MailStack() as stack:
+        yield stack
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Every test that uses the stack carries the marker, so `-m "not mailstack"` leaves it out.
+    for item in items:
+        if "mailstack" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.mailstack)

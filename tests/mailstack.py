@@ -1,0 +1,741 @@
+"""A private, throw-away Postfix + Dovecot on loopback: the real mail stack the tests send through.
+
+Postfix plays the invoicing service's relay: it accepts mail on a free 127.0.0.1 port, delivers
+`@localhost.test` over LMTP to a private Dovecot, and sends real RFC 3464 DSNs back to the
+envelope sender, which is a Dovecot mailbox read over IMAP. Nothing can leave the machine
+(`default_transport = error:`). Every instance has its own root directory, ports and Dovecot
+`instance_name`, so several can run at once; servers are stopped by PID.
+
+No pytest dependency: the benchmarks use it too. Configuration that worked on this machine is
+recorded in ../shared/MAILSTACK.md; the why of each setting is next to it below.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email
+import imaplib
+import json
+import os
+import re
+import shutil
+import signal
+import smtplib
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+HOST = "127.0.0.1"
+DOMAIN = "localhost.test"
+MTA_HOSTNAME = "mx.localhost.test"
+PASSWORD = "secret"
+BOUNCE_USER = "bounces"
+POSTFIX_START_TIMEOUT = 30.0
+DOVECOT_START_TIMEOUT = 15.0
+STOP_TIMEOUT = 15.0
+
+
+def skip_reason() -> str | None:
+    """Why this machine cannot run a MailStack, or None when it can."""
+    if os.name != "posix" or os.geteuid() != 0:
+        return "the private Postfix needs root (its master process starts as root)"
+    missing = [tool for tool in ("postfix", "postcat", "dovecot", "doveadm") if not _which(tool)]
+    if missing:
+        return f"not installed: {', '.join(missing)} (make system-deps installs them)"
+    return None
+
+
+def _which(tool: str) -> str | None:
+    # /usr/sbin is not always on a non-login PATH.
+    return shutil.which(tool) or shutil.which(tool, path="/usr/sbin:/usr/bin:/sbin:/bin")
+
+
+SKIP_REASON = skip_reason()
+
+
+class MailStackError(RuntimeError):
+    """The stack could not start, or a wait timed out; the message carries the log tails."""
+
+
+@dataclass(frozen=True, slots=True)
+class MailUser:
+    """A Dovecot mailbox. `quota` is a storage limit such as "1B" (every message is over it)."""
+
+    name: str
+    password: str = PASSWORD
+    quota: str | None = None
+    quota_tempfail: bool = False   # over quota answers 452 4.2.2 (Postfix defers) instead of 552
+
+    def passwd_line(self) -> str:
+        extra = []
+        if self.quota:
+            extra.append(f"userdb_quota_rule=*:storage={self.quota}")
+        if self.quota_tempfail:
+            extra.append("userdb_quota_full_tempfail=yes")
+        # user:password:uid:gid:gecos:home:shell:extra fields
+        return f"{self.name}:{{PLAIN}}{self.password}::::::{' '.join(extra)}"
+
+
+DEFAULT_USERS: tuple[MailUser, ...] = (
+    MailUser(BOUNCE_USER),                      # our bounce mailbox (VERP bounces+token@ too)
+    MailUser("alice"),
+    MailUser("bob"),
+    MailUser("carol"),
+    MailUser("full", quota="1B"),               # 552 5.2.2 -> failure DSN
+    MailUser("tempfull", quota="1B", quota_tempfail=True),  # 452 4.2.2 -> delayed DSN
+)
+
+HOLD_PREFIX = "hold"
+"""Mail to `hold…@localhost.test` stays in Postfix's hold queue, so `queued_envelopes()` can show
+what Postfix recorded from the SMTP dialogue (ENVID, RET, NOTIFY, ORCPT)."""
+
+_MAIN_CF = """\
+compatibility_level = 3.6
+config_directory = @PF@/etc
+queue_directory = @PF@/spool
+data_directory = @PF@/data
+# The log goes to a file through postlogd: there is no syslog here, and Postfix writes errors
+# to stderr only when stderr is a TTY.
+maillog_file_prefixes = @ROOT@
+maillog_file = @PF@/maillog
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = @MTA_HOSTNAME@
+mydomain = @DOMAIN@
+myorigin = @DOMAIN@
+mydestination =
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+alias_maps =
+alias_database =
+virtual_mailbox_domains = @DOMAIN@
+virtual_mailbox_maps =
+# Accept every recipient: Dovecot's LMTP refuses unknown users, which makes a real bounce DSN.
+smtpd_reject_unlisted_recipient = no
+smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
+smtpd_recipient_restrictions = check_recipient_access regexp:@PF@/etc/hold_recipients
+virtual_transport = lmtp:inet:127.0.0.1:@LMTP_PORT@
+# Nothing may leave loopback.
+default_transport = error:outbound mail disabled in tests
+relay_transport = error:outbound mail disabled in tests
+disable_dns_lookups = yes
+smtp_dns_support_level = disabled
+lmtp_host_lookup = native
+# Fast retries, and "Action: delayed" DSNs on the first deferral (qmgr allows 1 s of slack).
+queue_run_delay = @RETRY@s
+minimal_backoff_time = @RETRY@s
+maximal_backoff_time = @MAX_RETRY@s
+delay_warning_time = @DELAY_WARNING@
+"""
+
+# chroot is "n" everywhere (Debian's own master.cf chroots into /var/spool/postfix) and smtpd
+# listens only on this instance's port. lmtp flags=X: Dovecot is the final destination, so the
+# success DSN says "delivered", not "relayed" (Postfix 3.7 logs `lmtp_assume_final = yes`, the
+# older spelling, as obsolete).
+_MASTER_CF = """\
+127.0.0.1:@SMTP_PORT@ inet n - n - - smtpd
+pickup unix n - n 60 1 pickup
+cleanup unix n - n - 0 cleanup
+qmgr unix n - n 300 1 qmgr
+rewrite unix - - n - - trivial-rewrite
+bounce unix - - n - 0 bounce
+defer unix - - n - 0 bounce
+trace unix - - n - 0 bounce
+verify unix - - n - 1 verify
+flush unix n - n 1000? 0 flush
+proxymap unix - - n - - proxymap
+proxywrite unix - - n - 1 proxymap
+showq unix n - n - - showq
+error unix - - n - - error
+retry unix - - n - - error
+discard unix - - n - - discard
+lmtp unix - - n - - lmtp flags=X
+smtp unix - - n - - smtp
+anvil unix - - n - 1 anvil
+scache unix - - n - 1 scache
+postlog unix-dgram n - n - 1 postlogd
+"""
+
+_DOVECOT_CONF = """\
+# Only this file is read (-c): Debian's /etc/dovecot plays no part.
+base_dir = @DV@/run
+state_dir = @DV@/state
+instance_name = @INSTANCE@
+protocols = imap lmtp
+listen = 127.0.0.1
+log_path = @DV@/dovecot.log
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+mail_location = maildir:@ROOT@/mail/%n/Maildir
+# Dovecot refuses uid 0 for mail processes.
+mail_uid = nobody
+mail_gid = nogroup
+first_valid_uid = 1
+mail_fsync = never
+# A wrong password is answered at once (the default waits 2 s).
+auth_failure_delay = 0
+# Keeps the machine's own name out of Received headers (and out of the committed samples).
+hostname = @MTA_HOSTNAME@
+postmaster_address = postmaster@@DOMAIN@
+# bounces+<VERP token>@ is delivered to the "bounces" mailbox.
+recipient_delimiter = +
+mail_plugins = $mail_plugins quota
+plugin {
+  quota = count:User quota
+  quota_vsizes = yes
+}
+# passwd-file, not a static userdb: a static userdb accepts every local part, and then no
+# unknown-user bounce could ever happen. Dovecot re-reads the file when it changes.
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%n @DV@/users
+}
+userdb {
+  driver = passwd-file
+  args = username_format=%n @DV@/users
+}
+service imap-login {
+  inet_listener imap {
+    address = 127.0.0.1
+    port = @IMAP_PORT@
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+service lmtp {
+  inet_listener lmtp {
+    address = 127.0.0.1
+    port = @LMTP_PORT@
+  }
+}
+protocol lmtp {
+  auth_username_format = %n
+}
+"""
+
+
+def _fill(template: str, values: dict[str, object]) -> str:
+    for key, value in values.items():
+        template = template.replace(f"@{key}@", str(value))
+    return template
+
+
+def free_ports(count: int) -> list[int]:
+    """Distinct ports the kernel says are free on 127.0.0.1 (all held open until all are known)."""
+    sockets = []
+    try:
+        for _ in range(count):
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.bind((HOST, 0))
+            sockets.append(sock)
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def _port_answers(port: int) -> bool:
+    try:
+        with socket.create_connection((HOST, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def _process_start_time(pid: int) -> str | None:
+    """The kernel's start time of a live process (guards against PID reuse), None when gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2:].split()
+    if fields[0] == "Z":          # a zombie has finished; only its parent's wait() is missing
+        return None
+    return fields[19]
+
+
+def _descendants(root_pid: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat[stat.rindex(")") + 2:].split()[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = set(), [root_pid]
+    while todo:
+        pid = todo.pop()
+        for child in children.get(pid, ()):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+class MailStack:
+    """One private Postfix (the relay) and Dovecot (recipients' server and our bounce mailbox)."""
+
+    def __init__(
+        self,
+        users: tuple[MailUser, ...] = DEFAULT_USERS,
+        *,
+        delay_warning_time: str = "1s",
+        retry_seconds: int = 5,
+        postfix_settings: dict[str, str] | None = None,
+        keep_root: bool | None = None,
+        spare_mailboxes: int = 100,
+    ) -> None:
+        self._users = {user.name: user for user in users}
+        self._delay_warning_time = delay_warning_time
+        self._retry_seconds = retry_seconds
+        self._postfix_settings = dict(postfix_settings or {})
+        self._keep_root = os.environ.get("MAILSTACK_KEEP") == "1" if keep_root is None else keep_root
+        self.root: Path | None = None
+        self.smtp_port = self.imap_port = self.lmtp_port = 0
+        self._postfix: subprocess.Popen[bytes] | None = None
+        self._dovecot: subprocess.Popen[bytes] | None = None
+        self._mailbox_counter = 0
+        self._users.update((user.name, user) for user in (
+            MailUser(f"box{number:03d}") for number in range(1, spare_mailboxes + 1)))
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def start(self, attempts: int = 3) -> MailStack:
+        """Start Dovecot then Postfix; retried on fresh ports if another process took one."""
+        if SKIP_REASON:
+            raise MailStackError(SKIP_REASON)
+        for attempt in range(1, attempts + 1):
+            self._prepare_root()
+            try:
+                self._start_dovecot()
+                self._start_postfix()
+                return self
+            except MailStackError:
+                self.stop()
+                if attempt == attempts:
+                    raise
+        return self
+
+    def stop(self) -> None:
+        """Stop both servers by PID (TERM, then KILL if they outlive STOP_TIMEOUT), remove the root.
+
+        Both are told to stop before either is waited for: each takes 1–3 s to exit.
+        """
+        if self._postfix is not None and self._postfix.poll() is None:
+            self._postfix_command("postfix", "stop", check=False)
+        if self._dovecot is not None and self._dovecot.poll() is None:
+            self._dovecot.send_signal(signal.SIGTERM)
+        for process in (self._postfix, self._dovecot):
+            if process is not None:
+                _wait_or_kill(process)
+        self._postfix = self._dovecot = None
+        if self.root is not None and not self._keep_root:
+            shutil.rmtree(self.root, ignore_errors=True)
+        self.root = None
+
+    def restart_dovecot(self) -> None:
+        """Stop Dovecot and start it again on the same ports (mailboxes are kept)."""
+        self._stop_dovecot()
+        self._start_dovecot()
+
+    def __enter__(self) -> MailStack:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def pids(self) -> dict[str, int]:
+        """The master PIDs of the running servers."""
+        found = {}
+        if self._postfix is not None and self._postfix.poll() is None:
+            found["postfix"] = self._postfix.pid
+        if self._dovecot is not None and self._dovecot.poll() is None:
+            found["dovecot"] = self._dovecot.pid
+        return found
+
+    def processes(self) -> dict[int, str]:
+        """Every live process of this stack (masters and their children): PID -> start time."""
+        pids = set(self.pids.values())
+        for pid in list(pids):
+            pids |= _descendants(pid)
+        return {pid: start for pid in pids if (start := _process_start_time(pid)) is not None}
+
+    def _prepare_root(self) -> None:
+        # Not pytest's tmp_path: its base is mode 0700, and uid postfix must traverse every parent.
+        root = Path(tempfile.mkdtemp(prefix="mailstack-"))
+        root.chmod(0o755)
+        self.root = root
+        for sub in ("pf/etc", "pf/spool", "pf/data", "dv/run", "dv/state", "mail"):
+            (root / sub).mkdir(parents=True)
+            (root / sub).chmod(0o755)
+        shutil.chown(root / "pf/data", user="postfix")
+        shutil.chown(root / "mail", user="nobody", group="nogroup")
+        self.smtp_port, self.imap_port, self.lmtp_port = free_ports(3)
+        values = {
+            "ROOT": root, "PF": root / "pf", "DV": root / "dv", "DOMAIN": DOMAIN,
+            "MTA_HOSTNAME": MTA_HOSTNAME, "SMTP_PORT": self.smtp_port,
+            "IMAP_PORT": self.imap_port, "LMTP_PORT": self.lmtp_port,
+            "INSTANCE": f"mailstack-{self.imap_port}", "RETRY": self._retry_seconds,
+            "MAX_RETRY": 2 * self._retry_seconds, "DELAY_WARNING": self._delay_warning_time,
+        }
+        main_cf = _fill(_MAIN_CF, values)
+        main_cf += "".join(f"{key} = {value}\n" for key, value in self._postfix_settings.items())
+        (root / "pf/etc/main.cf").write_text(main_cf)
+        (root / "pf/etc/master.cf").write_text(_fill(_MASTER_CF, values))
+        (root / "pf/etc/hold_recipients").write_text(f"/^{HOLD_PREFIX}[^@]*@/ HOLD\n")
+        (root / "dv/dovecot.conf").write_text(_fill(_DOVECOT_CONF, values))
+        self._write_users()
+
+    def _start_dovecot(self) -> None:
+        assert self.root is not None
+        self._dovecot = subprocess.Popen(
+            [_which("dovecot") or "dovecot", "-F", "-c", str(self.root / "dv/dovecot.conf")],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )
+        self._wait_for_ports(self._dovecot, (self.imap_port, self.lmtp_port), DOVECOT_START_TIMEOUT)
+
+    def _start_postfix(self) -> None:
+        assert self.root is not None
+        # start-fg: the Popen handle lives exactly as long as the master process.
+        self._postfix = subprocess.Popen(
+            [_which("postfix") or "postfix", "-c", str(self.root / "pf/etc"), "start-fg"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )
+        self._wait_for_ports(self._postfix, (self.smtp_port,), POSTFIX_START_TIMEOUT)
+
+    def _stop_dovecot(self) -> None:
+        if self._dovecot is not None:
+            if self._dovecot.poll() is None:
+                self._dovecot.send_signal(signal.SIGTERM)
+            _wait_or_kill(self._dovecot)
+            self._dovecot = None
+
+    def _wait_for_ports(
+        self, process: subprocess.Popen[bytes], ports: tuple[int, ...], timeout: float
+    ) -> None:
+        deadline = time.monotonic() + timeout
+        while not all(_port_answers(port) for port in ports):
+            if process.poll() is not None:
+                stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
+                raise MailStackError(
+                    f"{process.args[0]} exited with {process.returncode}: {stderr}\n{self.logs_tail()}"
+                )
+            if time.monotonic() > deadline:
+                raise MailStackError(f"ports {ports} not answering after {timeout}s\n{self.logs_tail()}")
+            time.sleep(0.02)
+
+    # -- users and addresses --------------------------------------------------------------------
+
+    @staticmethod
+    def address(user: str) -> str:
+        return f"{user}@{DOMAIN}"
+
+    def add_user(
+        self, name: str, *, quota: str | None = None, quota_tempfail: bool = False
+    ) -> str:
+        """Create a mailbox user and wait until Dovecot knows it; returns its address.
+
+        Dovecot re-reads the users file at most once a second, and until it does, LMTP refuses
+        the user (a DSN for it would be lost), hence the wait (≤ ~1 s).
+        """
+        self._users[name] = MailUser(name, quota=quota, quota_tempfail=quota_tempfail)
+        if self.root is not None:
+            self._write_users()
+            if self._dovecot is not None:
+                self._wait_for_dovecot_user(name)
+        return self.address(name)
+
+    def new_mailbox(self) -> str:
+        """A fresh, unused user: a private bounce mailbox for one test. Returns the user name.
+
+        Taken from the spare users created at start (no wait), then made on demand.
+        """
+        self._mailbox_counter += 1
+        name = f"box{self._mailbox_counter:03d}"
+        if name not in self._users:
+            self.add_user(name)
+        return name
+
+    def _wait_for_dovecot_user(self, name: str, timeout: float = 10.0) -> None:
+        assert self.root is not None
+        command = [_which("doveadm") or "doveadm", "-c", str(self.root / "dv/dovecot.conf"),
+                   "user", name]
+        deadline = time.monotonic() + timeout
+        while subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True).returncode:
+            if time.monotonic() > deadline:
+                raise MailStackError(f"Dovecot does not see user {name}\n{self.logs_tail()}")
+            time.sleep(0.05)
+
+    def imap_login(self, user: str = BOUNCE_USER) -> tuple[str, str]:
+        return user, self._users[user].password
+
+    def maildir_of(self, user: str) -> Path:
+        assert self.root is not None
+        return self.root / "mail" / user / "Maildir"
+
+    def _write_users(self) -> None:
+        assert self.root is not None
+        users_file = self.root / "dv/users"
+        # Written then renamed: Dovecot never sees half a file, and the new inode marks the change.
+        staging = users_file.with_suffix(".new")
+        staging.write_text("".join(user.passwd_line() + "\n" for user in self._users.values()))
+        staging.chmod(0o644)
+        staging.replace(users_file)
+
+    # -- reading mailboxes (stdlib imaplib) -----------------------------------------------------
+
+    @contextlib.contextmanager
+    def imap(self, user: str = BOUNCE_USER) -> Iterator[imaplib.IMAP4]:
+        """A logged-in IMAP connection with INBOX selected read-only."""
+        connection = imaplib.IMAP4(HOST, self.imap_port, timeout=10)
+        try:
+            connection.login(*self.imap_login(user))
+            connection.select("INBOX", readonly=True)
+            yield connection
+        finally:
+            with contextlib.suppress(imaplib.IMAP4.error, OSError):
+                connection.logout()
+
+    def uids(self, user: str = BOUNCE_USER) -> list[int]:
+        with self.imap(user) as connection:
+            return _search_all(connection)
+
+    def fetch_all(self, user: str = BOUNCE_USER) -> list[bytes]:
+        """Every message in the user's INBOX, oldest first."""
+        with self.imap(user) as connection:
+            return _fetch(connection, _search_all(connection))
+
+    def wait_for_messages(
+        self, user: str = BOUNCE_USER, count: int = 1, timeout: float = 15.0
+    ) -> list[bytes]:
+        """Poll UID SEARCH until the INBOX holds at least `count` messages; return them all."""
+        deadline = time.monotonic() + timeout
+        with self.imap(user) as connection:
+            while True:
+                connection.noop()          # lets Dovecot report mail delivered since SELECT
+                uids = _search_all(connection)
+                if len(uids) >= count:
+                    return _fetch(connection, uids)
+                if time.monotonic() > deadline:
+                    raise MailStackError(
+                        f"{user}: {len(uids)} message(s) after {timeout}s, wanted {count}\n"
+                        f"{self.logs_tail()}"
+                    )
+                time.sleep(0.05)
+
+    # -- what Postfix did -----------------------------------------------------------------------
+
+    def maillog(self) -> str:
+        return _read(self.root / "pf/maillog") if self.root else ""
+
+    def dovecot_log(self) -> str:
+        return _read(self.root / "dv/dovecot.log") if self.root else ""
+
+    def logs_tail(self, lines: int = 30) -> str:
+        """The last lines of both logs, for assertion and error messages."""
+        postfix = self.maillog().splitlines()[-lines:]
+        dovecot = self.dovecot_log().splitlines()[-lines:]
+        return "--- postfix maillog ---\n" + "\n".join(postfix) + (
+            "\n--- dovecot log ---\n" + "\n".join(dovecot)
+        )
+
+    def queue(self) -> list[dict[str, object]]:
+        """Postfix's queue as `postqueue -j` reports it (one dict per queued message)."""
+        output = self._postfix_command("postqueue", "-j")
+        return [json.loads(line) for line in output.splitlines() if line.strip()]
+
+    def queued_envelopes(self, queue_name: str = "hold") -> list[QueuedEnvelope]:
+        """What Postfix stored from the SMTP dialogue for each message in a queue (default: hold).
+
+        Send to a `hold…@localhost.test` recipient to keep a message in the hold queue.
+        """
+        envelopes = []
+        for entry in self.queue():
+            if entry.get("queue_name") == queue_name:
+                queue_id = str(entry["queue_id"])
+                output = self._postfix_command("postcat", "-e", "-q", queue_id)
+                envelopes.append(parse_postcat_envelope(queue_id, output))
+        return envelopes
+
+    def wait_for_queue(self, queue_name: str, count: int, timeout: float = 15.0) -> None:
+        deadline = time.monotonic() + timeout
+        while sum(1 for entry in self.queue() if entry.get("queue_name") == queue_name) < count:
+            if time.monotonic() > deadline:
+                raise MailStackError(f"fewer than {count} in {queue_name} queue\n{self.logs_tail()}")
+            time.sleep(0.05)
+
+    def delete_queued(self, queue_id: str = "ALL", queue_name: str = "") -> None:
+        """Drop queued mail, e.g. a tempfail user's deferred message that would retry forever."""
+        self._postfix_command("postsuper", "-d", queue_id, *([queue_name] if queue_name else []))
+
+    # -- sending --------------------------------------------------------------------------------
+
+    def send(
+        self,
+        envelope_from: str,
+        recipients: dict[str, tuple[str, ...]] | list[str],
+        message: bytes,
+        mail_options: tuple[str, ...] = (),
+    ) -> str:
+        """One SMTP transaction with per-recipient options (smtplib's sendmail() applies
+        rcpt_options to every recipient); returns Postfix's queue id.
+
+        `recipients` maps address -> RCPT options, e.g. {"a@x": ("NOTIFY=SUCCESS",)}.
+        Raises smtplib's exceptions when the server refuses.
+        """
+        options = recipients if isinstance(recipients, dict) else dict.fromkeys(recipients, ())
+        with smtplib.SMTP(HOST, self.smtp_port, timeout=30) as client:
+            client.ehlo()
+            code, reply = client.mail(envelope_from, list(mail_options))
+            if code != 250:
+                raise smtplib.SMTPSenderRefused(code, reply, envelope_from)
+            for address, rcpt_options in options.items():
+                code, reply = client.rcpt(address, list(rcpt_options))
+                if code not in (250, 251):
+                    raise smtplib.SMTPRecipientsRefused({address: (code, reply)})
+            code, reply = client.data(message)
+        match = re.search(rb"queued as ([0-9A-Za-z]+)", reply)
+        return match.group(1).decode() if match else ""
+
+    def wait_until_done(self, queue_id: str, timeout: float = 15.0) -> None:
+        """Wait until Postfix has finished with a message (its "removed" log line): every
+        delivery attempt and DSN it caused is then logged."""
+        self.wait_for_log(f"{queue_id}: removed", timeout)
+
+    def wait_for_log(self, needle: str, timeout: float = 15.0) -> None:
+        deadline = time.monotonic() + timeout
+        while needle not in self.maillog():
+            if time.monotonic() > deadline:
+                raise MailStackError(f"{needle!r} not logged after {timeout}s\n{self.logs_tail()}")
+            time.sleep(0.05)
+
+    def _postfix_command(self, tool: str, *args: str, check: bool = True) -> str:
+        assert self.root is not None
+        result = subprocess.run(
+            [_which(tool) or tool, "-c", str(self.root / "pf/etc"), *args],
+            stdin=subprocess.DEVNULL, capture_output=True, timeout=30,
+        )
+        if check and result.returncode != 0:
+            raise MailStackError(
+                f"{tool} {' '.join(args)} failed ({result.returncode}): "
+                f"{result.stderr.decode(errors='replace')}\n{self.logs_tail()}"
+            )
+        return result.stdout.decode(errors="replace")
+
+
+def _search_all(connection: imaplib.IMAP4) -> list[int]:
+    status, data = connection.uid("SEARCH", None, "ALL")
+    if status != "OK":
+        raise MailStackError(f"UID SEARCH failed: {data!r}")
+    return [int(uid) for uid in data[0].split()] if data and data[0] else []
+
+
+def _fetch(connection: imaplib.IMAP4, uids: list[int]) -> list[bytes]:
+    if not uids:
+        return []
+    status, data = connection.uid("FETCH", ",".join(map(str, uids)), "(UID BODY.PEEK[])")
+    if status != "OK":
+        raise MailStackError(f"UID FETCH failed: {data!r}")
+    by_uid = {}
+    for item in data:
+        if isinstance(item, tuple):
+            uid = int(re.search(rb"UID (\d+)", item[0]).group(1))  # type: ignore[union-attr]
+            by_uid[uid] = item[1]
+    return [by_uid[uid] for uid in sorted(by_uid)]
+
+
+# Postfix's dsn_mask.h bits, as `postcat -e` prints them in notify_flags / ret_flags.
+_NOTIFY_BITS = {1: "NEVER", 2: "SUCCESS", 4: "FAILURE", 8: "DELAY"}
+_RET_BITS = {1: "FULL", 2: "HDRS"}
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedRecipient:
+    address: str
+    orcpt: str = ""                       # as received, e.g. "rfc822;Hold.Me@example.org"
+    notify: frozenset[str] = frozenset()  # {"SUCCESS", "FAILURE"…}; empty when none was given
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedEnvelope:
+    queue_id: str
+    sender: str
+    envelope_id: str                      # ENVID
+    ret: str                              # "FULL", "HDRS" or ""
+    recipients: tuple[QueuedRecipient, ...]
+
+
+def parse_postcat_envelope(queue_id: str, postcat_output: str) -> QueuedEnvelope:
+    """Read `postcat -e`: a recipient's DSN attributes come just before its `recipient:` line."""
+    sender = envelope_id = ret = ""
+    recipients: list[QueuedRecipient] = []
+    pending: dict[str, str] = {}
+    for line in postcat_output.splitlines():
+        name, _, value = line.partition(": ")
+        if name == "named_attribute":
+            key, _, value = value.partition("=")
+            if key == "envelope_id":
+                envelope_id = value
+            elif key == "ret_flags":
+                ret = _flag_names(int(value), _RET_BITS)[0] if int(value) else ""
+            elif key in ("notify_flags", "dsn_orig_rcpt"):
+                pending[key] = value
+        elif name == "sender":
+            sender = value
+        elif name == "recipient":
+            notify = int(pending.get("notify_flags", "0"))
+            recipients.append(QueuedRecipient(
+                value, pending.get("dsn_orig_rcpt", ""), frozenset(_flag_names(notify, _NOTIFY_BITS))
+            ))
+            pending = {}
+    return QueuedEnvelope(queue_id, sender, envelope_id, ret, tuple(recipients))
+
+
+def _flag_names(mask: int, names: dict[int, str]) -> list[str]:
+    return [name for bit, name in names.items() if mask & bit]
+
+
+def _wait_or_kill(process: subprocess.Popen[bytes]) -> None:
+    try:
+        process.wait(timeout=STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=STOP_TIMEOUT)
+    if process.stderr:
+        process.stderr.close()
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(errors="replace")
+    except OSError:
+        return ""
+
+
+def delivery_status(raw: bytes) -> tuple[dict[str, str], list[dict[str, str]]]:
+    """The RFC 3464 fields of a DSN: (per-message fields, one dict per recipient), names lower-cased.
+
+    A small reader for assertions on what the servers produced; the project's own parser lives in
+    `tracking.inbound`.
+    """
+    message = email.message_from_bytes(raw)
+    for part in message.walk():
+        if part.get_content_type() == "message/delivery-status":
+            blocks = part.get_payload()
+            fields = [
+                {name.lower(): " ".join(str(value).split()) for name, value in block.items()}
+                for block in blocks
+            ]
+            return (fields[0] if fields else {}), fields[1:]
+    return {}, []

@@ -1,0 +1,79 @@
+"""`python -m tracking parse FILE... [--jsonl]`: read bounce messages from files, print what the
+parser finds — one line per reported recipient (index 1-based), or one line with index 0 and
+the kind when a message reports nobody."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from tracking.inbound.parse import parse_message
+from tracking.inbound.result import ParseResult
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("parse", help="parse bounce messages (.eml files) and print the findings")
+    parser.add_argument("files", nargs="+", metavar="FILE", type=Path)
+    parser.add_argument("--jsonl", action="store_true", help="one JSON object per line")
+    parser.set_defaults(func=run)
+
+
+def rows(path: str, result: ParseResult) -> list[dict[str, object]]:
+    """The printed records of one parsed message (the CLI's contract, see issue 3)."""
+    common = {"file": path, "kind": result.kind.value, "detector": result.detector}
+    correlation = result.correlation.as_dict()
+    if not result.recipients:
+        return [{**common, "index": 0, "recipient": None, "correlation": correlation,
+                 "defects": list(result.defects)}]
+    records = []
+    for index, report in enumerate(result.recipients, start=1):
+        record: dict[str, object] = {
+            **common,
+            "index": index,
+            "recipient": report.recipient,
+            "action": report.action,
+            "status": report.status,
+            "status_derived": report.status_derived,
+            "replycode": report.replycode,
+            "reason": report.reason.value,
+            "hardbounce": report.hardbounce,
+            "diagnostic": report.diagnostic,
+            "remote_mta": report.remote_mta,
+            "correlation": correlation,
+        }
+        if report.feedback_type:
+            record["feedback_type"] = report.feedback_type
+        if result.defects:
+            record["defects"] = list(result.defects)
+        records.append(record)
+    return records
+
+
+def run(args) -> int:
+    status = 0
+    for path in args.files:
+        try:
+            raw = path.read_bytes()
+        except OSError as err:
+            print(f"error: {path}: {err.strerror}", file=sys.stderr)
+            status = 1
+            continue
+        for record in rows(str(path), parse_message(raw)):
+            if args.jsonl:
+                print(json.dumps(record, ensure_ascii=False))
+            else:
+                print(_human(record))
+    return status
+
+
+def _human(record: dict[str, object]) -> str:
+    if record["index"] == 0:
+        return f"{record['file']}: {record['kind']} (nothing to report)"
+    hard = "hard" if record["hardbounce"] else "soft"
+    derived = "*" if record["status_derived"] else ""
+    return (
+        f"{record['file']} #{record['index']}: {record['kind']} {record['recipient']} "
+        f"{record['status']}{derived} {record['replycode'] or '-'} {record['reason']} ({hard})"
+        f"  {str(record['diagnostic'])[:100]}"
+    )

@@ -1,0 +1,62 @@
+"""Last resort for plain-text notices no specific detector recognised.
+
+Only when the message looks like a delivery failure notice (a daemon sender or a failure
+subject, RFC 3464 §1's "non-delivery" vocabulary): the first address in the notice that is
+followed by the server's words, before the returned original. Not authoritative: it only
+answers when nothing else did, and a wrong guess here is better flagged than silent.
+"""
+
+from __future__ import annotations
+
+import re
+
+from tracking.inbound.addresses import find_address
+from tracking.inbound.detectors.autoreply import _BOUNCE_SUBJECT, _DAEMON_SENDERS
+from tracking.inbound.detectors.base import Detection, Finding, MessageView
+from tracking.models import BounceKind
+
+# Lines that introduce the returned original in plain-text notices (Exim "------ This is a
+# copy of the message", Sendmail "----- Original message follows", qmail "--- Below this
+# line is a copy of the message.", Courier/others "Original message").
+_ORIGINAL_START = re.compile(
+    r"^\s*-+ ?(?:this is a copy of|original message|below this line|the original message|"
+    r"returned message|unsent message|a copy of the original|message headers follow)|"
+    r"^\s*(?:original message follows|----- ?transcript of session)",
+    re.IGNORECASE | re.MULTILINE,
+)
+_SMTP_LINE = re.compile(r"(?<![\d.])[45]\d\d[ \-][^\n]{0,400}")
+
+
+def notice_before_original(text: str) -> str:
+    match = _ORIGINAL_START.search(text[:200000])
+    return text[: match.start()] if match else text[:200000]
+
+
+def looks_like_failure_notice(view: MessageView) -> bool:
+    sender = view.sender.lower()
+    return any(word in sender for word in _DAEMON_SENDERS) or bool(_BOUNCE_SUBJECT.search(view.subject[:500]))
+
+
+class PlainTextDetector:
+    name = "plaintext"
+
+    def detect(self, view: MessageView) -> Detection | None:
+        if not looks_like_failure_notice(view):
+            return None
+        notice = notice_before_original(view.body_text)
+        recipient = find_address(notice)
+        smtp = _SMTP_LINE.search(notice)
+        diagnostic = smtp.group(0) if smtp else ""
+        if recipient is None and not diagnostic:
+            return None
+        if not diagnostic:
+            lines = [line.strip() for line in notice.splitlines() if recipient and recipient in line.lower()]
+            diagnostic = lines[0] if lines else ""
+        return Detection(
+            kind=BounceKind.FAILURE,
+            findings=[Finding(recipient=recipient, diagnostic=diagnostic)],
+            authoritative=False,
+        )
+
+
+DETECTOR = PlainTextDetector()

@@ -1,0 +1,161 @@
+"""RFC 3464 delivery status notifications, and their UTF-8 form (RFC 6533).
+
+`multipart/report; report-type=delivery-status` with a `message/delivery-status` (or
+`message/global-delivery-status`) part: one per-message block (Reporting-MTA,
+Original-Envelope-Id…), then one block per recipient (Final-Recipient, Action, Status,
+Diagnostic-Code, Remote-MTA…). Failures, delays and success DSNs all take this path.
+
+Also read: a delivery-status part not inside a `multipart/report` (some gateways re-wrap the
+report as `multipart/mixed`), and a report whose status part arrived as `text/plain`.
+"""
+
+from __future__ import annotations
+
+import re
+
+from tracking.inbound.addresses import find_addresses, normalize_address
+from tracking.inbound.detectors.base import Detection, Finding, MessageView
+from tracking.inbound.notice import command_in, lines_about, notice_only, transcript_reply
+from tracking.inbound.structure import outer_parts, part_text, returned_headers
+from tracking.models import BounceKind
+
+STATUS_TYPES = frozenset(("message/delivery-status", "message/global-delivery-status"))
+_FIELD = re.compile(r"^([A-Za-z][A-Za-z0-9\-]{0,60})[ \t]*:[ \t]*(.*)$")
+_STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
+
+
+def parse_fields(text: str) -> list[dict[str, str]]:
+    """`Name: value` blocks separated by blank lines -> one dict per block (lower-case names,
+    folded lines joined, first occurrence wins)."""
+    blocks: list[dict[str, str]] = []
+    current: dict[str, str] = {}
+    last = ""
+    for line in text[:500000].splitlines():
+        if not line.strip():
+            if current:
+                blocks.append(current)
+                current, last = {}, ""
+            continue
+        if line[0] in " \t" and last:
+            current[last] += " " + line.strip()
+            continue
+        match = _FIELD.match(line)
+        if match is None:
+            last = ""
+            continue
+        name = match.group(1).lower()
+        if name in current:
+            last = ""  # RFC 3464 fields are single; a repeat is noise (keep the first)
+            continue
+        current[name] = match.group(2).strip()
+        last = name
+    if current:
+        blocks.append(current)
+    return blocks
+
+
+def strip_type(value: str) -> str:
+    """`smtp; 550 ...` -> `550 ...`, `dns; mx.example.com` -> `mx.example.com` (RFC 3464 §2.1.2)."""
+    head, sep, rest = value.partition(";")
+    if sep and head.strip() and " " not in head.strip() and len(head) < 20:
+        return rest.strip()
+    return value.strip()
+
+
+def status_code(value: str) -> str:
+    match = _STATUS.search(value)
+    return match.group(0) if match else ""
+
+
+def findings_from_blocks(blocks: list[dict[str, str]]) -> tuple[dict[str, str], list[Finding]]:
+    """Split parsed blocks into the per-message fields and one Finding per recipient block."""
+    per_message: dict[str, str] = {}
+    findings: list[Finding] = []
+    for block in blocks:
+        if "final-recipient" not in block and "original-recipient" not in block:
+            if not findings:
+                for name, value in block.items():
+                    per_message.setdefault(name, value)
+            continue
+        recipient = normalize_address(block.get("final-recipient")) or normalize_address(
+            block.get("original-recipient")
+        )
+        # X-Actual-Recipient: Sendmail's alias-expanded address; the Final one is what we sent.
+        findings.append(
+            Finding(
+                recipient=recipient,
+                action=block.get("action", "").strip().lower().split(" ")[0] if block.get("action") else "",
+                status=status_code(block.get("status", "")),
+                diagnostic=strip_type(block.get("diagnostic-code", "")),
+                remote_mta=strip_type(block.get("remote-mta", "")),
+            )
+        )
+    return per_message, findings
+
+
+def report_kind(findings: list[Finding]) -> BounceKind:
+    """failure if any recipient failed; delay if all were delayed; success if all delivered."""
+    actions = {finding.action for finding in findings}
+    # "deliverable": Postfix address verification (sendmail -bv) reports, RFC 3464 style.
+    if actions and actions <= {"delivered", "relayed", "expanded", "deliverable"}:
+        return BounceKind.SUCCESS
+    if actions == {"delayed"}:
+        return BounceKind.DELAY
+    return BounceKind.FAILURE
+
+
+def enrich_from_notice(findings: list[Finding], notice: str) -> None:
+    """Fill what a thin report lacks from the human-readable part: the server's words when
+    there is no Diagnostic-Code, and the SMTP command the refusal answered."""
+    single = len(findings) == 1
+    for finding in findings:
+        about = lines_about(notice, finding.recipient or "")
+        if not finding.diagnostic:
+            finding.diagnostic = about or (transcript_reply(notice) if single else "")
+        if not finding.command:
+            finding.command = command_in(finding.diagnostic) or command_in(about) or (
+                command_in(notice) if single else ""
+            )
+
+
+class Rfc3464Detector:
+    name = "rfc3464"
+
+    def detect(self, view: MessageView) -> Detection | None:
+        is_report = view.content_type == "multipart/report"
+        report_type = (view.message.get_param("report-type") or "") if is_report else ""
+        if isinstance(report_type, tuple):
+            report_type = report_type[2]
+        status_parts = [part for part in outer_parts(view.message) if part.get_content_type() in STATUS_TYPES]
+        if not status_parts and is_report and "delivery-status" in str(report_type).lower():
+            # The status part arrived as text/plain (seen from re-wrapping gateways).
+            payload = view.message.get_payload()
+            if isinstance(payload, list) and len(payload) >= 2 and payload[1].get_content_type() == "text/plain":
+                status_parts = [payload[1]]
+        if not status_parts:
+            return None
+        findings: list[Finding] = []
+        for part in status_parts:
+            findings.extend(findings_from_blocks(parse_fields(part_text(part)))[1])
+        if not findings:
+            return _without_recipient_blocks(view)
+        enrich_from_notice(findings, notice_only(view.body_text))
+        return Detection(kind=report_kind(findings), findings=findings)
+
+
+def _without_recipient_blocks(view: MessageView) -> Detection | None:
+    """A report with only its per-message block (Postfix "--- Delivery report unavailable ---"):
+    the recipient is then the To of the returned original, when it names exactly one."""
+    original = returned_headers(view.message)
+    addresses = find_addresses(str(original.get("To", ""))) if original is not None else []
+    if len(addresses) != 1:
+        return None
+    return Detection(
+        kind=BounceKind.FAILURE,
+        findings=[Finding(recipient=addresses[0])],
+        authoritative=False,
+        defects=["delivery-status report without a recipient block; recipient from the returned To"],
+    )
+
+
+DETECTOR = Rfc3464Detector()

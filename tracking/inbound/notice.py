@@ -1,0 +1,85 @@
+"""Reading the human-readable notice of a bounce: the lines about one recipient, the SMTP
+command a refusal answered. Pure helpers shared by the standard detectors and any other.
+
+Used when a delivery-status report is thin (no Diagnostic-Code, a bare `5.0.0`): the
+server's words are then usually in the text part — Postfix "host X said: 550 … (in reply to
+RCPT TO command)", Sendmail's "Transcript of session follows", OpenSMTPD's
+"<address>: 550 …" list.
+"""
+
+from __future__ import annotations
+
+import re
+
+_REPLY = re.compile(r"(?<![\d.])[245]\d\d(?=[ \-])")
+# Postfix "(in reply to RCPT TO command)", "(in reply to end of DATA command)"; Sendmail
+# transcript ">>> DATA" / ">>> RCPT To:<…>"; Exim "SMTP error from remote mail server after
+# RCPT TO:<…>"; qmail/others "after end of data".
+_COMMANDS = (
+    ("in reply to end of data", "DATA"), ("in reply to data", "DATA"), ("after end of data", "DATA"),
+    (">>> data", "DATA"), ("after data", "DATA"), ("in reply to rcpt to", "RCPT"),
+    (">>> rcpt to", "RCPT"), ("after rcpt to", "RCPT"), ("in reply to mail from", "MAIL"),
+    (">>> mail from", "MAIL"), ("after mail from", "MAIL"), ("in reply to helo", "HELO"),
+    ("in reply to ehlo", "HELO"), ("after ehlo", "HELO"), ("after helo", "HELO"),
+    ("after starttls", "STARTTLS"), ("in reply to starttls", "STARTTLS"),
+    ("after initial connection", "CONN"), ("while connected to", ""),
+)
+_ORIGINAL_MARKERS = (
+    "----- original message", "------ this is a copy of the message", "--- below this line is a copy",
+    "below is a copy of the original message", "----- the header of the original message",
+    "original message headers", "------ original message", "--- original message",
+    "unsent message below",
+)
+
+
+def command_in(text: str) -> str:
+    """The SMTP command named in text ('' when none)."""
+    lowered = text[:20000].lower()
+    best = (len(lowered) + 1, "")
+    for phrase, command in _COMMANDS:
+        position = lowered.find(phrase)
+        if 0 <= position < best[0] and command:
+            best = (position, command)
+    return best[1]
+
+
+def notice_only(text: str) -> str:
+    """The notice without the quoted original that plain-text bounces append."""
+    lowered = text[:200000].lower()
+    cut = len(lowered)
+    for marker in _ORIGINAL_MARKERS:
+        position = lowered.find(marker)
+        if 0 <= position < cut:
+            cut = position
+    return text[:cut]
+
+
+def lines_about(notice: str, address: str, *, context: int = 3) -> str:
+    """The first block of the notice that names `address` and carries an SMTP reply: the line
+    with the address and up to `context` following lines (continuations, transcripts)."""
+    if not address:
+        return ""
+    lines = notice.splitlines()
+    lowered_address = address.lower()
+    for index, line in enumerate(lines):
+        if lowered_address not in line.lower():
+            continue
+        block = [line.strip()]
+        for follower in lines[index + 1 : index + 1 + context]:
+            if not follower.strip():
+                break
+            block.append(follower.strip())
+        text = " ".join(block)
+        if _REPLY.search(text):
+            return text
+    return ""
+
+
+def transcript_reply(notice: str) -> str:
+    """The first server reply in a session transcript (Sendmail's `<<< 550 …` or a bare
+    `550 5.1.1 …` line)."""
+    for line in notice.splitlines():
+        stripped = line.strip().lstrip("<").strip()
+        if _REPLY.match(stripped):
+            return stripped
+    return ""

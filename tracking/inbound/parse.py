@@ -1,0 +1,154 @@
+"""The bounce reader's entry point: raw bytes of one message -> one `ParseResult`.
+
+Pure and total: no I/O, never raises. Parses with the stdlib `email` package in its compat32
+policy (about ten times faster than `policy.default` on bounces, measured by
+`python -m tracking bench parse`), runs the detectors in `detectors.ORDER` (first
+authoritative answer wins), classifies each finding (`classify`), and gathers the keys that
+tie the bounce to our send (DESIGN §6.4).
+"""
+
+from __future__ import annotations
+
+import re
+from email import message_from_bytes
+from email.message import Message
+
+from tracking.inbound.addresses import normalize_address
+from tracking.inbound.classify import classify
+from tracking.inbound.detectors import ORDER, Detection, MessageView
+from tracking.inbound.detectors.rfc3464 import STATUS_TYPES, parse_fields
+from tracking.inbound.result import Correlation, ParseResult, RecipientReport
+from tracking.inbound.structure import outer_parts, part_text, returned_headers
+from tracking.models import BounceKind
+
+TRACKING_HEADER = "X-Suivi-Tracking"
+# Our VERP return path: bounces+<token>@<domain> (outbound composes it; DESIGN §6.4).
+_VERP_LOCAL = re.compile(r"(?:^|[<\s,;:])bounces\+([A-Za-z0-9._=\-]{1,200})@", re.IGNORECASE)
+_DELIVERY_HEADERS = ("Delivered-To", "X-Original-To", "Envelope-To", "X-Envelope-To", "To")
+
+
+def parse_message(raw: bytes, *, delivered_to: str = "") -> ParseResult:
+    """Read one message from the bounce mailbox. Never raises: what cannot be read is
+    `BounceKind.UNDECODABLE` with the defect."""
+    try:
+        return _parse(raw, delivered_to)
+    except Exception as err:  # noqa: BLE001 - the parser's promise: one bad message stops nothing
+        return ParseResult(
+            kind=BounceKind.UNDECODABLE,
+            defects=(f"parser failure: {type(err).__name__}: {str(err)[:200]}",),
+            correlation=Correlation(verp_token=_verp_token(delivered_to)),
+        )
+
+
+def _parse(raw: bytes, delivered_to: str) -> ParseResult:
+    if not isinstance(raw, (bytes, bytearray)):
+        raw = str(raw).encode("utf-8", "surrogateescape")
+    message = message_from_bytes(bytes(raw))
+    defects = [_describe(defect) for defect in message.defects]
+    view = MessageView(message, bytes(raw))
+    detection, detector_name = _detect(view)
+    subject, sender = _safe(lambda: view.subject), _safe(lambda: view.sender)
+    if detection is None:
+        kind = BounceKind.NOT_A_BOUNCE if _has_headers(message) else BounceKind.UNDECODABLE
+        if kind is BounceKind.UNDECODABLE:
+            defects.append("no message headers found")
+        return ParseResult(
+            kind=kind,
+            correlation=_correlation(message, delivered_to, ()),
+            defects=tuple(defects),
+            subject=subject,
+            sender=sender,
+        )
+    defects.extend(detection.defects)
+    reports = tuple(_classify_all(detection))
+    return ParseResult(
+        kind=detection.kind,
+        recipients=reports,
+        correlation=_correlation(message, delivered_to, reports),
+        defects=tuple(defects),
+        detector=detector_name,
+        subject=subject,
+        sender=sender,
+    )
+
+
+def _detect(view: MessageView) -> tuple[Detection | None, str]:
+    """First authoritative answer wins; a non-authoritative one is kept only as a fallback."""
+    fallback: tuple[Detection | None, str] = (None, "")
+    for detector in ORDER:
+        detection = detector.detect(view)
+        if detection is None:
+            continue
+        if detection.authoritative:
+            return detection, detector.name
+        if fallback[0] is None or (not fallback[0].findings and detection.findings):
+            fallback = (detection, detector.name)
+    return fallback
+
+
+def _classify_all(detection: Detection) -> list[RecipientReport]:
+    return [classify(finding, detection.kind) for finding in detection.findings]
+
+
+def _correlation(message: Message, delivered_to: str, reports: tuple[RecipientReport, ...]) -> Correlation:
+    token = _verp_token(delivered_to)
+    if not token:
+        for name in _DELIVERY_HEADERS:
+            for value in message.get_all(name) or ():
+                token = _verp_token(str(value))
+                if token:
+                    break
+            if token:
+                break
+    envelope_id, original_recipients = _report_keys(message)
+    original = returned_headers(message)
+    message_id = tracking_id = ""
+    if original is not None:
+        message_id = " ".join(str(original.get("Message-ID", "")).split())
+        tracking_id = " ".join(str(original.get(TRACKING_HEADER, "")).split())
+    if not tracking_id:
+        tracking_id = " ".join(str(message.get(TRACKING_HEADER, "")).split())
+    if not original_recipients:
+        original_recipients = tuple(dict.fromkeys(r.recipient for r in reports if r.recipient))
+    return Correlation(
+        verp_token=token,
+        envelope_id=envelope_id,
+        message_id=message_id,
+        tracking_id=tracking_id,
+        original_recipients=original_recipients,
+    )
+
+
+def _verp_token(address: str) -> str:
+    match = _VERP_LOCAL.search(" " + address[:2000])
+    return match.group(1) if match else ""
+
+
+def _report_keys(message: Message) -> tuple[str, tuple[str, ...]]:
+    """Original-Envelope-Id (RFC 3464 §2.2.1) and Original-Recipient fields (§2.3.1)."""
+    envelope_id = ""
+    recipients: list[str] = []
+    for part in outer_parts(message):
+        if part.get_content_type() not in STATUS_TYPES:
+            continue
+        for block in parse_fields(part_text(part)):
+            envelope_id = envelope_id or block.get("original-envelope-id", "").strip()
+            address = normalize_address(block.get("original-recipient"))
+            if address and address not in recipients:
+                recipients.append(address)
+    return envelope_id, tuple(recipients)
+
+
+def _has_headers(message: Message) -> bool:
+    return len(message.keys()) > 0
+
+
+def _describe(defect: object) -> str:
+    return type(defect).__name__
+
+
+def _safe(read) -> str:
+    try:
+        return read()
+    except Exception:  # noqa: BLE001 - a header that cannot be decoded is just empty
+        return ""

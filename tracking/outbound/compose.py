@@ -1,0 +1,225 @@
+"""Compose (pure, no I/O): a document and its recipients -> the message and its SMTP envelopes.
+
+What the sending mode changes (DESIGN §3):
+
+| mode | From | Reply-To | envelopes | return path | DSN parameters |
+|---|---|---|---|---|---|
+| `relay` | the service's address, the account's name | the customer | one per recipient | signed VERP | yes |
+| `relay_own_address` | the customer's address | as given | one per recipient | signed VERP | yes |
+| `smtp` | the customer's address | as given | one for all | the customer's address | no |
+
+Relay modes send one envelope per recipient because the return path carries the recipient index:
+a bounce then names its recipient even when its own report is unreadable. DSN parameters
+(RFC 3461): `RET=HDRS` (the headers are enough to correlate, and we do not want invoices back in
+the bounce mailbox), `ENVID=<send id>` on MAIL; `NOTIFY=SUCCESS,FAILURE,DELAY` and
+`ORCPT=rfc822;<address>` on each RCPT. The transport drops them when the server does not
+announce DSN.
+
+The Message-ID derives from the send id, so a send resumed after a crash carries the same id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date as Date
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+from tracking.errors import ConfigError, InvalidInput
+from tracking.models import DocumentKind, RecipientRole, SendingMode
+from tracking.outbound import wording
+from tracking.outbound.verp import verp_address
+from tracking.outbound.xtext import xtext_encode
+
+TRACKING_HEADER = "X-Suivi-Tracking"   # the inbound parser looks for exactly this name
+DSN_NOTIFY = "NOTIFY=SUCCESS,FAILURE,DELAY"
+DSN_RET = "RET=HDRS"
+
+# Attachment types by extension; a table rather than `mimetypes`, which reads system files.
+_ATTACHMENT_TYPES = {
+    "pdf": ("application", "pdf"),
+    "xml": ("application", "xml"),
+    "zip": ("application", "zip"),
+    "png": ("image", "png"),
+    "jpg": ("image", "jpeg"),
+    "jpeg": ("image", "jpeg"),
+    "txt": ("text", "plain"),
+}
+
+
+@dataclass(frozen=True)
+class OutgoingDocument:
+    document_id: str
+    kind: DocumentKind
+    number: str
+    amount: str                     # decimal text, e.g. "1234.50"
+    currency: str
+    issue_date: Date
+    client_name: str
+    account_name: str
+    language: str                   # "fr" | "en"
+    sender_address: str             # the customer's (account's) sender address
+    sender_name: str
+    reply_to: str | None
+    attachment: bytes | None = None
+    attachment_filename: str = ""
+
+
+@dataclass(frozen=True)
+class OutgoingRecipient:
+    address: str
+    role: RecipientRole
+    index: int                      # the delivery's index within its send; signed into VERP
+
+
+@dataclass(frozen=True)
+class Envelope:
+    mail_from: str
+    mail_options: tuple[str, ...]
+    recipients: tuple[tuple[OutgoingRecipient, tuple[str, ...]], ...]  # (recipient, rcpt_options)
+
+
+@dataclass(frozen=True)
+class ComposedMessage:
+    message: EmailMessage
+    message_id: str
+    envelope_id: str | None
+    envelopes: tuple[Envelope, ...]
+
+    @property
+    def recipients(self) -> tuple[OutgoingRecipient, ...]:
+        return tuple(recipient for envelope in self.envelopes for recipient, _ in envelope.recipients)
+
+    def restricted_to(self, indexes: set[int]) -> ComposedMessage:
+        """The same message with only the envelopes/recipients whose index is in `indexes`."""
+        envelopes = []
+        for envelope in self.envelopes:
+            kept = tuple(pair for pair in envelope.recipients if pair[0].index in indexes)
+            if kept:
+                envelopes.append(
+                    Envelope(envelope.mail_from, envelope.mail_options, kept)
+                )
+        return ComposedMessage(self.message, self.message_id, self.envelope_id, tuple(envelopes))
+
+
+def compose(
+    doc: OutgoingDocument,
+    recipients: list[OutgoingRecipient] | tuple[OutgoingRecipient, ...],
+    *,
+    send_id: str,
+    mode: SendingMode,
+    message_domain: str,
+    bounce_domain: str,
+    verp_key: bytes | None,
+    date: datetime,
+    service_address: str | None = None,
+) -> ComposedMessage:
+    """Build the message and its envelopes. Raises InvalidInput / ConfigError, never does I/O.
+
+    `service_address` is the service's own From in `relay` mode (default
+    `noreply@<message_domain>`).
+    """
+    if mode is SendingMode.MANUAL:
+        raise InvalidInput("a manual send has no message to compose")
+    if date.tzinfo is None:
+        raise InvalidInput("the Date header needs an aware datetime")
+    ordered = _checked_recipients(recipients)
+    _check_address(doc.sender_address, "sender")
+    if mode.tracks_delivery and not verp_key:
+        raise ConfigError("relay modes need a VERP key to sign the return path")
+
+    message_id = f"<suivi.{send_id}@{message_domain}>"
+    message = _message(doc, ordered, mode, message_id, send_id, date, service_address, message_domain)
+    if mode.tracks_delivery:
+        assert verp_key is not None
+        envelopes = tuple(
+            Envelope(
+                mail_from=verp_address(verp_key, send_id, recipient.index, bounce_domain),
+                mail_options=(DSN_RET, f"ENVID={xtext_encode(send_id)}"),
+                recipients=((recipient, (DSN_NOTIFY, f"ORCPT=rfc822;{xtext_encode(recipient.address)}")),),
+            )
+            for recipient in ordered
+        )
+        return ComposedMessage(message, message_id, send_id, envelopes)
+    envelope = Envelope(doc.sender_address, (), tuple((recipient, ()) for recipient in ordered))
+    return ComposedMessage(message, message_id, None, (envelope,))
+
+
+def _message(
+    doc: OutgoingDocument,
+    recipients: tuple[OutgoingRecipient, ...],
+    mode: SendingMode,
+    message_id: str,
+    send_id: str,
+    date: datetime,
+    service_address: str | None,
+    message_domain: str,
+) -> EmailMessage:
+    texts = wording.texts_for(doc.language)
+    message = EmailMessage()
+    if mode is SendingMode.RELAY:
+        # The service's own domain is the one that passes SPF/DKIM; replies go to the customer.
+        sender = service_address or f"noreply@{message_domain}"
+        message["From"] = _address(doc.account_name or doc.sender_name, sender)
+        message["Reply-To"] = _address(doc.sender_name, doc.reply_to or doc.sender_address)
+    else:
+        message["From"] = _address(doc.sender_name or doc.account_name, doc.sender_address)
+        if doc.reply_to:
+            message["Reply-To"] = _address("", doc.reply_to)
+    to = [r.address for r in recipients if r.role is RecipientRole.TO]
+    cc = [r.address for r in recipients if r.role is RecipientRole.CC]
+    if to:
+        message["To"] = ", ".join(to)
+    if cc:
+        message["Cc"] = ", ".join(cc)
+    message["Subject"] = wording.subject(texts, doc.kind, doc.number, doc.account_name)
+    message["Date"] = format_datetime(date)
+    message["Message-ID"] = message_id
+    message["Content-Language"] = texts.language
+    message[TRACKING_HEADER] = send_id
+    body = wording.body(
+        texts,
+        kind=doc.kind,
+        number=doc.number,
+        amount=wording.format_amount(doc.amount, doc.currency, texts),
+        issue_date=wording.format_date(doc.issue_date, texts),
+        client_name=doc.client_name,
+        sender_name=doc.sender_name,
+        account_name=doc.account_name,
+        attached=doc.attachment is not None,
+    )
+    message.set_content(body)
+    if doc.attachment is not None:
+        filename = doc.attachment_filename or wording.default_filename(texts, doc.kind, doc.number)
+        maintype, subtype = _ATTACHMENT_TYPES.get(
+            filename.rpartition(".")[2].lower(), ("application", "octet-stream")
+        )
+        message.add_attachment(doc.attachment, maintype=maintype, subtype=subtype, filename=filename)
+    return message
+
+
+def _checked_recipients(
+    recipients: list[OutgoingRecipient] | tuple[OutgoingRecipient, ...],
+) -> tuple[OutgoingRecipient, ...]:
+    if not recipients:
+        raise InvalidInput("a send needs at least one recipient")
+    indexes = [recipient.index for recipient in recipients]
+    if len(set(indexes)) != len(indexes):
+        raise InvalidInput(f"recipient indexes must be unique: {indexes}")
+    for recipient in recipients:
+        _check_address(recipient.address, "recipient")
+    return tuple(sorted(recipients, key=lambda recipient: recipient.index))
+
+
+def _check_address(address: str, what: str) -> None:
+    local_part, at, domain = address.rpartition("@")
+    if not at or not local_part or "." not in domain or any(c.isspace() for c in address) \
+            or any(c in address for c in "<>,;\"\\"):
+        raise InvalidInput(f"malformed {what} address: {address!r}")
+
+
+def _address(display_name: str, address: str) -> Address:
+    local_part, _, domain = address.rpartition("@")
+    return Address(display_name=display_name or "", username=local_part, domain=domain)

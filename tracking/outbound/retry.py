@@ -1,0 +1,108 @@
+"""Retries with bounded exponential backoff: only what is still transient is tried again.
+
+An attempt settles some recipients (accepted, or refused for good with a 5xx) and leaves others
+transient (a 4xx, or a connection lost before their turn). The next attempt sends only to the
+transient ones. When the attempts run out, each of those gets a final outcome that is not
+accepted, still marked `transient=True`, and carries the last error — the caller records it as
+`not_sent` with that reason (DESIGN §4).
+
+`PermanentSendError` (TLS verification, AUTH refused) is not retried: it propagates at once.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from tracking.config import RetrySettings
+from tracking.errors import TransientSendError
+from tracking.outbound.compose import ComposedMessage
+from tracking.outbound.smtp import ConnectionLost, RecipientOutcome
+
+
+class Transport(Protocol):
+    def deliver(self, composed: ComposedMessage) -> list[RecipientOutcome]: ...
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 3
+    base_delay: float = 2.0
+    max_delay: float = 60.0
+
+    def __post_init__(self) -> None:
+        if self.attempts < 1:
+            raise ValueError("at least one attempt")
+        if self.base_delay < 0 or self.max_delay < self.base_delay:
+            raise ValueError("delays must satisfy 0 <= base_delay <= max_delay")
+
+    @classmethod
+    def from_settings(cls, settings: RetrySettings) -> RetryPolicy:
+        return cls(settings.attempts, settings.base_delay, settings.max_delay)
+
+    def delay(self, failed_attempt: int, rand: Callable[[], float] = random.random) -> float:
+        """Wait after the n-th failed attempt (1-based): base·2^(n-1), capped, with equal jitter.
+
+        Jitter keeps many senders deferred by the same server from coming back in lockstep; the
+        lower half stays fixed so a retry never comes back immediately.
+        """
+        ceiling = min(self.max_delay, self.base_delay * 2 ** (failed_attempt - 1))
+        return ceiling / 2 + rand() * ceiling / 2
+
+
+AttemptFailed = Callable[[int, list[RecipientOutcome], float], None]
+"""`on_attempt_failed(attempt, transient_outcomes, delay_before_next)` — called only when a retry
+follows, e.g. to record a `send_attempt_failed` event."""
+
+
+def deliver_with_retries(
+    transport: Transport,
+    composed: ComposedMessage,
+    policy: RetryPolicy,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    on_attempt_failed: AttemptFailed | None = None,
+    rand: Callable[[], float] = random.random,
+) -> list[RecipientOutcome]:
+    """One final outcome per recipient of `composed`, in the order of its envelopes."""
+    order = [recipient.index for recipient in composed.recipients]
+    final: dict[int, RecipientOutcome] = {}
+    last: dict[int, RecipientOutcome] = {}
+    pending = set(order)
+    for attempt in range(1, policy.attempts + 1):
+        outcomes = _attempt(transport, composed.restricted_to(pending))
+        for outcome in outcomes:
+            if outcome.transient:
+                last[outcome.recipient.index] = outcome
+            else:
+                final[outcome.recipient.index] = outcome
+        pending = {index for index in pending if index not in final}
+        if not pending:
+            break
+        if attempt < policy.attempts:
+            delay = policy.delay(attempt, rand)
+            if on_attempt_failed is not None:
+                on_attempt_failed(attempt, [last[index] for index in order if index in pending], delay)
+            sleep(delay)
+    for index in pending:
+        final[index] = last[index]   # not accepted, transient=True, the last error as reason
+    return [final[index] for index in order]
+
+
+def _attempt(transport: Transport, composed: ComposedMessage) -> list[RecipientOutcome]:
+    """Outcomes of one attempt; a lost connection leaves its unsettled recipients transient."""
+    try:
+        return transport.deliver(composed)
+    except TransientSendError as err:
+        completed = err.completed if isinstance(err, ConnectionLost) else ()
+        settled = {outcome.recipient.index for outcome in completed}
+        reason = str(err) or type(err).__name__
+        return list(completed) + [
+            RecipientOutcome(recipient, accepted=False, code=0, reply=reason, transient=True,
+                             stage="connect")
+            for recipient in composed.recipients
+            if recipient.index not in settled
+        ]

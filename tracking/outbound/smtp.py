@@ -1,0 +1,262 @@
+"""The SMTP edge: hand composed messages to a server and say, per recipient, what it answered.
+
+One `SmtpTransport` keeps one connection and reuses it across `deliver()` calls (a batch costs
+one handshake). It drives MAIL / RCPT / DATA itself because smtplib's `sendmail` applies the same
+`rcpt_options` to every recipient, while RFC 3461's ORCPT is per recipient. DSN parameters are
+only sent when the server's EHLO announces `DSN` (a server that does not would refuse them).
+
+Outcomes per recipient (DESIGN §4):
+- 250 after DATA -> accepted (`sent`);
+- 5xx at MAIL, RCPT or DATA -> refused, not transient, with the server's exact reply;
+- 4xx (and anything unexpected) -> transient, for `retry` to try again;
+- some recipients refused, others accepted -> each keeps its own outcome.
+
+Connection failures, timeouts and dropped connections raise `ConnectionLost` (a
+`TransientSendError`) carrying the outcomes already settled, so a retry never sends twice to a
+recipient the server already accepted; the next call reconnects. TLS verification and AUTH
+failures raise `PermanentSendError`: retrying cannot fix a configuration.
+
+Not thread-safe: one transport per sending thread.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from dataclasses import dataclass
+from email import policy
+
+from tracking.config import SmtpSettings, TlsMode, is_loopback
+from tracking.errors import PermanentSendError, TransientSendError
+from tracking.outbound.compose import ComposedMessage, Envelope, OutgoingRecipient
+
+# RFC 5321 §4.2: 2yz completed, 4yz transient failure, 5yz permanent failure.
+ACCEPTED = 250
+USER_NOT_LOCAL_WILL_FORWARD = 251
+SERVICE_CLOSING = 421
+
+# CRLF line ends and folding for the wire: aiosmtpd refuses bare LF (MAILSTACK.md §2).
+WIRE_POLICY = policy.SMTP
+
+
+@dataclass(frozen=True)
+class RecipientOutcome:
+    recipient: OutgoingRecipient
+    accepted: bool
+    code: int                # SMTP reply code; 0 when no server answered (connection error)
+    reply: str               # the server's reply as sent, "550 5.1.1 <a@b>: User unknown"
+    transient: bool          # worth retrying
+    stage: str = ""          # where it was decided: connect, mail, rcpt, data
+
+
+class ConnectionLost(TransientSendError):
+    """The connection failed mid-way; `completed` holds the outcomes settled before it did."""
+
+    def __init__(self, message: str, completed: tuple[RecipientOutcome, ...] = ()) -> None:
+        super().__init__(message)
+        self.completed = completed
+
+
+class SmtpTransport:
+    def __init__(self, settings: SmtpSettings, *, ssl_context: ssl.SSLContext | None = None) -> None:
+        if settings.tls is TlsMode.NONE and not is_loopback(settings.host):
+            raise PermanentSendError(f"refusing plain-text SMTP to {settings.host!r}")
+        self.settings = settings
+        self._ssl_context = ssl_context
+        self._connection: smtplib.SMTP | None = None
+        self.connections_opened = 0
+
+    def __enter__(self) -> SmtpTransport:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def connected(self) -> bool:
+        return self._connection is not None
+
+    def deliver(self, composed: ComposedMessage) -> list[RecipientOutcome]:
+        """Send every envelope of `composed`; outcomes in envelope order, one per recipient."""
+        payload = composed.message.as_bytes(policy=WIRE_POLICY)
+        outcomes: list[RecipientOutcome] = []
+        for envelope in composed.envelopes:
+            try:
+                outcomes.extend(self._deliver_reconnecting_if_stale(envelope, payload))
+            except OSError as err:  # smtplib's errors are OSErrors too, and ConnectionLost
+                raise self._lost(err, outcomes) from err
+            except ConnectionLost as err:
+                raise self._lost(err, outcomes) from err
+        return outcomes
+
+    def close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        try:
+            connection.quit()
+        except (smtplib.SMTPException, OSError):
+            connection.close()
+
+    # -- one envelope ------------------------------------------------------------------------
+
+    def _deliver_reconnecting_if_stale(self, envelope: Envelope, payload: bytes) -> list[RecipientOutcome]:
+        try:
+            return self._deliver_envelope(envelope, payload)
+        except _Stale:
+            # A reused connection the server closed while idle: nothing of this envelope was
+            # accepted yet, so one fresh connection is safe (a fresh one never raises _Stale).
+            self._drop()
+        return self._deliver_envelope(envelope, payload)
+
+    def _deliver_envelope(self, envelope: Envelope, payload: bytes) -> list[RecipientOutcome]:
+        connection, reused = self._open()
+        dsn = connection.has_extn("dsn")
+        try:
+            code, reply = connection.mail(envelope.mail_from, list(envelope.mail_options) if dsn else [])
+        except smtplib.SMTPServerDisconnected as err:
+            if reused:
+                raise _Stale() from err
+            raise
+        if code == SERVICE_CLOSING and reused:
+            raise _Stale()
+        if code != ACCEPTED:
+            self._reset(connection, code)
+            return [_outcome(recipient, code, reply, "mail") for recipient, _ in envelope.recipients]
+
+        settled: dict[int, RecipientOutcome] = {}
+        taken: list[OutgoingRecipient] = []
+        for recipient, options in envelope.recipients:
+            code, reply = connection.rcpt(recipient.address, list(options) if dsn else [])
+            if code in (ACCEPTED, USER_NOT_LOCAL_WILL_FORWARD):
+                taken.append(recipient)
+            else:
+                settled[recipient.index] = _outcome(recipient, code, reply, "rcpt")
+        if taken:
+            try:
+                code, reply = connection.data(payload)
+            except smtplib.SMTPDataError as err:   # DATA itself refused, before the content
+                code, reply = err.smtp_code, err.smtp_error
+                self._reset(connection, code)
+            for recipient in taken:
+                settled[recipient.index] = _outcome(recipient, code, reply, "data")
+        else:
+            self._reset(connection, 0)
+        return [settled[recipient.index] for recipient, _ in envelope.recipients]
+
+    # -- the connection ----------------------------------------------------------------------
+
+    def _open(self) -> tuple[smtplib.SMTP, bool]:
+        """The live connection (and whether it was used before), opening one when needed."""
+        if self._connection is not None:
+            return self._connection, True
+        settings = self.settings
+        connection: smtplib.SMTP | None = None
+        try:
+            if settings.tls is TlsMode.IMPLICIT:
+                connection = smtplib.SMTP_SSL(
+                    settings.host, settings.port, local_hostname=settings.helo_name,
+                    timeout=settings.timeout, context=self._context(),
+                )
+            else:
+                connection = smtplib.SMTP(
+                    settings.host, settings.port, local_hostname=settings.helo_name,
+                    timeout=settings.timeout,
+                )
+            connection.ehlo_or_helo_if_needed()
+            if settings.tls is TlsMode.STARTTLS:
+                if not connection.has_extn("starttls"):
+                    # Never fall back to plain text: that would leak documents and credentials.
+                    raise PermanentSendError(f"{settings.host} does not offer STARTTLS")
+                connection.starttls(context=self._context())
+                connection.ehlo()
+            if settings.user:
+                connection.login(settings.user, settings.password.reveal())
+        except PermanentSendError:
+            _abandon(connection)
+            raise
+        except ssl.SSLError as err:        # certificate verification, handshake: configuration
+            _abandon(connection)
+            raise PermanentSendError(f"TLS with {settings.host}:{settings.port} failed: {err}") from err
+        except smtplib.SMTPAuthenticationError as err:
+            _abandon(connection)
+            raise PermanentSendError(
+                f"authentication as {settings.user!r} refused: {_reply_text(err.smtp_code, err.smtp_error)}"
+            ) from err
+        except smtplib.SMTPNotSupportedError as err:
+            _abandon(connection)
+            raise PermanentSendError(f"{settings.host} does not support AUTH") from err
+        except (smtplib.SMTPException, OSError) as err:
+            _abandon(connection)
+            raise ConnectionLost(f"cannot connect to {settings.host}:{settings.port}: {_describe(err)}") from err
+        self._connection = connection
+        self.connections_opened += 1
+        return connection, False
+
+    def _context(self) -> ssl.SSLContext:
+        if self._ssl_context is None:
+            ca_file = str(self.settings.ca_file) if self.settings.ca_file else None
+            # Verification on: CERT_REQUIRED and hostname checking are the defaults here.
+            self._ssl_context = ssl.create_default_context(cafile=ca_file)
+        return self._ssl_context
+
+    def _reset(self, connection: smtplib.SMTP, code: int) -> None:
+        """RSET after a failed transaction; a 421 or a dead link means the connection is gone."""
+        if code == SERVICE_CLOSING:
+            self._drop()
+            return
+        try:
+            connection.rset()
+        except (smtplib.SMTPException, OSError):
+            self._drop()
+
+    def _drop(self) -> None:
+        connection, self._connection = self._connection, None
+        _abandon(connection)
+
+    def _lost(self, err: BaseException | None, outcomes: list[RecipientOutcome]) -> ConnectionLost:
+        self._drop()
+        if isinstance(err, ConnectionLost):
+            return ConnectionLost(str(err), tuple(outcomes) + err.completed)
+        return ConnectionLost(
+            f"connection to {self.settings.host}:{self.settings.port} lost: {_describe(err)}",
+            tuple(outcomes),
+        )
+
+
+class _Stale(Exception):
+    """A reused connection turned out closed before this envelope started."""
+
+
+def _outcome(recipient: OutgoingRecipient, code: int, reply: bytes | str, stage: str) -> RecipientOutcome:
+    accepted = stage == "data" and 200 <= code < 300
+    permanent = 500 <= code < 600
+    return RecipientOutcome(
+        recipient=recipient,
+        accepted=accepted,
+        code=code,
+        reply=_reply_text(code, reply),
+        transient=not accepted and not permanent,
+        stage=stage,
+    )
+
+
+def _reply_text(code: int, reply: bytes | str) -> str:
+    text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+    return f"{code} {text}".strip() if code > 0 else text
+
+
+def _describe(err: BaseException | None) -> str:
+    if err is None:
+        return "unknown error"
+    if isinstance(err, TimeoutError):
+        return "timed out"
+    return str(err) or type(err).__name__
+
+
+def _abandon(connection: smtplib.SMTP | None) -> None:
+    if connection is not None:
+        try:
+            connection.close()
+        except OSError:
+            pass

@@ -1,0 +1,198 @@
+"""The actions of the console and the command line: send online, mark sent, edit the send date.
+
+Each action validates everything first and writes nothing when refused (`InvalidInput` and its
+subclasses); when accepted it writes its rows and events in one transaction. SMTP work is not
+done here: an online send is recorded as `pending` and returns at once; the outbox worker
+(`tracking.outbox`) hands it to the server.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from tracking.clock import local_to_utc, utc_now, zone
+from tracking.errors import ConfigError, InvalidInput, NotFound, ResendTooSoon
+from tracking.events import Event, event_id
+from tracking.models import DeliveryState, EventType, RecipientRole, SendingMode
+from tracking.outbound import verp
+from tracking.records import Account, Delivery, Document, Send
+from tracking.store import queries, writes
+from tracking.store.connection import Database
+from tracking.store.ledger import record_events
+
+RESEND_WINDOW = timedelta(days=3)
+DOUBLE_CLICK_WINDOW = timedelta(seconds=10)
+MAX_RECIPIENTS_PER_ROLE = 5
+# A deliberately plain check: one @, no spaces, a dot in the domain. Servers judge the rest.
+_ADDRESS = re.compile(r"[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;]+")
+
+
+@dataclass(frozen=True)
+class SendRequest:
+    document_id: str
+    to: tuple[str, ...]
+    cc: tuple[str, ...] = ()
+    actor: str = "system"
+    force: bool = False                 # resend within RESEND_WINDOW on purpose
+    idempotency_key: str | None = None  # e.g. the console form's submission id
+
+
+@dataclass(frozen=True)
+class SendPolicy:
+    """What the service needs from the settings to record a send."""
+
+    message_domain: str = "suivi.localhost"
+    verp_key: bytes | None = None
+
+    @classmethod
+    def from_settings(cls, settings) -> SendPolicy:
+        key = settings.verp_key.reveal().encode("utf-8") if settings.verp_key else None
+        return cls(message_domain=settings.message_domain, verp_key=key)
+
+
+@dataclass(frozen=True)
+class SendReceipt:
+    send_id: str
+    created: bool            # False when a double click or a repeated key found an existing send
+
+
+def request_send(db: Database, request: SendRequest, policy: SendPolicy,
+                 *, now: datetime | None = None) -> SendReceipt:
+    """Record an online send of a document: the send, its deliveries `pending`, the events."""
+    now = now or utc_now()
+    recipients = _recipients(request)
+    with db.transaction() as cursor:
+        if request.idempotency_key:
+            existing = queries.send_by_idempotency_key(cursor, request.idempotency_key)
+            if existing is not None:
+                return SendReceipt(existing.id, created=False)
+        document, account = _document_and_account(cursor, request.document_id)
+        if account.sending_mode is SendingMode.MANUAL:
+            raise InvalidInput(f"account {account.name!r} sends by hand: use mark-sent instead")
+        if account.sending_mode.tracks_delivery and not policy.verp_key:
+            raise ConfigError("SUIVI_VERP_KEY is not set; relay modes need it to sign bounces")
+        recent = queries.sends_of_document(cursor, document.id, since=now - RESEND_WINDOW)
+        online = [s for s in recent if s.mode is not SendingMode.MANUAL]
+        if online and now - online[0].requested_at <= DOUBLE_CLICK_WINDOW:
+            return SendReceipt(online[0].id, created=False)  # a double click: never twice
+        if online and not request.force:
+            raise ResendTooSoon(
+                f"document {document.number} was already sent on "
+                f"{online[0].requested_at:%Y-%m-%d %H:%M} UTC; resending within "
+                f"{RESEND_WINDOW.days} days needs --force"
+            )
+        send_id = uuid.uuid4().hex
+        send = Send(send_id, document.id, account.id, account.sending_mode, now, request.actor,
+                    f"<suivi.{send_id}@{policy.message_domain}>", send_id,
+                    request.idempotency_key or send_id, "queued")
+        deliveries = [
+            Delivery(send_id, idx, address, role,
+                     verp.make_token(policy.verp_key, send_id, idx)
+                     if account.sending_mode.tracks_delivery else None,
+                     DeliveryState.PENDING, now)
+            for idx, (address, role) in enumerate(recipients)
+        ]
+        writes.insert_send(cursor, send)
+        writes.insert_deliveries(cursor, deliveries)
+        writes.set_document_sent(cursor, document.id, now)
+        record_events(cursor, [
+            Event(event_id(EventType.SEND_REQUESTED, send_id, d.idx), EventType.SEND_REQUESTED,
+                  now, request.actor, account.id, document.id, send_id, d.idx, d.address,
+                  {"mode": str(account.sending_mode), "role": str(d.role),
+                   "forced": request.force})
+            for d in deliveries
+        ])
+    return SendReceipt(send_id, created=True)
+
+
+def mark_sent_manually(db: Database, document_id: str, actor: str,
+                       *, now: datetime | None = None, note: str = "") -> str:
+    """The user sent the document by hand (post, in person): the send date is now."""
+    now = now or utc_now()
+    _require_actor(actor)
+    with db.transaction() as cursor:
+        document, account = _document_and_account(cursor, document_id)
+        send_id = uuid.uuid4().hex
+        writes.insert_send(cursor, Send(send_id, document.id, account.id, SendingMode.MANUAL,
+                                        now, actor, None, None, send_id, "none"))
+        writes.set_document_sent(cursor, document.id, now)
+        record_events(cursor, [Event(
+            event_id(EventType.MARKED_SENT_MANUALLY, send_id), EventType.MARKED_SENT_MANUALLY,
+            now, actor, account.id, document.id, send_id,
+            details={"note": note, "previous_send_date": _iso(document.send_date),
+                     "send_date": _iso(now)},
+        )])
+    return send_id
+
+
+def set_send_date(db: Database, document_id: str, new_value: datetime | None, actor: str,
+                  *, zone_name: str | None = None, now: datetime | None = None) -> Event:
+    """Set or change the document's "Date d'envoi au client" by hand.
+
+    `new_value` is aware, or a naive wall-clock time in `zone_name` (default: the account's
+    zone). Records old value, new value, actor and time of the edit; delivery events are
+    untouched.
+    """
+    now = now or utc_now()
+    _require_actor(actor)
+    if zone_name is not None:
+        zone(zone_name)  # refuse an unknown zone before anything else
+    with db.transaction() as cursor:
+        document, account = _document_and_account(cursor, document_id)
+        new_utc = None if new_value is None else local_to_utc(new_value,
+                                                              zone_name or account.time_zone)
+        if new_utc is not None and new_utc > now + timedelta(minutes=5):
+            raise InvalidInput("the send date cannot be in the future")
+        event = Event(
+            event_id(EventType.SEND_DATE_CHANGED, document.id, _iso(document.send_date),
+                     _iso(new_utc), actor, _iso(now)),
+            EventType.SEND_DATE_CHANGED, now, actor, account.id, document.id,
+            details={"old": _iso(document.send_date), "new": _iso(new_utc),
+                     "zone": zone_name or account.time_zone},
+        )
+        writes.set_document_send_date(cursor, document.id, new_utc)
+        record_events(cursor, [event])
+    return event
+
+
+def _recipients(request: SendRequest) -> list[tuple[str, RecipientRole]]:
+    to = [a.strip().lower() for a in request.to if a.strip()]
+    cc = [a.strip().lower() for a in request.cc if a.strip()]
+    if not to:
+        raise InvalidInput("a send needs at least one 'to' recipient")
+    for role, addresses in (("to", to), ("cc", cc)):
+        if len(addresses) > MAX_RECIPIENTS_PER_ROLE:
+            raise InvalidInput(f"at most {MAX_RECIPIENTS_PER_ROLE} '{role}' recipients")
+    bad = [a for a in to + cc if not _ADDRESS.fullmatch(a)]
+    if bad:
+        raise InvalidInput(f"not an email address: {', '.join(bad)}")
+    seen: set[str] = set()
+    recipients = []
+    for address, role in [(a, RecipientRole.TO) for a in to] + [(a, RecipientRole.CC) for a in cc]:
+        if address not in seen:
+            seen.add(address)
+            recipients.append((address, role))
+    _require_actor(request.actor)
+    return recipients
+
+
+def _require_actor(actor: str) -> None:
+    if not actor or not actor.strip():
+        raise InvalidInput("every action names its actor")
+
+
+def _document_and_account(cursor, document_id: str) -> tuple[Document, Account]:
+    document = queries.get_document(cursor, document_id)
+    if document is None:
+        raise NotFound(f"unknown document {document_id!r}")
+    account = queries.get_account(cursor, document.account_id)
+    if account is None:
+        raise NotFound(f"document {document.number} belongs to an unknown account")
+    return document, account
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()

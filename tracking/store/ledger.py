@@ -1,0 +1,149 @@
+"""The event log and the current-state table it drives, written together.
+
+`record_events` appends events (skipping any whose deterministic id is already there) and, in the
+same transaction, moves each touched delivery by the rules of `tracking.state`. It works in bulk
+(Arrow batches, one statement per table) because the outbox and the mailbox record thousands of
+events at a time; a single event goes through the same path.
+"""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+import pyarrow as pa
+
+from tracking.clock import from_db, to_db
+from tracking.events import Event
+from tracking.models import DeliveryState, EventType
+from tracking.state import DeliveryStatus, apply
+
+_EVENT_SCHEMA = pa.schema([
+    ("id", pa.string()), ("type", pa.string()), ("occurred_at", pa.timestamp("us")),
+    ("actor", pa.string()), ("account_id", pa.string()), ("document_id", pa.string()),
+    ("send_id", pa.string()), ("recipient_idx", pa.int32()), ("recipient", pa.string()),
+    ("details", pa.string()), ("ord", pa.int32()),
+])
+
+_STATUS_SCHEMA = pa.schema([
+    ("send_id", pa.string()), ("idx", pa.int32()), ("state", pa.string()),
+    ("state_at", pa.timestamp("us")), ("reason", pa.string()), ("status_code", pa.string()),
+    ("smtp_reply", pa.string()), ("diagnostic", pa.string()), ("remote_mta", pa.string()),
+    ("complained", pa.bool_()),
+])
+
+
+def record_events(cursor: duckdb.DuckDBPyConnection, events: list[Event]) -> list[Event]:
+    """Append `events`; update the deliveries they move. Returns the events actually inserted.
+
+    Call inside a transaction (`Database.transaction()`), so the log and the state table never
+    disagree.
+    """
+    if not events:
+        return []
+    batch = pa.Table.from_pylist([_event_row(event, ord_) for ord_, event in enumerate(events)],
+                                 schema=_EVENT_SCHEMA)
+    cursor.register("suivi_event_batch", batch)
+    try:
+        inserted_ids = {row[0] for row in cursor.execute(
+            """INSERT INTO events (id, type, occurred_at, actor, account_id, document_id, send_id,
+                                   recipient_idx, recipient, details)
+               SELECT b.id, b.type, b.occurred_at, b.actor, b.account_id, b.document_id, b.send_id,
+                      b.recipient_idx, b.recipient, b.details
+               FROM suivi_event_batch b
+               WHERE b.id NOT IN (SELECT e.id FROM events e
+                                  WHERE e.id IN (SELECT id FROM suivi_event_batch))
+               QUALIFY row_number() OVER (PARTITION BY b.id ORDER BY b.ord) = 1
+               ORDER BY b.ord
+               RETURNING id"""
+        ).fetchall()}
+    finally:
+        cursor.unregister("suivi_event_batch")
+    fresh: list[Event] = []
+    for event in events:  # first occurrence only, when the batch itself repeats an id
+        if event.id in inserted_ids:
+            inserted_ids.discard(event.id)
+            fresh.append(event)
+    _advance_deliveries(cursor, [e for e in fresh if e.send_id and e.recipient_idx is not None])
+    return fresh
+
+
+def _advance_deliveries(cursor: duckdb.DuckDBPyConnection, events: list[Event]) -> None:
+    if not events:
+        return
+    keys = sorted({(event.send_id, event.recipient_idx) for event in events})
+    current = load_statuses(cursor, keys)
+    changed: dict[tuple[str, int], DeliveryStatus] = {}
+    for event in events:
+        key = (event.send_id, event.recipient_idx)
+        status = changed.get(key, current.get(key))
+        moved = apply(status, event)
+        if moved is not None:
+            changed[key] = moved
+    rows = [_status_row(key, status) for key, status in changed.items() if key in current]
+    if not rows:
+        return
+    cursor.register("suivi_status_batch", pa.Table.from_pylist(rows, schema=_STATUS_SCHEMA))
+    try:
+        cursor.execute(
+            """UPDATE deliveries AS d SET state = s.state, state_at = s.state_at,
+                      reason = s.reason, status_code = s.status_code, smtp_reply = s.smtp_reply,
+                      diagnostic = s.diagnostic, remote_mta = s.remote_mta,
+                      complained = s.complained
+               FROM suivi_status_batch s WHERE d.send_id = s.send_id AND d.idx = s.idx"""
+        )
+    finally:
+        cursor.unregister("suivi_status_batch")
+
+
+def load_statuses(
+    cursor: duckdb.DuckDBPyConnection, keys: list[tuple[str, int]]
+) -> dict[tuple[str, int], DeliveryStatus]:
+    if not keys:
+        return {}
+    wanted = pa.Table.from_pylist([{"send_id": s, "idx": i} for s, i in keys],
+                                  schema=pa.schema([("send_id", pa.string()), ("idx", pa.int32())]))
+    cursor.register("suivi_wanted", wanted)
+    try:
+        rows = cursor.execute(
+            """SELECT d.send_id, d.idx, d.state, d.state_at, d.reason, d.status_code,
+                      d.smtp_reply, d.diagnostic, d.remote_mta, d.complained
+               FROM deliveries d JOIN suivi_wanted w ON d.send_id = w.send_id AND d.idx = w.idx"""
+        ).fetchall()
+    finally:
+        cursor.unregister("suivi_wanted")
+    return {
+        (row[0], row[1]): DeliveryStatus(
+            DeliveryState(row[2]), from_db(row[3]), row[4], row[5], row[6], row[7], row[8], row[9]
+        )
+        for row in rows
+    }
+
+
+def _event_row(event: Event, ord_: int) -> dict[str, object]:
+    return {
+        "id": event.id, "type": str(event.type), "occurred_at": to_db(event.occurred_at),
+        "actor": event.actor, "account_id": event.account_id, "document_id": event.document_id,
+        "send_id": event.send_id, "recipient_idx": event.recipient_idx,
+        "recipient": event.recipient, "details": event.details_json(), "ord": ord_,
+    }
+
+
+def _status_row(key: tuple[str, int], status: DeliveryStatus) -> dict[str, object]:
+    return {
+        "send_id": key[0], "idx": key[1], "state": str(status.state),
+        "state_at": to_db(status.state_at), "reason": status.reason,
+        "status_code": status.status_code, "smtp_reply": status.smtp_reply,
+        "diagnostic": status.diagnostic, "remote_mta": status.remote_mta,
+        "complained": status.complained,
+    }
+
+
+def event_from_row(row: dict[str, object]) -> Event:
+    """An `events` table row (as a dict) back into an `Event`."""
+    return Event(
+        id=row["id"], type=EventType(row["type"]), occurred_at=from_db(row["occurred_at"]),
+        actor=row["actor"], account_id=row["account_id"], document_id=row["document_id"],
+        send_id=row["send_id"], recipient_idx=row["recipient_idx"], recipient=row["recipient"],
+        details=json.loads(row["details"]),
+    )

@@ -1,0 +1,190 @@
+"""The schema, as an ordered list of forward-only migrations.
+
+Each migration runs in one transaction together with its `schema_version` row, so a failing step
+leaves the database exactly as it was. A database whose version is newer than the last migration
+here was written by a newer Suivi and is refused. Timestamps are stored as naive UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+from tracking.clock import utc_now_naive
+from tracking.errors import MigrationFailed, SchemaTooNew
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    statements: tuple[str, ...]
+
+
+_V1_CORE = (
+    """CREATE TABLE accounts (
+        id VARCHAR PRIMARY KEY,
+        name VARCHAR NOT NULL,
+        time_zone VARCHAR NOT NULL,
+        sending_mode VARCHAR NOT NULL,
+        sender_address VARCHAR NOT NULL,
+        sender_name VARCHAR NOT NULL,
+        language VARCHAR NOT NULL DEFAULT 'fr',
+        created_at TIMESTAMP NOT NULL
+    )""",
+    """CREATE TABLE users (
+        id VARCHAR PRIMARY KEY,
+        account_id VARCHAR,              -- NULL for back-office operators
+        name VARCHAR NOT NULL,
+        email VARCHAR NOT NULL
+    )""",
+    """CREATE TABLE clients (
+        id VARCHAR PRIMARY KEY,
+        account_id VARCHAR NOT NULL,
+        name VARCHAR NOT NULL
+    )""",
+    """CREATE TABLE client_addresses (
+        client_id VARCHAR NOT NULL,
+        position INTEGER NOT NULL,
+        address VARCHAR NOT NULL,
+        role VARCHAR NOT NULL,           -- to | cc: where it goes by default
+        PRIMARY KEY (client_id, position)
+    )""",
+    """CREATE TABLE documents (
+        id VARCHAR PRIMARY KEY,
+        account_id VARCHAR NOT NULL,
+        client_id VARCHAR NOT NULL,
+        kind VARCHAR NOT NULL,
+        number VARCHAR NOT NULL,
+        amount DECIMAL(14, 2) NOT NULL,
+        currency VARCHAR NOT NULL,
+        issue_date DATE NOT NULL,
+        status VARCHAR NOT NULL,
+        send_date TIMESTAMP,             -- "Date d'envoi au client", UTC
+        created_at TIMESTAMP NOT NULL
+    )""",
+    """CREATE TABLE sends (
+        id VARCHAR PRIMARY KEY,
+        document_id VARCHAR NOT NULL,
+        account_id VARCHAR NOT NULL,
+        mode VARCHAR NOT NULL,
+        requested_at TIMESTAMP NOT NULL,
+        actor VARCHAR NOT NULL,
+        message_id VARCHAR,
+        envelope_id VARCHAR,
+        idempotency_key VARCHAR NOT NULL UNIQUE,
+        outbox_state VARCHAR NOT NULL    -- queued | done | none (manual)
+    )""",
+    """CREATE TABLE deliveries (
+        send_id VARCHAR NOT NULL,
+        idx INTEGER NOT NULL,            -- recipient index within the send, 0-based
+        address VARCHAR NOT NULL,
+        role VARCHAR NOT NULL,
+        verp_token VARCHAR,
+        state VARCHAR NOT NULL,
+        state_at TIMESTAMP NOT NULL,
+        reason VARCHAR,
+        status_code VARCHAR,
+        smtp_reply VARCHAR,
+        diagnostic VARCHAR,
+        remote_mta VARCHAR,
+        complained BOOLEAN NOT NULL DEFAULT FALSE,
+        smtp_attempts INTEGER NOT NULL DEFAULT 0,
+        in_flight BOOLEAN NOT NULL DEFAULT FALSE,  -- handed to SMTP, outcome not yet recorded
+        PRIMARY KEY (send_id, idx)
+    )""",
+    "CREATE SEQUENCE event_seq START 1",
+    """CREATE TABLE events (
+        id VARCHAR PRIMARY KEY,          -- deterministic: the same fact never lands twice
+        seq BIGINT NOT NULL DEFAULT nextval('event_seq'),
+        type VARCHAR NOT NULL,
+        occurred_at TIMESTAMP NOT NULL,  -- UTC
+        actor VARCHAR NOT NULL,
+        account_id VARCHAR,
+        document_id VARCHAR,
+        send_id VARCHAR,
+        recipient_idx INTEGER,
+        recipient VARCHAR,
+        details VARCHAR NOT NULL         -- JSON object
+    )""",
+    "CREATE INDEX documents_account ON documents (account_id)",
+    "CREATE INDEX sends_document ON sends (document_id)",
+    "CREATE INDEX events_document ON events (document_id)",
+)
+
+
+_V2_RETURNED_MAIL = (
+    """CREATE TABLE returned_messages (
+        id VARCHAR PRIMARY KEY,          -- sha256 of the raw bytes: re-reading inserts nothing
+        received_at TIMESTAMP NOT NULL,  -- UTC, when the mailbox got it (or when read)
+        source VARCHAR NOT NULL,         -- mailbox name / maildir path / 'demo'
+        size_bytes INTEGER NOT NULL,
+        raw_zlib BLOB NOT NULL,          -- the message, zlib-compressed, size-capped
+        truncated BOOLEAN NOT NULL DEFAULT FALSE,
+        kind VARCHAR NOT NULL,           -- BounceKind
+        detector VARCHAR NOT NULL,
+        subject VARCHAR,
+        defects VARCHAR NOT NULL,        -- JSON list
+        match_state VARCHAR NOT NULL,    -- matched | unmatched | suspicious | ignored
+        match_method VARCHAR,            -- verp | envid | message_id | header | address_window
+        send_id VARCHAR,
+        document_id VARCHAR
+    )""",
+    "CREATE INDEX returned_messages_send ON returned_messages (send_id)",
+)
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "core tables: accounts, users, clients, documents, sends, deliveries, events",
+              _V1_CORE),
+    Migration(2, "returned messages: raw bounces, their kind and how they matched a send",
+              _V2_RETURNED_MAIL),
+)
+
+
+def current_version(connection: duckdb.DuckDBPyConnection) -> int:
+    exists = connection.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
+    ).fetchone()[0]
+    if not exists:
+        return 0
+    row = connection.execute("SELECT max(version) FROM schema_version").fetchone()
+    return int(row[0] or 0)
+
+
+def migrate(
+    connection: duckdb.DuckDBPyConnection,
+    migrations: tuple[Migration, ...] = MIGRATIONS,
+) -> int:
+    """Apply every migration newer than the database; return the resulting version."""
+    connection.execute(
+        "CREATE TABLE IF NOT EXISTS schema_version ("
+        " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
+    )
+    version = current_version(connection)
+    latest = migrations[-1].version if migrations else 0
+    if version > latest:
+        raise SchemaTooNew(
+            f"database schema version {version} is newer than this Suivi knows ({latest}); "
+            "upgrade Suivi instead of opening it with an older one"
+        )
+    for migration in migrations:
+        if migration.version <= version:
+            continue
+        connection.execute("BEGIN TRANSACTION")
+        try:
+            for statement in migration.statements:
+                connection.execute(statement)
+            connection.execute(
+                "INSERT INTO schema_version VALUES (?, ?, ?)",
+                [migration.version, migration.name, utc_now_naive()],
+            )
+        except duckdb.Error as err:
+            connection.execute("ROLLBACK")
+            raise MigrationFailed(
+                f"migration {migration.version} ({migration.name}) failed and was rolled back: {err}"
+            ) from err
+        connection.execute("COMMIT")
+        version = migration.version
+    return version

@@ -1,0 +1,182 @@
+"""Reads: records for the services, DataFrames for the console and notebooks.
+
+Parameterized SQL only; DataFrame columns are named for their readers, times are UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import duckdb
+import pandas as pd
+
+from tracking.clock import from_db, to_db
+from tracking.events import Event
+from tracking.models import (
+    DeliveryState, DocumentKind, DocumentStatus, RecipientRole, SendingMode,
+)
+from tracking.records import Account, Client, ClientAddress, Delivery, Document, Send
+from tracking.store.ledger import event_from_row
+
+Cursor = duckdb.DuckDBPyConnection
+
+
+def get_account(cursor: Cursor, account_id: str) -> Account | None:
+    row = cursor.execute(
+        """SELECT id, name, time_zone, sending_mode, sender_address, sender_name, language
+           FROM accounts WHERE id = ?""", [account_id]).fetchone()
+    if row is None:
+        return None
+    return Account(row[0], row[1], row[2], SendingMode(row[3]), row[4], row[5], row[6])
+
+
+def get_client(cursor: Cursor, client_id: str) -> Client | None:
+    row = cursor.execute("SELECT id, account_id, name FROM clients WHERE id = ?",
+                         [client_id]).fetchone()
+    if row is None:
+        return None
+    addresses = cursor.execute(
+        "SELECT address, role FROM client_addresses WHERE client_id = ? ORDER BY position",
+        [client_id]).fetchall()
+    return Client(row[0], row[1], row[2],
+                  tuple(ClientAddress(a, RecipientRole(r)) for a, r in addresses))
+
+
+def get_document(cursor: Cursor, document_id: str) -> Document | None:
+    row = cursor.execute(
+        """SELECT id, account_id, client_id, kind, number, amount, currency, issue_date, status,
+                  send_date
+           FROM documents WHERE id = ?""", [document_id]).fetchone()
+    if row is None:
+        return None
+    return Document(row[0], row[1], row[2], DocumentKind(row[3]), row[4], row[5], row[6], row[7],
+                    DocumentStatus(row[8]), from_db(row[9]))
+
+
+def find_document_id(cursor: Cursor, reference: str) -> str | None:
+    """A document by id, or by its number when the number is unique."""
+    row = cursor.execute("SELECT id FROM documents WHERE id = ?", [reference]).fetchone()
+    if row:
+        return row[0]
+    rows = cursor.execute("SELECT id FROM documents WHERE number = ? LIMIT 2",
+                          [reference]).fetchall()
+    return rows[0][0] if len(rows) == 1 else None
+
+
+_SEND_COLUMNS = """id, document_id, account_id, mode, requested_at, actor, message_id,
+                   envelope_id, idempotency_key, outbox_state"""
+
+
+def _send(row: tuple) -> Send:
+    return Send(row[0], row[1], row[2], SendingMode(row[3]), from_db(row[4]), row[5], row[6],
+                row[7], row[8], row[9])
+
+
+def get_send(cursor: Cursor, send_id: str) -> Send | None:
+    row = cursor.execute(f"SELECT {_SEND_COLUMNS} FROM sends WHERE id = ?", [send_id]).fetchone()
+    return _send(row) if row else None
+
+
+def send_by_idempotency_key(cursor: Cursor, key: str) -> Send | None:
+    row = cursor.execute(f"SELECT {_SEND_COLUMNS} FROM sends WHERE idempotency_key = ?",
+                         [key]).fetchone()
+    return _send(row) if row else None
+
+
+def sends_of_document(cursor: Cursor, document_id: str, *, since: datetime | None = None
+                      ) -> list[Send]:
+    rows = cursor.execute(
+        f"""SELECT {_SEND_COLUMNS} FROM sends
+            WHERE document_id = ? AND (? IS NULL OR requested_at >= ?)
+            ORDER BY requested_at DESC, id""",
+        [document_id, to_db(since) if since else None, to_db(since) if since else None],
+    ).fetchall()
+    return [_send(row) for row in rows]
+
+
+_DELIVERY_COLUMNS = """send_id, idx, address, role, verp_token, state, state_at, reason,
+                       status_code, smtp_reply, diagnostic, remote_mta, complained,
+                       smtp_attempts, in_flight"""
+
+
+def _delivery(row: tuple) -> Delivery:
+    return Delivery(row[0], row[1], row[2], RecipientRole(row[3]), row[4], DeliveryState(row[5]),
+                    from_db(row[6]), *row[7:12], row[12], row[13], row[14])
+
+
+def deliveries_of_send(cursor: Cursor, send_id: str) -> list[Delivery]:
+    rows = cursor.execute(
+        f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE send_id = ? ORDER BY idx",
+        [send_id]).fetchall()
+    return [_delivery(row) for row in rows]
+
+
+def outbox_work(cursor: Cursor, limit: int) -> list[tuple[Send, list[Delivery]]]:
+    """Queued sends with recipients never handed to SMTP, oldest request first."""
+    rows = cursor.execute(
+        f"""SELECT {_DELIVERY_COLUMNS} FROM deliveries
+            WHERE send_id IN (SELECT id FROM sends WHERE outbox_state = 'queued'
+                              ORDER BY requested_at, id LIMIT ?)
+              AND state = 'pending' AND smtp_attempts = 0 AND NOT in_flight
+            ORDER BY send_id, idx""", [limit]).fetchall()
+    by_send: dict[str, list[Delivery]] = {}
+    for row in rows:
+        by_send.setdefault(row[0], []).append(_delivery(row))
+    sends = {s.id: s for s in (_send(r) for r in cursor.execute(
+        f"SELECT {_SEND_COLUMNS} FROM sends WHERE outbox_state = 'queued' "
+        "ORDER BY requested_at, id LIMIT ?", [limit]).fetchall())}
+    return [(sends[send_id], deliveries) for send_id, deliveries in by_send.items()
+            if send_id in sends]
+
+
+def interrupted_deliveries(cursor: Cursor) -> list[Delivery]:
+    """Deliveries handed to SMTP by a process that died before recording the outcome."""
+    rows = cursor.execute(
+        f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE in_flight ORDER BY send_id, idx"
+    ).fetchall()
+    return [_delivery(row) for row in rows]
+
+
+def events_of_document(cursor: Cursor, document_id: str) -> list[Event]:
+    frame = cursor.execute(
+        """SELECT id, type, occurred_at, actor, account_id, document_id, send_id, recipient_idx,
+                  recipient, details
+           FROM events WHERE document_id = ? ORDER BY occurred_at, seq""",
+        [document_id]).df()
+    return [event_from_row(row) for row in frame.to_dict("records")]
+
+
+def events_of_delivery(cursor: Cursor, send_id: str, idx: int) -> list[Event]:
+    frame = cursor.execute(
+        """SELECT id, type, occurred_at, actor, account_id, document_id, send_id, recipient_idx,
+                  recipient, details
+           FROM events WHERE send_id = ? AND recipient_idx = ? ORDER BY seq""",
+        [send_id, idx]).df()
+    return [event_from_row(row) for row in frame.to_dict("records")]
+
+
+def history(cursor: Cursor, *, event_types: list[str] | None = None, actor: str | None = None,
+            account_id: str | None = None, document_id: str | None = None,
+            since: datetime | None = None, until: datetime | None = None,
+            limit: int = 1000) -> pd.DataFrame:
+    """The activity history, newest first, filtered; one row per event."""
+    types = list(event_types) if event_types else None
+    return cursor.execute(
+        """SELECT e.occurred_at, e.type, e.actor, e.account_id, a.time_zone, e.document_id,
+                  d.number AS document_number, e.send_id, e.recipient_idx, e.recipient,
+                  e.details, e.id
+           FROM events e
+           LEFT JOIN documents d ON d.id = e.document_id
+           LEFT JOIN accounts a ON a.id = e.account_id
+           WHERE (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], e.type))
+             AND (?::VARCHAR IS NULL OR e.actor = ?)
+             AND (?::VARCHAR IS NULL OR e.account_id = ?)
+             AND (?::VARCHAR IS NULL OR e.document_id = ?)
+             AND (?::TIMESTAMP IS NULL OR e.occurred_at >= ?)
+             AND (?::TIMESTAMP IS NULL OR e.occurred_at < ?)
+           ORDER BY e.occurred_at DESC, e.seq DESC
+           LIMIT ?""",
+        [types, types, actor, actor, account_id, account_id, document_id, document_id,
+         to_db(since) if since else None, to_db(since) if since else None,
+         to_db(until) if until else None, to_db(until) if until else None, limit],
+    ).df()
