@@ -61,7 +61,7 @@ STATUS_REASONS: dict[str, Reason] = {
 # Codes whose meaning is precise enough to beat the text (the text usually just repeats it).
 SPECIFIC_STATUSES = frozenset(
     ("1.1", "1.2", "1.6", "1.10", "2.2", "2.3", "3.4", "7.13", "7.25", "7.26", "7.27",
-     "7.20", "7.21", "7.22", "7.23", "7.24", "7.29", "7.30", "1.7", "1.8", "4.7", "4.1")
+     "7.20", "7.21", "7.22", "7.23", "7.24", "7.29", "7.30", "1.7", "1.8")
 )
 
 # sisimai's convention for codes derived from a reason when the message has none (x.0.9NN).
@@ -150,6 +150,7 @@ VALID_REPLYCODES = frozenset((
     "211", "214", "220", "221", "250", "251", "252", "354", "421", "422", "430", "432", "450",
     "451", "452", "453", "454", "455", "458", "459", "500", "501", "502", "503", "504", "521",
     "523", "530", "534", "535", "538", "550", "551", "552", "553", "554", "555", "556",
+    "525",  # mtas helper: RFC 5248's basic code for 5.7.13 "user account disabled" (DragonFly samples)
 ))
 # A multi-line reply joined on one line repeats its code: "550-5.7.1 foo 550-5.7.1 bar".
 _CONTINUATION = re.compile(r"\s[245]\d\d[ \-](?:[245]\.\d{1,3}\.\d{1,3}\s)?")
@@ -200,6 +201,8 @@ def classify(finding: Finding, kind: BounceKind) -> RecipientReport:
         reason = R.DELIVERED
     else:
         reason = choose_reason(status, diagnostic, finding.action, finding.command)
+        if reason is not R.DELIVERED:  # a provider's own words beat its generic codes
+            reason = reason_from_provider_reply(flat, finding.remote_mta) or reason
     derived = False
     if not status and reason not in (R.FEEDBACK, R.VACATION):
         if reason is R.DELIVERED:

@@ -16,9 +16,9 @@ from email.message import Message
 from tracking.inbound.addresses import normalize_address
 from tracking.inbound.classify import classify
 from tracking.inbound.detectors import ORDER, Detection, MessageView
-from tracking.inbound.detectors.rfc3464 import STATUS_TYPES, parse_fields
+from tracking.inbound.detectors.rfc3464 import STATUS_TYPES, status_blocks
 from tracking.inbound.result import Correlation, ParseResult, RecipientReport
-from tracking.inbound.structure import outer_parts, part_text, returned_headers
+from tracking.inbound.structure import parts_of_type, returned_headers
 from tracking.models import BounceKind
 
 TRACKING_HEADER = "X-Suivi-Tracking"
@@ -128,10 +128,8 @@ def _report_keys(message: Message) -> tuple[str, tuple[str, ...]]:
     """Original-Envelope-Id (RFC 3464 §2.2.1) and Original-Recipient fields (§2.3.1)."""
     envelope_id = ""
     recipients: list[str] = []
-    for part in outer_parts(message):
-        if part.get_content_type() not in STATUS_TYPES:
-            continue
-        for block in parse_fields(part_text(part)):
+    for part in parts_of_type(message, STATUS_TYPES):
+        for block in status_blocks(part):
             envelope_id = envelope_id or block.get("original-envelope-id", "").strip()
             address = normalize_address(block.get("original-recipient"))
             if address and address not in recipients:

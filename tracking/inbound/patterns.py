@@ -55,6 +55,20 @@ TEXT_PATTERNS: tuple[tuple[R, tuple[str, ...]], ...] = (
     # --- the address ------------------------------------------------------------------------
     # "has moved" notices (RFC 3463 x.1.6 wording).
     (R.HASMOVED, ("has been moved", "mailbox has moved", "address has changed", "no longer valid and has moved")),
+    # A DNS failure is not an unknown domain: Postfix "Name service error … Malformed or
+    # unexpected name server reply".
+    (R.NETWORKERROR, ("malformed or unexpected name server reply", "host name lookup failure")),
+    # Unknown domains: Postfix "Host or domain name not found", Sendmail "Host unknown",
+    # Exim "all relevant MX records point to non-existent hosts".
+    (R.HOSTUNKNOWN, (
+        "host or domain name not found", "host unknown", "unknown host", "name service error",
+        "domain not found", "domain does not exist", "no such domain", "unrouteable mail domain",
+        "unknown domain", "domain name not found", "non-existent host", "nonexistent domain",
+        "unrouteable address", "dns lookup failure: host",
+        "no mx record", "no valid mx", "domain is not valid", "mx lookup failed",
+        "host not found", "invalid domain", "domain unknown",
+        "dns record for domain", "no dns", "domain isn't in my list of allowed rcpthosts",
+    )),
     # Unknown users, every server's wording: Postfix "User unknown in local recipient table",
     # Sendmail "User unknown", Exim "unknown user"/"No such user", qmail "no mailbox here by that
     # name", Exchange "RESOLVER.ADR.RecipNotFound", Gmail "does not exist".
@@ -66,28 +80,15 @@ TEXT_PATTERNS: tuple[tuple[R, tuple[str, ...]], ...] = (
         "user doesn't exist", "does not exist", "doesn't exist", "doesn't have a",
         "no mailbox here by that name", "invalid recipient", "invalid mailbox",
         "recipient address rejected: user unknown", "unknown address", "address unknown",
-        "not a valid mailbox", "unknown local part", "unrouteable address", "unroutable address",
+        "not a valid mailbox", "unknown local part", "unroutable address",
         "addressee unknown", "no such account", "user not found", "mailbox is not exist",
         "not our customer", "invalid address", "bad destination mailbox", "mailbox not available",
         "no such local user", "undeliverable address", "unknown or illegal alias",
-        "recipient rejected", "user invalid", "address rejected", "not listed in",
+        "user invalid", "not listed in",
         "is not a known user", "no valid recipients", "mailbox unknown", "unknown mailbox",
         "this user doesn't have", "there is no such user", "destination address does not exist",
         "the email account that you tried to reach does not exist", "unknown account",
         "no account by that name", "user not exist", "no longer available",
-    )),
-    # A DNS failure is not an unknown domain: Postfix "Name service error … Malformed or
-    # unexpected name server reply".
-    (R.NETWORKERROR, ("malformed or unexpected name server reply",)),
-    # Unknown domains: Postfix "Host or domain name not found", Sendmail "Host unknown",
-    # Exim "all relevant MX records point to non-existent hosts".
-    (R.HOSTUNKNOWN, (
-        "host or domain name not found", "host unknown", "unknown host", "name service error",
-        "domain not found", "domain does not exist", "no such domain", "unrouteable mail domain",
-        "unknown domain", "domain name not found", "non-existent host", "nonexistent domain",
-        "no mx record", "no valid mx", "domain is not valid", "mx lookup failed",
-        "host not found", "recipient domain", "invalid domain", "domain unknown",
-        "dns record for domain", "no dns", "domain isn't in my list of allowed rcpthosts",
     )),
     # --- refused for who we are ---------------------------------------------------------------
     (R.NORELAYING, (
@@ -138,7 +139,7 @@ TEXT_PATTERNS: tuple[tuple[R, tuple[str, ...]], ...] = (
         "considered spam", "high probability of", "scored too high",
     )),
     (R.POLICYVIOLATION, (
-        "protocol violation", "content presents a potential security issue",  # Gmail 552-5.7.0
+        "protocol violation", "content presents a potential", "header error",  # Gmail 552-5.7.0
         "policy violation", "violates", "violation of", "policy reasons", "prohibited",
         "not allowed by policy", "due to policy", "local policy", "policy restrictions",
         "message rejected due to", "dmarc", "content policy",

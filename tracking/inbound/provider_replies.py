@@ -161,6 +161,9 @@ REPLIES: tuple[ProviderReply, ...] = (
     # recipient's own filter refuses the sender; "550 <x>: User unknown" is a real unknown
     # (rhost-kddi, relayed via lhost-office365 and lhost-mailru)
     ProviderReply("kddi", _p(r"\b550 :\s{1,4}User unknown"), Reason.FILTERED),
+    # "550 <x@au.com>: User unknown" from msmx.au.com: with the address, a real unknown user,
+    # even when the relay reports it after DATA (rhost-kddi)
+    ProviderReply("kddi", _p(r"^\s*550 <[^\s<>]{1,256}>: User unknown"), Reason.USERUNKNOWN, host_scoped=True),
     # --- NTT DoCoMo ---
     # "550 Unknown user x@docomo.ne.jp" from mfsmax.docomo.ne.jp: DoCoMo answers so when the
     # recipient's filter refuses the sender (rhost-nttdocomo)

@@ -8,7 +8,6 @@ contains must never be read as part of the bounce (a quoted bounce inside it, fo
 from __future__ import annotations
 
 from collections.abc import Iterator
-from email import message_from_string
 from email.message import Message
 
 
@@ -18,23 +17,51 @@ RETURNED_TYPES = frozenset(
 _MAX_DEPTH = 8  # nested multiparts deeper than this are not real bounces; stop walking
 
 
-def outer_parts(message: Message) -> Iterator[Message]:
-    """Leaf and container parts of the bounce itself, depth first, not entering returned mail."""
+def outer_parts(message: Message) -> tuple[Message, ...]:
+    """Parts of the bounce itself, depth first, not entering returned mail. Computed once per
+    message (cached on it): every detector asks."""
+    cached = message.__dict__.get("_suivi_outer_parts")
+    if cached is None:
+        cached = tuple(_walk_outer(message))
+        message.__dict__["_suivi_outer_parts"] = cached
+    return cached
+
+
+def outer_types(message: Message) -> tuple[str, ...]:
+    """The content types of `outer_parts`, in the same order (cached too)."""
+    cached = message.__dict__.get("_suivi_outer_types")
+    if cached is None:
+        cached = tuple(part.get_content_type() for part in outer_parts(message))
+        message.__dict__["_suivi_outer_types"] = cached
+    return cached
+
+
+def parts_of_type(message: Message, content_types: frozenset[str] | tuple[str, ...]) -> list[Message]:
+    return [part for part, kind in zip(outer_parts(message), outer_types(message)) if kind in content_types]
+
+
+def _walk_outer(message: Message) -> Iterator[Message]:
     stack: list[tuple[Message, int]] = [(message, 0)]
     while stack:
         part, depth = stack.pop()
         yield part
-        if part.get_content_type() in RETURNED_TYPES or depth >= _MAX_DEPTH:
+        if depth >= _MAX_DEPTH or part.get_content_maintype() != "multipart":
             continue
         payload = part.get_payload()
-        if part.is_multipart() and isinstance(payload, list):
+        if isinstance(payload, list):
             stack.extend((child, depth + 1) for child in reversed(payload) if isinstance(child, Message))
 
 
 def returned_headers(message: Message) -> Message | None:
-    """The headers of the returned original, when the bounce attaches it (RFC 3464 §2)."""
-    for part in outer_parts(message):
-        content_type = part.get_content_type()
+    """The headers of the returned original, when the bounce attaches it (RFC 3464 §2).
+    Cached on the message: several detectors and the correlation keys ask."""
+    if "_suivi_returned" not in message.__dict__:
+        message.__dict__["_suivi_returned"] = _find_returned(message)
+    return message.__dict__["_suivi_returned"]
+
+
+def _find_returned(message: Message) -> Message | None:
+    for part, content_type in zip(outer_parts(message), outer_types(message)):
         if content_type in ("message/rfc822", "message/global"):
             payload = part.get_payload()
             if isinstance(payload, list) and payload and isinstance(payload[0], Message):
@@ -47,15 +74,40 @@ def returned_headers(message: Message) -> Message | None:
 
 
 def _parse_text(text: str) -> Message | None:
-    try:
-        return message_from_string(text.lstrip()[:200000])
-    except Exception:  # noqa: BLE001 - a broken returned original is only a missing key
-        return None
+    """Header lines (text/rfc822-headers, or a returned original left as text) -> a compat32
+    Message holding those headers only; a hand loop, several times cheaper than the parser."""
+    message = Message()
+    name = ""
+    value_lines: list[str] = []
+    for line in text.lstrip()[:200000].splitlines():
+        if not line.strip():
+            break  # end of the header block
+        if line[0] in " \t" and name:
+            value_lines.append(line)
+            continue
+        if name:
+            message.set_raw(name, "\n".join(value_lines))
+        head, sep, rest = line.partition(":")
+        if not sep or not head or " " in head.strip():
+            name, value_lines = "", []
+            continue
+        name, value_lines = head.strip(), [rest.strip()]
+    if name:
+        message.set_raw(name, "\n".join(value_lines))
+    return message if len(message) else None
 
 
 def part_text(part: Message) -> str:
     """A leaf part's text, decoded; a compat32 delivery-status part (list of header blocks) is
     turned back into its `Name: value` lines, one blank line between blocks."""
+    cached = part.__dict__.get("_suivi_text")
+    if cached is None:
+        cached = _part_text(part)
+        part.__dict__["_suivi_text"] = cached
+    return cached
+
+
+def _part_text(part: Message) -> str:
     payload = part.get_payload()
     if isinstance(payload, list):
         blocks = []

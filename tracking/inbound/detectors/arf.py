@@ -13,15 +13,13 @@ from email.message import Message
 from tracking.inbound.addresses import normalize_address
 from tracking.inbound.detectors.base import Detection, Finding, MessageView
 from tracking.inbound.detectors.rfc3464 import parse_fields
-from tracking.inbound.structure import outer_parts, part_text, returned_headers
+from tracking.inbound.structure import part_text, parts_of_type, returned_headers
 from tracking.models import BounceKind, Reason
 
 
 def _report_part(view: MessageView) -> Message | None:
-    for part in outer_parts(view.message):
-        if part.get_content_type() == "message/feedback-report":
-            return part
-    return None
+    found = parts_of_type(view.message, ("message/feedback-report",))
+    return found[0] if found else None
 
 
 def _returned_to(view: MessageView) -> str | None:

@@ -12,7 +12,7 @@ import re
 
 from tracking.inbound.addresses import normalize_address
 from tracking.inbound.detectors.base import Detection, Finding, MessageView
-from tracking.inbound.structure import outer_parts
+from tracking.inbound.structure import outer_types
 from tracking.models import BounceKind, Reason
 
 # Subjects of out-of-office replies: Outlook/Exchange "Automatic reply:", Apple/others
@@ -43,7 +43,7 @@ def looks_like_report(view: MessageView) -> bool:
     sender = view.sender.lower()
     if any(word in sender for word in _DAEMON_SENDERS) or _BOUNCE_SUBJECT.search(view.subject[:500]):
         return True
-    return any(part.get_content_type() in _REPORT_TYPES for part in outer_parts(view.message))
+    return any(kind in _REPORT_TYPES for kind in outer_types(view.message))
 
 
 def is_autoreply_signalled(view: MessageView) -> bool:

@@ -20,11 +20,13 @@ import re
 
 from tracking.inbound.detectors.base import Detection, MessageView
 from tracking.inbound.detectors.mta_text import notice_text, address_in, between, finding, join_reply
-from tracking.models import BounceKind
+from tracking.models import BounceKind, Reason
 
 _BANNER = "This is the DragonFly Mail Agent"
 _RECIPIENT_INTRO = "There was an error delivering your mail to"
 _END_MARKERS = ("\nOriginal message follows.", "\nMessage headers follow.")
+# dma's own words when the recipient's domain has no MX or address record (dns.c)
+_NO_HOST = "DNS lookup failure: host"
 # "mx.example.org [192.0.2.25] did not like our RCPT TO:" (dma's smtp.c wording)
 _REMOTE = re.compile(r"^(\S{1,255}) \[[0-9A-Fa-f:.]{2,45}\] did not like our ([A-Z ]{2,12}):", re.M)
 
@@ -47,7 +49,7 @@ class DragonFly:
             remote_mta = remote.group(1)
             explanation = explanation[remote.end():]
         diagnostic = join_reply(explanation.strip().splitlines())
-        return Detection(
-            BounceKind.FAILURE,
-            [finding(recipient or None, diagnostic, remote_mta=remote_mta)],
-        )
+        result = finding(recipient or None, diagnostic, remote_mta=remote_mta)
+        if diagnostic.startswith(_NO_HOST):
+            result.reason = Reason.HOSTUNKNOWN
+        return Detection(BounceKind.FAILURE, [result])

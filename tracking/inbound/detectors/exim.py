@@ -22,7 +22,7 @@ import re
 
 from tracking.inbound.detectors.base import Detection, Finding, MessageView
 from tracking.inbound.detectors.mta_text import (
-    notice_text,
+    notice_text, reason_after_command,
     address_in, delivery_status_blocks, finding, join_reply, strip_type, unfold,
 )
 from tracking.models import BounceKind, Reason
@@ -42,7 +42,9 @@ _LIST_INTRO = re.compile(
     r"has not yet been delivered (?:is|are):)[ \t]*\n",
 )
 _HOST = re.compile(r"^host (\S{1,255}) \[[0-9A-Fa-f:.]{2,45}\]:?[ \t]*")
-_SMTP_ERROR = re.compile(r"^(?:Delay reason: )?SMTP error from remote mail server after [^\n]{0,400}?:[ \t]*$")
+_SMTP_ERROR = re.compile(r"^(?:Delay reason: )?SMTP error from remote mail server after ([^\n]{0,400}?):[ \t]*$")
+# Exim names the step that failed; as SMTP verbs for `reason_after_command`.
+_STEPS = (("MAIL FROM", "MAIL"), ("RCPT TO", "RCPT"), ("end of data", "DATA"), ("DATA", "DATA"))
 _INLINE = re.compile(r"^<([^>\s]{1,256}@[^>\s]{1,255})>:\s*(.*)$")  # MXLogic: "<rcpt>: 550 …"
 # Exim's own words when its retry rules ran out for every host (retry.c): the queue lifetime
 # expired, whatever the last attempt said.
@@ -98,9 +100,11 @@ def _read_block(head: str, details: list[str], action: str) -> Finding:
     if inline:
         return finding(inline.group(1), inline.group(2), action=action)
     recipient = head if "@" in head and " " not in head else ""
-    remote_mta, reply_lines, generated = "", [], ""
+    remote_mta, reply_lines, generated, command = "", [], "", ""
     for text in details:
-        if _SMTP_ERROR.match(text):
+        step = _SMTP_ERROR.match(text)
+        if step:
+            command = next((verb for words, verb in _STEPS if step.group(1).startswith(words)), "")
             continue
         host = _HOST.match(text)
         if host:
@@ -116,6 +120,7 @@ def _read_block(head: str, details: list[str], action: str) -> Finding:
     if not recipient and not head.startswith(("pipe to", "save to", "file ")):
         recipient = address_in(head)
     result = finding(recipient or generated or None, diagnostic, action=action, remote_mta=remote_mta)
+    result.reason = reason_after_command(command, result)
     if any(words in diagnostic for words in _GAVE_UP):
         result.reason = Reason.EXPIRED
     if head.startswith("pipe to |"):

@@ -165,16 +165,21 @@ def reason_after_command(command: str, found: Finding) -> Reason | None:
     """The reason a notice implies by naming the SMTP command that failed, else None.
 
     A "no such user" answer to DATA cannot be about the address: RCPT TO had accepted it
-    (RFC 5321 §3.3), so it is the receiving side's content filter speaking, not a dead
-    address — seen in m-FILTER and InterScan notices that name the command.
+    (RFC 5321 §3.3), so it is the receiving side's content filter speaking — seen in
+    m-FILTER, Sendmail and Exim notices that name the command. An unknown-address answer to
+    MAIL FROM is about our sender, not the recipient: the sender was rejected.
     """
-    if command.upper().split(" ", 1)[0] != "DATA":
+    verb = command.upper().split(" ", 1)[0]
+    if verb not in ("DATA", "MAIL"):
         return None
     # classify is pure; imported here because it imports the detectors' base module
     from tracking.inbound.classify import is_specific, reason_from_text
 
-    if is_specific(found.status):
+    if verb == "DATA" and is_specific(found.status):
         return None
-    if reason_from_text(found.diagnostic) is Reason.USERUNKNOWN:
+    said = reason_from_text(found.diagnostic)
+    if verb == "DATA" and said is Reason.USERUNKNOWN:
         return Reason.FILTERED
+    if verb == "MAIL" and said in (Reason.USERUNKNOWN, Reason.HOSTUNKNOWN):
+        return Reason.REJECTED
     return None

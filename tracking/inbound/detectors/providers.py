@@ -10,6 +10,7 @@ Most specific first: Google Groups and Google's empty-report notices before Gmai
 from __future__ import annotations
 
 from tracking.inbound.detectors.amazon_ses import AmazonSES
+from tracking.inbound.detectors.amazon_workmail import AmazonWorkMail
 from tracking.inbound.detectors.base import Detector
 from tracking.inbound.detectors.exchange2003 import Exchange2003
 from tracking.inbound.detectors.exchange2007 import Exchange2007
@@ -20,9 +21,11 @@ from tracking.inbound.detectors.google_workspace import GoogleWorkspace
 from tracking.inbound.detectors.kddi import KDDI
 from tracking.inbound.detectors.united_internet import UnitedInternet
 from tracking.inbound.detectors.verizon import Verizon
+from tracking.inbound.detectors.zoho import Zoho
 
 PROVIDER_DETECTORS: tuple[Detector, ...] = (
     AmazonSES(),
+    AmazonWorkMail(),
     GoogleGroups(),
     GoogleWorkspace(),
     Gmail(),
@@ -32,4 +35,5 @@ PROVIDER_DETECTORS: tuple[Detector, ...] = (
     KDDI(),
     UnitedInternet(),
     Verizon(),
+    Zoho(),
 )

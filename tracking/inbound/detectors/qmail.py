@@ -39,7 +39,8 @@ _SAID = re.compile(r"[Rr]emote host (?:\S{1,255} )?said:[ \t]*")
 _REMOTE = re.compile(
     r"(?:^|[ ;])(?:Connected to |remote host |Giving up on )?"
     r"([0-9]{1,3}(?:\.[0-9]{1,3}){3}|[0-9A-Fa-f:]{3,45}:[0-9A-Fa-f]{1,4})"
-    r"(?: does not like| failed after| but | said)"
+    r"(?: does not like| failed after| but | said)",
+    re.M,
 )
 _QMAIL_STATUS = re.compile(r"[(\[]#([245]\.[0-9]{1,3}\.[0-9]{1,3})[)\]]")  # "(#5.1.1)", "[#4.1.9]"
 _TRAILERS = ("Giving up on ", "I'm not going to try again", "(Other MXes tried")

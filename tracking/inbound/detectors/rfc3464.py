@@ -16,7 +16,7 @@ import re
 from tracking.inbound.addresses import find_addresses, normalize_address
 from tracking.inbound.detectors.base import Detection, Finding, MessageView
 from tracking.inbound.notice import command_in, lines_about, notice_only, transcript_reply
-from tracking.inbound.structure import outer_parts, part_text, returned_headers
+from tracking.inbound.structure import part_text, parts_of_type, returned_headers
 from tracking.models import BounceKind
 
 STATUS_TYPES = frozenset(("message/delivery-status", "message/global-delivery-status"))
@@ -52,6 +52,16 @@ def parse_fields(text: str) -> list[dict[str, str]]:
     if current:
         blocks.append(current)
     return blocks
+
+
+def status_blocks(part) -> list[dict[str, str]]:
+    """The parsed blocks of a delivery-status part (cached on the part: the parser reads the
+    Original-Envelope-Id from it again)."""
+    cached = part.__dict__.get("_suivi_blocks")
+    if cached is None:
+        cached = parse_fields(part_text(part))
+        part.__dict__["_suivi_blocks"] = cached
+    return cached
 
 
 def strip_type(value: str) -> str:
@@ -126,7 +136,7 @@ class Rfc3464Detector:
         report_type = (view.message.get_param("report-type") or "") if is_report else ""
         if isinstance(report_type, tuple):
             report_type = report_type[2]
-        status_parts = [part for part in outer_parts(view.message) if part.get_content_type() in STATUS_TYPES]
+        status_parts = parts_of_type(view.message, STATUS_TYPES)
         if not status_parts and is_report and "delivery-status" in str(report_type).lower():
             # The status part arrived as text/plain (seen from re-wrapping gateways).
             payload = view.message.get_payload()
@@ -136,7 +146,7 @@ class Rfc3464Detector:
             return None
         findings: list[Finding] = []
         for part in status_parts:
-            findings.extend(findings_from_blocks(parse_fields(part_text(part)))[1])
+            findings.extend(findings_from_blocks(status_blocks(part))[1])
         if not findings:
             return _without_recipient_blocks(view)
         enrich_from_notice(findings, notice_only(view.body_text))

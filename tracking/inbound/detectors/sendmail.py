@@ -25,7 +25,6 @@ from tracking.inbound.detectors import rfc3464
 from tracking.inbound.detectors.base import Detection, Finding, MessageView
 from tracking.inbound.detectors.mta_text import between, notice_text, reason_after_command, reply_and_status
 from tracking.inbound.detectors.sendmail_transcript import TranscriptEntry, orphan_reply, read_transcript
-from tracking.models import BounceKind
 
 _SUBJECTS = ("Returned mail:", "Postmaster notify:", "Warning: could not send message")
 _TRANSCRIPT = "----- Transcript of session follows -----"
@@ -50,26 +49,35 @@ class Sendmail:
         transcript = between(body, _TRANSCRIPT, _TRANSCRIPT_ENDS)
         entries = {entry.finding.recipient: entry for entry in read_transcript(transcript)}
         orphan = orphan_reply(transcript)
-        for index, found in enumerate(report.findings):
+        pipelined = "<<< 503" in transcript
+        for found in report.findings:
             entry = entries.get(found.recipient)
             if entry is None and len(report.findings) == 1:
                 entry = _only_entry(entries) or orphan
                 if entry and entry.finding.recipient and not _plausible(found.recipient):
                     found.recipient = entry.finding.recipient
             if entry is not None:
-                _enrich(found, entry)
+                _enrich(found, entry, pipelined)
             found.status = _precise_status(found)
         return report
 
 
-def _enrich(found: Finding, entry: TranscriptEntry) -> None:
-    if not found.replycode and not reply_and_status(found.diagnostic)[0]:
-        found.replycode = entry.finding.replycode
+def _enrich(found: Finding, entry: TranscriptEntry, pipelined: bool) -> None:
     if not found.diagnostic:
         found.diagnostic = entry.finding.diagnostic
+    if not found.replycode:
+        found.replycode = reply_and_status(found.diagnostic)[0] or entry.finding.replycode
     if not found.remote_mta:
         found.remote_mta = entry.finding.remote_mta
-    found.reason = found.reason or reason_after_command(entry.command, found)
+    command = entry.command.upper().split(" ", 1)[0]
+    if pipelined and command == "DATA":
+        # PIPELINING (RFC 2920): ">>> DATA" was sent with the RCPTs, and a later "503 … need
+        # RCPT" shows the refusal answered RCPT TO, not DATA.
+        command = "RCPT"
+    found.command = command or found.command
+    if found.command == "RCPT" and pipelined:
+        return
+    found.reason = found.reason or reason_after_command(found.command, found)
 
 
 def _precise_status(found: Finding) -> str:

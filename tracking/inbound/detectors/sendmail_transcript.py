@@ -29,6 +29,7 @@ _RECIPIENT = re.compile(
     r"^(?:([245][0-9][0-9])(?: [245]\.[0-9]{1,3}\.[0-9]{1,3})? )?"
     r"<([^>\s]{1,256}@[^>\s]{1,255})>\.\.\. ?(.{0,2000})$"
 )
+_HOST_LINE = re.compile(r"^[245][0-9][0-9] ([^\s()]{1,255}) \((?:e?smtp|tcp)\)\.\.\.")  # "550 host (smtp)..."
 _CODE_LINE = re.compile(r"^[245][0-9][0-9][ \-]")
 
 
@@ -53,6 +54,11 @@ def read_transcript(text: str) -> list[TranscriptEntry]:
             continue
         if line.startswith(">>> "):
             command, replies = line[4:], []
+            continue
+        host_line = _HOST_LINE.match(line)
+        if host_line:  # V5: the host tried for the recipient lines that follow
+            if host_line.group(1).rstrip(".") != host:
+                host, command, replies = host_line.group(1).rstrip("."), "", []
             continue
         match = _RECIPIENT.match(line)
         if match is None:

@@ -1,0 +1,183 @@
+"""Send requests, manual sends and send-date edits against a real DuckDB file."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.core.conftest import send_dates, table_counts
+from tracking.errors import ConfigError, InvalidInput, NotFound, ResendTooSoon
+from tracking.models import DeliveryState, EventType, SendingMode
+from tracking.outbound import verp
+from tracking.service import (
+    SendPolicy, SendRequest, mark_sent_manually, request_send, set_send_date,
+)
+from tracking.state import fold
+from tracking.store import queries
+
+NOW = datetime(2026, 11, 28, 13, 32, tzinfo=UTC)
+
+
+def test_send_request_records_pending_deliveries_and_the_send_date(db, seeded, policy):
+    document_id = seeded[SendingMode.RELAY][0]
+    receipt = request_send(db, SendRequest(document_id, ("Billing@Client.test",),
+                                           ("boss@client.test",), "alice"), policy, now=NOW)
+    cursor = db.cursor()
+    deliveries = queries.deliveries_of_send(cursor, receipt.send_id)
+    assert [(d.address, d.role, d.state) for d in deliveries] == [
+        ("billing@client.test", "to", DeliveryState.PENDING),
+        ("boss@client.test", "cc", DeliveryState.PENDING)]
+    for delivery in deliveries:  # relay modes sign a VERP token per recipient
+        assert verp.verify_token(policy.verp_key, delivery.verp_token) is verp.VerpCheck.VALID
+        assert fold(queries.events_of_delivery(cursor, receipt.send_id, delivery.idx)).state \
+            is DeliveryState.PENDING
+    document = queries.get_document(cursor, document_id)
+    assert document.send_date == NOW and document.status == "sent"
+    send = queries.get_send(cursor, receipt.send_id)
+    assert (send.actor, send.mode, send.requested_at) == ("alice", SendingMode.RELAY, NOW)
+
+
+def test_smtp_mode_has_no_verp_token(db, seeded, policy):
+    receipt = request_send(db, SendRequest(seeded[SendingMode.SMTP][0], ("a@b.test",),
+                                           actor="alice"), policy, now=NOW)
+    assert queries.deliveries_of_send(db.cursor(), receipt.send_id)[0].verp_token is None
+
+
+def test_double_click_never_sends_twice_even_with_force(db, seeded, policy):
+    request = SendRequest(seeded[SendingMode.RELAY][0], ("a@b.test",), actor="alice")
+    first = request_send(db, request, policy, now=NOW)
+    forced = SendRequest(request.document_id, request.to, actor="alice", force=True)
+    again = request_send(db, forced, policy, now=NOW + timedelta(seconds=2))
+    assert (again.send_id, again.created) == (first.send_id, False)
+    assert table_counts(db)["sends"] == 1
+
+
+def test_same_idempotency_key_returns_the_same_send(db, seeded, policy):
+    request = SendRequest(seeded[SendingMode.RELAY][0], ("a@b.test",), actor="alice",
+                          idempotency_key="form-123")
+    first = request_send(db, request, policy, now=NOW)
+    later = request_send(db, request, policy, now=NOW + timedelta(days=5))
+    assert later.send_id == first.send_id and not later.created
+
+
+def test_resend_within_three_days_needs_force(db, seeded, policy):
+    request = SendRequest(seeded[SendingMode.RELAY][0], ("a@b.test",), actor="alice")
+    request_send(db, request, policy, now=NOW)
+    before = table_counts(db)
+    with pytest.raises(ResendTooSoon, match="--force"):
+        request_send(db, request, policy, now=NOW + timedelta(hours=2))
+    assert table_counts(db) == before
+    forced = SendRequest(request.document_id, request.to, actor="alice", force=True)
+    assert request_send(db, forced, policy, now=NOW + timedelta(hours=2)).created
+    assert request_send(db, request, policy, now=NOW + timedelta(days=6)).created
+
+
+@pytest.mark.parametrize("request_args, error", [
+    (("no-such-doc", ("a@b.test",)), NotFound),
+    ((None, ()), InvalidInput),
+    ((None, ("not an address",)), InvalidInput),
+    ((None, tuple(f"u{i}@b.test" for i in range(6))), InvalidInput),
+])
+def test_refused_send_writes_nothing(db, seeded, policy, request_args, error):
+    document_id, to = request_args
+    before, dates = table_counts(db), send_dates(db)
+    with pytest.raises(error):
+        request_send(db, SendRequest(document_id or seeded[SendingMode.RELAY][0], to,
+                                     actor="alice"), policy, now=NOW)
+    assert table_counts(db) == before and send_dates(db) == dates
+
+
+def test_manual_account_cannot_send_online_and_relay_needs_a_key(db, seeded, policy):
+    with pytest.raises(InvalidInput, match="mark-sent"):
+        request_send(db, SendRequest(seeded[SendingMode.MANUAL][0], ("a@b.test",), actor="a"),
+                     policy, now=NOW)
+    with pytest.raises(ConfigError, match="VERP"):
+        request_send(db, SendRequest(seeded[SendingMode.RELAY][0], ("a@b.test",), actor="a"),
+                     SendPolicy(verp_key=None), now=NOW)
+    assert table_counts(db)["sends"] == 0
+
+
+def test_mark_sent_manually_sets_the_send_date_to_the_action_time(db, seeded):
+    document_id = seeded[SendingMode.MANUAL][0]
+    send_id = mark_sent_manually(db, document_id, "bob", now=NOW, note="par courrier")
+    cursor = db.cursor()
+    send = queries.get_send(cursor, send_id)
+    assert (send.mode, send.actor, send.requested_at) == (SendingMode.MANUAL, "bob", NOW)
+    assert queries.deliveries_of_send(cursor, send_id) == []
+    assert queries.get_document(cursor, document_id).send_date == NOW
+    [event] = queries.events_of_document(cursor, document_id)
+    assert event.type is EventType.MARKED_SENT_MANUALLY and event.details["note"] == "par courrier"
+
+
+# (zone, wall-clock input around a DST change, expected UTC)
+DST_CASES = [
+    ("Europe/Paris", datetime(2026, 3, 29, 1, 59), datetime(2026, 3, 29, 0, 59)),
+    ("Europe/Paris", datetime(2026, 3, 29, 3, 0), datetime(2026, 3, 29, 1, 0)),
+    ("Europe/Paris", datetime(2026, 10, 25, 2, 30), datetime(2026, 10, 25, 0, 30)),  # 1st 02:30
+    ("America/New_York", datetime(2026, 3, 8, 3, 30), datetime(2026, 3, 8, 7, 30)),
+    ("America/New_York", datetime(2026, 11, 1, 1, 30, fold=1), datetime(2026, 11, 1, 6, 30)),
+    ("Asia/Tokyo", datetime(2026, 7, 1, 9, 0), datetime(2026, 7, 1, 0, 0)),
+    ("Pacific/Auckland", datetime(2026, 4, 5, 2, 30), datetime(2026, 4, 4, 13, 30)),
+    ("Pacific/Auckland", datetime(2026, 9, 27, 3, 30), datetime(2026, 9, 26, 14, 30)),
+]
+
+
+@pytest.mark.parametrize("zone, local, expected_utc", DST_CASES)
+def test_send_date_edit_across_dst(db, seeded, zone, local, expected_utc):
+    document_id = seeded[SendingMode.RELAY][1]
+    mark_sent_manually(db, document_id, "bob", now=NOW)
+    event = set_send_date(db, document_id, local, "carol", zone_name=zone, now=NOW)
+    stored = queries.get_document(db.cursor(), document_id).send_date
+    assert stored == expected_utc.replace(tzinfo=UTC)
+    assert event.details["old"] == NOW.isoformat()
+    assert event.details["new"] == stored.isoformat()
+    assert (event.actor, event.occurred_at) == ("carol", NOW)
+
+
+@pytest.mark.parametrize("zone, local", [
+    ("Europe/Paris", datetime(2026, 3, 29, 2, 30)),        # skipped hour
+    ("America/New_York", datetime(2026, 3, 8, 2, 15)),
+    ("Pacific/Auckland", datetime(2026, 9, 27, 2, 30)),
+])
+def test_nonexistent_local_time_is_refused(db, seeded, zone, local):
+    document_id = seeded[SendingMode.RELAY][1]
+    with pytest.raises(InvalidInput, match="does not exist"):
+        set_send_date(db, document_id, local, "carol", zone_name=zone, now=NOW)
+    assert table_counts(db)["events"] == 0
+
+
+def test_send_date_edit_defaults_to_the_account_zone_and_never_touches_deliveries(
+        db, seeded, policy):
+    document_id = seeded[SendingMode.SMTP][0]  # account in Asia/Tokyo
+    receipt = request_send(db, SendRequest(document_id, ("a@b.test",), actor="a"), policy, now=NOW)
+    deliveries_before = queries.deliveries_of_send(db.cursor(), receipt.send_id)
+    set_send_date(db, document_id, datetime(2026, 11, 27, 9, 0), "carol", now=NOW)
+    assert queries.get_document(db.cursor(), document_id).send_date == \
+        datetime(2026, 11, 27, 0, 0, tzinfo=UTC)
+    assert queries.deliveries_of_send(db.cursor(), receipt.send_id) == deliveries_before
+
+
+@pytest.mark.parametrize("document_id, zone, error", [
+    ("missing", None, NotFound),
+    (None, "Mars/Olympus_Mons", InvalidInput),
+])
+def test_invalid_send_date_edit_writes_nothing(db, seeded, document_id, zone, error):
+    before, dates = table_counts(db), send_dates(db)
+    with pytest.raises(error):
+        set_send_date(db, document_id or seeded[SendingMode.RELAY][0], datetime(2026, 11, 1, 9),
+                      "carol", zone_name=zone, now=NOW)
+    assert table_counts(db) == before and send_dates(db) == dates
+
+
+def test_history_lists_events_newest_first_with_filters(db, seeded, policy):
+    document_id = seeded[SendingMode.RELAY][0]
+    request_send(db, SendRequest(document_id, ("a@b.test",), actor="alice"), policy, now=NOW)
+    set_send_date(db, document_id, datetime(2026, 11, 28, 10, 0), "carol",
+                  now=NOW + timedelta(minutes=1))
+    frame = queries.history(db.cursor(), document_id=document_id)
+    assert list(frame["type"]) == ["send_date_changed", "send_requested"]
+    only = queries.history(db.cursor(), actor="carol")
+    assert list(only["type"]) == ["send_date_changed"]
+    assert json.loads(only["details"][0])["zone"] == "Europe/Paris"

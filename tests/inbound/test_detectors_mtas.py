@@ -1,0 +1,209 @@
+"""The mail-server detectors (`tracking.inbound.detectors.mtas`) on the project's own samples.
+
+Each sample in tests/data/bounces/mtas/ was written for these tests in the format of its MTA
+(synthetic addresses, no corpus copies). Every detector must read its samples exactly, decline
+the others' samples, and never report a failure for ordinary mail or an auto-reply.
+"""
+
+from __future__ import annotations
+
+import email
+from pathlib import Path
+
+import pytest
+
+from tracking.inbound.detectors import ORDER
+from tracking.inbound.detectors.base import MessageView
+from tracking.inbound.detectors.mta_text import join_reply, reply_and_status
+from tracking.inbound.detectors.mtas import MTA_DETECTORS, MTA_REPORT_DETECTORS
+from tracking.inbound.detectors.sendmail_transcript import read_transcript
+from tracking.inbound.parse import parse_message
+from tracking.models import BounceKind, Reason
+
+SAMPLES = Path(__file__).resolve().parents[1] / "data" / "bounces" / "mtas"
+ALL_MTA = (*MTA_REPORT_DETECTORS, *MTA_DETECTORS)
+F, D = BounceKind.FAILURE, BounceKind.DELAY
+
+# sample -> (detector, kind, [(recipient, status, replycode, remote_mta, reason or None)])
+# A reason is given where the format itself decides it (or the status code is unambiguous).
+EXPECTED = {
+    "dragonfly-01": ("dragonfly", F, [
+        ("ana.lopez@client.example.org", "5.1.1", "550", "mx1.client.example.org", Reason.USERUNKNOWN),
+    ]),
+    "dragonfly-02": ("dragonfly", F, [
+        ("accounts@no-such-domain.example", "", "", "", Reason.HOSTUNKNOWN),
+    ]),
+    "exim-01": ("exim", F, [
+        ("paul@shop.example.net", "", "550", "mail.shop.example.net", None),
+        ("team@shop.example.net", "5.2.2", "552", "mail.shop.example.net", Reason.MAILBOXFULL),
+    ]),
+    "exim-02": ("exim", D, [("orders@slow.example.net", "4.7.1", "451", "mx.slow.example.net", None)]),
+    "exim-03": ("exim", F, [("lea@firm.example.com", "5.7.1", "550", "mx.firm.example.com", None)]),
+    "exim-04": ("exim", F, [("ops@local.example.com", "", "", "", Reason.MAILERERROR)]),
+    "qmail-01": ("qmail", F, [
+        ("jo@partner.example.org", "5.1.1", "", "", Reason.USERUNKNOWN),
+        ("compta@distant.example.com", "5.2.2", "552", "192.0.2.33", Reason.MAILBOXFULL),
+    ]),
+    "qmail-02": ("qmail", F, [("max@strict.example.net", "5.7.1", "553", "198.51.100.20", Reason.REJECTED)]),
+    "opensmtpd-01": ("opensmtpd", F, [
+        ("nina@dest.example.org", "5.1.1", "550", "", Reason.USERUNKNOWN),
+        ("sam@dest.example.org", "5.2.2", "552", "", Reason.MAILBOXFULL),
+    ]),
+    "opensmtpd-02": ("opensmtpd", D, [("tom@slow.example.org", "4.4.2", "421", "", None)]),
+    "v5sendmail-01": ("v5sendmail", F, [
+        ("prof@campus.example.edu", "", "550", "mail.campus.example.edu", None),
+        ("dean@gone.example.edu", "", "550", "gone.example.edu", None),
+    ]),
+    "sendmail-01": ("sendmail", F, [
+        # "Unknown user" answered to DATA: RCPT had accepted the address, a filter refused.
+        ("yuki@filter.example.jp", "5.0.0", "550", "mx.filter.example.jp", Reason.FILTERED),
+    ]),
+    "sendmail-02": ("sendmail", F, [
+        # Final-Recipient is broken ("@gw.example.jp"): the transcript names the address.
+        ("kenji@nohost.example.org", "5.1.2", "550", "gw.example.jp", Reason.HOSTUNKNOWN),
+    ]),
+    "mfilter-01": ("mfilter", F, [("sato@corp.example.co.jp", "5.1.1", "550", "", Reason.USERUNKNOWN)]),
+    "x2-01": ("x2", F, [
+        ("lin@webmail.example.com", "", "", "", None),
+        ("kai@far.example.net", "4.1.9", "", "", Reason.EXPIRED),
+    ]),
+    "x6-01": ("x6", F, [("ella@shop.example.org", "5.1.1", "550", "mx.shop.example.org", Reason.USERUNKNOWN)]),
+}
+
+
+def _view(name: str) -> MessageView:
+    raw = (SAMPLES / f"{name}.eml").read_bytes()
+    return MessageView(email.message_from_bytes(raw), raw)
+
+
+def test_every_sample_has_expectations_and_every_detector_has_a_sample():
+    on_disk = {path.stem for path in SAMPLES.glob("*.eml")}
+    assert on_disk == set(EXPECTED)
+    names = {detector.name for detector in ALL_MTA}
+    assert names == {detector for detector, _, _ in EXPECTED.values()}
+    assert len(names) == len(ALL_MTA)  # no two detectors share a name
+
+
+def test_mta_detectors_are_in_the_parser_order():
+    order = list(ORDER)
+    for detector in ALL_MTA:
+        assert detector in order
+    rfc3464_at = [d.name for d in order].index("rfc3464")
+    for detector in MTA_REPORT_DETECTORS:
+        assert order.index(detector) < rfc3464_at
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_detector_reads_its_sample(name):
+    detector_name, kind, rows = EXPECTED[name]
+    detector = next(d for d in ALL_MTA if d.name == detector_name)
+    detection = detector.detect(_view(name))
+    assert detection is not None, f"{detector_name} declined its own sample"
+    assert detection.kind is kind
+    got = [(f.recipient, f.status, f.replycode, f.remote_mta) for f in detection.findings]
+    assert got == [row[:4] for row in rows]
+    assert all(f.diagnostic for f in detection.findings)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_parser_takes_the_detector_answer_and_classifies(name):
+    detector_name, kind, rows = EXPECTED[name]
+    result = parse_message((SAMPLES / f"{name}.eml").read_bytes())
+    assert result.detector == detector_name
+    assert result.kind is kind
+    assert [report.recipient for report in result.recipients] == [row[0] for row in rows]
+    for report, row in zip(result.recipients, rows, strict=True):
+        if row[4] is not None:
+            assert report.reason is row[4], report
+        if kind is D:
+            assert not report.hardbounce  # a delay is never a hard bounce
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_other_detectors_decline_the_sample(name):
+    owner = EXPECTED[name][0]
+    view = _view(name)
+    for detector in ALL_MTA:
+        if detector.name != owner:
+            assert detector.detect(view) is None, f"{detector.name} claimed {name}"
+
+
+ORDINARY = b"""From: Claire <claire@client.example.org>
+To: billing@invoices.example.com
+Subject: Re: Invoice 2024-0117
+Date: Mon, 15 Jan 2024 12:00:00 +0100
+
+Thanks. This message was created automatically by mail delivery software? No, by me.
+<billing@invoices.example.com>:
+Remote host said: 550 5.1.1 nothing to see
+"""
+
+AUTOREPLY = b"""From: Claire <claire@client.example.org>
+To: billing@invoices.example.com
+Subject: Out of office: Invoice 2024-0117
+Auto-Submitted: auto-replied
+Date: Mon, 15 Jan 2024 12:00:00 +0100
+
+I am away until Monday. Hi. This is the qmail-send program? No, a vacation notice.
+"""
+
+NEWSLETTER = b"""From: News <news@shop.example.net>
+To: billing@invoices.example.com
+Subject: Delivery status notification: our new shipping options
+Date: Mon, 15 Jan 2024 12:00:00 +0100
+Content-Type: text/plain
+
+Hi!  Read about our delivery options. Returned mail: see transcript for details.
+"""
+
+
+@pytest.mark.parametrize("raw", [ORDINARY, AUTOREPLY, NEWSLETTER], ids=["ordinary", "autoreply", "newsletter"])
+def test_no_mta_detector_claims_ordinary_mail(raw):
+    view = MessageView(email.message_from_bytes(raw), raw)
+    for detector in ALL_MTA:
+        assert detector.detect(view) is None, detector.name
+    assert parse_message(raw).kind is not BounceKind.FAILURE
+
+
+def test_join_reply_keeps_code_and_status_once():
+    lines = ["550-5.7.26 Unauthenticated email is not accepted", "550-5.7.26 due to DMARC.", "550 5.7.26 See help"]
+    assert join_reply(lines) == "550 5.7.26 Unauthenticated email is not accepted due to DMARC. See help"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("host mx [192.0.2.1]: 550 5.1.1 <a@b.example>... User unknown", ("550", "5.1.1")),
+    ("remote host 192.0.2.32 said: 550 Unknown user (#5.5.0)", ("550", "5.5.0")),
+    ("571 No PTR record for 203.0.113.22", ("", "")),      # 571 is not an SMTP reply code
+    ("250 ok, but 5.1.1 later", ("250", "")),              # a status of another class is not its own
+])
+def test_reply_and_status(text, expected):
+    assert reply_and_status(text) == expected
+
+
+def test_transcript_ties_each_recipient_to_its_reply_and_command():
+    entries = read_transcript(
+        "... while talking to mx.example.org.:\n>>> DATA\n<<< 554 5.7.1 Spam\n"
+        "554 5.7.1 <a@example.org>... Service unavailable\n"
+        "550 other.example.net (smtp)... 550 Host unknown\n"
+        "554 <b@other.example.net>... 550 Host unknown\n"
+    )
+    assert [(e.finding.recipient, e.finding.replycode, e.finding.remote_mta, e.command) for e in entries] == [
+        ("a@example.org", "554", "mx.example.org", "DATA"),
+        ("b@other.example.net", "550", "other.example.net", ""),
+    ]
+
+
+def test_long_adversarial_lines_finish_quickly():
+    import time
+
+    filler = "550-5.1.1 " + "a@" * 200_000 + "\n"
+    raw = (
+        b"From: MAILER-DAEMON@x.example\nSubject: failure notice\n\n"
+        b"Hi. This is the qmail-send program at x.example.\n\n<a@b.example>:\n"
+        + filler.encode() * 3
+    )
+    started = time.perf_counter()
+    view = MessageView(email.message_from_bytes(raw), raw)
+    for detector in ALL_MTA:
+        detector.detect(view)
+    assert time.perf_counter() - started < 2.0

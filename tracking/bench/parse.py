@@ -1,0 +1,79 @@
+"""`python -m tracking bench parse [--json] [--corpus DIR] [--rounds N]`: bounce parser speed.
+
+Parses every `.eml` of the corpus several times with `parse_message`, and in the same run the
+baseline — the stdlib `email.message_from_bytes` (compat32) over the same bytes — so the ratio
+compares like with like on this machine. Also reports peak RSS before and after the timed
+rounds: memory must stay flat whatever the number of messages.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+from email import message_from_bytes
+from pathlib import Path
+
+from tracking.inbound.parse import parse_message
+
+DEFAULT_CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "bounce-corpus"
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("parse", help="bounce parser throughput vs stdlib email parsing")
+    parser.add_argument("--json", action="store_true", help="print the result line as JSON only")
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--rounds", type=int, default=5, help="passes over the corpus (default 5)")
+    parser.set_defaults(func=run)
+
+
+def load_messages(corpus: Path) -> list[bytes]:
+    folder = corpus / "emails" if (corpus / "emails").is_dir() else corpus
+    return [path.read_bytes() for path in sorted(folder.glob("*.eml"))]
+
+
+def _rate(function, messages: list[bytes], rounds: int) -> float:
+    """Best-of-rounds messages per second (the least disturbed pass)."""
+    best = float("inf")
+    for _ in range(rounds):
+        started = time.perf_counter()
+        for raw in messages:
+            function(raw)
+        best = min(best, time.perf_counter() - started)
+    return len(messages) / best if best > 0 else 0.0
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+def run(args) -> int:
+    messages = load_messages(args.corpus)
+    if not messages:
+        print(f"error: no .eml files under {args.corpus}", file=sys.stderr)
+        return 2
+    rounds = max(1, args.rounds)
+    for raw in messages:  # warm-up: imports, regex compilation, caches
+        parse_message(raw)
+    rss_before = _peak_rss_mb()
+    baseline = _rate(message_from_bytes, messages, rounds)
+    value = _rate(parse_message, messages, rounds)
+    rss_after = _peak_rss_mb()
+    result = {
+        "bench": "parse",
+        "unit": "msg/s",
+        "value": round(value, 1),
+        "baseline": round(baseline, 1),
+        "ratio": round(value / baseline, 3) if baseline else 0.0,
+        "messages": len(messages),
+        "rounds": rounds,
+        "peak_rss_mb_before": round(rss_before, 1),
+        "peak_rss_mb_after": round(rss_after, 1),
+    }
+    if not args.json:
+        print(f"{len(messages)} messages x {rounds} rounds")
+        print(f"parse_message: {value:,.0f} msg/s; stdlib compat32 baseline: {baseline:,.0f} msg/s")
+        print(f"peak RSS {rss_before:.1f} MB before the timed rounds, {rss_after:.1f} MB after")
+    print(json.dumps(result))
+    return 0

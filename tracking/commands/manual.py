@@ -1,0 +1,53 @@
+"""`mark-sent DOCUMENT` and `set-send-date DOCUMENT DATE` — the console's manual actions."""
+
+from __future__ import annotations
+
+import argparse
+
+from tracking.clock import format_local, parse_local
+from tracking.commands._common import add_db_option, open_db, resolve_document
+from tracking.service import mark_sent_manually, set_send_date
+from tracking.store import queries
+
+
+def register(subparsers) -> None:
+    mark = subparsers.add_parser("mark-sent", help="record that a document was sent by hand")
+    mark.add_argument("document", help="document id or number")
+    mark.add_argument("--actor", required=True, help="who sent it")
+    mark.add_argument("--note", default="", help="how it was sent (post, hand delivery…)")
+    add_db_option(mark)
+    mark.set_defaults(func=run_mark_sent)
+
+    edit = subparsers.add_parser("set-send-date",
+                                 help="set or change a document's \"Date d'envoi au client\"")
+    edit.add_argument("document", help="document id or number")
+    edit.add_argument("date", help="DD/MM/YYYY HH:MM (or ISO 8601), in --zone")
+    edit.add_argument("--zone", default=None, help="IANA zone of DATE (default: the account's)")
+    edit.add_argument("--actor", required=True, help="who is editing")
+    add_db_option(edit)
+    edit.set_defaults(func=run_set_send_date)
+
+
+def run_mark_sent(args: argparse.Namespace) -> int:
+    with open_db(args) as db:
+        document_id = resolve_document(db, args.document)
+        send_id = mark_sent_manually(db, document_id, args.actor, note=args.note)
+        _print_send_date(db, document_id, f"marked sent by hand (send {send_id})")
+    return 0
+
+
+def run_set_send_date(args: argparse.Namespace) -> int:
+    value = parse_local(args.date)  # malformed input is refused before the database is opened
+    with open_db(args) as db:
+        document_id = resolve_document(db, args.document)
+        set_send_date(db, document_id, value, args.actor, zone_name=args.zone)
+        _print_send_date(db, document_id, "send date changed")
+    return 0
+
+
+def _print_send_date(db, document_id: str, what: str) -> None:
+    cursor = db.cursor()
+    document = queries.get_document(cursor, document_id)
+    account = queries.get_account(cursor, document.account_id)
+    print(f"{document.number}: {what}; Date d'envoi au client = "
+          f"{format_local(document.send_date, account.time_zone)}")
