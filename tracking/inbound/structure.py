@@ -110,12 +110,32 @@ def part_text(part: Message) -> str:
 def _part_text(part: Message) -> str:
     payload = part.get_payload()
     if isinstance(payload, list):
+        # compat32 splits message/delivery-status into one header-only Message per block; a
+        # message/global-delivery-status (RFC 6533) is parsed as one message whose body holds
+        # the blocks after the first. Both are turned back into text.
         blocks = []
         for block in payload:
             if isinstance(block, Message):
                 blocks.append("\n".join(f"{name}: {value}" for name, value in block.items()))
-        return "\n\n".join(blocks)
+                if not block.is_multipart():
+                    body = block.get_payload(decode=True)  # bytes: 8-bit kept for UTF-8 below
+                    if isinstance(body, bytes) and body.strip():
+                        blocks.append(body.decode("ascii", "surrogateescape"))
+        return undo_surrogates("\n\n".join(blocks))
     return decode_part(part)
+
+
+def undo_surrogates(text: str) -> str:
+    """compat32 keeps raw 8-bit header bytes as surrogate escapes; RFC 6533 reports are UTF-8
+    (latin-1 is the fallback for the old 8-bit servers that sent anything else)."""
+    try:
+        raw = text.encode("ascii", "surrogateescape")
+    except UnicodeEncodeError:
+        return text  # already real text (non-ASCII characters that are not escapes)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
 
 
 def decode_part(part: Message) -> str:

@@ -21,18 +21,24 @@ from tracking.store.ledger import event_from_row
 Cursor = duckdb.DuckDBPyConnection
 
 
+def _first(rows: list[tuple]) -> tuple | None:
+    """The first row or None. Results are always fetched whole: DuckDB refuses new work on a
+    cursor that still holds an unfinished result."""
+    return rows[0] if rows else None
+
+
 def get_account(cursor: Cursor, account_id: str) -> Account | None:
-    row = cursor.execute(
+    row = _first(cursor.execute(
         """SELECT id, name, time_zone, sending_mode, sender_address, sender_name, language
-           FROM accounts WHERE id = ?""", [account_id]).fetchone()
+           FROM accounts WHERE id = ?""", [account_id]).fetchall())
     if row is None:
         return None
     return Account(row[0], row[1], row[2], SendingMode(row[3]), row[4], row[5], row[6])
 
 
 def get_client(cursor: Cursor, client_id: str) -> Client | None:
-    row = cursor.execute("SELECT id, account_id, name FROM clients WHERE id = ?",
-                         [client_id]).fetchone()
+    row = _first(cursor.execute("SELECT id, account_id, name FROM clients WHERE id = ?",
+                         [client_id]).fetchall())
     if row is None:
         return None
     addresses = cursor.execute(
@@ -43,10 +49,10 @@ def get_client(cursor: Cursor, client_id: str) -> Client | None:
 
 
 def get_document(cursor: Cursor, document_id: str) -> Document | None:
-    row = cursor.execute(
+    row = _first(cursor.execute(
         """SELECT id, account_id, client_id, kind, number, amount, currency, issue_date, status,
                   send_date
-           FROM documents WHERE id = ?""", [document_id]).fetchone()
+           FROM documents WHERE id = ?""", [document_id]).fetchall())
     if row is None:
         return None
     return Document(row[0], row[1], row[2], DocumentKind(row[3]), row[4], row[5], row[6], row[7],
@@ -55,7 +61,7 @@ def get_document(cursor: Cursor, document_id: str) -> Document | None:
 
 def find_document_id(cursor: Cursor, reference: str) -> str | None:
     """A document by id, or by its number when the number is unique."""
-    row = cursor.execute("SELECT id FROM documents WHERE id = ?", [reference]).fetchone()
+    row = _first(cursor.execute("SELECT id FROM documents WHERE id = ?", [reference]).fetchall())
     if row:
         return row[0]
     rows = cursor.execute("SELECT id FROM documents WHERE number = ? LIMIT 2",
@@ -73,13 +79,13 @@ def _send(row: tuple) -> Send:
 
 
 def get_send(cursor: Cursor, send_id: str) -> Send | None:
-    row = cursor.execute(f"SELECT {_SEND_COLUMNS} FROM sends WHERE id = ?", [send_id]).fetchone()
+    row = _first(cursor.execute(f"SELECT {_SEND_COLUMNS} FROM sends WHERE id = ?", [send_id]).fetchall())
     return _send(row) if row else None
 
 
 def send_by_idempotency_key(cursor: Cursor, key: str) -> Send | None:
-    row = cursor.execute(f"SELECT {_SEND_COLUMNS} FROM sends WHERE idempotency_key = ?",
-                         [key]).fetchone()
+    row = _first(cursor.execute(f"SELECT {_SEND_COLUMNS} FROM sends WHERE idempotency_key = ?",
+                         [key]).fetchall())
     return _send(row) if row else None
 
 

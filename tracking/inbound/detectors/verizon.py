@@ -25,6 +25,7 @@ from tracking.inbound.detectors.mta_text import address_in, finding, unfold
 from tracking.models import BounceKind, Reason
 
 _DOMAINS = ("vzwpix.com", "vtext.com")
+_ROLES = ("post_master@", "postmaster@", "sysadmin@", "mailer-daemon@")
 _ERROR = re.compile(r"^Error: ?(.{1,300})$", re.M)
 _RECIPIENT = re.compile(r"^\s{0,8}(?:RCPT TO|To): ?(.{1,300})$", re.M)
 # Errors that say there is no such subscriber.
@@ -38,6 +39,8 @@ class Verizon:
         sender = view.sender.lower()
         if not any(domain in sender for domain in _DOMAINS):
             return None
+        if not any(role in sender for role in _ROLES):
+            return None  # a subscriber's own mail
         body = view.body_text or _unparsed_text(view)
         error = _ERROR.search(body)
         if error is None:

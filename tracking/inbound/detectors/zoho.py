@@ -36,7 +36,10 @@ class Zoho:
     name = "zoho"
 
     def detect(self, view: MessageView) -> Detection | None:
-        if "mail.zoho." not in view.sender.lower() and not view.header("X-ZohoMail"):
+        sender = view.sender.lower()
+        if "mailer-daemon@" not in sender:
+            return None  # Zoho users' own mail carries X-ZohoMail too
+        if "zoho." not in sender and not view.header("X-ZohoMail"):
             return None
         body = view.body_text
         delayed = "THIS IS A WARNING MESSAGE ONLY" in body
