@@ -12,6 +12,7 @@ recorded in ../shared/MAILSTACK.md; the why of each setting is next to it below.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import email
 import imaplib
@@ -25,7 +26,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -324,6 +325,8 @@ class MailStack:
         for attempt in range(1, attempts + 1):
             self._prepare_root()
             try:
+                # A script that dies on an exception must not leave two mail servers running.
+                atexit.register(self.stop)
                 self._start_dovecot()
                 self._start_postfix()
                 return self
@@ -346,6 +349,7 @@ class MailStack:
             if process is not None:
                 _wait_or_kill(process)
         self._postfix = self._dovecot = None
+        atexit.unregister(self.stop)
         if self.root is not None and not self._keep_root:
             shutil.rmtree(self.root, ignore_errors=True)
         self.root = None
@@ -540,6 +544,27 @@ class MailStack:
                         f"{self.logs_tail()}"
                     )
                 time.sleep(0.05)
+
+    def wait_for_matching(
+        self, user: str, predicate: Callable[[bytes], bool], count: int = 1, timeout: float = 15.0
+    ) -> list[bytes]:
+        """Poll until at least `count` messages satisfy `predicate`; return those, oldest first.
+
+        For mailboxes several tests share (the VERP return paths all end in `bounces`).
+        """
+        deadline = time.monotonic() + timeout
+        with self.imap(user) as connection:
+            while True:
+                connection.noop()
+                matching = [raw for raw in _fetch(connection, _search_all(connection)) if predicate(raw)]
+                if len(matching) >= count:
+                    return matching
+                if time.monotonic() > deadline:
+                    raise MailStackError(
+                        f"{user}: {len(matching)} matching message(s) after {timeout}s, wanted "
+                        f"{count}\n{self.logs_tail()}"
+                    )
+                time.sleep(0.1)
 
     # -- what Postfix did -----------------------------------------------------------------------
 

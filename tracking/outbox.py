@@ -91,16 +91,17 @@ class Outbox:
         work = queries.outbox_work(self.db.cursor(), self.batch_size)
         if not work:
             return 0
-        send_ids = [send.id for send, _ in work]
+        send_ids = [item.send.id for item in work]
         with self.db.transaction() as cursor:
             writes.claim_for_smtp(cursor, send_ids)
         events: list[Event] = []
-        for send, deliveries in work:
-            events.extend(self._hand_over(send, deliveries))
+        for item in work:
+            if item.deliveries:
+                events.extend(self._hand_over(item))
         with self.db.transaction() as cursor:
             record_events(cursor, events)
             writes.release_from_smtp(cursor, send_ids)
-        handled = sum(len(deliveries) for _, deliveries in work)
+        handled = sum(len(item.deliveries) for item in work)
         self.stats.handled += handled
         self.stats.batches += 1
         return handled
@@ -111,7 +112,8 @@ class Outbox:
             pass
         return self.stats
 
-    def _hand_over(self, send: Send, deliveries: list[Delivery]) -> list[Event]:
+    def _hand_over(self, item: queries.OutboxItem) -> list[Event]:
+        send, deliveries = item.send, item.deliveries
         attempt_events: list[Event] = []
 
         def on_attempt_failed(attempt: int, outcomes: list[RecipientOutcome], delay: float):
@@ -123,7 +125,7 @@ class Outbox:
             )
 
         try:
-            composed = self._compose(send, deliveries)
+            composed = self._compose(item)
             outcomes = deliver_with_retries(self.transport, composed, self.policy,
                                             sleep=self._sleep, on_attempt_failed=on_attempt_failed)
         except PermanentSendError as err:
@@ -142,23 +144,20 @@ class Outbox:
                                     retries_exhausted=outcome.transient))
         return attempt_events + final
 
-    def _compose(self, send: Send, deliveries: list[Delivery]) -> ComposedMessage:
-        cursor = self.db.cursor()
-        document = queries.get_document(cursor, send.document_id)
-        account = queries.get_account(cursor, send.account_id)
-        client = queries.get_client(cursor, document.client_id)
+    def _compose(self, item: queries.OutboxItem) -> ComposedMessage:
+        send, document, account = item.send, item.document, item.account
         attachment = self._attachment_for(document.id) if self._attachment_for else None
         outgoing = OutgoingDocument(
             document_id=document.id, kind=document.kind, number=document.number,
             amount=str(document.amount), currency=document.currency,
-            issue_date=document.issue_date, client_name=client.name if client else "",
+            issue_date=document.issue_date, client_name=item.client_name,
             account_name=account.name, language=account.language,
             sender_address=account.sender_address, sender_name=account.sender_name,
             reply_to=account.sender_address,
             attachment=attachment[0] if attachment else None,
             attachment_filename=attachment[1] if attachment else "",
         )
-        return compose(outgoing, [_recipient(d) for d in deliveries], send_id=send.id,
+        return compose(outgoing, [_recipient(d) for d in item.deliveries], send_id=send.id,
                        mode=send.mode, message_domain=self.settings.message_domain,
                        bounce_domain=self.settings.bounce_domain, verp_key=self._verp_key,
                        date=send.requested_at)

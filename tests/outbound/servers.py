@@ -27,8 +27,8 @@ from pathlib import Path
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from tracking.config import SmtpSettings, TlsMode
-from tracking.models import DocumentKind, RecipientRole
-from tracking.outbound.compose import OutgoingDocument, OutgoingRecipient
+from tracking.models import DocumentKind, RecipientRole, SendingMode
+from tracking.outbound.compose import ComposedMessage, OutgoingDocument, OutgoingRecipient, compose
 from tracking.outbound.smtpd import AnnouncesDsn, LoopbackController, MailDsn, RcptDsn, mail_dsn, rcpt_dsn
 
 VERP_KEY = b"test-verp-key-not-secret"
@@ -80,7 +80,8 @@ class ScriptedHandler(AnnouncesDsn):
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         self.received.append(Received(
             envelope.mail_from, mail_dsn(envelope), list(envelope.rcpt_tos), rcpt_dsn(envelope),
-            envelope.original_content or b"", session.ssl is not None,
+            envelope.original_content or b"",
+            session.ssl is not None or server.transport.get_extra_info("ssl_object") is not None,
         ))
         if any(r.lower().startswith("datafail") for r in envelope.rcpt_tos):
             return "554 5.6.0 Message content rejected"
@@ -199,3 +200,9 @@ def recipients(*addresses: str) -> list[OutgoingRecipient]:
 
 
 SEND_DATE = datetime(2026, 11, 28, 13, 32, tzinfo=timezone.utc)
+
+
+def composed(*addresses: str, mode: SendingMode = SendingMode.SMTP, send_id: str = "send-1") -> ComposedMessage:
+    return compose(make_document(), recipients(*addresses), send_id=send_id, mode=mode,
+                   message_domain="suivi.example", bounce_domain="bounces.suivi.example",
+                   verp_key=VERP_KEY, date=SEND_DATE)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import email
+import email.policy
 import json
 import socket
 import sys
@@ -63,6 +64,7 @@ class Sample:
     name: str
     kind: str                                 # BounceKind value
     expect: list[Expect]
+    send_id: str = ""
     raw: bytes = b""
     correlation: dict[str, str] = field(default_factory=dict)
 
@@ -124,6 +126,8 @@ def collect(stack: MailStack, seen: int, count: int) -> list[bytes]:
 def check(sample: Sample) -> None:
     """The DSN must say what the scenario has to give; otherwise refuse to write it."""
     per_message, blocks = delivery_status(sample.raw)
+    if not sample.expect and blocks:
+        raise SystemExit(f"{sample.name}: expected no delivery report, got {blocks}")
     got = [(b.get("final-recipient", "").split(";")[-1].strip().lower(), b.get("action"), b.get("status"))
            for b in blocks]
     want = [(e.recipient, e.action, e.status) for e in sample.expect]
@@ -131,10 +135,17 @@ def check(sample: Sample) -> None:
         raise SystemExit(f"{sample.name}: Postfix reported {got}, expected {want}")
     message = email.message_from_bytes(sample.raw)
     delivered_to = str(message.get("Delivered-To", ""))
+    if not sample.expect:
+        # Not a report: nothing was returned, only our own header is there to be read.
+        sample.correlation = {"delivered_to": delivered_to, "tracking_id": sample.send_id}
+        return
     sample.correlation = {
         "delivered_to": delivered_to,
         "verp_token": token_from_address(delivered_to) or "",
         "envelope_id": per_message.get("original-envelope-id", ""),
+        # compose: Message-ID <suivi.<send id>@<message domain>>, X-Suivi-Tracking: <send id>
+        "message_id": f"<suivi.{sample.send_id}@atelier.example>",
+        "tracking_id": sample.send_id,
     }
 
 
@@ -169,11 +180,11 @@ def produce(stack: MailStack) -> list[Sample]:
         send_relay(stack, send_id, number, [(user(rcpt), TO)])
         [raw] = collect(stack, seen, 1)
         seen += 1
-        take(Sample(name, kind, [expect]), raw)
+        take(Sample(name, kind, [expect], send_id), raw)
 
     # An ordinary message (the delivered invoice itself): must not be read as a bounce.
     [original] = stack.wait_for_messages("alice", 1)
-    take(Sample("ordinary-delivered-invoice", "not_a_bounce", []), original)
+    take(Sample("ordinary-delivered-invoice", "not_a_bounce", [], "s-2026-0304"), original)
 
     # One envelope, to + cc, every outcome at once: three DSNs from one send.
     send_one_envelope(stack, "s-2026-0305", "F2026-0305", [
@@ -184,13 +195,13 @@ def produce(stack: MailStack) -> list[Sample]:
     take(Sample("mixed-failed", "failure", [
         Expect(user("ghost"), "failed", "5.1.1", "550", Reason.USERUNKNOWN),
         Expect(user("full"), "failed", "5.2.2", "552", Reason.MAILBOXFULL),
-    ]), mixed["failed"])
+    ], "s-2026-0305"), mixed["failed"])
     take(Sample("mixed-delivered", "success", [
         Expect(user("alice"), "delivered", "2.0.0", "250", Reason.DELIVERED),
-    ]), mixed["delivered"])
+    ], "s-2026-0305"), mixed["delivered"])
     take(Sample("mixed-delayed", "delay", [
         Expect(user("tempfull"), "delayed", "4.2.2", "452", Reason.MAILBOXFULL),
-    ]), mixed["delayed"])
+    ], "s-2026-0305"), mixed["delayed"])
 
     # No DSN parameters at all: Postfix returns the whole message (message/rfc822, attachment too).
     send_one_envelope(stack, "s-2026-0306", "F2026-0306", [(user("nobody"), TO)],
@@ -198,12 +209,11 @@ def produce(stack: MailStack) -> list[Sample]:
     [raw] = collect(stack, seen, 1)
     take(Sample("unknown-user-full-return", "failure", [
         Expect(user("nobody"), "failed", "5.1.1", "550", Reason.USERUNKNOWN),
-    ]), raw)
+    ], "s-2026-0306"), raw)
 
     stack.delete_queued()     # the tempfail user's messages would be retried for days
     for sample in samples:
-        if sample.expect:
-            check(sample)
+        check(sample)
         sample.raw = sanitize(sample.raw, stack)
     return samples
 

@@ -164,6 +164,13 @@ def clean_diagnostic(text: str) -> str:
     return head + _CONTINUATION.sub(" ", flat[12:]) if len(flat) > 12 else flat
 
 
+# Causes servers state in words under a code that says something else: "552 sorry, mailbox
+# … is over quota temporarily (#5.1.1)" (MailFoundry), "Recipient address rejected: User …
+# temporary locked" under 5.7.1, "procmail: … No such user" under 5.1.1 (a local delivery
+# agent failed, not the address).
+_WORDS_BEAT_CODE = frozenset((R.MAILBOXFULL, R.SUSPEND, R.MAILERERROR))
+
+
 def choose_reason(status: str, diagnostic: str, action: str, command: str = "") -> Reason:
     if action in _DELIVERED_ACTIONS:
         return R.DELIVERED
@@ -171,14 +178,16 @@ def choose_reason(status: str, diagnostic: str, action: str, command: str = "") 
     if code_reason is R.DELIVERED:
         return R.DELIVERED
     text_reason = reason_from_text(diagnostic)
-    if code_reason is not None and is_specific(status):
+    if code_reason is not None and is_specific(status) and text_reason not in _WORDS_BEAT_CODE:
         reason = code_reason
     elif action == "delayed" and text_reason is None:
         return R.EXPIRED  # a delay notice that says nothing more is the queue still retrying
     else:
         reason = text_reason or code_reason
     if reason is None:
-        return R.UNDEFINED if diagnostic else R.ONHOLD
+        # sisimai: "onhold" when the bounce says something no rule reads; "undefined" when it
+        # says nothing at all.
+        return R.ONHOLD if diagnostic or status else R.UNDEFINED
     # A recipient refused only after DATA existed at RCPT time: the content or the sender was
     # filtered, whatever the words say (sisimai's rule; Postfix "(in reply to end of DATA
     # command)", Sendmail transcripts ">>> DATA").
@@ -195,14 +204,21 @@ def classify(finding: Finding, kind: BounceKind) -> RecipientReport:
     replycode = finding.replycode or find_replycode(flat)
     if replycode not in VALID_REPLYCODES or (status and replycode and replycode[0] != status[0]):
         replycode = ""  # a reply of another class than the status belongs to another attempt
-    if finding.reason is not None:
+    # A hosted provider's own words (provider_replies) beat generic codes and the detectors'
+    # heuristics (e.g. "refused after DATA"), but never turn a non-failure into one.
+    provider_reason = (
+        reason_from_provider_reply(flat, finding.remote_mta)
+        if kind in (BounceKind.FAILURE, BounceKind.DELAY)
+        else None
+    )
+    if provider_reason is not None:
+        reason = provider_reason
+    elif finding.reason is not None:
         reason = finding.reason
     elif kind is BounceKind.SUCCESS:
         reason = R.DELIVERED
     else:
         reason = choose_reason(status, diagnostic, finding.action, finding.command)
-        if reason is not R.DELIVERED:  # a provider's own words beat its generic codes
-            reason = reason_from_provider_reply(flat, finding.remote_mta) or reason
     derived = False
     if not status and reason not in (R.FEEDBACK, R.VACATION):
         if reason is R.DELIVERED:

@@ -173,6 +173,9 @@ TEXT_PATTERNS: tuple[tuple[R, tuple[str, ...]], ...] = (
     )),
     # --- transient ------------------------------------------------------------------------------
     (R.EXPIRED, (
+        # Postfix "connect to host[ip]:25: Connection timed out" in a final failure: the queue
+        # gave up after retrying (sisimai calls this expired, not a network error).
+        "connection timed out",
         "retry timeout exceeded", "retry time not reached", "message expired", "delivery time expired",
         "queue timeout", "too long in queue", "been in queue too long", "could not be delivered for",
         "delivery expired", "time limit exceeded", "message timed out", "expired", "timeout exceeded",
@@ -182,7 +185,7 @@ TEXT_PATTERNS: tuple[tuple[R, tuple[str, ...]], ...] = (
     (R.TOOMANYCONN, ("connection rate limit", "too many connections", "too many concurrent", "connection limit", "too many smtp sessions", "too many recipients")),
     (R.SPEEDING, ("receiving mail at a rate", "rate limit", "too many messages", "sending rate", "throttl", "rate of", "try again later")),
     (R.NETWORKERROR, (
-        "connection timed out", "connection reset", "lost connection", "no route to host",
+        "connection reset", "lost connection", "no route to host",
         "network is unreachable", "connection closed", "timed out", "could not connect",
         "unable to connect", "mail loop", "loops back to myself", "routing loop",
         "too many hops", "malformed or unexpected name server reply", "name server",

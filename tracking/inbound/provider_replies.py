@@ -174,6 +174,10 @@ REPLIES: tuple[ProviderReply, ...] = (
 )
 
 
+# Google's DNS answers that say the domain does not exist (not a lookup that failed).
+_NO_SUCH_DOMAIN = re.compile(r"NXDOMAIN|Domain name not found", re.IGNORECASE)
+
+
 def provider_of(remote_mta: str) -> str:
     """The provider whose servers `remote_mta` names ('' when none): the first word, without
     the `dns;` type or the trailing dot."""
@@ -200,7 +204,7 @@ def reason_from_provider_reply(
         if row.host_scoped and row.provider != provider:
             continue
         if row.pattern.search(text):
-            if row.reason is Reason.NETWORKERROR and permanent and "NXDOMAIN" in text:
+            if row.reason is Reason.NETWORKERROR and permanent and _NO_SUCH_DOMAIN.search(text):
                 return Reason.HOSTUNKNOWN
             return row.reason
     return None

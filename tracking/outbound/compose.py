@@ -177,7 +177,6 @@ def _message(
     message["Subject"] = wording.subject(texts, doc.kind, doc.number, doc.account_name)
     message["Date"] = format_datetime(date)
     message["Message-ID"] = message_id
-    message["Content-Language"] = texts.language
     message[TRACKING_HEADER] = send_id
     body = wording.body(
         texts,
@@ -197,6 +196,8 @@ def _message(
             filename.rpartition(".")[2].lower(), ("application", "octet-stream")
         )
         message.add_attachment(doc.attachment, maintype=maintype, subtype=subtype, filename=filename)
+    # After add_attachment, which moves every Content-* header into the text part.
+    message["Content-Language"] = texts.language
     return message
 
 

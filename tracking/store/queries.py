@@ -5,6 +5,7 @@ Parameterized SQL only; DataFrame columns are named for their readers, times are
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import duckdb
@@ -117,22 +118,48 @@ def deliveries_of_send(cursor: Cursor, send_id: str) -> list[Delivery]:
     return [_delivery(row) for row in rows]
 
 
-def outbox_work(cursor: Cursor, limit: int) -> list[tuple[Send, list[Delivery]]]:
-    """Queued sends with recipients never handed to SMTP, oldest request first."""
-    rows = cursor.execute(
-        f"""SELECT {_DELIVERY_COLUMNS} FROM deliveries
-            WHERE send_id IN (SELECT id FROM sends WHERE outbox_state = 'queued'
-                              ORDER BY requested_at, id LIMIT ?)
-              AND state = 'pending' AND smtp_attempts = 0 AND NOT in_flight
-            ORDER BY send_id, idx""", [limit]).fetchall()
+@dataclass(frozen=True)
+class OutboxItem:
+    """One queued send with everything composing it needs, read in bulk."""
+
+    send: Send
+    deliveries: list[Delivery]
+    document: Document
+    account: Account
+    client_name: str
+
+
+def outbox_work(cursor: Cursor, limit: int) -> list[OutboxItem]:
+    """Queued sends with recipients never handed to SMTP, oldest request first (2 queries)."""
+    heads = cursor.execute(
+        f"""SELECT {', '.join('s.' + c.strip() for c in _SEND_COLUMNS.split(','))},
+                   d.id, d.account_id, d.client_id, d.kind, d.number, d.amount, d.currency,
+                   d.issue_date, d.status, d.send_date,
+                   a.id, a.name, a.time_zone, a.sending_mode, a.sender_address, a.sender_name,
+                   a.language, coalesce(c.name, '')
+            FROM sends s JOIN documents d ON d.id = s.document_id
+            JOIN accounts a ON a.id = s.account_id LEFT JOIN clients c ON c.id = d.client_id
+            WHERE s.outbox_state = 'queued'
+            ORDER BY s.requested_at, s.id LIMIT ?""", [limit]).fetchall()
+    if not heads:
+        return []
+    send_ids = [row[0] for row in heads]
     by_send: dict[str, list[Delivery]] = {}
-    for row in rows:
+    for row in cursor.execute(
+            f"""SELECT {_DELIVERY_COLUMNS} FROM deliveries
+                WHERE send_id IN (SELECT unnest(?::VARCHAR[]))
+                  AND state = 'pending' AND smtp_attempts = 0 AND NOT in_flight
+                ORDER BY send_id, idx""", [send_ids]).fetchall():
         by_send.setdefault(row[0], []).append(_delivery(row))
-    sends = {s.id: s for s in (_send(r) for r in cursor.execute(
-        f"SELECT {_SEND_COLUMNS} FROM sends WHERE outbox_state = 'queued' "
-        "ORDER BY requested_at, id LIMIT ?", [limit]).fetchall())}
-    return [(sends[send_id], deliveries) for send_id, deliveries in by_send.items()
-            if send_id in sends]
+    items = []
+    for row in heads:
+        document = Document(row[10], row[11], row[12], DocumentKind(row[13]), row[14], row[15],
+                            row[16], row[17], DocumentStatus(row[18]), from_db(row[19]))
+        account = Account(row[20], row[21], row[22], SendingMode(row[23]), row[24], row[25],
+                          row[26])
+        items.append(OutboxItem(_send(row[:10]), by_send.get(row[0], []), document, account,
+                                row[27]))
+    return items
 
 
 def interrupted_deliveries(cursor: Cursor) -> list[Delivery]:
@@ -186,3 +213,29 @@ def history(cursor: Cursor, *, event_types: list[str] | None = None, actor: str 
          to_db(since) if since else None, to_db(since) if since else None,
          to_db(until) if until else None, to_db(until) if until else None, limit],
     ).df()
+
+
+@dataclass(frozen=True)
+class Overview:
+    documents: int
+    sends: int
+    failing_documents: int          # documents whose latest online send has a failed recipient
+    by_state: pd.DataFrame          # state, count
+
+
+def overview(cursor: Cursor) -> Overview:
+    documents, sends = cursor.execute(
+        "SELECT (SELECT count(*) FROM documents), (SELECT count(*) FROM sends)").fetchall()[0]
+    failing = cursor.execute(
+        """WITH latest AS (
+               SELECT id FROM sends WHERE mode <> 'manual'
+               QUALIFY row_number() OVER (PARTITION BY document_id
+                                          ORDER BY requested_at DESC, id DESC) = 1)
+           SELECT count(DISTINCT s.document_id) FROM sends s JOIN latest l ON l.id = s.id
+           JOIN deliveries d ON d.send_id = s.id
+           WHERE d.state IN ('not_sent', 'not_delivered')""").fetchall()[0][0]
+    by_state = cursor.execute(
+        """SELECT state, count(*) AS count FROM deliveries GROUP BY state
+           ORDER BY array_position(['pending', 'sent', 'not_sent', 'delivered',
+                                    'not_delivered'], state)""").df()
+    return Overview(documents, sends, failing, by_state)

@@ -16,7 +16,7 @@ Plain text (often with the original attached as message/rfc822 or TNEF), no SMTP
         MSEXCH:IMS:ORG:SITE:SERVER 0 (000C05A6) Unknown Recipient
 
 The explanation sentence and the `(000Cxxxx)` diagnostic code are Exchange's own statement
-of the reason (Microsoft KB "Exchange NDR diagnostic codes"); both are read here.
+of the reason; Exchange 2000/2003 add the status as `<server #5.1.1>`. All are read here.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ import re
 
 from tracking.inbound.detectors.base import Detection, Finding, MessageView
 from tracking.inbound.detectors.mta_text import (
-    notice_text, reason_after_command,
+    notice_text,
     address_in, delivery_status_blocks, finding, join_reply, strip_type, unfold,
 )
 from tracking.models import BounceKind, Reason
@@ -120,7 +120,7 @@ def _read_block(head: str, details: list[str], action: str) -> Finding:
     if not recipient and not head.startswith(("pipe to", "save to", "file ")):
         recipient = address_in(head)
     result = finding(recipient or generated or None, diagnostic, action=action, remote_mta=remote_mta)
-    result.reason = reason_after_command(command, result)
+    result.command = command
     if any(words in diagnostic for words in _GAVE_UP):
         result.reason = Reason.EXPIRED
     if head.startswith("pipe to |"):

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from tracking.inbound.detectors.base import Detection, MessageView
 from tracking.inbound.detectors.mta_text import (
-    address_in, between, finding, join_reply, notice_text, reason_after_command,
+    address_in, between, finding, join_reply, notice_text,
 )
 from tracking.models import BounceKind
 
@@ -43,6 +43,6 @@ class MFilter:
         findings = []
         for recipient in recipients:
             result = finding(recipient, reply)
-            result.reason = reason_after_command(command, result)
+            result.command = command.upper().split(" ", 1)[0]
             findings.append(result)
         return Detection(BounceKind.FAILURE, findings)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from tracking.inbound.detectors import rfc3464
 from tracking.inbound.detectors.base import Detection, Finding, MessageView
-from tracking.inbound.detectors.mta_text import between, notice_text, reason_after_command, reply_and_status
+from tracking.inbound.detectors.mta_text import between, notice_text, reply_and_status
 from tracking.inbound.detectors.sendmail_transcript import TranscriptEntry, orphan_reply, read_transcript
 
 _SUBJECTS = ("Returned mail:", "Postmaster notify:", "Warning: could not send message")
@@ -75,9 +75,6 @@ def _enrich(found: Finding, entry: TranscriptEntry, pipelined: bool) -> None:
         # RCPT" shows the refusal answered RCPT TO, not DATA.
         command = "RCPT"
     found.command = command or found.command
-    if found.command == "RCPT" and pipelined:
-        return
-    found.reason = found.reason or reason_after_command(found.command, found)
 
 
 def _precise_status(found: Finding) -> str:

@@ -1,0 +1,36 @@
+"""The console's placeholder page through Streamlit's AppTest, on a real DuckDB file."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.core.conftest import seed
+from tracking.models import SendingMode
+from tracking.service import SendPolicy, SendRequest, request_send
+from tracking.store.connection import open_database
+
+
+@pytest.fixture
+def console_db(tmp_path, monkeypatch):
+    path = tmp_path / "console.duckdb"
+    db = open_database(path)
+    documents = seed(db)
+    request_send(db, SendRequest(documents[SendingMode.RELAY][0], ("a@client.test",),
+                                 actor="alice"), SendPolicy(verp_key=b"k"))
+    db.close()
+    monkeypatch.setenv("SUIVI_DB", str(path))
+    monkeypatch.setenv("SUIVI_WORKERS", "0")
+    return path
+
+
+def test_overview_shows_counts_in_french_then_english(console_db, repo_root):
+    app = AppTest.from_file(str(repo_root / "console.py"), default_timeout=30).run()
+    assert not app.exception
+    assert app.title[0].value == "Suivi des envois de documents"
+    metrics = {metric.label: metric.value for metric in app.metric}
+    assert metrics == {"Documents": "12", "Envois": "1", "Échecs (dernier envoi)": "0"}
+    assert "En cours" in app.dataframe[0].value.iloc[:, 0].tolist()
+    app.sidebar.radio[0].set_value("en").run()
+    assert app.title[0].value == "Document sending tracker"
+    assert "In progress" in app.dataframe[0].value.iloc[:, 0].tolist()

@@ -1,0 +1,36 @@
+"""The parser scored on the shared labelled corpus (../shared/bounce-corpus), with the issue's
+targets. Prints the per-family and per-reason tables so a regression shows where."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.inbound.corpus_score import report_lines, score_corpus
+
+pytestmark = pytest.mark.corpus
+
+LABELS_TARGET = 0.95
+RECIPIENT_TARGET = 0.98
+
+
+@pytest.fixture(scope="module")
+def score(shared_corpus):
+    result = score_corpus(shared_corpus)
+    print("\n" + "\n".join(report_lines(result)))
+    return result
+
+
+def test_every_labelled_email_was_scored(score):
+    assert len(score.entries) == 447
+
+
+def test_all_four_labels_right_for_95_percent(score):
+    assert score.rate("labels_ok") >= LABELS_TARGET, "\n".join(report_lines(score, failures=True)[-80:])
+
+
+def test_recipient_right_for_98_percent(score):
+    assert score.rate("recipient_ok") >= RECIPIENT_TARGET
+
+
+def test_no_failure_for_vacation_feedback_or_delivered(score):
+    assert [entry.expected["file"] for entry in score.false_failures] == []

@@ -1,0 +1,1 @@
+"""The only Streamlit-aware helpers: cached resources, cached queries, labels, shared widgets."""
