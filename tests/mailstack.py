@@ -6,15 +6,15 @@ envelope sender, which is a Dovecot mailbox read over IMAP. Nothing can leave th
 (`default_transport = error:`). Every instance has its own root directory, ports and Dovecot
 `instance_name`, so several can run at once; servers are stopped by PID.
 
-No pytest dependency: the benchmarks use it too. Configuration that worked on this machine is
-recorded in ../shared/MAILSTACK.md; the why of each setting is next to it below.
+No pytest dependency: the benchmarks use it too. The configuration templates and users are in
+`tests.tools.mailstack_config`; the readers for DSNs and Postfix's queue in
+`tests.tools.mail_reports` (re-exported here).
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
-import email
 import imaplib
 import json
 import os
@@ -22,19 +22,39 @@ import re
 import shutil
 import signal
 import smtplib
-import socket
 import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-HOST = "127.0.0.1"
-DOMAIN = "localhost.test"
-MTA_HOSTNAME = "mx.localhost.test"
-PASSWORD = "secret"
-BOUNCE_USER = "bounces"
+from tests.tools.mail_reports import (
+    QueuedEnvelope,
+    QueuedRecipient,
+    delivery_status,
+    parse_postcat_envelope,
+)
+from tests.tools.mailstack_config import (
+    BOUNCE_USER,
+    DEFAULT_USERS,
+    DOMAIN,
+    DOVECOT_CONF,
+    HOLD_PREFIX,
+    MAIN_CF,
+    MASTER_CF,
+    MTA_HOSTNAME,
+    PASSWORD,
+    MailUser,
+    render,
+)
+from tests.tools.processes import HOST, descendants, free_ports, port_answers, process_start_time
+
+__all__ = [
+    "BOUNCE_USER", "DEFAULT_USERS", "DOMAIN", "HOLD_PREFIX", "MTA_HOSTNAME", "PASSWORD",
+    "SKIP_REASON", "MailStack", "MailStackError", "MailUser", "QueuedEnvelope", "QueuedRecipient",
+    "delivery_status", "free_ports", "parse_postcat_envelope", "process_start_time", "skip_reason",
+]
+
 POSTFIX_START_TIMEOUT = 30.0
 DOVECOT_START_TIMEOUT = 15.0
 STOP_TIMEOUT = 15.0
@@ -60,234 +80,6 @@ SKIP_REASON = skip_reason()
 
 class MailStackError(RuntimeError):
     """The stack could not start, or a wait timed out; the message carries the log tails."""
-
-
-@dataclass(frozen=True, slots=True)
-class MailUser:
-    """A Dovecot mailbox. `quota` is a storage limit such as "1B" (every message is over it)."""
-
-    name: str
-    password: str = PASSWORD
-    quota: str | None = None
-    quota_tempfail: bool = False   # over quota answers 452 4.2.2 (Postfix defers) instead of 552
-
-    def passwd_line(self) -> str:
-        extra = []
-        if self.quota:
-            extra.append(f"userdb_quota_rule=*:storage={self.quota}")
-        if self.quota_tempfail:
-            extra.append("userdb_quota_full_tempfail=yes")
-        # user:password:uid:gid:gecos:home:shell:extra fields
-        return f"{self.name}:{{PLAIN}}{self.password}::::::{' '.join(extra)}"
-
-
-DEFAULT_USERS: tuple[MailUser, ...] = (
-    MailUser(BOUNCE_USER),                      # our bounce mailbox (VERP bounces+token@ too)
-    MailUser("alice"),
-    MailUser("bob"),
-    MailUser("carol"),
-    MailUser("full", quota="1B"),               # 552 5.2.2 -> failure DSN
-    MailUser("tempfull", quota="1B", quota_tempfail=True),  # 452 4.2.2 -> delayed DSN
-)
-
-HOLD_PREFIX = "hold"
-"""Mail to `hold…@localhost.test` stays in Postfix's hold queue, so `queued_envelopes()` can show
-what Postfix recorded from the SMTP dialogue (ENVID, RET, NOTIFY, ORCPT)."""
-
-_MAIN_CF = """\
-compatibility_level = 3.6
-config_directory = @PF@/etc
-queue_directory = @PF@/spool
-data_directory = @PF@/data
-# The log goes to a file through postlogd: there is no syslog here, and Postfix writes errors
-# to stderr only when stderr is a TTY.
-maillog_file_prefixes = @ROOT@
-maillog_file = @PF@/maillog
-mail_owner = postfix
-setgid_group = postdrop
-myhostname = @MTA_HOSTNAME@
-mydomain = @DOMAIN@
-myorigin = @DOMAIN@
-mydestination =
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-mynetworks = 127.0.0.0/8
-alias_maps =
-alias_database =
-virtual_mailbox_domains = @DOMAIN@
-virtual_mailbox_maps =
-# Accept every recipient: Dovecot's LMTP refuses unknown users, which makes a real bounce DSN.
-smtpd_reject_unlisted_recipient = no
-smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
-smtpd_recipient_restrictions = check_recipient_access regexp:@PF@/etc/hold_recipients
-virtual_transport = lmtp:inet:127.0.0.1:@LMTP_PORT@
-# Nothing may leave loopback.
-default_transport = error:outbound mail disabled in tests
-relay_transport = error:outbound mail disabled in tests
-disable_dns_lookups = yes
-smtp_dns_support_level = disabled
-lmtp_host_lookup = native
-# Fast retries, and "Action: delayed" DSNs on the first deferral (qmgr allows 1 s of slack).
-queue_run_delay = @RETRY@s
-minimal_backoff_time = @RETRY@s
-maximal_backoff_time = @MAX_RETRY@s
-delay_warning_time = @DELAY_WARNING@
-"""
-
-# chroot is "n" everywhere (Debian's own master.cf chroots into /var/spool/postfix) and smtpd
-# listens only on this instance's port. lmtp flags=X: Dovecot is the final destination, so the
-# success DSN says "delivered", not "relayed" (Postfix 3.7 logs `lmtp_assume_final = yes`, the
-# older spelling, as obsolete).
-_MASTER_CF = """\
-127.0.0.1:@SMTP_PORT@ inet n - n - - smtpd
-pickup unix n - n 60 1 pickup
-cleanup unix n - n - 0 cleanup
-qmgr unix n - n 300 1 qmgr
-rewrite unix - - n - - trivial-rewrite
-bounce unix - - n - 0 bounce
-defer unix - - n - 0 bounce
-trace unix - - n - 0 bounce
-verify unix - - n - 1 verify
-flush unix n - n 1000? 0 flush
-proxymap unix - - n - - proxymap
-proxywrite unix - - n - 1 proxymap
-showq unix n - n - - showq
-error unix - - n - - error
-retry unix - - n - - error
-discard unix - - n - - discard
-lmtp unix - - n - - lmtp flags=X
-smtp unix - - n - - smtp
-anvil unix - - n - 1 anvil
-scache unix - - n - 1 scache
-postlog unix-dgram n - n - 1 postlogd
-"""
-
-_DOVECOT_CONF = """\
-# Only this file is read (-c): Debian's /etc/dovecot plays no part.
-base_dir = @DV@/run
-state_dir = @DV@/state
-instance_name = @INSTANCE@
-protocols = imap lmtp
-listen = 127.0.0.1
-log_path = @DV@/dovecot.log
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain login
-mail_location = maildir:@ROOT@/mail/%n/Maildir
-# Dovecot refuses uid 0 for mail processes.
-mail_uid = nobody
-mail_gid = nogroup
-first_valid_uid = 1
-mail_fsync = never
-# A wrong password is answered at once (the default waits 2 s).
-auth_failure_delay = 0
-# Keeps the machine's own name out of Received headers (and out of the committed samples).
-hostname = @MTA_HOSTNAME@
-postmaster_address = postmaster@@DOMAIN@
-# bounces+<VERP token>@ is delivered to the "bounces" mailbox.
-recipient_delimiter = +
-mail_plugins = $mail_plugins quota
-plugin {
-  quota = count:User quota
-  quota_vsizes = yes
-}
-# passwd-file, not a static userdb: a static userdb accepts every local part, and then no
-# unknown-user bounce could ever happen. Dovecot re-reads the file when it changes.
-passdb {
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%n @DV@/users
-}
-userdb {
-  driver = passwd-file
-  args = username_format=%n @DV@/users
-}
-service imap-login {
-  inet_listener imap {
-    address = 127.0.0.1
-    port = @IMAP_PORT@
-  }
-  inet_listener imaps {
-    port = 0
-  }
-}
-service lmtp {
-  inet_listener lmtp {
-    address = 127.0.0.1
-    port = @LMTP_PORT@
-  }
-}
-protocol lmtp {
-  auth_username_format = %n
-}
-# No growing per-IP penalty after failed logins: every client here is 127.0.0.1, so one test of a
-# wrong password would otherwise slow every later login of the session by up to 15 s.
-service anvil {
-  unix_listener anvil-auth-penalty {
-    mode = 0
-  }
-}
-"""
-
-
-def _fill(template: str, values: dict[str, object]) -> str:
-    for key, value in values.items():
-        template = template.replace(f"@{key}@", str(value))
-    return template
-
-
-def free_ports(count: int) -> list[int]:
-    """Distinct ports the kernel says are free on 127.0.0.1 (all held open until all are known)."""
-    sockets = []
-    try:
-        for _ in range(count):
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            sock.bind((HOST, 0))
-            sockets.append(sock)
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
-
-
-def _port_answers(port: int) -> bool:
-    try:
-        with socket.create_connection((HOST, port), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
-def _process_start_time(pid: int) -> str | None:
-    """The kernel's start time of a live process (guards against PID reuse), None when gone."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = stat[stat.rindex(")") + 2:].split()
-    if fields[0] == "Z":          # a zombie has finished; only its parent's wait() is missing
-        return None
-    return fields[19]
-
-
-def _descendants(root_pid: int) -> set[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat[stat.rindex(")") + 2:].split()[1])
-        children.setdefault(ppid, []).append(int(entry.name))
-    found, todo = set(), [root_pid]
-    while todo:
-        pid = todo.pop()
-        for child in children.get(pid, ()):
-            if child not in found:
-                found.add(child)
-                todo.append(child)
-    return found
 
 
 class MailStack:
@@ -379,8 +171,8 @@ class MailStack:
         """Every live process of this stack (masters and their children): PID -> start time."""
         pids = set(self.pids.values())
         for pid in list(pids):
-            pids |= _descendants(pid)
-        return {pid: start for pid in pids if (start := _process_start_time(pid)) is not None}
+            pids |= descendants(pid)
+        return {pid: start for pid in pids if (start := process_start_time(pid)) is not None}
 
     def _prepare_root(self) -> None:
         # Not pytest's tmp_path: its base is mode 0700, and uid postfix must traverse every parent.
@@ -400,12 +192,12 @@ class MailStack:
             "INSTANCE": f"mailstack-{self.imap_port}", "RETRY": self._retry_seconds,
             "MAX_RETRY": 2 * self._retry_seconds, "DELAY_WARNING": self._delay_warning_time,
         }
-        main_cf = _fill(_MAIN_CF, values)
+        main_cf = render(MAIN_CF, values)
         main_cf += "".join(f"{key} = {value}\n" for key, value in self._postfix_settings.items())
         (root / "pf/etc/main.cf").write_text(main_cf)
-        (root / "pf/etc/master.cf").write_text(_fill(_MASTER_CF, values))
+        (root / "pf/etc/master.cf").write_text(render(MASTER_CF, values))
         (root / "pf/etc/hold_recipients").write_text(f"/^{HOLD_PREFIX}[^@]*@/ HOLD\n")
-        (root / "dv/dovecot.conf").write_text(_fill(_DOVECOT_CONF, values))
+        (root / "dv/dovecot.conf").write_text(render(DOVECOT_CONF, values))
         self._write_users()
 
     def _start_dovecot(self) -> None:
@@ -436,7 +228,7 @@ class MailStack:
         self, process: subprocess.Popen[bytes], ports: tuple[int, ...], timeout: float
     ) -> None:
         deadline = time.monotonic() + timeout
-        while not all(_port_answers(port) for port in ports):
+        while not all(port_answers(port) for port in ports):
             if process.poll() is not None:
                 stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
                 raise MailStackError(
@@ -528,43 +320,31 @@ class MailStack:
             return _fetch(connection, _search_all(connection))
 
     def wait_for_messages(
-        self, user: str = BOUNCE_USER, count: int = 1, timeout: float = 15.0
+        self,
+        user: str = BOUNCE_USER,
+        count: int = 1,
+        timeout: float = 15.0,
+        matching: Callable[[bytes], bool] | None = None,
     ) -> list[bytes]:
-        """Poll UID SEARCH until the INBOX holds at least `count` messages; return them all."""
+        """Poll UID SEARCH until the INBOX holds at least `count` messages (that satisfy
+        `matching`, for mailboxes several tests share); return those, oldest first."""
         deadline = time.monotonic() + timeout
         with self.imap(user) as connection:
             while True:
                 connection.noop()          # lets Dovecot report mail delivered since SELECT
                 uids = _search_all(connection)
                 if len(uids) >= count:
-                    return _fetch(connection, uids)
+                    messages = _fetch(connection, uids)
+                    if matching is not None:
+                        messages = [raw for raw in messages if matching(raw)]
+                    if len(messages) >= count:
+                        return messages
                 if time.monotonic() > deadline:
                     raise MailStackError(
-                        f"{user}: {len(uids)} message(s) after {timeout}s, wanted {count}\n"
+                        f"{user}: fewer than {count} (matching) message(s) after {timeout}s\n"
                         f"{self.logs_tail()}"
                     )
                 time.sleep(0.05)
-
-    def wait_for_matching(
-        self, user: str, predicate: Callable[[bytes], bool], count: int = 1, timeout: float = 15.0
-    ) -> list[bytes]:
-        """Poll until at least `count` messages satisfy `predicate`; return those, oldest first.
-
-        For mailboxes several tests share (the VERP return paths all end in `bounces`).
-        """
-        deadline = time.monotonic() + timeout
-        with self.imap(user) as connection:
-            while True:
-                connection.noop()
-                matching = [raw for raw in _fetch(connection, _search_all(connection)) if predicate(raw)]
-                if len(matching) >= count:
-                    return matching
-                if time.monotonic() > deadline:
-                    raise MailStackError(
-                        f"{user}: {len(matching)} matching message(s) after {timeout}s, wanted "
-                        f"{count}\n{self.logs_tail()}"
-                    )
-                time.sleep(0.1)
 
     # -- what Postfix did -----------------------------------------------------------------------
 
@@ -687,62 +467,15 @@ def _fetch(connection: imaplib.IMAP4, uids: list[int]) -> list[bytes]:
     return [by_uid[uid] for uid in sorted(by_uid)]
 
 
-# Postfix's dsn_mask.h bits, as `postcat -e` prints them in notify_flags / ret_flags.
-_NOTIFY_BITS = {1: "NEVER", 2: "SUCCESS", 4: "FAILURE", 8: "DELAY"}
-_RET_BITS = {1: "FULL", 2: "HDRS"}
-
-
-@dataclass(frozen=True, slots=True)
-class QueuedRecipient:
-    address: str
-    orcpt: str = ""                       # as received, e.g. "rfc822;Hold.Me@example.org"
-    notify: frozenset[str] = frozenset()  # {"SUCCESS", "FAILURE"…}; empty when none was given
-
-
-@dataclass(frozen=True, slots=True)
-class QueuedEnvelope:
-    queue_id: str
-    sender: str
-    envelope_id: str                      # ENVID
-    ret: str                              # "FULL", "HDRS" or ""
-    recipients: tuple[QueuedRecipient, ...]
-
-
-def parse_postcat_envelope(queue_id: str, postcat_output: str) -> QueuedEnvelope:
-    """Read `postcat -e`: a recipient's DSN attributes come just before its `recipient:` line."""
-    sender = envelope_id = ret = ""
-    recipients: list[QueuedRecipient] = []
-    pending: dict[str, str] = {}
-    for line in postcat_output.splitlines():
-        name, _, value = line.partition(": ")
-        if name == "named_attribute":
-            key, _, value = value.partition("=")
-            if key == "envelope_id":
-                envelope_id = value
-            elif key == "ret_flags":
-                ret = _flag_names(int(value), _RET_BITS)[0] if int(value) else ""
-            elif key in ("notify_flags", "dsn_orig_rcpt"):
-                pending[key] = value
-        elif name == "sender":
-            sender = value
-        elif name == "recipient":
-            notify = int(pending.get("notify_flags", "0"))
-            recipients.append(QueuedRecipient(
-                value, pending.get("dsn_orig_rcpt", ""), frozenset(_flag_names(notify, _NOTIFY_BITS))
-            ))
-            pending = {}
-    return QueuedEnvelope(queue_id, sender, envelope_id, ret, tuple(recipients))
-
-
-def _flag_names(mask: int, names: dict[int, str]) -> list[str]:
-    return [name for bit, name in names.items() if mask & bit]
-
-
 def _wait_or_kill(process: subprocess.Popen[bytes]) -> None:
+    """Wait for a server to exit; past STOP_TIMEOUT, SIGKILL it and every process under it (the
+    Popen child of `postfix start-fg` is a shell script, the master is its child)."""
     try:
         process.wait(timeout=STOP_TIMEOUT)
     except subprocess.TimeoutExpired:
-        process.kill()
+        for pid in (*descendants(process.pid), process.pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         process.wait(timeout=STOP_TIMEOUT)
     if process.stderr:
         process.stderr.close()
@@ -753,21 +486,3 @@ def _read(path: Path) -> str:
         return path.read_text(errors="replace")
     except OSError:
         return ""
-
-
-def delivery_status(raw: bytes) -> tuple[dict[str, str], list[dict[str, str]]]:
-    """The RFC 3464 fields of a DSN: (per-message fields, one dict per recipient), names lower-cased.
-
-    A small reader for assertions on what the servers produced; the project's own parser lives in
-    `tracking.inbound`.
-    """
-    message = email.message_from_bytes(raw)
-    for part in message.walk():
-        if part.get_content_type() == "message/delivery-status":
-            blocks = part.get_payload()
-            fields = [
-                {name.lower(): " ".join(str(value).split()) for name, value in block.items()}
-                for block in blocks
-            ]
-            return (fields[0] if fields else {}), fields[1:]
-    return {}, []

@@ -62,50 +62,82 @@ class SendReceipt:
 def request_send(db: Database, request: SendRequest, policy: SendPolicy,
                  *, now: datetime | None = None) -> SendReceipt:
     """Record an online send of a document: the send, its deliveries `pending`, the events."""
+    return request_sends(db, [request], policy, now=now)[0]
+
+
+def request_sends(db: Database, requests: list[SendRequest], policy: SendPolicy,
+                  *, now: datetime | None = None) -> list[SendReceipt]:
+    """Record several online sends at once (the console's "send the selection"), all or none.
+
+    Checked in bulk, written in bulk, one transaction: if any request is refused, nothing of
+    any of them is written.
+    """
     now = now or utc_now()
-    recipients = _recipients(request)
+    recipients = [_recipients(request) for request in requests]
     with db.transaction() as cursor:
-        if request.idempotency_key:
-            existing = queries.send_by_idempotency_key(cursor, request.idempotency_key)
-            if existing is not None:
-                return SendReceipt(existing.id, created=False)
-        document, account = _document_and_account(cursor, request.document_id)
-        if account.sending_mode is SendingMode.MANUAL:
-            raise InvalidInput(f"account {account.name!r} sends by hand: use mark-sent instead")
-        if account.sending_mode.tracks_delivery and not policy.verp_key:
-            raise ConfigError("SUIVI_VERP_KEY is not set; relay modes need it to sign bounces")
-        recent = queries.sends_of_document(cursor, document.id, since=now - RESEND_WINDOW)
-        online = [s for s in recent if s.mode is not SendingMode.MANUAL]
-        if online and now - online[0].requested_at <= DOUBLE_CLICK_WINDOW:
-            return SendReceipt(online[0].id, created=False)  # a double click: never twice
-        if online and not request.force:
-            raise ResendTooSoon(
-                f"document {document.number} was already sent on "
-                f"{online[0].requested_at:%Y-%m-%d %H:%M} UTC; resending within "
-                f"{RESEND_WINDOW.days} days needs --force"
-            )
-        send_id = uuid.uuid4().hex
-        send = Send(send_id, document.id, account.id, account.sending_mode, now, request.actor,
-                    f"<suivi.{send_id}@{policy.message_domain}>", send_id,
-                    request.idempotency_key or send_id, "queued")
-        deliveries = [
-            Delivery(send_id, idx, address, role,
-                     verp.make_token(policy.verp_key, send_id, idx)
-                     if account.sending_mode.tracks_delivery else None,
-                     DeliveryState.PENDING, now)
-            for idx, (address, role) in enumerate(recipients)
-        ]
-        writes.insert_send(cursor, send)
+        keys = [r.idempotency_key for r in requests if r.idempotency_key]
+        known_keys = queries.sends_by_idempotency_keys(cursor, keys)
+        document_ids = sorted({r.document_id for r in requests})
+        found = queries.documents_with_accounts(cursor, document_ids)
+        latest = queries.latest_online_sends(cursor, document_ids, since=now - RESEND_WINDOW)
+        receipts: list[SendReceipt] = []
+        sends: list[Send] = []
+        deliveries: list[Delivery] = []
+        events: list[Event] = []
+        for request, addresses in zip(requests, recipients):
+            previous = known_keys.get(request.idempotency_key or "")
+            if previous is not None:
+                receipts.append(SendReceipt(previous.id, created=False))
+                continue
+            if request.document_id not in found:
+                raise NotFound(f"unknown document {request.document_id!r}")
+            document, account = found[request.document_id]
+            _check_mode(account, policy)
+            online = latest.get(document.id)
+            if online and now - online.requested_at <= DOUBLE_CLICK_WINDOW:
+                receipts.append(SendReceipt(online.id, created=False))  # a double click
+                continue
+            if online and not request.force:
+                raise ResendTooSoon(
+                    f"document {document.number} was already sent on "
+                    f"{online.requested_at:%Y-%m-%d %H:%M} UTC; resending within "
+                    f"{RESEND_WINDOW.days} days needs --force")
+            send = _new_send(request, document, account, policy, now)
+            latest[document.id] = send
+            if request.idempotency_key:
+                known_keys[request.idempotency_key] = send
+            sends.append(send)
+            for idx, (address, role) in enumerate(addresses):
+                token = (verp.make_token(policy.verp_key, send.id, idx)
+                         if account.sending_mode.tracks_delivery else None)
+                deliveries.append(Delivery(send.id, idx, address, role, token,
+                                           DeliveryState.PENDING, now))
+                events.append(Event(
+                    event_id(EventType.SEND_REQUESTED, send.id, idx), EventType.SEND_REQUESTED,
+                    now, request.actor, account.id, document.id, send.id, idx, address,
+                    {"mode": str(account.sending_mode), "role": str(role),
+                     "forced": request.force}))
+            receipts.append(SendReceipt(send.id, created=True))
+        writes.insert_sends(cursor, sends)
         writes.insert_deliveries(cursor, deliveries)
-        writes.set_document_sent(cursor, document.id, now)
-        record_events(cursor, [
-            Event(event_id(EventType.SEND_REQUESTED, send_id, d.idx), EventType.SEND_REQUESTED,
-                  now, request.actor, account.id, document.id, send_id, d.idx, d.address,
-                  {"mode": str(account.sending_mode), "role": str(d.role),
-                   "forced": request.force})
-            for d in deliveries
-        ])
-    return SendReceipt(send_id, created=True)
+        writes.set_documents_sent(cursor, [send.document_id for send in sends], now)
+        record_events(cursor, events)
+    return receipts
+
+
+def _check_mode(account: Account, policy: SendPolicy) -> None:
+    if account.sending_mode is SendingMode.MANUAL:
+        raise InvalidInput(f"account {account.name!r} sends by hand: use mark-sent instead")
+    if account.sending_mode.tracks_delivery and not policy.verp_key:
+        raise ConfigError("SUIVI_VERP_KEY is not set; relay modes need it to sign bounces")
+
+
+def _new_send(request: SendRequest, document: Document, account: Account, policy: SendPolicy,
+              now: datetime) -> Send:
+    send_id = uuid.uuid4().hex
+    return Send(send_id, document.id, account.id, account.sending_mode, now, request.actor,
+                f"<suivi.{send_id}@{policy.message_domain}>", send_id,
+                request.idempotency_key or send_id, "queued")
 
 
 def mark_sent_manually(db: Database, document_id: str, actor: str,

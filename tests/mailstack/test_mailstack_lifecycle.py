@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from tests.mailstack import SKIP_REASON, MailStack, _process_start_time
+from tests.mailstack import SKIP_REASON, MailStack, process_start_time
 
 pytestmark = pytest.mark.skipif(bool(SKIP_REASON), reason=f"real mail stack unavailable: {SKIP_REASON}")
 
@@ -40,7 +40,7 @@ def test_second_instance_runs_beside_the_session_one_and_stops_cleanly(
     finally:
         stack.stop()
 
-    survivors = [pid for pid, started in processes.items() if _process_start_time(pid) == started]
+    survivors = [pid for pid, started in processes.items() if process_start_time(pid) == started]
     assert survivors == [], f"processes left running: {survivors}"
     assert not root.exists()
     assert not any(_answers(port) for port in ports)

@@ -66,7 +66,7 @@ def test_relay_send_gets_its_dsn_parameters_honoured(mailstack: MailStack) -> No
                                   ("ghost@localhost.test", RecipientRole.CC)])
     _deliver(mailstack, composed)
 
-    reports = mailstack.wait_for_matching("bounces", _about(send_id), count=2)
+    reports = mailstack.wait_for_messages("bounces", 2, matching=_about(send_id))
     by_recipient = {}
     for raw in reports:
         per_message, [block] = delivery_status(raw)
@@ -121,6 +121,6 @@ def test_per_recipient_notify_never_gives_no_dsn(mailstack: MailStack) -> None:
     log = mailstack.maillog()
     assert f"{queue_ids[0]}: sender non-delivery notification" in log
     assert f"{queue_ids[1]}: sender non-delivery notification" not in log
-    [report] = mailstack.wait_for_matching("bounces", _about(send_id), count=1)
+    [report] = mailstack.wait_for_messages("bounces", 1, matching=_about(send_id))
     _, [block] = delivery_status(report)
     assert block["final-recipient"] == "rfc822; nobody-a@localhost.test"

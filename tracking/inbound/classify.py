@@ -191,8 +191,12 @@ def choose_reason(status: str, diagnostic: str, action: str, command: str = "") 
     # A recipient refused only after DATA existed at RCPT time: the content or the sender was
     # filtered, whatever the words say (sisimai's rule; Postfix "(in reply to end of DATA
     # command)", Sendmail transcripts ">>> DATA").
-    if reason is R.USERUNKNOWN and command == "DATA":
+    if reason is R.USERUNKNOWN and command == "DATA" and not is_specific(status):
         return R.FILTERED
+    # mtas helper: an unknown-address answer to MAIL FROM is about our sender, not the
+    # recipient (Exim "SMTP error … after MAIL FROM:", Sendmail ">>> MAIL From:").
+    if reason in (R.USERUNKNOWN, R.HOSTUNKNOWN) and command == "MAIL":
+        return R.REJECTED
     return reason
 
 

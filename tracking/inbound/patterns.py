@@ -21,6 +21,7 @@ TEXT_PATTERNS: tuple[tuple[R, tuple[str, ...]], ...] = (
     # Size limits: Postfix "message size exceeds fixed limit", Exim "message too big",
     # Sendmail "Message is too large", Gmail "message exceeded ... size limits".
     (R.MESGTOOBIG, (
+        "line limit exceeded",  # mtas helper: a remote "500 Line limit exceeded" in Exim notices
         "message size exceeds", "message too big", "message too large", "message is too big",
         "message is too large", "message exceeds maximum", "size exceeds", "size limit",
         "exceeds size limit", "mail size exceeded", "message length exceeds",
@@ -73,6 +74,9 @@ TEXT_PATTERNS: tuple[tuple[R, tuple[str, ...]], ...] = (
     # Sendmail "User unknown", Exim "unknown user"/"No such user", qmail "no mailbox here by that
     # name", Exchange "RESOLVER.ADR.RecipNotFound", Gmail "does not exist".
     (R.USERUNKNOWN, (
+        # mtas helper: Microsoft's directory-based edge blocking, quoted in Exim notices and
+        # Microsoft's own ("550 5.4.1 Recipient address rejected: Access denied"): no such mailbox.
+        "recipient address rejected: access denied",
         "user unknown", "unknown user", "no such user", "no such mailbox", "no such recipient",
         "unknown recipient", "recipient unknown", "recipient not found", "recipnotfound",
         "mailbox not found", "mailbox unavailable", "mailbox does not exist",
@@ -93,6 +97,7 @@ TEXT_PATTERNS: tuple[tuple[R, tuple[str, ...]], ...] = (
     # --- refused for who we are ---------------------------------------------------------------
     (R.NORELAYING, (
         "email address is not verified",  # Amazon SES: sender identity not verified in the region
+        "insecure mail relay",  # mtas helper: V5 Sendmail transcripts, "550 Insecure Mail Relay"
         "relay access denied", "relaying denied", "relay not permitted", "relaying not allowed",
         "not permitted to relay", "unable to relay", "relay denied", "we do not relay",
         "relay not allowed", "relaying mail to", "is not permitted to relay", "no relaying",
@@ -123,6 +128,10 @@ TEXT_PATTERNS: tuple[tuple[R, tuple[str, ...]], ...] = (
     # Blocklists: Spamhaus/SpamCop/Barracuda listings, "blocked using", Microsoft "banned
     # sending IP", Yahoo "[TS01]"/"[TSS04]" deferrals.
     (R.BLOCKED, (
+        # mtas helper: refusals of where we connect from, quoted in Exim and V5 Sendmail
+        # notices: Japanese ISPs' port-25 blocking "Please use the smtp server of your ISP",
+        # "no access from mail server [ip] which is an open relay", "daily relay quota".
+        "smtp server of your isp", "which is an open relay", "relay quota",
         "blocked using", "listed in", "blacklist", "blocklist", "block list", "black list",
         "spamhaus", "spamcop", "dnsbl", "rbl", "banned sending ip", "access denied, banned",
         "your ip", "client host rejected", "connection refused", "ip address is blocked",
@@ -192,7 +201,9 @@ TEXT_PATTERNS: tuple[tuple[R, tuple[str, ...]], ...] = (
         "dns error", "dns timeout", "host not responding", "conversation with",
     )),
     (R.SYSTEMFULL, ("system full", "insufficient system storage", "system storage", "out of disk")),
-    (R.NOTACCEPT, ("does not accept mail", "not accepting mail", "null mx", "no mail accepted", "does not receive mail")),
+    (R.NOTACCEPT, (
+        "not accepting network messages",  # mtas helper: RFC 3463 X.3.2's own wording (DragonFly samples)
+        "does not accept mail", "not accepting mail", "null mx", "no mail accepted", "does not receive mail")),
     (R.SYNTAXERROR, (
         "improper sequence of commands", "command parameter not implemented", "command not implemented","syntax error", "command unrecognized", "command not recognized", "bad sequence of commands", "unrecognized command")),
     (R.MAILERERROR, ("mailer error", "command failed", "unknown mailer", "pipe to", "procmail", "x-unix;", "exit code", "command died", "program failed")),

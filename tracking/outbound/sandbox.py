@@ -212,7 +212,7 @@ class _Returns:
     def play(self) -> Callable[[], None] | None:
         """Write what comes back now; return what comes back later (deferred deliveries)."""
         now = self.sandbox.clock()
-        failed, delayed, delivered, deferred, late = [], [], [], [], []
+        failed, delayed, delivered, deferred, late, reactions = [], [], [], [], [], []
         for address, asked in self.recipients:
             behaviour = behaviour_for(address)
             if behaviour in _FAILURES and behaviour is not Behaviour.LATE_BOUNCE:
@@ -229,13 +229,18 @@ class _Returns:
                 delivered.append(self._success(address, asked))
             if behaviour is Behaviour.LATE_BOUNCE and asked.wants("FAILURE"):
                 late.append((address, asked))
-            elif behaviour is Behaviour.AUTO_REPLY:
-                self._auto_reply(address, now)
-            elif behaviour is Behaviour.COMPLAINT:
-                self._complaint(address, now)
+            elif behaviour in (Behaviour.AUTO_REPLY, Behaviour.COMPLAINT):
+                reactions.append((address, behaviour))
+        # Written in the order things happen: delivery reports, then what recipients do with
+        # the message, then the late bounces.
         self._report(delivered, now)
         self._report(failed, now)
         self._report(delayed, now)
+        for address, behaviour in reactions:
+            if behaviour is Behaviour.AUTO_REPLY:
+                self._auto_reply(address, now)
+            else:
+                self._complaint(address, now)
         self._report([self._failure(a, d, Behaviour.LATE_BOUNCE, now) for a, d in late], now)
         if not deferred:
             return None

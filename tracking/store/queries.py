@@ -32,8 +32,10 @@ def get_account(cursor: Cursor, account_id: str) -> Account | None:
     row = _first(cursor.execute(
         """SELECT id, name, time_zone, sending_mode, sender_address, sender_name, language
            FROM accounts WHERE id = ?""", [account_id]).fetchall())
-    if row is None:
-        return None
+    return None if row is None else _account(row)
+
+
+def _account(row: tuple) -> Account:
     return Account(row[0], row[1], row[2], SendingMode(row[3]), row[4], row[5], row[6])
 
 
@@ -54,8 +56,10 @@ def get_document(cursor: Cursor, document_id: str) -> Document | None:
         """SELECT id, account_id, client_id, kind, number, amount, currency, issue_date, status,
                   send_date
            FROM documents WHERE id = ?""", [document_id]).fetchall())
-    if row is None:
-        return None
+    return None if row is None else _document(row)
+
+
+def _document(row: tuple) -> Document:
     return Document(row[0], row[1], row[2], DocumentKind(row[3]), row[4], row[5], row[6], row[7],
                     DocumentStatus(row[8]), from_db(row[9]))
 
@@ -88,6 +92,40 @@ def send_by_idempotency_key(cursor: Cursor, key: str) -> Send | None:
     row = _first(cursor.execute(f"SELECT {_SEND_COLUMNS} FROM sends WHERE idempotency_key = ?",
                          [key]).fetchall())
     return _send(row) if row else None
+
+
+def sends_by_idempotency_keys(cursor: Cursor, keys: list[str]) -> dict[str, Send]:
+    if not keys:
+        return {}
+    rows = cursor.execute(
+        f"""SELECT {_SEND_COLUMNS} FROM sends
+            WHERE idempotency_key IN (SELECT unnest(?::VARCHAR[]))""", [keys]).fetchall()
+    return {send.idempotency_key: send for send in map(_send, rows)}
+
+
+def documents_with_accounts(cursor: Cursor, document_ids: list[str]
+                            ) -> dict[str, tuple[Document, Account]]:
+    rows = cursor.execute(
+        """SELECT d.id, d.account_id, d.client_id, d.kind, d.number, d.amount, d.currency,
+                  d.issue_date, d.status, d.send_date,
+                  a.id, a.name, a.time_zone, a.sending_mode, a.sender_address, a.sender_name,
+                  a.language
+           FROM documents d JOIN accounts a ON a.id = d.account_id
+           WHERE d.id IN (SELECT unnest(?::VARCHAR[]))""", [document_ids]).fetchall()
+    return {row[0]: (_document(row[:10]), _account(row[10:])) for row in rows}
+
+
+def latest_online_sends(cursor: Cursor, document_ids: list[str], *, since: datetime
+                        ) -> dict[str, Send]:
+    """Each document's most recent online send requested since `since`."""
+    rows = cursor.execute(
+        f"""SELECT {_SEND_COLUMNS} FROM sends
+            WHERE document_id IN (SELECT unnest(?::VARCHAR[])) AND mode <> 'manual'
+              AND requested_at >= ?
+            QUALIFY row_number() OVER (PARTITION BY document_id
+                                       ORDER BY requested_at DESC, id DESC) = 1""",
+        [document_ids, to_db(since)]).fetchall()
+    return {send.document_id: send for send in map(_send, rows)}
 
 
 def sends_of_document(cursor: Cursor, document_id: str, *, since: datetime | None = None
@@ -153,12 +191,8 @@ def outbox_work(cursor: Cursor, limit: int) -> list[OutboxItem]:
         by_send.setdefault(row[0], []).append(_delivery(row))
     items = []
     for row in heads:
-        document = Document(row[10], row[11], row[12], DocumentKind(row[13]), row[14], row[15],
-                            row[16], row[17], DocumentStatus(row[18]), from_db(row[19]))
-        account = Account(row[20], row[21], row[22], SendingMode(row[23]), row[24], row[25],
-                          row[26])
-        items.append(OutboxItem(_send(row[:10]), by_send.get(row[0], []), document, account,
-                                row[27]))
+        items.append(OutboxItem(_send(row[:10]), by_send.get(row[0], []), _document(row[10:20]),
+                                _account(row[20:27]), row[27]))
     return items
 
 

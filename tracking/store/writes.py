@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import duckdb
+import pyarrow as pa
 
 from tracking.clock import to_db, utc_now_naive
 from tracking.records import Account, Client, Delivery, Document, Send, User
@@ -57,12 +58,7 @@ def insert_document(cursor: Cursor, document: Document) -> None:
 
 def set_document_sent(cursor: Cursor, document_id: str, send_date: datetime) -> None:
     """The document has been sent: its send date is now `send_date`; issued -> sent."""
-    cursor.execute(
-        """UPDATE documents SET send_date = ?,
-                  status = CASE WHEN status IN ('draft', 'issued') THEN 'sent' ELSE status END
-           WHERE id = ?""",
-        [to_db(send_date), document_id],
-    )
+    set_documents_sent(cursor, [document_id], send_date)
 
 
 def set_document_send_date(cursor: Cursor, document_id: str, send_date: datetime | None) -> None:
@@ -71,20 +67,59 @@ def set_document_send_date(cursor: Cursor, document_id: str, send_date: datetime
 
 
 def insert_send(cursor: Cursor, send: Send) -> None:
-    cursor.execute(
-        "INSERT INTO sends VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [send.id, send.document_id, send.account_id, str(send.mode), to_db(send.requested_at),
-         send.actor, send.message_id, send.envelope_id, send.idempotency_key, send.outbox_state],
-    )
+    insert_sends(cursor, [send])
+
+
+def insert_sends(cursor: Cursor, sends: list[Send]) -> None:
+    _insert_rows(cursor, "sends", _SEND_SCHEMA, [
+        {"id": s.id, "document_id": s.document_id, "account_id": s.account_id,
+         "mode": str(s.mode), "requested_at": to_db(s.requested_at), "actor": s.actor,
+         "message_id": s.message_id, "envelope_id": s.envelope_id,
+         "idempotency_key": s.idempotency_key, "outbox_state": s.outbox_state}
+        for s in sends])
 
 
 def insert_deliveries(cursor: Cursor, deliveries: list[Delivery]) -> None:
-    cursor.executemany(
-        """INSERT INTO deliveries (send_id, idx, address, role, verp_token, state, state_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?)""",
-        [[d.send_id, d.idx, d.address, str(d.role), d.verp_token, str(d.state),
-          to_db(d.state_at)] for d in deliveries],
-    )
+    _insert_rows(cursor, "deliveries", _DELIVERY_SCHEMA, [
+        {"send_id": d.send_id, "idx": d.idx, "address": d.address, "role": str(d.role),
+         "verp_token": d.verp_token, "state": str(d.state), "state_at": to_db(d.state_at)}
+        for d in deliveries])
+
+
+def set_documents_sent(cursor: Cursor, document_ids: list[str], send_date: datetime) -> None:
+    """These documents have just been sent: send date = `send_date`; issued -> sent."""
+    if document_ids:
+        cursor.execute(
+            """UPDATE documents SET send_date = ?,
+                      status = CASE WHEN status IN ('draft', 'issued') THEN 'sent'
+                                    ELSE status END
+               WHERE id IN (SELECT unnest(?::VARCHAR[]))""",
+            [to_db(send_date), sorted(set(document_ids))])
+
+
+_SEND_SCHEMA = pa.schema([
+    ("id", pa.string()), ("document_id", pa.string()), ("account_id", pa.string()),
+    ("mode", pa.string()), ("requested_at", pa.timestamp("us")), ("actor", pa.string()),
+    ("message_id", pa.string()), ("envelope_id", pa.string()),
+    ("idempotency_key", pa.string()), ("outbox_state", pa.string()),
+])
+_DELIVERY_SCHEMA = pa.schema([
+    ("send_id", pa.string()), ("idx", pa.int32()), ("address", pa.string()),
+    ("role", pa.string()), ("verp_token", pa.string()), ("state", pa.string()),
+    ("state_at", pa.timestamp("us")),
+])
+
+
+def _insert_rows(cursor: Cursor, table: str, schema: pa.Schema, rows: list[dict]) -> None:
+    """Insert rows in one statement through an Arrow batch (the table name is ours, not input)."""
+    if not rows:
+        return
+    cursor.register("suivi_rows", pa.Table.from_pylist(rows, schema=schema))
+    try:
+        columns = ", ".join(schema.names)
+        cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM suivi_rows")
+    finally:
+        cursor.unregister("suivi_rows")
 
 
 def claim_for_smtp(cursor: Cursor, send_ids: list[str]) -> None:

@@ -13,9 +13,11 @@ The order, and why:
    like a delivery report, since real DSNs carry `Auto-Submitted: auto-replied` too.
 3. Providers: strong vendor signals, and they may read a provider's DSN better than the
    generic path (e.g. a reason the provider states in its own words).
-4. RFC 3464 / RFC 6533 delivery-status reports: the standard path for every other server.
-5. MTAs: plain-text notices (reached only when no standard report was found).
-6. Plain-text fallback: a non-authoritative guess when nothing above answered.
+4. `mtas.MTA_REPORT_DETECTORS`: software whose multipart/report the standard path would read,
+   but whose text part says more (Sendmail's transcript, Exim's bare 5.0.0).
+5. RFC 3464 / RFC 6533 delivery-status reports: the standard path for every other server.
+6. MTAs: plain-text notices (reached only when no standard report was found).
+7. Plain-text fallback: a non-authoritative guess when nothing above answered.
 
 The first authoritative answer wins; nothing is merged (flufl.bounce's lesson: merging partial
 answers picks up addresses from quoted originals).

@@ -43,7 +43,7 @@ _LIST_INTRO = re.compile(
 )
 _HOST = re.compile(r"^host (\S{1,255}) \[[0-9A-Fa-f:.]{2,45}\]:?[ \t]*")
 _SMTP_ERROR = re.compile(r"^(?:Delay reason: )?SMTP error from remote mail server after ([^\n]{0,400}?):[ \t]*$")
-# Exim names the step that failed; as SMTP verbs for `reason_after_command`.
+# Exim names the step that failed; as SMTP verbs for `Finding.command` (classify.py uses it).
 _STEPS = (("MAIL FROM", "MAIL"), ("RCPT TO", "RCPT"), ("end of data", "DATA"), ("DATA", "DATA"))
 _INLINE = re.compile(r"^<([^>\s]{1,256}@[^>\s]{1,255})>:\s*(.*)$")  # MXLogic: "<rcpt>: 550 …"
 # Exim's own words when its retry rules ran out for every host (retry.c): the queue lifetime

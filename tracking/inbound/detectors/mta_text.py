@@ -11,7 +11,6 @@ import re
 from email.message import Message
 
 from tracking.inbound.detectors.base import Finding, MessageView, decode_payload
-from tracking.models import Reason
 
 # An SMTP reply code (RFC 5321 §4.2) optionally followed by an enhanced status code (RFC 3463),
 # not part of an IP address or a longer number: "550 5.1.1 <a@b>...", "host [192.0.2.1]: 550".
@@ -159,27 +158,3 @@ def delivery_status_blocks(message: Message) -> list[dict[str, str]]:
 def strip_type(value: str) -> str:
     """'rfc822; a@b' -> 'a@b', 'smtp; 550 …' -> '550 …' (RFC 3464 typed fields)."""
     return value.split(";", 1)[1].strip() if ";" in value else value.strip()
-
-
-def reason_after_command(command: str, found: Finding) -> Reason | None:
-    """The reason a notice implies by naming the SMTP command that failed, else None.
-
-    A "no such user" answer to DATA cannot be about the address: RCPT TO had accepted it
-    (RFC 5321 §3.3), so it is the receiving side's content filter speaking — seen in
-    m-FILTER, Sendmail and Exim notices that name the command. An unknown-address answer to
-    MAIL FROM is about our sender, not the recipient: the sender was rejected.
-    """
-    verb = command.upper().split(" ", 1)[0]
-    if verb not in ("DATA", "MAIL"):
-        return None
-    # classify is pure; imported here because it imports the detectors' base module
-    from tracking.inbound.classify import is_specific, reason_from_text
-
-    if verb == "DATA" and is_specific(found.status):
-        return None
-    said = reason_from_text(found.diagnostic)
-    if verb == "DATA" and said is Reason.USERUNKNOWN:
-        return Reason.FILTERED
-    if verb == "MAIL" and said in (Reason.USERUNKNOWN, Reason.HOSTUNKNOWN):
-        return Reason.REJECTED
-    return None

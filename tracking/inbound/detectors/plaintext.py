@@ -21,7 +21,7 @@ from tracking.models import BounceKind
 _ORIGINAL_START = re.compile(
     r"^\s*-+ ?(?:this is a copy of|original message|below this line|the original message|"
     r"returned message|unsent message|a copy of the original|message headers follow)|"
-    r"^\s*(?:original message follows|----- ?transcript of session)",
+    r"^\s*original message follows",
     re.IGNORECASE | re.MULTILINE,
 )
 _SMTP_LINE = re.compile(r"(?<![\d.])[45]\d\d[ \-][^\n]{0,400}")
