@@ -23,12 +23,13 @@ from tracking.clock import utc_now
 from tracking.config import Settings
 from tracking.errors import PermanentSendError
 from tracking.events import Event, event_id
-from tracking.models import EventType, SYSTEM_ACTOR
+from tracking.models import SYSTEM_ACTOR, EventType, RecipientRole
 from tracking.outbound.compose import (
     ComposedMessage, OutgoingDocument, OutgoingRecipient, compose,
 )
 from tracking.outbound.retry import RetryPolicy, Transport, deliver_with_retries
 from tracking.outbound.smtp import RecipientOutcome
+from tracking.outbox_journal import OutboxJournal
 from tracking.records import Delivery, Send
 from tracking.store import queries, writes
 from tracking.store.connection import Database
@@ -51,7 +52,7 @@ class Outbox:
     """Hands queued sends to SMTP through `transport` (one reused connection per batch run)."""
 
     def __init__(self, db: Database, transport: Transport, settings: Settings, *,
-                 batch_size: int = 50, sleep: Callable[[float], None] = time.sleep,
+                 batch_size: int = 200, sleep: Callable[[float], None] = time.sleep,
                  attachment_for: Callable[[str], tuple[bytes, str] | None] | None = None) -> None:
         self.db = db
         self.transport = transport
@@ -62,28 +63,54 @@ class Outbox:
         self._attachment_for = attachment_for
         self._verp_key = settings.verp_key.reveal().encode() if settings.verp_key else None
         self.stats = OutboxStats()
+        self.journal = OutboxJournal.beside(db.path)
 
     def recover(self) -> int:
-        """Report deliveries a crashed process left in flight; returns how many."""
-        cursor = self.db.cursor()
-        stranded = queries.interrupted_deliveries(cursor)
+        """Settle what a crashed process left claimed; returns how many deliveries it was.
+
+        The journal says how far each claimed send got: finished ones get their recorded
+        outcomes, ones caught mid-handoff are reported interrupted (never resent), untouched ones
+        go back to the outbox.
+        """
+        stranded = queries.interrupted_deliveries(self.db.cursor())
         if not stranded:
+            if self.journal is not None:
+                self.journal.clear()
             return 0
+        progress = self.journal.read() if self.journal is not None else None
+        by_send: dict[str, list[Delivery]] = {}
+        for delivery in stranded:
+            by_send.setdefault(delivery.send_id, []).append(delivery)
         now = utc_now()
-        with self.db.transaction() as cursor:
-            events = []
-            for delivery in stranded:
-                send = queries.get_send(cursor, delivery.send_id)
-                events.append(Event(
-                    event_id(EventType.SEND_INTERRUPTED, delivery.send_id, delivery.idx,
-                             delivery.smtp_attempts),
+        events: list[Event] = []
+        settled: list[str] = []
+        untouched: list[str] = []
+        cursor = self.db.cursor()
+        for send_id, deliveries in by_send.items():
+            send = queries.get_send(cursor, send_id)
+            if progress is not None and send_id in progress.ended:
+                outcomes = [_outcome_from_journal(entry) for entry in progress.ended[send_id]]
+                events.extend(self._outcome_events(send, outcomes, now))
+                settled.append(send_id)
+            elif progress is None or send_id in progress.begun:
+                events.extend(Event(
+                    event_id(EventType.SEND_INTERRUPTED, send_id, d.idx, d.smtp_attempts),
                     EventType.SEND_INTERRUPTED, now, SYSTEM_ACTOR, send.account_id,
-                    send.document_id, send.id, delivery.idx, delivery.address,
-                    {"reason": INTERRUPTED_REASON, "attempt": delivery.smtp_attempts},
-                ))
+                    send.document_id, send_id, d.idx, d.address,
+                    {"reason": INTERRUPTED_REASON, "attempt": d.smtp_attempts},
+                ) for d in deliveries)
+                settled.append(send_id)
+            else:
+                untouched.append(send_id)
+        with self.db.transaction() as cursor:
             record_events(cursor, events)
-            writes.release_from_smtp(cursor, sorted({d.send_id for d in stranded}))
-        log.warning("outbox: %d deliveries were interrupted mid-handoff", len(stranded))
+            writes.release_from_smtp(cursor, settled)
+            writes.unclaim(cursor, untouched)
+        if self.journal is not None:
+            self.journal.clear()
+        interrupted = sum(1 for e in events if e.type is EventType.SEND_INTERRUPTED)
+        if interrupted:
+            log.warning("outbox: %d deliveries were interrupted mid-handoff", interrupted)
         return len(stranded)
 
     def run_once(self) -> int:
@@ -101,6 +128,8 @@ class Outbox:
         with self.db.transaction() as cursor:
             record_events(cursor, events)
             writes.release_from_smtp(cursor, send_ids)
+        if self.journal is not None:
+            self.journal.clear()
         handled = sum(len(item.deliveries) for item in work)
         self.stats.handled += handled
         self.stats.batches += 1
@@ -126,13 +155,22 @@ class Outbox:
 
         try:
             composed = self._compose(item)
+            if self.journal is not None:
+                self.journal.begin(send.id)
             outcomes = deliver_with_retries(self.transport, composed, self.policy,
                                             sleep=self._sleep, on_attempt_failed=on_attempt_failed)
         except PermanentSendError as err:
-            # configuration or TLS/auth trouble: the server never took the message
-            outcomes = [RecipientOutcome(_recipient(d), False, 0, str(err), False, "connect")
+            # configuration or TLS/auth trouble: the server never took the message — except
+            # from recipients an earlier attempt settled (`completed`, set by outbound.retry)
+            settled = {o.recipient.index: o for o in getattr(err, "completed", ())}
+            outcomes = [settled.get(d.idx)
+                        or RecipientOutcome(_recipient(d), False, 0, str(err), False, "connect")
                         for d in deliveries]
-        now = utc_now()
+        if self.journal is not None:
+            self.journal.end(send.id, [_outcome_to_journal(o) for o in outcomes])
+        return attempt_events + self._outcome_events(send, outcomes, utc_now())
+
+    def _outcome_events(self, send: Send, outcomes: list[RecipientOutcome], now) -> list[Event]:
         final = []
         for outcome in outcomes:
             if outcome.accepted:
@@ -142,7 +180,7 @@ class Outbox:
                 self.stats.refused += 1
                 final.append(_event(EventType.RECIPIENT_REFUSED, send, outcome, now,
                                     retries_exhausted=outcome.transient))
-        return attempt_events + final
+        return final
 
     def _compose(self, item: queries.OutboxItem) -> ComposedMessage:
         send, document, account = item.send, item.document, item.account
@@ -217,3 +255,16 @@ def _event(event_type: EventType, send: Send, outcome: RecipientOutcome, now, **
         {"smtp_reply": outcome.reply, "reply_code": outcome.code, "stage": outcome.stage,
          "reason": None if outcome.accepted else outcome.reply, **extra},
     )
+
+
+def _outcome_to_journal(outcome: RecipientOutcome) -> dict:
+    recipient = outcome.recipient
+    return {"address": recipient.address, "role": str(recipient.role), "index": recipient.index,
+            "accepted": outcome.accepted, "code": outcome.code, "reply": outcome.reply,
+            "transient": outcome.transient, "stage": outcome.stage}
+
+
+def _outcome_from_journal(entry: dict) -> RecipientOutcome:
+    recipient = OutgoingRecipient(entry["address"], RecipientRole(entry["role"]), entry["index"])
+    return RecipientOutcome(recipient, entry["accepted"], entry["code"], entry["reply"],
+                            entry["transient"], entry["stage"])

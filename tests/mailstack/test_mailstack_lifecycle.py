@@ -63,3 +63,14 @@ def test_dovecot_restart_keeps_mail_and_ports(mailstack: MailStack) -> None:
     # Delivery works again through the restarted Dovecot.
     mailstack.send(mailstack.address(box), ["nosuch@localhost.test"], b"Subject: y\r\n\r\nbody\r\n")
     assert len(mailstack.wait_for_messages(box, 2)) == 2
+
+
+def test_fill_maildir_is_read_back_over_imap(mailstack: MailStack) -> None:
+    box = mailstack.new_mailbox()
+    messages = [f"Subject: fill {n}\r\nMessage-ID: <fill{n}@suivi.test>\r\n\r\nbody {n}\r\n".encode()
+                for n in range(300)]
+
+    assert mailstack.fill_maildir(box, messages) == 300
+
+    fetched = mailstack.wait_for_messages(box, 300)
+    assert sorted(fetched) == sorted(messages)        # IMAP gives CRLF back, byte for byte

@@ -97,6 +97,25 @@ def test_permanent_errors_are_not_retried(server: Server) -> None:
     assert transport.calls == 1
 
 
+def test_a_permanent_error_after_a_partial_success_keeps_what_was_accepted(server: Server) -> None:
+    class FailsOnRetry:
+        def __init__(self, transport: SmtpTransport) -> None:
+            self.transport, self.calls = transport, 0
+
+        def deliver(self, message):
+            self.calls += 1
+            if self.calls > 1:   # e.g. the reconnection meets a certificate it cannot verify
+                raise PermanentSendError("TLS with the server failed")
+            return self.transport.deliver(message)
+
+    with SmtpTransport(server.settings()) as transport:
+        with pytest.raises(PermanentSendError) as caught:
+            deliver_with_retries(FailsOnRetry(transport), composed("ok@client.example", "busy@client.example"),
+                                 POLICY, sleep=lambda s: None)
+    [accepted] = caught.value.completed
+    assert (accepted.recipient.address, accepted.accepted) == ("ok@client.example", True)
+
+
 def test_policy_from_settings() -> None:
     assert RetryPolicy.from_settings(RetrySettings(4, 0.5, 3.0)) == RetryPolicy(4, 0.5, 3.0)
     with pytest.raises(ValueError):

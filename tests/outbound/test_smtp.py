@@ -201,3 +201,23 @@ def test_implicit_tls(certificates: Certificates) -> None:
         assert running.handler.received[-1].tls
     finally:
         running.stop()
+
+
+def test_non_ascii_addresses_go_as_smtputf8(server: Server) -> None:
+    with SmtpTransport(server.settings()) as transport:
+        outcomes = transport.deliver(composed("jérôme@exemple.fr", "ok@client.example"))
+    assert [o.accepted for o in outcomes] == [True, True]
+    [received] = server.handler.received
+    assert received.rcpt_tos == ["jérôme@exemple.fr", "ok@client.example"]
+    assert "To: jérôme@exemple.fr\r\n".encode() in received.content   # raw UTF-8, not RFC 2047
+
+
+def test_non_ascii_addresses_are_refused_without_smtputf8() -> None:
+    running = start_server(enable_SMTPUTF8=False)
+    try:
+        with SmtpTransport(running.settings()) as transport:
+            [outcome] = transport.deliver(composed("jérôme@exemple.fr"))
+        assert (outcome.accepted, outcome.code, outcome.transient) == (False, 553, False)
+        assert running.handler.received == []
+    finally:
+        running.stop()

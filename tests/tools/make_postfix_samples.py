@@ -26,7 +26,7 @@ from pathlib import Path
 
 from tests.mailstack import BOUNCE_USER, DOMAIN, SKIP_REASON, MailStack, delivery_status
 from tracking.models import DocumentKind, Reason, RecipientRole, SendingMode
-from tracking.outbound.compose import OutgoingDocument, OutgoingRecipient, compose
+from tracking.outbound.compose import ComposedMessage, OutgoingDocument, OutgoingRecipient, compose
 from tracking.outbound.verp import token_from_address
 from tracking.outbound.xtext import xtext_encode
 
@@ -83,13 +83,21 @@ def document(number: str, attachment: bytes | None = None) -> OutgoingDocument:
     )
 
 
-def send_relay(stack: MailStack, send_id: str, number: str, recipients: list[tuple[str, RecipientRole]]) -> None:
-    """The project's relay mode: one envelope per recipient, each with its own VERP path."""
-    composed = compose(
-        document(number), [OutgoingRecipient(a, role, i) for i, (a, role) in enumerate(recipients)],
+def composed_invoice(send_id: str, number: str, recipients: list[tuple[str, RecipientRole]],
+                     attachment: bytes | None = None) -> ComposedMessage:
+    """The project's own relay-mode message for one invoice (compose is pure)."""
+    return compose(
+        document(number, attachment),
+        [OutgoingRecipient(address, role, i) for i, (address, role) in enumerate(recipients)],
         send_id=send_id, mode=SendingMode.RELAY, message_domain="atelier.example",
         bounce_domain=DOMAIN, verp_key=VERP_KEY.encode(), date=SENT_AT,
     )
+
+
+def send_relay(stack: MailStack, send_id: str, number: str,
+               recipients: list[tuple[str, RecipientRole]]) -> None:
+    """As the project's relay mode sends: one envelope per recipient, each with its VERP path."""
+    composed = composed_invoice(send_id, number, recipients)
     payload = composed.message.as_bytes(policy=email.policy.SMTP)
     for envelope in composed.envelopes:
         options = {recipient.address: opts for recipient, opts in envelope.recipients}
@@ -102,12 +110,7 @@ def send_one_envelope(
 ) -> str:
     """All recipients in one envelope from the plain bounce address (how an `smtp`-mode relay
     or another sender's MTA does it): one DSN then reports several recipients."""
-    composed = compose(
-        document(number, attachment),
-        [OutgoingRecipient(a, role, i) for i, (a, role) in enumerate(recipients)],
-        send_id=send_id, mode=SendingMode.RELAY, message_domain="atelier.example",
-        bounce_domain=DOMAIN, verp_key=VERP_KEY.encode(), date=SENT_AT,
-    )
+    composed = composed_invoice(send_id, number, recipients, attachment)
     payload = composed.message.as_bytes(policy=email.policy.SMTP)
     options = {
         address: (*NOTIFY_ALL, f"ORCPT=rfc822;{xtext_encode(address)}") if dsn else ()

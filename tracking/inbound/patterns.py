@@ -58,7 +58,10 @@ TEXT_PATTERNS: tuple[tuple[R, tuple[str, ...]], ...] = (
     (R.HASMOVED, ("has been moved", "mailbox has moved", "address has changed", "no longer valid and has moved")),
     # A DNS failure is not an unknown domain: Postfix "Name service error … Malformed or
     # unexpected name server reply".
-    (R.NETWORKERROR, ("malformed or unexpected name server reply", "host name lookup failure")),
+    (R.NETWORKERROR, (
+        "malformed or unexpected name server reply", "host name lookup failure",
+        "host not found, try again",  # mtas helper: Postfix's words for a DNS TRY_AGAIN (temporary)
+    )),
     # Unknown domains: Postfix "Host or domain name not found", Sendmail "Host unknown",
     # Exim "all relevant MX records point to non-existent hosts".
     (R.HOSTUNKNOWN, (

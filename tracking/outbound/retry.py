@@ -6,7 +6,8 @@ transient ones. When the attempts run out, each of those gets a final outcome th
 accepted, still marked `transient=True`, and carries the last error — the caller records it as
 `not_sent` with that reason (DESIGN §4).
 
-`PermanentSendError` (TLS verification, AUTH refused) is not retried: it propagates at once.
+`PermanentSendError` (TLS verification, AUTH refused) is not retried: it propagates at once,
+with `completed` holding the outcomes already settled (recipients accepted by an earlier attempt).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from tracking.config import RetrySettings
-from tracking.errors import TransientSendError
+from tracking.errors import PermanentSendError, TransientSendError
 from tracking.outbound.compose import ComposedMessage
 from tracking.outbound.smtp import ConnectionLost, RecipientOutcome
 
@@ -73,7 +74,13 @@ def deliver_with_retries(
     last: dict[int, RecipientOutcome] = {}
     pending = set(order)
     for attempt in range(1, policy.attempts + 1):
-        outcomes = _attempt(transport, composed.restricted_to(pending))
+        try:
+            outcomes = _attempt(transport, composed.restricted_to(pending))
+        except PermanentSendError as err:
+            # Recipients settled by earlier attempts stay settled: the caller records them as
+            # such and only the rest as refused by the configuration error.
+            err.completed = tuple(final.values()) + tuple(getattr(err, "completed", ()))  # type: ignore[attr-defined]
+            raise
         for outcome in outcomes:
             if outcome.transient:
                 last[outcome.recipient.index] = outcome

@@ -31,6 +31,11 @@ NEVER: nothing), RET=HDRS (headers only; success reports always return headers o
 return path never gets anything back. With `bounce_domain` set, returned mail for senders outside
 it is dropped (counted in `dropped`): in `smtp` mode it would reach the customer's own mailbox,
 never ours — the tracking ceiling of DESIGN §3.
+
+Returned messages are written while the DATA command is answered, in the order things happen
+(delivery reports, then replies and complaints, then late bounces), so they are all there when
+the sender's `deliver()` returns. With `deferred_delivery_after=N`, the success report of a
+`defer` recipient is written N seconds later instead; one still pending at `stop()` is dropped.
 """
 
 from __future__ import annotations

@@ -14,7 +14,8 @@ Outcomes per recipient (DESIGN §4):
 Connection failures, timeouts and dropped connections raise `ConnectionLost` (a
 `TransientSendError`) carrying the outcomes already settled, so a retry never sends twice to a
 recipient the server already accepted; the next call reconnects. TLS verification and AUTH
-failures raise `PermanentSendError`: retrying cannot fix a configuration.
+failures raise `PermanentSendError`: retrying cannot fix a configuration. It too carries
+`completed` (usually empty: it can only happen mid-message when a reconnection fails).
 
 Not thread-safe: one transport per sending thread.
 """
@@ -36,7 +37,9 @@ USER_NOT_LOCAL_WILL_FORWARD = 251
 SERVICE_CLOSING = 421
 
 # CRLF line ends and folding for the wire: aiosmtpd refuses bare LF (MAILSTACK.md §2).
+# Non-ASCII addresses cannot be RFC 2047-encoded, so such messages go as UTF-8 (RFC 6532).
 WIRE_POLICY = policy.SMTP
+UTF8_WIRE_POLICY = policy.SMTPUTF8
 
 
 @dataclass(frozen=True)
@@ -78,15 +81,21 @@ class SmtpTransport:
 
     def deliver(self, composed: ComposedMessage) -> list[RecipientOutcome]:
         """Send every envelope of `composed`; outcomes in envelope order, one per recipient."""
-        payload = composed.message.as_bytes(policy=WIRE_POLICY)
+        international = _needs_smtputf8(composed)
+        payload = composed.message.as_bytes(policy=UTF8_WIRE_POLICY if international else WIRE_POLICY)
         outcomes: list[RecipientOutcome] = []
         for envelope in composed.envelopes:
             try:
-                outcomes.extend(self._deliver_reconnecting_if_stale(envelope, payload))
+                outcomes.extend(self._deliver_reconnecting_if_stale(envelope, payload, international))
             except OSError as err:  # smtplib's errors are OSErrors too, and ConnectionLost
                 raise self._lost(err, outcomes) from err
             except ConnectionLost as err:
                 raise self._lost(err, outcomes) from err
+            except PermanentSendError as err:
+                # Only a reconnection can fail this way mid-message; what the server already
+                # accepted stays accepted, so say so rather than lose it.
+                err.completed = tuple(outcomes)  # type: ignore[attr-defined]
+                raise
         return outcomes
 
     def close(self) -> None:
@@ -100,20 +109,31 @@ class SmtpTransport:
 
     # -- one envelope ------------------------------------------------------------------------
 
-    def _deliver_reconnecting_if_stale(self, envelope: Envelope, payload: bytes) -> list[RecipientOutcome]:
+    def _deliver_reconnecting_if_stale(
+        self, envelope: Envelope, payload: bytes, international: bool
+    ) -> list[RecipientOutcome]:
         try:
-            return self._deliver_envelope(envelope, payload)
+            return self._deliver_envelope(envelope, payload, international)
         except _Stale:
             # A reused connection the server closed while idle: nothing of this envelope was
             # accepted yet, so one fresh connection is safe (a fresh one never raises _Stale).
             self._drop()
-        return self._deliver_envelope(envelope, payload)
+        return self._deliver_envelope(envelope, payload, international)
 
-    def _deliver_envelope(self, envelope: Envelope, payload: bytes) -> list[RecipientOutcome]:
+    def _deliver_envelope(
+        self, envelope: Envelope, payload: bytes, international: bool
+    ) -> list[RecipientOutcome]:
         connection, reused = self._open()
         dsn = connection.has_extn("dsn")
+        mail_options = list(envelope.mail_options) if dsn else []
+        if international:
+            if not connection.has_extn("smtputf8"):
+                # RFC 6531 §3.7.4.1: a non-ASCII address cannot go to a server without SMTPUTF8.
+                reply = "553 5.6.7 non-ASCII address, and the server does not offer SMTPUTF8"
+                return [_outcome(recipient, 553, reply[4:], "mail") for recipient, _ in envelope.recipients]
+            mail_options.append("SMTPUTF8")
         try:
-            code, reply = connection.mail(envelope.mail_from, list(envelope.mail_options) if dsn else [])
+            code, reply = connection.mail(envelope.mail_from, mail_options)
         except smtplib.SMTPServerDisconnected as err:
             if reused:
                 raise _Stale() from err
@@ -239,6 +259,15 @@ def _outcome(recipient: OutgoingRecipient, code: int, reply: bytes | str, stage:
         transient=not accepted and not permanent,
         stage=stage,
     )
+
+
+def _needs_smtputf8(composed: ComposedMessage) -> bool:
+    """Any non-ASCII address, in an envelope or in the headers (a retry may send to an ASCII
+    recipient a message whose Cc names a non-ASCII one)."""
+    addresses = [envelope.mail_from for envelope in composed.envelopes]
+    addresses += [recipient.address for recipient in composed.recipients]
+    addresses += [str(composed.message.get(name, "")) for name in ("From", "To", "Cc", "Reply-To")]
+    return not all(address.isascii() for address in addresses)
 
 
 def _reply_text(code: int, reply: bytes | str) -> str:

@@ -135,6 +135,14 @@ def claim_for_smtp(cursor: Cursor, send_ids: list[str]) -> None:
         )
 
 
+def unclaim(cursor: Cursor, send_ids: list[str]) -> None:
+    """Claimed but never handed over (the journal has no line for them): back to the outbox."""
+    if send_ids:
+        cursor.execute(
+            """UPDATE deliveries SET in_flight = FALSE, smtp_attempts = smtp_attempts - 1
+               WHERE send_id IN (SELECT unnest(?::VARCHAR[])) AND in_flight""", [send_ids])
+
+
 def release_from_smtp(cursor: Cursor, send_ids: list[str]) -> None:
     """The outcomes of these sends are recorded: they leave the outbox."""
     if send_ids:

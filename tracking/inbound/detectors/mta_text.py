@@ -11,6 +11,7 @@ import re
 from email.message import Message
 
 from tracking.inbound.detectors.base import Finding, MessageView, decode_payload
+from tracking.models import Reason
 
 # An SMTP reply code (RFC 5321 §4.2) optionally followed by an enhanced status code (RFC 3463),
 # not part of an IP address or a longer number: "550 5.1.1 <a@b>...", "host [192.0.2.1]: 550".
@@ -158,3 +159,19 @@ def delivery_status_blocks(message: Message) -> list[dict[str, str]]:
 def strip_type(value: str) -> str:
     """'rfc822; a@b' -> 'a@b', 'smtp; 550 …' -> '550 …' (RFC 3464 typed fields)."""
     return value.split(";", 1)[1].strip() if ";" in value else value.strip()
+
+
+def filtered_when_step_unknown(found: Finding) -> None:
+    """For notices that never show the SMTP exchange: an "unknown user" they quote cannot be
+    told apart from a recipient-side filter refusing at DATA, unless the status code itself
+    says "bad mailbox" (x.1.x). sisimai files these as `filtered`; so do we. Seen in X1, X2,
+    Active!Hunter, Apache James and Messaging Server notices.
+    """
+    from tracking.inbound.classify import reason_from_status, reason_from_text  # classify imports base
+
+    if found.reason is not None or found.command:
+        return
+    if reason_from_text(found.diagnostic) is not Reason.USERUNKNOWN:
+        return
+    if reason_from_status(found.status) is not Reason.USERUNKNOWN:
+        found.reason = Reason.FILTERED

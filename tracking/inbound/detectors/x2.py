@@ -14,7 +14,7 @@ Its own status codes come in brackets or parentheses: "[#4.1.9]", "(#4.4.1)".
 from __future__ import annotations
 
 from tracking.inbound.detectors.base import Detection, MessageView
-from tracking.inbound.detectors.mta_text import notice_text
+from tracking.inbound.detectors.mta_text import filtered_when_step_unknown, notice_text
 from tracking.inbound.detectors.qmail import read_notice
 from tracking.models import Reason
 
@@ -32,4 +32,7 @@ class X2:
         body = notice_text(view)
         if not body.startswith("Message from") or _BANNER not in body[:300]:
             return None
-        return read_notice(body, _PHASES)
+        detection = read_notice(body, _PHASES)
+        for found in detection.findings if detection else ():
+            filtered_when_step_unknown(found)  # X2 never shows the SMTP exchange
+        return detection

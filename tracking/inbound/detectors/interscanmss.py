@@ -1,0 +1,46 @@
+"""Trend Micro InterScan Messaging Security Suite: multipart/mixed with an
+"InterScan_NT_MIME_Boundary", a text part framed by asterisks, the original attached.
+Two layouts, the SMTP exchange or one sentence:
+
+    Sent <<< RCPT TO:<rcpt@example.org>
+    Received >>> 550 5.1.1 <rcpt@example.org>... user unknown
+
+    ****** Message from InterScan Messaging Security Suite ******
+    Reason:  Unable to deliver message to <rcpt@example.org> (and other recipients …).
+"""
+
+from __future__ import annotations
+
+import re
+
+from tracking.inbound.detectors.base import Detection, Finding, MessageView
+from tracking.inbound.detectors.mta_text import finding, notice_text
+from tracking.models import BounceKind
+
+_BOUNDARY_MARK = "InterScan"
+_EXCHANGE = re.compile(
+    r"^Sent <<< (RCPT TO|MAIL FROM|DATA)[^\n<]{0,20}<?([^\s<>]{0,256}@?[^\s<>]{0,255})>?[ \t]*\n"
+    r"Received >>> ([^\n]{0,1000})$",
+    re.M,
+)
+_SENTENCE = re.compile(r"^Reason: {1,4}([^\n<]{0,200}<([^\s<>]{1,256}@[^\s<>]{1,255})>[^\n]{0,400})$", re.M)
+_VERBS = {"RCPT TO": "RCPT", "MAIL FROM": "MAIL", "DATA": "DATA"}
+
+
+class InterScanMSS:
+    name = "interscanmss"
+
+    def detect(self, view: MessageView) -> Detection | None:
+        if _BOUNDARY_MARK not in (view.message.get_boundary() or ""):
+            return None
+        body = notice_text(view)
+        findings: list[Finding] = []
+        for match in _EXCHANGE.finditer(body):
+            if match.group(1) != "RCPT TO":
+                continue  # a refusal of our sender or content names no recipient here
+            found = finding(match.group(2), match.group(3))
+            found.command = _VERBS[match.group(1)]
+            findings.append(found)
+        if not findings:
+            findings = [finding(m.group(2), m.group(1)) for m in _SENTENCE.finditer(body)]
+        return Detection(BounceKind.FAILURE, findings) if findings else None
