@@ -56,7 +56,8 @@ def outbound_transport(settings: Settings, kind: str | None = None) -> Iterator[
     if kind == "sandbox":
         from tracking.outbound.sandbox import SandboxServer  # aiosmtpd only when used
 
-        server_context = SandboxServer(Path(settings.sandbox_maildir))
+        server_context = SandboxServer(Path(settings.sandbox_maildir),
+                                       bounce_domain=settings.bounce_domain)
     else:
         server_context = nullcontext(None)
     with server_context as server:
