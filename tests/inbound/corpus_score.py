@@ -16,10 +16,10 @@ import argparse
 import json
 import sys
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from tracking.inbound.parse import parse_message
+from tracking.inbound.parse import parse_message, split_mailbox
 from tracking.inbound.result import ParseResult, RecipientReport
 from tracking.models import BounceKind
 
@@ -121,13 +121,22 @@ def _pair(expected: list[dict], result: ParseResult) -> list[EntryScore]:
     return [EntryScore(row, pairs.get(i), kind, result.detector) for i, row in enumerate(expected)]
 
 
+def parse_file(raw: bytes) -> ParseResult:
+    """One result for a corpus file: a file saved as an mbox of several messages (rfc3464-28)
+    counts as one email whose recipients are those of all its messages."""
+    results = [parse_message(message) for message in split_mailbox(raw)]
+    if len(results) == 1:
+        return results[0]
+    recipients = tuple(report for result in results for report in result.recipients)
+    return replace(results[0], recipients=recipients)
+
+
 def score_corpus(corpus: Path = CORPUS_DIR, family: str | None = None) -> CorpusScore:
     score = CorpusScore()
     for name, expected in sorted(load_expected(corpus).items()):
         if family and expected[0]["mta"].lower() != family.lower():
             continue
-        result = parse_message((corpus / name).read_bytes())
-        score.entries.extend(_pair(expected, result))
+        score.entries.extend(_pair(expected, parse_file((corpus / name).read_bytes())))
     return score
 
 

@@ -1,6 +1,7 @@
 """`python -m tracking parse FILE... [--jsonl]`: read bounce messages from files, print what the
 parser finds — one line per reported recipient (index 1-based), or one line with index 0 and
-the kind when a message reports nobody."""
+the kind when a message reports nobody. A file saved as an mbox with several messages gives
+each its `message` number (1-based; the field is present only for such files)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import json
 import sys
 from pathlib import Path
 
-from tracking.inbound.parse import parse_message
+from tracking.inbound.parse import parse_message, split_mailbox
 from tracking.inbound.result import ParseResult
 
 
@@ -19,9 +20,12 @@ def register(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
-def rows(path: str, result: ParseResult) -> list[dict[str, object]]:
-    """The printed records of one parsed message (the CLI's contract, see issue 3)."""
-    common = {"file": path, "kind": result.kind.value, "detector": result.detector}
+def rows(path: str, result: ParseResult, message: int = 0) -> list[dict[str, object]]:
+    """The printed records of one parsed message (the CLI's contract, see issue 3); `message` is
+    its 1-based position in an mbox file holding several (0: the file is one message)."""
+    common: dict[str, object] = {"file": path, "kind": result.kind.value, "detector": result.detector}
+    if message:
+        common["message"] = message
     correlation = result.correlation.as_dict()
     if not result.recipients:
         return [{**common, "index": 0, "recipient": None, "correlation": correlation,
@@ -59,21 +63,24 @@ def run(args) -> int:
             print(f"error: {path}: {err.strerror}", file=sys.stderr)
             status = 1
             continue
-        for record in rows(str(path), parse_message(raw)):
-            if args.jsonl:
-                print(json.dumps(record, ensure_ascii=False))
-            else:
-                print(_human(record))
+        messages = split_mailbox(raw)
+        for number, message in enumerate(messages, start=1):
+            for record in rows(str(path), parse_message(message), number if len(messages) > 1 else 0):
+                if args.jsonl:
+                    print(json.dumps(record, ensure_ascii=False))
+                else:
+                    print(_human(record))
     return status
 
 
 def _human(record: dict[str, object]) -> str:
+    where = f"{record['file']}[{record['message']}]" if "message" in record else str(record["file"])
     if record["index"] == 0:
-        return f"{record['file']}: {record['kind']} (nothing to report)"
+        return f"{where}: {record['kind']} (nothing to report)"
     hard = "hard" if record["hardbounce"] else "soft"
     derived = "*" if record["status_derived"] else ""
     return (
-        f"{record['file']} #{record['index']}: {record['kind']} {record['recipient']} "
+        f"{where} #{record['index']}: {record['kind']} {record['recipient']} "
         f"{record['status']}{derived} {record['replycode'] or '-'} {record['reason']} ({hard})"
         f"  {str(record['diagnostic'])[:100]}"
     )

@@ -102,6 +102,9 @@ def prefer_status(reported: str, in_text: str) -> str:
     if not reported or is_derived(reported):
         return in_text or reported
     if in_text and in_text != reported:
+        # The reply's own code is what the remote server said; many reporting MTAs fill Status
+        # with a guess (Sendmail's 5.1.1 over "550 5.7.1 IP address blacklisted", measured on
+        # the corpus: the text's code is right far more often than the field).
         return in_text
     return reported
 
@@ -154,6 +157,7 @@ VALID_REPLYCODES = frozenset((
 ))
 # A multi-line reply joined on one line repeats its code: "550-5.7.1 foo 550-5.7.1 bar".
 _CONTINUATION = re.compile(r"\s[245]\d\d[ \-](?:[245]\.\d{1,3}\.\d{1,3}\s)?")
+_EXIT_STATUS = re.compile(r"x-unix; ?\d{1,3}$", re.IGNORECASE)
 _DELIVERED_ACTIONS = ("delivered", "relayed", "expanded", "deliverable")
 
 
@@ -177,6 +181,10 @@ def choose_reason(status: str, diagnostic: str, action: str, command: str = "") 
     code_reason = reason_from_status(status)
     if code_reason is R.DELIVERED:
         return R.DELIVERED
+    if _EXIT_STATUS.match(diagnostic):
+        # Only a local program's exit status (Sendmail "X-Unix; 71"): the mailer failed, unless
+        # the Status names the cause (5.3.0 "mail system", 4.2.2 "mailbox full"…).
+        return code_reason or R.MAILERERROR
     text_reason = reason_from_text(diagnostic)
     if code_reason is not None and is_specific(status) and text_reason not in _WORDS_BEAT_CODE:
         reason = code_reason

@@ -27,6 +27,23 @@ _VERP_LOCAL = re.compile(r"(?:^|[<\s,;:])bounces\+([A-Za-z0-9._=\-]{1,200})@", r
 _DELIVERY_HEADERS = ("Delivered-To", "X-Original-To", "Envelope-To", "X-Envelope-To", "To")
 
 
+# An mbox "From_" separator line (RFC 4155): "From sender@host Thu Apr 29 23:34:45 2015". Saved
+# mailboxes sometimes hold several bounces in one file (seen: a Postfix success-DSN pair).
+_MBOX_FROM = re.compile(rb"^From \S{1,256} {1,3}[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]?\d \d\d:\d\d(?::\d\d)? \d{4}", re.MULTILINE)
+
+
+def split_mailbox(raw: bytes) -> list[bytes]:
+    """The messages of a file: one, unless it is an mbox (starts with a From_ line) holding
+    several, split at each From_ line that follows a blank line. Never raises."""
+    if not raw.startswith(b"From ") or _MBOX_FROM.match(raw) is None:
+        return [raw]
+    starts = [0] + [
+        match.start() for match in _MBOX_FROM.finditer(raw, 1)
+        if raw.endswith((b"\n\n", b"\r\n\r\n"), 0, match.start())
+    ]
+    return [raw[start:end] for start, end in zip(starts, starts[1:] + [len(raw)], strict=True)]
+
+
 def parse_message(raw: bytes, *, delivered_to: str = "") -> ParseResult:
     """Read one message from the bounce mailbox. Never raises: what cannot be read is
     `BounceKind.UNDECODABLE` with the defect."""

@@ -62,6 +62,12 @@ TEXT_PATTERNS: tuple[tuple[R, tuple[str, ...]], ...] = (
         "malformed or unexpected name server reply", "host name lookup failure",
         "host not found, try again",  # mtas helper: Postfix's words for a DNS TRY_AGAIN (temporary)
     )),
+    # A local delivery agent failed, whatever it printed ("procmail: Couldn't create
+    # "/var/spool/mail/x" ... No such user" under Postfix's 5.1.1): the mailer, not the address.
+    (R.MAILERERROR, ("procmail:", "mail.local:", "maildrop:")),
+    # Postfix "Host not found, try again": the DNS answered TRY_AGAIN, a temporary lookup
+    # failure, not a domain that does not exist.
+    (R.NETWORKERROR, ("host not found, try again", "network error")),
     # Unknown domains: Postfix "Host or domain name not found", Sendmail "Host unknown",
     # Exim "all relevant MX records point to non-existent hosts".
     (R.HOSTUNKNOWN, (
@@ -69,7 +75,7 @@ TEXT_PATTERNS: tuple[tuple[R, tuple[str, ...]], ...] = (
         "domain not found", "domain does not exist", "no such domain", "unrouteable mail domain",
         "unknown domain", "domain name not found", "non-existent host", "nonexistent domain",
         "unrouteable address", "dns lookup failure: host",
-        "no mx record", "no valid mx", "domain is not valid", "mx lookup failed",
+        "domain is not valid", "mx lookup failed",
         "host not found", "invalid domain", "domain unknown",
         "dns record for domain", "no dns", "domain isn't in my list of allowed rcpthosts",
     )),
@@ -106,6 +112,14 @@ TEXT_PATTERNS: tuple[tuple[R, tuple[str, ...]], ...] = (
         "relay not allowed", "relaying mail to", "is not permitted to relay", "no relaying",
         "sorry, that domain isn't in my list of allowed rcpthosts", "relaying prohibited",
     )),
+    # Content judged as spam (before SPF/DKIM wording, which a spam notice may give as advice — Google Groups "Set up SPF records" — and before blocklists, which also say "spam"): Google Groups
+    # "rejected due to spam classification", SpamAssassin "scored as spam".
+    (R.SPAMDETECTED, (
+        "blacklisted url",  # mtas helper: URIBL hits quoted by IMail ("Blacklisted URL in message"): the content
+        "spam classification", "scored as spam", "identified as spam", "classified as spam",
+        "considered spam", "detected as spam", "spam detected", "message is spam", "looks like spam",
+        "spam content", "spam message rejected", "as spam", "spam score",
+    )),
     # SPF/DKIM/DMARC failures: Gmail "unauthenticated email", "DMARC policy", Microsoft
     # "550 5.7.509 Access denied, sending domain ... does not pass DMARC verification".
     (R.AUTHFAILURE, (
@@ -121,13 +135,6 @@ TEXT_PATTERNS: tuple[tuple[R, tuple[str, ...]], ...] = (
         "does not have a ptr", "reverse mapping", "ip name lookup failed",
     )),
     (R.BADREPUTATION, ("ip reputation", "poor reputation", "bad reputation", "low reputation", "sender reputation")),
-    # Content judged as spam (before blocklists, which also say "spam"): Google Groups
-    # "rejected due to spam classification", SpamAssassin "scored as spam".
-    (R.SPAMDETECTED, (
-        "spam classification", "scored as spam", "identified as spam", "classified as spam",
-        "considered spam", "detected as spam", "spam detected", "message is spam", "looks like spam",
-        "spam content", "spam message rejected", "as spam", "spam score",
-    )),
     # Blocklists: Spamhaus/SpamCop/Barracuda listings, "blocked using", Microsoft "banned
     # sending IP", Yahoo "[TS01]"/"[TSS04]" deferrals.
     (R.BLOCKED, (
@@ -135,6 +142,8 @@ TEXT_PATTERNS: tuple[tuple[R, tuple[str, ...]], ...] = (
         # notices: Japanese ISPs' port-25 blocking "Please use the smtp server of your ISP",
         # "no access from mail server [ip] which is an open relay", "daily relay quota".
         "smtp server of your isp", "which is an open relay", "relay quota",
+        # mtas helper: Postfix "host X refused to talk to me: 554 …" (the greeting refused our host)
+        "refused to talk to me",
         "blocked using", "listed in", "blacklist", "blocklist", "block list", "black list",
         "spamhaus", "spamcop", "dnsbl", "rbl", "banned sending ip", "access denied, banned",
         "your ip", "client host rejected", "connection refused", "ip address is blocked",
@@ -143,6 +152,9 @@ TEXT_PATTERNS: tuple[tuple[R, tuple[str, ...]], ...] = (
         "sender ip", "rejected because of", "mail from ip", "connection rejected",
         "temporarily deferred", "ts01", "tss04", "ts03", "too many bad recipients",
         "has been temporarily rate limited", "blocked for spam",
+        # The connecting IP is not one the receiver accepts for the sender's domain: "554 INVALID
+        # IP FOR SENDING MAIL OF DOMAIN x" (seen from a Yahoo-hosted receiver via qmail).
+        "invalid ip for sending",
     )),
     # --- refused for what we sent -------------------------------------------------------------
     (R.SPAMDETECTED, (
@@ -162,12 +174,17 @@ TEXT_PATTERNS: tuple[tuple[R, tuple[str, ...]], ...] = (
         "missing required header", "bare lf", "bare linefeed",
     )),
     (R.CONTENTERROR, ("content error", "illegal attachment", "attachment not allowed", "mime error", "invalid mime", "blocked attachment")),
+    # TLS required by us but refused by them: Gmail "500 Remote server does not support TLS",
+    # Postfix "TLS is required, but was not offered by host".
+    (R.FAILEDSTARTTLS, (
+        "does not support tls", "tls is required, but was not offered", "starttls failed",
+        "tls negotiation failed", "tls handshake",
+    )),
     (R.SECURITYERROR, (
         "unauthenticated senders not allowed",
         "authentication", "encryption required", "tls required", "must issue a starttls",
         "starttls", "certificate", "not authorized", "insecure", "security policy",
     )),
-    (R.FAILEDSTARTTLS, ("starttls failed", "tls negotiation failed", "tls handshake")),
     (R.SUPPRESSED, ("suppression list", "suppressed", "on the suppression")),
     # Sender address refused: Sendmail "Sender address rejected", "Domain of sender address
     # does not exist", "MAIL FROM" refusals.
@@ -205,6 +222,10 @@ TEXT_PATTERNS: tuple[tuple[R, tuple[str, ...]], ...] = (
     )),
     (R.SYSTEMFULL, ("system full", "insufficient system storage", "system storage", "out of disk")),
     (R.NOTACCEPT, (
+        # A domain that publishes no mail exchanger does not accept mail at all (RFC 5321
+        # §5.1 / RFC 7505): qmail/Yahoo "No mx record found for domain=", Exim "an MX or SRV
+        # record indicated no SMTP service".
+        "no mx record", "no valid mx", "indicated no smtp service", "no smtp service",
         "not accepting network messages",  # mtas helper: RFC 3463 X.3.2's own wording (DragonFly samples)
         "does not accept mail", "not accepting mail", "null mx", "no mail accepted", "does not receive mail")),
     (R.SYNTAXERROR, (
@@ -216,4 +237,9 @@ TEXT_PATTERNS: tuple[tuple[R, tuple[str, ...]], ...] = (
         "temporarily unavailable", "service unavailable", "configuration error",
         "system not accepting", "too many errors", "resources temporarily", "unexpected error",
     )),
+    # Last resort: Postfix's bare "Recipient address rejected." (no cause after it) refuses the
+    # address itself. Any stated cause ("…rejected: Policy violation", "…: Mailbox full") has
+    # matched an earlier row first, which is why this row comes last; the period keeps
+    # "…rejected: On hold" (which states a cause no row knows) out.
+    (R.USERUNKNOWN, ("recipient address rejected.",)),
 )

@@ -16,6 +16,10 @@ the bounce mailbox), `ENVID=<send id>` on MAIL; `NOTIFY=SUCCESS,FAILURE,DELAY` a
 announce DSN.
 
 The Message-ID derives from the send id, so a send resumed after a crash carries the same id.
+
+The message is built with the compat32 `email.mime` classes rather than `EmailMessage`: header
+parsing in `policy.default` made composing cost ~0.8 ms a message, more than the SMTP exchange
+on loopback (`python -m tracking bench send` compares against plain smtplib).
 """
 
 from __future__ import annotations
@@ -23,9 +27,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date as Date
 from datetime import datetime
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.utils import format_datetime
+from email.charset import QP, Charset
+from email.encoders import encode_base64
+from email.message import Message
+from email.mime.base import MIMEBase
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import format_datetime, formataddr
 
 from tracking.errors import ConfigError, InvalidInput
 from tracking.models import DocumentKind, RecipientRole, SendingMode
@@ -36,6 +44,10 @@ from tracking.outbound.xtext import xtext_encode
 TRACKING_HEADER = "X-Suivi-Tracking"   # the inbound parser looks for exactly this name
 DSN_NOTIFY = "NOTIFY=SUCCESS,FAILURE,DELAY"
 DSN_RET = "RET=HDRS"
+
+# Quoted-printable keeps a French body readable in the raw message (base64 is the utf-8 default).
+_UTF8_QP = Charset("utf-8")
+_UTF8_QP.body_encoding = QP
 
 # Attachment types by extension; a table rather than `mimetypes`, which reads system files.
 _ATTACHMENT_TYPES = {
@@ -83,7 +95,7 @@ class Envelope:
 
 @dataclass(frozen=True)
 class ComposedMessage:
-    message: EmailMessage
+    message: Message                # compat32 MIME classes: ~10x faster to build than EmailMessage
     message_id: str
     envelope_id: str | None
     envelopes: tuple[Envelope, ...]
@@ -156,28 +168,8 @@ def _message(
     date: datetime,
     service_address: str | None,
     message_domain: str,
-) -> EmailMessage:
+) -> Message:
     texts = wording.texts_for(doc.language)
-    message = EmailMessage()
-    if mode is SendingMode.RELAY:
-        # The service's own domain is the one that passes SPF/DKIM; replies go to the customer.
-        sender = service_address or f"noreply@{message_domain}"
-        message["From"] = _address(doc.account_name or doc.sender_name, sender)
-        message["Reply-To"] = _address(doc.sender_name, doc.reply_to or doc.sender_address)
-    else:
-        message["From"] = _address(doc.sender_name or doc.account_name, doc.sender_address)
-        if doc.reply_to:
-            message["Reply-To"] = _address("", doc.reply_to)
-    to = [r.address for r in recipients if r.role is RecipientRole.TO]
-    cc = [r.address for r in recipients if r.role is RecipientRole.CC]
-    if to:
-        message["To"] = ", ".join(to)
-    if cc:
-        message["Cc"] = ", ".join(cc)
-    message["Subject"] = wording.subject(texts, doc.kind, doc.number, doc.account_name)
-    message["Date"] = format_datetime(date)
-    message["Message-ID"] = message_id
-    message[TRACKING_HEADER] = send_id
     body = wording.body(
         texts,
         kind=doc.kind,
@@ -189,16 +181,50 @@ def _message(
         account_name=doc.account_name,
         attached=doc.attachment is not None,
     )
-    message.set_content(body)
-    if doc.attachment is not None:
-        filename = doc.attachment_filename or wording.default_filename(texts, doc.kind, doc.number)
-        maintype, subtype = _ATTACHMENT_TYPES.get(
-            filename.rpartition(".")[2].lower(), ("application", "octet-stream")
-        )
-        message.add_attachment(doc.attachment, maintype=maintype, subtype=subtype, filename=filename)
-    # After add_attachment, which moves every Content-* header into the text part.
+    text = MIMEText(body, "plain", _UTF8_QP)
+    if doc.attachment is None:
+        message: Message = text
+    else:
+        del text["MIME-Version"]  # only the top level carries it
+        message = MIMEMultipart("mixed")
+        message.attach(text)
+        message.attach(_attachment(doc, texts))
+    if mode is SendingMode.RELAY:
+        # The service's own domain is the one that passes SPF/DKIM; replies go to the customer.
+        sender = service_address or f"noreply@{message_domain}"
+        message["From"] = formataddr((doc.account_name or doc.sender_name, sender))
+        message["Reply-To"] = formataddr((doc.sender_name, doc.reply_to or doc.sender_address))
+    else:
+        message["From"] = formataddr((doc.sender_name or doc.account_name, doc.sender_address))
+        if doc.reply_to:
+            message["Reply-To"] = doc.reply_to
+    to = [r.address for r in recipients if r.role is RecipientRole.TO]
+    cc = [r.address for r in recipients if r.role is RecipientRole.CC]
+    if to:
+        message["To"] = ", ".join(to)
+    if cc:
+        message["Cc"] = ", ".join(cc)
+    message["Subject"] = wording.subject(texts, doc.kind, doc.number, doc.account_name)
+    message["Date"] = format_datetime(date)
+    message["Message-ID"] = message_id
+    message[TRACKING_HEADER] = send_id
     message["Content-Language"] = texts.language
     return message
+
+
+def _attachment(doc: OutgoingDocument, texts: wording.Texts) -> Message:
+    filename = doc.attachment_filename or wording.default_filename(texts, doc.kind, doc.number)
+    maintype, subtype = _ATTACHMENT_TYPES.get(
+        filename.rpartition(".")[2].lower(), ("application", "octet-stream")
+    )
+    part = MIMEBase(maintype, subtype)
+    del part["MIME-Version"]
+    part.set_payload(doc.attachment)
+    encode_base64(part)
+    # RFC 2231 for a non-ASCII file name
+    part.add_header("Content-Disposition", "attachment",
+                    filename=filename if filename.isascii() else ("utf-8", "", filename))
+    return part
 
 
 def _checked_recipients(
@@ -221,6 +247,3 @@ def _check_address(address: str, what: str) -> None:
         raise InvalidInput(f"malformed {what} address: {address!r}")
 
 
-def _address(display_name: str, address: str) -> Address:
-    local_part, _, domain = address.rpartition("@")
-    return Address(display_name=display_name or "", username=local_part, domain=domain)

@@ -26,6 +26,7 @@ import smtplib
 import ssl
 from dataclasses import dataclass
 from email import policy
+from email.policy import Compat32
 
 from tracking.config import SmtpSettings, TlsMode, is_loopback
 from tracking.errors import PermanentSendError, TransientSendError
@@ -36,9 +37,20 @@ ACCEPTED = 250
 USER_NOT_LOCAL_WILL_FORWARD = 251
 SERVICE_CLOSING = 421
 
-# CRLF line ends and folding for the wire: aiosmtpd refuses bare LF (MAILSTACK.md §2).
+class _WirePolicy(Compat32):
+    """compat32 with CRLF line ends (aiosmtpd refuses bare LF, MAILSTACK.md §2), and a fast path
+    for the short ASCII headers compose writes: the `Header` machinery behind compat32 folding
+    was most of the cost of a send on loopback. Same bytes as `policy.SMTP` for our messages."""
+
+    def fold_binary(self, name: str, value: str) -> bytes:
+        if (isinstance(value, str) and value.isascii() and "\n" not in value and "\r" not in value
+                and len(name) + len(value) + 2 <= self.max_line_length):
+            return f"{name}: {value}\r\n".encode("ascii")
+        return super().fold_binary(name, value)
+
+
+WIRE_POLICY = _WirePolicy(linesep="\r\n")
 # Non-ASCII addresses cannot be RFC 2047-encoded, so such messages go as UTF-8 (RFC 6532).
-WIRE_POLICY = policy.SMTP
 UTF8_WIRE_POLICY = policy.SMTPUTF8
 
 

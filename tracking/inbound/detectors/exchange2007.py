@@ -41,8 +41,8 @@ class Exchange2007:
     name = "exchange2007"
 
     def detect(self, view: MessageView) -> Detection | None:
-        if not _is_exchange(view):
-            return None
+        if "Generating server:" not in view.body_text or not _is_exchange(view):
+            return None  # the cheap substring test first: this runs on every message
         if any(part.get_content_type() in STATUS_TYPES for part in outer_parts(view.message)):
             return None  # the attached report is read by the RFC 3464 path
         body = view.body_text

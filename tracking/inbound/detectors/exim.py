@@ -22,7 +22,7 @@ import re
 
 from tracking.inbound.detectors.base import Detection, Finding, MessageView
 from tracking.inbound.detectors.mta_text import (
-    notice_text,
+    notice_text, filtered_when_step_unknown,
     address_in, delivery_status_blocks, finding, join_reply, strip_type, unfold,
 )
 from tracking.models import BounceKind, Reason
@@ -52,6 +52,7 @@ _GAVE_UP = (
     "all hosts have been failing for a long time",
     "retry time not reached for any host after a long failure period",
 )
+_RETRY_TIMEOUT = "retry timeout exceeded"  # Exim's suffix when a retry rule's timeout ran out
 _GENERATED = re.compile(r"^\(?(?:ultimately )?generated (?:from|by) (\S{1,256})")
 
 
@@ -74,6 +75,7 @@ class Exim:
             return None
         _fill_from_headers(findings, view)
         _fill_from_report(findings, view)
+        _keep_temporary_class(findings)
         return Detection(BounceKind.DELAY if delayed else BounceKind.FAILURE, findings)
 
 
@@ -98,7 +100,9 @@ def _read_listing(listing: str, action: str) -> list[Finding]:
 def _read_block(head: str, details: list[str], action: str) -> Finding:
     inline = _INLINE.match(head)
     if inline:
-        return finding(inline.group(1), inline.group(2), action=action)
+        found = finding(inline.group(1), inline.group(2), action=action)
+        filtered_when_step_unknown(found)  # MXLogic's one-line form never names the SMTP step
+        return found
     recipient = head if "@" in head and " " not in head else ""
     remote_mta, reply_lines, generated, command = "", [], "", ""
     for text in details:
@@ -151,3 +155,14 @@ def _fill_from_report(findings: list[Finding], view: MessageView) -> None:
             found.status = block.get("status", "")
         if not found.remote_mta and block.get("remote-mta"):
             found.remote_mta = strip_type(block["remote-mta"])
+
+
+def _keep_temporary_class(findings: list[Finding]) -> None:
+    """Exim gave up after retrying temporary errors: a code derived for it keeps their class 4
+    (sisimai's convention: "mailbox is full: retry timeout exceeded" -> 4.0.922)."""
+    from tracking.inbound.classify import derive_status, reason_from_text  # classify imports base
+
+    for found in findings:
+        if found.status or not (found.reason is Reason.EXPIRED or _RETRY_TIMEOUT in found.diagnostic):
+            continue
+        found.status = derive_status(found.reason or reason_from_text(found.diagnostic) or Reason.EXPIRED, True)

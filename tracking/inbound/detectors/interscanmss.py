@@ -19,7 +19,7 @@ from tracking.models import BounceKind
 
 _BOUNDARY_MARK = "InterScan"
 _EXCHANGE = re.compile(
-    r"^Sent <<< (RCPT TO|MAIL FROM|DATA)[^\n<]{0,20}<?([^\s<>]{0,256}@?[^\s<>]{0,255})>?[ \t]*\n"
+    r"^Sent <<< (RCPT TO|MAIL FROM|DATA)[^\n<]{0,20}<?([^\s<>]{0,512})>?[ \t]*\n"
     r"Received >>> ([^\n]{0,1000})$",
     re.M,
 )

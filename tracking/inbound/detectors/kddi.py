@@ -27,12 +27,12 @@ class KDDI:
     name = "kddi"
 
     def detect(self, view: MessageView) -> Detection | None:
+        body = view.body_text
+        if "Your mail sent on:" not in body:
+            return None  # the cheap test first; the Received lines are joined only for au's notices
         sender = view.sender.lower()
         received = " ".join(view.message.get_all("Received") or ())[:4000].lower()
         if not any(domain in sender for domain in _DOMAINS) and "auone-net.jp" not in received:
-            return None
-        body = view.body_text
-        if "Your mail sent on:" not in body:
             return None
         findings = [
             finding(match.group(1), unfold(match.group(2)))

@@ -24,8 +24,22 @@ _SPACES = re.compile(r"\s+")
 
 
 def notice_text(view: MessageView) -> str:
-    """The human-readable notice with LF line endings (some servers send CRLF inside parts)."""
-    return view.body_text.replace("\r\n", "\n")
+    """The human-readable notice with LF line endings (some servers send CRLF inside parts).
+
+    A multipart whose boundary was lost (a relay broke the folded Content-Type: seen in
+    Messaging Server and Apache James notices) has its text as one string payload: read that.
+    """
+    text = view.body_text
+    if not text.strip():
+        text = next((_raw_text(part) for part in view.parts if _raw_text(part).strip()), "")
+    return text.replace("\r\n", "\n")
+
+
+def _raw_text(part: Message) -> str:
+    if part.get_content_maintype() != "multipart":
+        return ""
+    payload = part.get_payload()
+    return payload if isinstance(payload, str) else ""
 
 
 def unfold(text: str) -> str:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 
+from tracking.inbound.detectors import rfc3464
 from tracking.inbound.detectors.base import Detection, MessageView
 from tracking.inbound.detectors.mta_text import finding, notice_text
 from tracking.inbound.notice import command_in
@@ -40,6 +41,11 @@ class PostfixText:
         body = notice_text(view)
         if not any(banner in body[:3000] for banner in _BANNERS):
             return None
+        fields = body.find("\nReporting-MTA:")
+        if fields >= 0:  # the report's fields pasted into the text (its MIME headers lost)
+            findings = rfc3464.findings_from_blocks(rfc3464.parse_fields(body[fields:].split("\n--", 1)[0]))[1]
+            if findings:
+                return Detection(rfc3464.report_kind(findings), findings)
         findings = []
         for match in _ENTRY.finditer(body.split("\n--", 1)[0]):
             text = " ".join(match.group(2).split())

@@ -21,6 +21,7 @@ from tracking.models import BounceKind
 
 STATUS_TYPES = frozenset(("message/delivery-status", "message/global-delivery-status"))
 _FIELD = re.compile(r"^([A-Za-z][A-Za-z0-9\-]{0,60})[ \t]*:[ \t]*(.*)$")
+_RECIPIENT_STARTS = frozenset(("final-recipient", "original-recipient"))
 _STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
 
 
@@ -44,7 +45,12 @@ def parse_fields(text: str) -> list[dict[str, str]]:
             last = ""
             continue
         name = match.group(1).lower()
-        if name in current:
+        if name in current and name in _RECIPIENT_STARTS:
+            # A second recipient without the blank line between blocks (seen from AOL's
+            # outbound relay): a repeated recipient field starts the next block.
+            blocks.append(current)
+            current = {}
+        elif name in current:
             last = ""  # RFC 3464 fields are single; a repeat is noise (keep the first)
             continue
         current[name] = match.group(2).strip()
@@ -91,16 +97,27 @@ def findings_from_blocks(blocks: list[dict[str, str]]) -> tuple[dict[str, str], 
             block.get("original-recipient")
         )
         # X-Actual-Recipient: Sendmail's alias-expanded address; the Final one is what we sent.
+        diagnostic_code = block.get("diagnostic-code", "")
         findings.append(
             Finding(
                 recipient=recipient,
                 action=block.get("action", "").strip().lower().split(" ")[0] if block.get("action") else "",
                 status=status_code(block.get("status", "")),
-                diagnostic=strip_type(block.get("diagnostic-code", "")),
+                diagnostic=_diagnostic(diagnostic_code),
                 remote_mta=strip_type(block.get("remote-mta", "")),
             )
         )
     return per_message, findings
+
+
+def _diagnostic(diagnostic_code: str) -> str:
+    """The Diagnostic-Code without its type, except a bare program exit status, whose type is
+    the only thing that says what it is: Sendmail's "X-Unix; 71" (a local mailer's sysexits
+    code) stays "X-Unix; 71" for the classifier."""
+    text = strip_type(diagnostic_code)
+    if text.isdigit() and diagnostic_code[:6].lower() == "x-unix":
+        return f"X-Unix; {text}"
+    return text
 
 
 def report_kind(findings: list[Finding]) -> BounceKind:
