@@ -14,6 +14,7 @@ command line (`python -m tracking send --process`).
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 
 from tracking.clock import utc_now
 from tracking.config import Settings
-from tracking.errors import PermanentSendError
+from tracking.errors import PermanentSendError, SuiviError
 from tracking.events import Event, event_id
 from tracking.models import SYSTEM_ACTOR, EventType, RecipientRole
 from tracking.outbound.compose import (
@@ -52,7 +53,7 @@ class Outbox:
     """Hands queued sends to SMTP through `transport` (one reused connection per batch run)."""
 
     def __init__(self, db: Database, transport: Transport, settings: Settings, *,
-                 batch_size: int = 200, sleep: Callable[[float], None] = time.sleep,
+                 batch_size: int = 500, sleep: Callable[[float], None] = time.sleep,
                  attachment_for: Callable[[str], tuple[bytes, str] | None] | None = None) -> None:
         self.db = db
         self.transport = transport
@@ -114,35 +115,96 @@ class Outbox:
         return len(stranded)
 
     def run_once(self) -> int:
-        """Hand over one batch; returns the number of deliveries handled (0: outbox empty)."""
-        work = queries.outbox_work(self.db.cursor(), self.batch_size)
+        """Hand over one batch, synchronously; returns the deliveries handled (0: empty)."""
+        work = self._claim()
         if not work:
             return 0
-        send_ids = [item.send.id for item in work]
-        with self.db.transaction() as cursor:
-            writes.claim_for_smtp(cursor, send_ids)
-        events: list[Event] = []
-        for item in work:
-            if item.deliveries:
-                events.extend(self._hand_over(item))
-        with self.db.transaction() as cursor:
-            record_events(cursor, events)
-            writes.release_from_smtp(cursor, send_ids)
+        self._record(self._send_batch(self._compose_batch(work)), work)
         if self.journal is not None:
             self.journal.clear()
-        handled = sum(len(item.deliveries) for item in work)
-        self.stats.handled += handled
-        self.stats.batches += 1
-        return handled
+        return sum(len(item.deliveries) for item in work)
 
     def run_until_empty(self) -> OutboxStats:
+        """Recover, then hand over everything queued.
+
+        The SMTP conversation runs on a sender thread while this thread records the previous
+        batch's outcomes and claims and composes the next one, so the database work hides in
+        the time spent waiting for the server (DuckDB and socket waits release the GIL).
+        """
         self.recover()
-        while self.run_once():
-            pass
+        batches: queue.Queue = queue.Queue(maxsize=1)
+        results: queue.Queue = queue.Queue()
+        sender = threading.Thread(target=self._sender_loop, args=(batches, results),
+                                  name="suivi-outbox-smtp", daemon=True)
+        sender.start()
+        claimed: list[list[queries.OutboxItem]] = []
+        try:
+            while True:
+                work = self._claim() if len(claimed) < 2 else []
+                if work:
+                    claimed.append(work)
+                    batches.put(self._compose_batch(work))
+                    if len(claimed) < 2:
+                        continue  # keep one batch ready behind the one being sent
+                if not claimed:
+                    break
+                outcome = results.get()
+                if isinstance(outcome, BaseException):
+                    raise outcome
+                self._record(outcome, claimed.pop(0))
+        finally:
+            batches.put(None)
+            sender.join()
+        if self.journal is not None:
+            self.journal.clear()
         return self.stats
 
-    def _hand_over(self, item: queries.OutboxItem) -> list[Event]:
+    def _claim(self) -> list[queries.OutboxItem]:
+        work = queries.outbox_work(self.db.cursor(), self.batch_size)
+        if work:
+            with self.db.transaction() as cursor:
+                writes.claim_for_smtp(cursor, [item.send.id for item in work])
+        return work
+
+    def _compose_batch(self, work: list[queries.OutboxItem]) -> list[tuple]:
+        """(item, composed message or the error that stopped composing it) per send."""
+        batch = []
+        for item in work:
+            if not item.deliveries:
+                continue
+            try:
+                batch.append((item, self._compose(item)))
+            except SuiviError as err:  # e.g. an address compose refuses: nothing is sent
+                batch.append((item, err))
+        return batch
+
+    def _sender_loop(self, batches: queue.Queue, results: queue.Queue) -> None:
+        while (batch := batches.get()) is not None:
+            try:
+                results.put(self._send_batch(batch))
+            except BaseException as err:  # noqa: BLE001 - handed to the recording thread
+                results.put(err)
+
+    def _send_batch(self, batch: list[tuple]) -> list[Event]:
+        events: list[Event] = []
+        for item, composed in batch:
+            events.extend(self._hand_over(item, composed))
+        return events
+
+    def _record(self, events: list[Event], work: list[queries.OutboxItem]) -> None:
+        with self.db.transaction() as cursor:
+            record_events(cursor, events)
+            writes.release_from_smtp(cursor, [item.send.id for item in work])
+        self.stats.handled += sum(len(item.deliveries) for item in work)
+        self.stats.batches += 1
+
+    def _hand_over(self, item: queries.OutboxItem, composed: ComposedMessage | SuiviError
+                   ) -> list[Event]:
         send, deliveries = item.send, item.deliveries
+        if isinstance(composed, SuiviError):
+            outcomes = [RecipientOutcome(_recipient(d), False, 0, str(composed), False, "compose")
+                        for d in deliveries]
+            return self._outcome_events(send, outcomes, utc_now())
         attempt_events: list[Event] = []
 
         def on_attempt_failed(attempt: int, outcomes: list[RecipientOutcome], delay: float):
@@ -154,7 +216,6 @@ class Outbox:
             )
 
         try:
-            composed = self._compose(item)
             if self.journal is not None:
                 self.journal.begin(send.id)
             outcomes = deliver_with_retries(self.transport, composed, self.policy,
@@ -232,8 +293,7 @@ class OutboxThread:
             log.exception("outbox recovery failed")
         while not self._stop.is_set():
             try:
-                while not self._stop.is_set() and self.outbox.run_once():
-                    pass
+                self.outbox.run_until_empty()
                 self.last_error = None
             except Exception as err:  # noqa: BLE001 - one bad batch must not stop the worker
                 self.last_error = str(err)

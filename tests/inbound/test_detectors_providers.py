@@ -37,6 +37,8 @@ EXPECTED: dict[str, tuple[BounceKind, list[tuple[str, str, str, str, Reason | No
         ("mallory@example.onmicrosoft.com", F, "5.1.1", "550", None),
         ("niaj@partner.example.org", F, "5.2.2", "552", None),
     ]),
+    # Exchange gave up (QUEUE.Expired): the attempt before the expiry says what failed
+    "exchange2007-02": (BounceKind.FAILURE, [("oscar@branch.example.com", F, "4.4.0", "451", None)]),
     "ezweb-01": (BounceKind.FAILURE, [("olivia@ezweb.ne.jp", F, "", "", Reason.SUSPEND)]),
     "ezweb-02": (BounceKind.FAILURE, [("peggy@example.com", F, "5.1.1", "550", None)]),
     "gmail-01": (BounceKind.FAILURE, [("alice@example.org", F, "5.1.1", "550", None)]),
@@ -63,6 +65,7 @@ FINAL_REASONS: dict[str, list[tuple[str, Reason, bool]]] = {
     "amazon_ses-01": [("erin@example.org", Reason.SUPPRESSED, False)],
     "exchange2003-01": [("ivan@example.com", Reason.USERUNKNOWN, True), ("judy@example.com", Reason.USERUNKNOWN, True)],
     "exchange2007-01": [("mallory@example.onmicrosoft.com", Reason.USERUNKNOWN, True), ("niaj@partner.example.org", Reason.MAILBOXFULL, False)],
+    "exchange2007-02": [("oscar@branch.example.com", Reason.EXPIRED, False)],
     "ezweb-01": [("olivia@ezweb.ne.jp", Reason.SUSPEND, False)],
     "google_groups-01": [("accounting@googlegroups.com", Reason.REJECTED, False)],
     "united_internet-02": [("trent@wanadoo.example.fr", Reason.SPAMDETECTED, False)],
@@ -120,6 +123,14 @@ def test_negatives_are_declined_and_never_failures(sample):
     assert not any(report.hardbounce for report in result.recipients)
 
 
+def test_exchange_report_with_a_single_attempt_is_left_to_the_standard_path():
+    raw = (SAMPLES / "exchange2007-02.eml").read_bytes()
+    older_attempt = raw[raw.index(b"3/7/2023 6:02:11 AM") : raw.index(b"Original message headers:")]
+    single = raw.replace(older_attempt, b"\n")
+    assert DETECTORS["exchange2007"].detect(MessageView(email.message_from_bytes(single), single)) is None
+    assert parse_message(single).detector == "rfc3464"
+
+
 def test_ses_json_folded_by_relays_is_rejoined():
     """The "!\\n " fold inside a JSON string must not break decoding (amazon_ses-01 has one)."""
     assert b"!\n " in (SAMPLES / "amazon_ses-01.eml").read_bytes()
@@ -147,6 +158,12 @@ def test_truncated_ses_json_is_declined():
         ("550 : User unknown", "lsean.ezweb.ne.jp", Reason.FILTERED),
         ("550 <a@au.com>: User unknown", "msmx.au.com", Reason.USERUNKNOWN),
         ("550 Unknown user a@docomo.ne.jp", "mfsmax.docomo.ne.jp", Reason.REJECTED),
+        ("421 4.7.0 [TSS04] Messages from 192.0.2.1 temporarily deferred due to unexpected volume or user complaints", "", Reason.BADREPUTATION),
+        ("550 5.7.708 Service unavailable. Access denied, traffic not accepted from this IP.", "", Reason.BLOCKED),
+        ("550-5.7.1 The IP you're using to send mail is not authorized to send email directly to our servers.", "", Reason.BLOCKED),
+        ("550 5.5.0 Adresse destinataire invalide. LPN007_416", "", Reason.USERUNKNOWN),
+        ("550 5.5.0 Refus. LPN007_4160", "", None),  # a token, not a prefix
+        ("421 Service refuse. OFR_999 [999]", "smtp-in.orange.fr", Reason.BLOCKED),
     ],
 )
 def test_provider_reply_reasons(text, remote_mta, reason):
@@ -164,6 +181,19 @@ def test_google_dns_failure_is_hostunknown_only_when_permanent():
     text = "DNS Error: 1234 DNS type 'mx' lookup of nx.example responded with code NXDOMAIN"
     assert reason_from_provider_reply(text, "", permanent=True) is Reason.HOSTUNKNOWN
     assert reason_from_provider_reply(text, "") is Reason.NETWORKERROR
+
+
+def test_reply_rows_are_written_for_the_lowered_text():
+    """The text is lower-cased once; a row with an upper-case literal could never match."""
+    import re
+
+    from tracking.inbound.provider_replies import REPLIES
+
+    for row in REPLIES:
+        assert row.phrases and all(phrase == phrase.lower() for phrase in row.phrases), row
+        if row.pattern is not None:
+            assert re.search(r"(?<!\\)[A-Z]", row.pattern.pattern) is None, row
+            assert not row.pattern.flags & re.IGNORECASE, row
 
 
 def test_provider_of_reads_typed_and_annotated_remote_mta():

@@ -193,6 +193,10 @@ def choose_reason(status: str, diagnostic: str, action: str, command: str = "") 
     else:
         reason = text_reason or code_reason
     if reason is None:
+        if status.startswith("4"):
+            # A transient failure (RFC 3463 class 4) that names no cause: the receiving system
+            # could not take the message for now ("451 Could not load DRD for domain").
+            return R.SYSTEMERROR
         # sisimai: "onhold" when the bounce says something no rule reads; "undefined" when it
         # says nothing at all.
         return R.ONHOLD if diagnostic or status else R.UNDEFINED

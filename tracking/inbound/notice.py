@@ -24,6 +24,8 @@ _COMMANDS = (
     ("after starttls", "STARTTLS"), ("in reply to starttls", "STARTTLS"),
     ("after initial connection", "CONN"), ("while connected to", ""),
 )
+# Every phrase of `_COMMANDS` contains one of these.
+_COMMAND_WORDS = ("reply to", ">>> ", "after ", "while connected")
 _ORIGINAL_MARKERS = (
     "----- original message", "------ this is a copy of the message", "--- below this line is a copy",
     "below is a copy of the original message", "----- the header of the original message",
@@ -35,6 +37,8 @@ _ORIGINAL_MARKERS = (
 def command_in(text: str) -> str:
     """The SMTP command named in text ('' when none)."""
     lowered = text[:20000].lower()
+    if not any(word in lowered for word in _COMMAND_WORDS):
+        return ""  # the usual case, decided without trying every phrase
     best = (len(lowered) + 1, "")
     for phrase, command in _COMMANDS:
         position = lowered.find(phrase)
@@ -59,8 +63,10 @@ def lines_about(notice: str, address: str, *, context: int = 3) -> str:
     with the address and up to `context` following lines (continuations, transcripts)."""
     if not address:
         return ""
-    lines = notice.splitlines()
     lowered_address = address.lower()
+    if lowered_address not in notice.lower():
+        return ""
+    lines = notice.splitlines()
     for index, line in enumerate(lines):
         if lowered_address not in line.lower():
             continue

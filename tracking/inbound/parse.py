@@ -62,6 +62,8 @@ def _parse(raw: bytes, delivered_to: str) -> ParseResult:
         raw = str(raw).encode("utf-8", "surrogateescape")
     message = message_from_bytes(bytes(raw))
     defects = [_describe(defect) for defect in message.defects]
+    if _repair_boundary(message):
+        defects.append("multipart boundary parameter does not match the body; split on the boundary found there")
     view = MessageView(message, bytes(raw))
     detection, detector_name = _detect(view)
     subject, sender = _safe(lambda: view.subject), _safe(lambda: view.sender)
@@ -71,7 +73,7 @@ def _parse(raw: bytes, delivered_to: str) -> ParseResult:
             defects.append("no message headers found")
         return ParseResult(
             kind=kind,
-            correlation=_correlation(message, delivered_to, ()),
+            correlation=_correlation(view, delivered_to, ()),
             defects=tuple(defects),
             subject=subject,
             sender=sender,
@@ -81,7 +83,7 @@ def _parse(raw: bytes, delivered_to: str) -> ParseResult:
     return ParseResult(
         kind=detection.kind,
         recipients=reports,
-        correlation=_correlation(message, delivered_to, reports),
+        correlation=_correlation(view, delivered_to, reports),
         defects=tuple(defects),
         detector=detector_name,
         subject=subject,
@@ -107,12 +109,49 @@ def _classify_all(detection: Detection) -> list[RecipientReport]:
     return [classify(finding, detection.kind) for finding in detection.findings]
 
 
-def _correlation(message: Message, delivered_to: str, reports: tuple[RecipientReport, ...]) -> Correlation:
+def _repair_boundary(message: Message) -> bool:
+    """A multipart whose declared boundary never occurs (anonymisers and broken relays rewrite
+    one and not the other — seen in an Orange DSN) is left by compat32 as one text blob: look
+    for the delimiter actually used (a `--X` line that also closes as `--X--`, RFC 2046 §5.1.1)
+    and split on it. Returns True when the message was repaired in place."""
+    if message.is_multipart() or message.get_content_maintype() != "multipart":
+        return False
+    payload = message.get_payload()
+    if not isinstance(payload, str):
+        return False
+    boundary = _boundary_in(payload[:500000])
+    if not boundary:
+        return False
+    body = payload.encode("ascii", "surrogateescape") if payload.isascii() else payload.encode("utf-8", "surrogateescape")
+    header = b'Content-Type: multipart/mixed; boundary="' + boundary.encode("ascii") + b'"\n\n'
+    wrapper = message_from_bytes(header + body)
+    parts = wrapper.get_payload()
+    if not wrapper.is_multipart() or not parts:
+        return False
+    message.set_payload(parts)
+    message.set_param("boundary", boundary)
+    return True
+
+
+def _boundary_in(text: str) -> str:
+    for line in text.splitlines():
+        if not line.startswith("--") or len(line) > 74:  # RFC 2046: boundaries are <= 70 chars
+            continue
+        candidate = line[2:].rstrip()
+        if candidate.endswith("--") or not any(c.isalnum() for c in candidate):
+            continue
+        if candidate.isascii() and f"\n--{candidate}--" in text:
+            return candidate
+    return ""
+
+
+def _correlation(view: MessageView, delivered_to: str, reports: tuple[RecipientReport, ...]) -> Correlation:
+    message = view.message
     token = _verp_token(delivered_to)
     if not token:
         for name in _DELIVERY_HEADERS:
-            for value in message.get_all(name) or ():
-                token = _verp_token(str(value))
+            for value in view.headers(name):
+                token = _verp_token(value)
                 if token:
                     break
             if token:
@@ -124,7 +163,7 @@ def _correlation(message: Message, delivered_to: str, reports: tuple[RecipientRe
         message_id = " ".join(str(original.get("Message-ID", "")).split())
         tracking_id = " ".join(str(original.get(TRACKING_HEADER, "")).split())
     if not tracking_id:
-        tracking_id = " ".join(str(message.get(TRACKING_HEADER, "")).split())
+        tracking_id = view.header(TRACKING_HEADER)
     if not original_recipients:
         original_recipients = tuple(dict.fromkeys(r.recipient for r in reports if r.recipient))
     return Correlation(

@@ -82,6 +82,10 @@ REPLIES: tuple[ProviderReply, ...] = (
     _said("google", R.SPAMDETECTED, "likely unsolicited mail"),
     # "421-4.7.0 ... low reputation of the sending domain / IP"
     _said("google", R.BADREPUTATION, "low reputation of the sending"),
+    # "550-5.7.1 The IP you're using to send mail is not authorized to send email directly to
+    # our servers. Please use the SMTP relay at your service provider instead" — where we send
+    # from is refused, not our credentials (Google's list of SMTP errors)
+    _said("google", R.BLOCKED, "not authorized to send email directly to our servers"),
     # "You're sending this from a different address or alias using the 'Send mail as' feature.
     # The settings for your 'Send mail as' account are misconfigured" (lhost-googleworkspace)
     _said("google", R.REJECTED, "'Send mail as' account are misconfigured", "p=CustomFromDenied"),
@@ -98,6 +102,13 @@ REPLIES: tuple[ProviderReply, ...] = (
     # "550 5.7.606 Access denied, banned sending IP [x]" (rhost-microsoft; 5.7.606-649 block list)
     _said("microsoft", R.BLOCKED, "banned sending IP"),
     _token("microsoft", R.BLOCKED, "access denied", r"5\.7\.6[0-4][0-9] access denied"),
+    # "550 5.7.708 Service unavailable. Access denied, traffic not accepted from this IP" —
+    # Exchange Online refuses the sending IP (a bare "Access denied" would read as `rejected`)
+    _said("microsoft", R.BLOCKED, "traffic not accepted from this IP"),
+    # "530 5.7.57 Client not authenticated to send mail" / "…was not authenticated to send
+    # anonymous mail during MAIL FROM" (Exchange Online submission, Microsoft's NDR list)
+    _said("microsoft", R.SECURITYERROR, "not authenticated to send anonymous mail",
+          "client not authenticated to send mail"),
     # "550 5.7.509 Access denied, sending domain [x] does not pass DMARC verification"
     _said("microsoft", R.AUTHFAILURE, "does not pass DMARC verification"),
     # "451 4.7.650 The mail server [x] has been temporarily rate limited due to IP reputation"
@@ -132,6 +143,10 @@ REPLIES: tuple[ProviderReply, ...] = (
     _said("yahoo", R.SUSPEND, "This mailbox is disabled (554.30)"),
     # "554 5.7.9 Message not accepted for policy reasons" (rhost-yahooinc)
     _said("yahoo", R.POLICYVIOLATION, "Message not accepted for policy reasons"),
+    # "421 4.7.0 [TSS04] Messages from 192.0.2.1 temporarily deferred due to unexpected volume
+    # or user complaints" — Yahoo's error-code page: the sending IP's reputation (complaints,
+    # volume), retried later (lhost-opensmtpd, lhost-postfix via yahoodns.net)
+    _said("yahoo", R.BADREPUTATION, "deferred due to unexpected volume or user complaints"),
     # "553 5.7.2 [TSS09] All messages from x will be permanently deferred"
     _said("yahoo", R.BLOCKED, "[TSS09]"),
     # --- Apple iCloud ---

@@ -7,7 +7,6 @@ contains must never be read as part of the bounce (a quoted bounce inside it, fo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from email.message import Message
 
 
@@ -22,8 +21,7 @@ def outer_parts(message: Message) -> tuple[Message, ...]:
     message (cached on it): every detector asks."""
     cached = message.__dict__.get("_suivi_outer_parts")
     if cached is None:
-        cached = tuple(_walk_outer(message))
-        message.__dict__["_suivi_outer_parts"] = cached
+        cached = _index_outer(message)[0]
     return cached
 
 
@@ -31,8 +29,7 @@ def outer_types(message: Message) -> tuple[str, ...]:
     """The content types of `outer_parts`, in the same order (cached too)."""
     cached = message.__dict__.get("_suivi_outer_types")
     if cached is None:
-        cached = tuple(part.get_content_type() for part in outer_parts(message))
-        message.__dict__["_suivi_outer_types"] = cached
+        cached = _index_outer(message)[1]
     return cached
 
 
@@ -40,16 +37,25 @@ def parts_of_type(message: Message, content_types: frozenset[str] | tuple[str, .
     return [part for part, kind in zip(outer_parts(message), outer_types(message)) if kind in content_types]
 
 
-def _walk_outer(message: Message) -> Iterator[Message]:
+def _index_outer(message: Message) -> tuple[tuple[Message, ...], tuple[str, ...]]:
+    """One walk that finds the parts and their content types together (`get_content_type`
+    rescans a part's headers, so it is asked once per part), cached on the message."""
+    parts: list[Message] = []
+    types: list[str] = []
     stack: list[tuple[Message, int]] = [(message, 0)]
     while stack:
         part, depth = stack.pop()
-        yield part
-        if depth >= _MAX_DEPTH or part.get_content_maintype() != "multipart":
+        kind = part.get_content_type()
+        parts.append(part)
+        types.append(kind)
+        if depth >= _MAX_DEPTH or not kind.startswith("multipart/"):
             continue
         payload = part.get_payload()
         if isinstance(payload, list):
             stack.extend((child, depth + 1) for child in reversed(payload) if isinstance(child, Message))
+    found = (tuple(parts), tuple(types))
+    message.__dict__["_suivi_outer_parts"], message.__dict__["_suivi_outer_types"] = found
+    return found
 
 
 def returned_headers(message: Message) -> Message | None:
@@ -116,7 +122,8 @@ def _part_text(part: Message) -> str:
         blocks = []
         for block in payload:
             if isinstance(block, Message):
-                blocks.append("\n".join(f"{name}: {value}" for name, value in block.items()))
+                # raw values: folded lines kept, 8-bit bytes as surrogates (undone below)
+                blocks.append("\n".join(f"{name}: {value}" for name, value in block.raw_items()))
                 if not block.is_multipart():
                     body = block.get_payload(decode=True)  # bytes: 8-bit kept for UTF-8 below
                     if isinstance(body, bytes) and body.strip():

@@ -31,6 +31,7 @@ from email.policy import Compat32
 from tracking.config import SmtpSettings, TlsMode, is_loopback
 from tracking.errors import PermanentSendError, TransientSendError
 from tracking.outbound.compose import ComposedMessage, Envelope, OutgoingRecipient
+from tracking.outbound.pipelining import DroppedMidTransaction, pipelined_transaction
 
 # RFC 5321 §4.2: 2yz completed, 4yz transient failure, 5yz permanent failure.
 ACCEPTED = 250
@@ -144,6 +145,8 @@ class SmtpTransport:
                 reply = "553 5.6.7 non-ASCII address, and the server does not offer SMTPUTF8"
                 return [_outcome(recipient, 553, reply[4:], "mail") for recipient, _ in envelope.recipients]
             mail_options.append("SMTPUTF8")
+        if connection.has_extn("pipelining"):
+            return self._pipelined(connection, reused, envelope, mail_options, dsn, payload)
         try:
             code, reply = connection.mail(envelope.mail_from, mail_options)
         except smtplib.SMTPServerDisconnected as err:
@@ -175,6 +178,37 @@ class SmtpTransport:
         else:
             self._reset(connection, 0)
         return [settled[recipient.index] for recipient, _ in envelope.recipients]
+
+    def _pipelined(self, connection: smtplib.SMTP, reused: bool, envelope: Envelope,
+                   mail_options: list[str], dsn: bool, payload: bytes) -> list[RecipientOutcome]:
+        """The same transaction with RFC 2920 pipelining: two waits instead of 3 + recipients."""
+        recipients = [(r.address, list(options) if dsn else []) for r, options in envelope.recipients]
+        try:
+            replies = pipelined_transaction(connection, envelope.mail_from, mail_options,
+                                            recipients, payload)
+        except DroppedMidTransaction:
+            raise
+        except smtplib.SMTPServerDisconnected as err:
+            if reused:  # dead before answering MAIL: nothing of this envelope was taken
+                raise _Stale() from err
+            raise
+        mail_code, mail_reply = replies.mail
+        if mail_code == SERVICE_CLOSING and reused:
+            raise _Stale()
+        if mail_code != ACCEPTED:
+            self._reset(connection, mail_code)
+            return [_outcome(r, mail_code, mail_reply, "mail") for r, _ in envelope.recipients]
+        outcomes = []
+        for (recipient, _), (code, reply) in zip(envelope.recipients, replies.rcpts):
+            if code not in (ACCEPTED, USER_NOT_LOCAL_WILL_FORWARD):
+                outcomes.append(_outcome(recipient, code, reply, "rcpt"))
+            elif replies.end_of_data is not None:
+                outcomes.append(_outcome(recipient, *replies.end_of_data, "data"))
+            else:  # DATA itself refused
+                outcomes.append(_outcome(recipient, *replies.data, "data"))
+        if replies.end_of_data is None or replies.end_of_data[0] >= 400:
+            self._reset(connection, (replies.end_of_data or replies.data)[0])
+        return outcomes
 
     # -- the connection ----------------------------------------------------------------------
 

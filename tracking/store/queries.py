@@ -178,6 +178,8 @@ def outbox_work(cursor: Cursor, limit: int) -> list[OutboxItem]:
             FROM sends s JOIN documents d ON d.id = s.document_id
             JOIN accounts a ON a.id = s.account_id LEFT JOIN clients c ON c.id = d.client_id
             WHERE s.outbox_state = 'queued'
+              AND EXISTS (SELECT 1 FROM deliveries x WHERE x.send_id = s.id
+                          AND x.state = 'pending' AND x.smtp_attempts = 0 AND NOT x.in_flight)
             ORDER BY s.requested_at, s.id LIMIT ?""", [limit]).fetchall()
     if not heads:
         return []

@@ -17,6 +17,7 @@ from email.message import Message
 from functools import cached_property
 from typing import Protocol
 
+from tracking.inbound.structure import outer_parts, outer_types
 from tracking.models import BounceKind, Reason
 
 
@@ -62,10 +63,24 @@ class MessageView:
 
     def header(self, name: str) -> str:
         """A top-level header as text, unfolded, '' when absent; never raises."""
-        value = self.message.get(name)
-        if value is None:
+        values = self._raw_values.get(name.lower())
+        if not values:
             return ""
-        return " ".join(str(value).split())
+        return " ".join(str(self.message.policy.header_fetch_parse(name, values[0])).split())
+
+    def headers(self, name: str) -> list[str]:
+        """Every occurrence of a top-level header, as text, unfolded, in message order."""
+        fetch = self.message.policy.header_fetch_parse
+        return [" ".join(str(fetch(name, value)).split()) for value in self._raw_values.get(name.lower(), ())]
+
+    @cached_property
+    def _raw_values(self) -> dict[str, list[str]]:
+        """Raw values of each top-level header, by lower-cased name: built in one pass,
+        because every detector asks for a few headers and `Message.get` rescans them all."""
+        values: dict[str, list[str]] = {}
+        for name, value in self.message.raw_items():
+            values.setdefault(name.lower(), []).append(value)
+        return values
 
     @cached_property
     def subject(self) -> str:
@@ -77,7 +92,7 @@ class MessageView:
 
     @cached_property
     def content_type(self) -> str:
-        return self.message.get_content_type()
+        return outer_types(self.message)[0]  # computed once with the parts (structure.py)
 
     @cached_property
     def parts(self) -> tuple[Message, ...]:
@@ -93,12 +108,13 @@ class MessageView:
 
 
 def _first_text(message: Message) -> str:
-    for part in message.walk():
-        if part.get_content_maintype() == "multipart":
+    # The bounce's own parts, already listed with their types (`structure.outer_parts`).
+    for part, kind in zip(outer_parts(message), outer_types(message)):
+        if kind.startswith("multipart/"):
             continue
-        if part.get_content_type() in ("message/rfc822", "text/rfc822-headers"):
+        if kind in ("message/rfc822", "text/rfc822-headers"):
             break
-        if part.get_content_type() in ("text/plain", "text/html") or part is message:
+        if kind in ("text/plain", "text/html") or part is message:
             return decode_payload(part)
     return ""
 

@@ -13,6 +13,7 @@ import re
 from tracking.inbound.addresses import find_address
 from tracking.inbound.detectors.autoreply import _BOUNCE_SUBJECT, _DAEMON_SENDERS
 from tracking.inbound.detectors.base import Detection, Finding, MessageView
+from tracking.inbound.detectors.rfc3464 import enrich_from_notice, findings_from_blocks, parse_fields, report_kind
 from tracking.models import BounceKind
 
 # Lines that introduce the returned original in plain-text notices (Exim "------ This is a
@@ -37,13 +38,40 @@ def looks_like_failure_notice(view: MessageView) -> bool:
     return any(word in sender for word in _DAEMON_SENDERS) or bool(_BOUNCE_SUBJECT.search(view.subject[:500]))
 
 
+def unquoted(text: str) -> str:
+    """A notice forwarded inline ("> " before every line, mail clients' quoting) with one level
+    of quoting removed; other text unchanged."""
+    lines = text.splitlines()
+    filled = [line for line in lines if line.strip()]
+    if not filled or sum(1 for line in filled if line.startswith(">")) * 2 < len(filled):
+        return text
+    return "\n".join(line[2:] if line.startswith("> ") else line[1:] if line.startswith(">") else line for line in lines)
+
+
+def inline_report(notice: str) -> Detection | None:
+    """Delivery-status fields pasted into a text body (a report forwarded by a person, a gateway
+    that flattened the MIME parts): read them as RFC 3464 blocks."""
+    start = notice.lower().find("final-recipient:")
+    if start < 0:
+        return None
+    line_start = notice.rfind("\n", 0, start) + 1
+    findings = findings_from_blocks(parse_fields(notice[line_start:]))[1]
+    if not findings:
+        return None
+    enrich_from_notice(findings, notice[:line_start])
+    return Detection(kind=report_kind(findings), findings=findings, authoritative=False)
+
+
 class PlainTextDetector:
     name = "plaintext"
 
     def detect(self, view: MessageView) -> Detection | None:
         if not looks_like_failure_notice(view):
             return None
-        notice = notice_before_original(view.body_text)
+        notice = unquoted(notice_before_original(view.body_text))
+        inline = inline_report(notice)
+        if inline is not None:
+            return inline
         recipient = find_address(notice)
         smtp = _SMTP_LINE.search(notice)
         diagnostic = smtp.group(0) if smtp else ""

@@ -149,12 +149,8 @@ class Rfc3464Detector:
     name = "rfc3464"
 
     def detect(self, view: MessageView) -> Detection | None:
-        is_report = view.content_type == "multipart/report"
-        report_type = (view.message.get_param("report-type") or "") if is_report else ""
-        if isinstance(report_type, tuple):
-            report_type = report_type[2]
         status_parts = parts_of_type(view.message, STATUS_TYPES)
-        if not status_parts and is_report and "delivery-status" in str(report_type).lower():
+        if not status_parts and view.content_type == "multipart/report" and _reports_delivery_status(view):
             # The status part arrived as text/plain (seen from re-wrapping gateways).
             payload = view.message.get_payload()
             if isinstance(payload, list) and len(payload) >= 2 and payload[1].get_content_type() == "text/plain":
@@ -168,6 +164,13 @@ class Rfc3464Detector:
             return _without_recipient_blocks(view)
         enrich_from_notice(findings, notice_only(view.body_text))
         return Detection(kind=report_kind(findings), findings=findings)
+
+
+def _reports_delivery_status(view: MessageView) -> bool:
+    report_type = view.message.get_param("report-type") or ""
+    if isinstance(report_type, tuple):  # RFC 2231 encoded parameter
+        report_type = report_type[2]
+    return "delivery-status" in str(report_type).lower()
 
 
 def _without_recipient_blocks(view: MessageView) -> Detection | None:
