@@ -23,17 +23,22 @@ COMMAND_MODULES = (
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m tracking", description="Suivi tracking core")
-    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module_name in COMMAND_MODULES:
+def register_all(subparsers, module_names: tuple[str, ...]) -> None:
+    """Let each listed module add its sub-command; a module not (yet) present is skipped."""
+    for module_name in module_names:
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as err:
             if err.name != module_name:
                 raise
-            continue  # a command still being built is simply not offered
+            continue
         module.register(subparsers)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m tracking", description="Suivi tracking core")
+    register_all(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"),
+                 COMMAND_MODULES)
     return parser
 
 

@@ -6,8 +6,6 @@ JSON object {"bench", "unit", "value", "baseline", "ratio", ...}.
 
 from __future__ import annotations
 
-import importlib
-
 BENCH_MODULES = (
     "tracking.bench.send",
     "tracking.bench.parse",
@@ -16,12 +14,7 @@ BENCH_MODULES = (
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser("bench", help="run a benchmark against its baseline")
-    benches = parser.add_subparsers(dest="bench", required=True, metavar="BENCH")
-    for module_name in BENCH_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as err:
-            if err.name != module_name:
-                raise
-            continue
-        module.register(benches)
+    from tracking.cli import register_all
+
+    register_all(parser.add_subparsers(dest="bench", required=True, metavar="BENCH"),
+                 BENCH_MODULES)
