@@ -28,7 +28,10 @@ EXPECTED: dict[str, tuple[BounceKind, list[tuple[str, str, str, str, Reason | No
     "amazon_ses-01": (BounceKind.FAILURE, [("erin@example.org", F, "5.1.1", "", Reason.SUPPRESSED)]),
     "amazon_ses-02": (BounceKind.COMPLAINT, [("frank@example.net", "", "", "", Reason.FEEDBACK)]),
     "amazon_ses-03": (BounceKind.SUCCESS, [("grace@example.com", "delivered", "2.0.0", "250", Reason.DELIVERED)]),
+    # SES event publishing's DeliveryDelay event, inside an SNS envelope
+    "amazon_ses-04": (BounceKind.DELAY, [("yolanda@slow.example.org", D, "4.4.1", "421", None)]),
     "amazon_workmail-01": (BounceKind.FAILURE, [("heidi@slow.example.org", F, "4.4.2", "421", Reason.EXPIRED)]),
+    "biglobe-01": (BounceKind.FAILURE, [("yuki@biglobe.ne.jp", F, "", "", None)]),
     "exchange2003-01": (BounceKind.FAILURE, [
         ("ivan@example.com", F, "", "", Reason.USERUNKNOWN),
         ("judy@example.com", F, "5.1.1", "", Reason.USERUNKNOWN),
@@ -39,6 +42,11 @@ EXPECTED: dict[str, tuple[BounceKind, list[tuple[str, str, str, str, Reason | No
     ]),
     # Exchange gave up (QUEUE.Expired): the attempt before the expiry says what failed
     "exchange2007-02": (BounceKind.FAILURE, [("oscar@branch.example.com", F, "4.4.0", "451", None)]),
+    "mcafee-01": (BounceKind.FAILURE, [
+        ("yvonne@example.com", F, "5.1.1", "550", None),
+        # no code and no SMTP step shown: a filter's refusal cannot be ruled out
+        ("zack@example.com", F, "", "550", Reason.FILTERED),
+    ]),
     "ezweb-01": (BounceKind.FAILURE, [("olivia@ezweb.ne.jp", F, "", "", Reason.SUSPEND)]),
     "ezweb-02": (BounceKind.FAILURE, [("peggy@example.com", F, "5.1.1", "550", None)]),
     "gmail-01": (BounceKind.FAILURE, [("alice@example.org", F, "5.1.1", "550", None)]),
@@ -56,6 +64,8 @@ EXPECTED: dict[str, tuple[BounceKind, list[tuple[str, str, str, str, Reason | No
     "zoho-01": (BounceKind.FAILURE, [
         ("victor@example.co.jp", F, "5.1.1", "550", None),
         ("walter@example.co.jp", F, "", "421", Reason.EXPIRED),
+        # no status code and Zoho never names the SMTP step: possibly a filter, not a dead address
+        ("xena@example.co.jp", F, "", "550", Reason.FILTERED),
     ]),
     "zoho-02": (BounceKind.DELAY, [("xavier@example.net", D, "4.2.1", "450", None)]),
 }
@@ -63,10 +73,12 @@ EXPECTED: dict[str, tuple[BounceKind, list[tuple[str, str, str, str, Reason | No
 # What the whole parser reports for the samples, where the provider's format or words decide.
 FINAL_REASONS: dict[str, list[tuple[str, Reason, bool]]] = {
     "amazon_ses-01": [("erin@example.org", Reason.SUPPRESSED, False)],
+    "biglobe-01": [("yuki@biglobe.ne.jp", Reason.MAILBOXFULL, False)],
     "exchange2003-01": [("ivan@example.com", Reason.USERUNKNOWN, True), ("judy@example.com", Reason.USERUNKNOWN, True)],
     "exchange2007-01": [("mallory@example.onmicrosoft.com", Reason.USERUNKNOWN, True), ("niaj@partner.example.org", Reason.MAILBOXFULL, False)],
     "exchange2007-02": [("oscar@branch.example.com", Reason.EXPIRED, False)],
     "ezweb-01": [("olivia@ezweb.ne.jp", Reason.SUSPEND, False)],
+    "mcafee-01": [("yvonne@example.com", Reason.USERUNKNOWN, True), ("zack@example.com", Reason.FILTERED, False)],
     "google_groups-01": [("accounting@googlegroups.com", Reason.REJECTED, False)],
     "united_internet-02": [("trent@wanadoo.example.fr", Reason.SPAMDETECTED, False)],
     "verizon-01": [("5550100000@vtext.com", Reason.USERUNKNOWN, True)],
@@ -158,6 +170,9 @@ def test_truncated_ses_json_is_declined():
         ("550 : User unknown", "lsean.ezweb.ne.jp", Reason.FILTERED),
         ("550 <a@au.com>: User unknown", "msmx.au.com", Reason.USERUNKNOWN),
         ("550 Unknown user a@docomo.ne.jp", "mfsmax.docomo.ne.jp", Reason.REJECTED),
+        ("The number of messages in recipient's mailbox exceeded the local limit.", "", Reason.MAILBOXFULL),
+        ("450-4.2.1 The user you are trying to contact is receiving mail too quickly.", "aspmx.l.google.com", Reason.SPEEDING),
+        ("550 5.7.750 Service unavailable. Client blocked from sending from unregistered domains.", "", Reason.BLOCKED),
         ("421 4.7.0 [TSS04] Messages from 192.0.2.1 temporarily deferred due to unexpected volume or user complaints", "", Reason.BADREPUTATION),
         ("550 5.7.708 Service unavailable. Access denied, traffic not accepted from this IP.", "", Reason.BLOCKED),
         ("550-5.7.1 The IP you're using to send mail is not authorized to send email directly to our servers.", "", Reason.BLOCKED),

@@ -29,14 +29,17 @@ class Calendar:
     now: int                  # UTC microseconds
     midnights: np.ndarray     # [account, days back] -> UTC microseconds of that local midnight
     weekdays: np.ndarray      # [account, days back] -> 0 = Monday … 6 = Sunday
+    today: np.ndarray         # [account] -> the local date now, numpy datetime64[D]
 
     @classmethod
     def build(cls, zones: list[str], now: datetime, days: int) -> Calendar:
         midnights = np.zeros((len(zones), days + 1), dtype=np.int64)
         weekdays = np.zeros((len(zones), days + 1), dtype=np.int8)
+        today_dates = []
         for account, name in enumerate(zones):
             zone = ZoneInfo(name)
             today = now.astimezone(zone).date()
+            today_dates.append(np.datetime64(today, "D"))
             for back in range(days + 1):
                 day = today - timedelta(days=back)
                 noon = datetime(day.year, day.month, day.day, 12, tzinfo=zone)
@@ -44,7 +47,7 @@ class Calendar:
                 midnight_utc = datetime(day.year, day.month, day.day, tzinfo=UTC) - offset
                 midnights[account, back] = to_micros(midnight_utc)
                 weekdays[account, back] = day.weekday()
-        return cls(to_micros(now), midnights, weekdays)
+        return cls(to_micros(now), midnights, weekdays, np.array(today_dates))
 
     @property
     def days(self) -> int:
@@ -64,6 +67,9 @@ class Calendar:
             position = np.searchsorted(ascending, moments[rows], side="right") - 1
             result[rows] = self.days - np.clip(position, 0, self.days)
         return result
+
+    def local_dates(self, accounts: np.ndarray, days_back: np.ndarray) -> np.ndarray:
+        return self.today[accounts] - days_back.astype("timedelta64[D]")
 
     def weekend_to_friday(self, accounts: np.ndarray, days_back: np.ndarray) -> np.ndarray:
         """Saturday and Sunday move back to the Friday before: offices are closed."""

@@ -187,7 +187,7 @@ class Bounce:
     key: str
     reason: str               # tracking.models.Reason value
     status: str               # enhanced status code, RFC 3463
-    diagnostic: str           # {address} {domain} {mx} {ip}
+    diagnostic: str           # {address} {domain} {mx} {mx_ip} {our_ip} {sender}
     remote: bool              # whether a remote server answered (Remote-MTA present)
 
 
@@ -215,10 +215,10 @@ FAILURES: tuple[Bounce, ...] = (
            "550 5.1.6 <{address}>: Recipient no longer on server; forwarding address unknown",
            True),
     Bounce("blocked", "blocked", "5.7.1",
-           "554 5.7.1 Service unavailable; Client host [{ip}] blocked using zen.spamhaus.org",
+           "554 5.7.1 Service unavailable; Client host [{our_ip}] blocked using zen.spamhaus.org",
            True),
     Bounce("blocked_m365", "blocked", "5.7.606",
-           "550 5.7.606 Access denied, banned sending IP [{ip}]", True),
+           "550 5.7.606 Access denied, banned sending IP [{our_ip}]", True),
     Bounce("spamdetected", "spamdetected", "5.7.1",
            "550 5.7.1 Message rejected as spam by Content Filtering", True),
     Bounce("policyviolation", "policyviolation", "5.7.1",
@@ -226,7 +226,7 @@ FAILURES: tuple[Bounce, ...] = (
     Bounce("rejected", "rejected", "5.7.1",
            "550 5.7.1 <{sender}>: Sender address rejected: Access denied", True),
     Bounce("badreputation", "badreputation", "5.7.1",
-           "550 5.7.1 [{ip}] Messages from this IP are rejected because of the sending "
+           "550 5.7.1 [{our_ip}] Messages from this IP are rejected because of the sending "
            "domain's low reputation", True),
     Bounce("filtered", "filtered", "5.7.1",
            "550 5.7.1 Delivery not authorized, message refused", True),
@@ -238,7 +238,7 @@ FAILURES: tuple[Bounce, ...] = (
            "554 5.3.0 Mail system error: mailbox delivery failed", True),
     # Postfix gives up after maximal_queue_lifetime (5 days) with the last temporary error.
     Bounce("expired", "expired", "4.4.7",
-           "delivery temporarily suspended: connect to {mx}[{ip}]:25: Connection timed out",
+           "delivery temporarily suspended: connect to {mx}[{mx_ip}]:25: Connection timed out",
            False),
 )
 
@@ -246,7 +246,7 @@ DELAYS: tuple[Bounce, ...] = (
     Bounce("delay_full", "mailboxfull", "4.2.2",
            "452 4.2.2 <{address}>: Mailbox full, try again later", True),
     Bounce("delay_timeout", "networkerror", "4.4.1",
-           "connect to {mx}[{ip}]:25: Connection timed out", False),
+           "connect to {mx}[{mx_ip}]:25: Connection timed out", False),
     Bounce("delay_system", "systemerror", "4.3.0",
            "451 4.3.0 Temporary server error. Please try again later", True),
     Bounce("delay_connections", "toomanyconn", "4.7.0",

@@ -64,11 +64,15 @@ def lines_about(notice: str, address: str, *, context: int = 3) -> str:
     if not address:
         return ""
     lowered_address = address.lower()
-    if lowered_address not in notice.lower():
+    lowered = notice.lower()
+    if lowered_address not in lowered:
         return ""
     lines = notice.splitlines()
+    lowered_lines = lowered.splitlines()
+    if len(lowered_lines) != len(lines):  # lower() changed a line break (rare scripts): re-lower per line
+        lowered_lines = [line.lower() for line in lines]
     for index, line in enumerate(lines):
-        if lowered_address not in line.lower():
+        if lowered_address not in lowered_lines[index]:
             continue
         block = [line.strip()]
         for follower in lines[index + 1 : index + 1 + context]:

@@ -150,8 +150,8 @@ def _correlation(view: MessageView, delivered_to: str, reports: tuple[RecipientR
     token = _verp_token(delivered_to)
     if not token:
         for name in _DELIVERY_HEADERS:
-            for value in view.headers(name):
-                token = _verp_token(value)
+            for value in view.raw_headers(name):
+                token = _verp_token(" ".join(value.split()))
                 if token:
                     break
             if token:
@@ -176,6 +176,8 @@ def _correlation(view: MessageView, delivered_to: str, reports: tuple[RecipientR
 
 
 def _verp_token(address: str) -> str:
+    if "bounces+" not in address[:2000].lower():
+        return ""
     match = _VERP_LOCAL.search(" " + address[:2000])
     return match.group(1) if match else ""
 

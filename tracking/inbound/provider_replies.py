@@ -86,6 +86,14 @@ REPLIES: tuple[ProviderReply, ...] = (
     # our servers. Please use the SMTP relay at your service provider instead" — where we send
     # from is refused, not our credentials (Google's list of SMTP errors)
     _said("google", R.BLOCKED, "not authorized to send email directly to our servers"),
+    # "450-4.2.1 The user you are trying to contact is receiving mail too quickly. Please
+    # resend your message at a later time" (x.2.1 would otherwise read as a filter)
+    _said("google", R.SPEEDING, "is receiving mail too quickly"),
+    # "550-5.7.1 Messages missing a valid address in From: header, or having no From: header,
+    # are not accepted" (RFC 5322 §3.6 requires From:)
+    _said("google", R.NOTCOMPLIANTRFC, "missing a valid address in from: header"),
+    # "421-4.3.0 Temporary System Problem. Try again later" — Google's own server trouble
+    _said("google", R.SYSTEMERROR, "temporary system problem"),
     # "You're sending this from a different address or alias using the 'Send mail as' feature.
     # The settings for your 'Send mail as' account are misconfigured" (lhost-googleworkspace)
     _said("google", R.REJECTED, "'Send mail as' account are misconfigured", "p=CustomFromDenied"),
@@ -105,6 +113,12 @@ REPLIES: tuple[ProviderReply, ...] = (
     # "550 5.7.708 Service unavailable. Access denied, traffic not accepted from this IP" —
     # Exchange Online refuses the sending IP (a bare "Access denied" would read as `rejected`)
     _said("microsoft", R.BLOCKED, "traffic not accepted from this IP"),
+    # "550 5.7.750 Service unavailable. Client blocked from sending from unregistered domains"
+    # (Exchange Online: the sending IP is blocked until its domains are registered)
+    _said("microsoft", R.BLOCKED, "client blocked from sending from unregistered domains"),
+    # "550 5.7.1 Unfortunately, messages from [x] weren't sent. … Hotmail does not relay
+    # dynamically-assigned IP ranges (S3140)" (Outlook.com's block-list codes S3xxx)
+    _said("microsoft", R.BLOCKED, "does not relay dynamically-assigned ip ranges"),
     # "530 5.7.57 Client not authenticated to send mail" / "…was not authenticated to send
     # anonymous mail during MAIL FROM" (Exchange Online submission, Microsoft's NDR list)
     _said("microsoft", R.SECURITYERROR, "not authenticated to send anonymous mail",
@@ -208,6 +222,10 @@ REPLIES: tuple[ProviderReply, ...] = (
     # "550 Unknown user x@docomo.ne.jp" from mfsmax.docomo.ne.jp: DoCoMo answers so when the
     # recipient's filter refuses the sender (rhost-nttdocomo)
     _token("nttdocomo", R.REJECTED, "unknown user", r"^(?:550 )?unknown user", host_scoped=True),
+    # --- BIGLOBE (Japanese ISP) ---
+    # "The number of messages in recipient's mailbox exceeded the local limit." (BIGLOBE's
+    # own notices)
+    _said("biglobe", R.MAILBOXFULL, "recipient's mailbox exceeded the local limit"),
     # --- MessageLabs (Symantec/Broadcom Email Security.cloud) ---
     # "542 x Rejected" — the recipient is not valid for the protected domain (rhost-messagelabs)
     _token("messagelabs", R.USERUNKNOWN, " rejected", r"^542 \S{1,256} rejected"),

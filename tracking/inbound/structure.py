@@ -7,6 +7,7 @@ contains must never be read as part of the bounce (a quoted bounce inside it, fo
 
 from __future__ import annotations
 
+import re
 from email.message import Message
 
 
@@ -148,17 +149,43 @@ def undo_surrogates(text: str) -> str:
 def decode_part(part: Message) -> str:
     """A leaf part's payload as text: transfer-decoded, then charset-decoded, never raising.
 
-    (The same rule as `detectors.base.decode_payload`, kept here so this module does not import
-    the detectors package, which imports it.)"""
+    Identity transfer encodings (7bit, 8bit, binary: most notices) are decoded here directly;
+    quoted-printable, base64 and the rest go through the stdlib. The charset is read with one
+    bounded regex rather than `get_content_charset` (which parses every parameter)."""
+    raw = part.get_payload()
+    if not isinstance(raw, str):
+        return ""
+    encoding = str(part.get("content-transfer-encoding", "")).strip().lower()
+    charset = _charset_of(part)
+    if encoding in _IDENTITY_ENCODINGS:
+        if raw.isascii() and "\x1b" not in raw and not charset.startswith(_WIDE_CHARSETS):
+            return raw  # ASCII text reads the same in every ASCII-based charset
+        try:
+            payload = raw.encode("ascii", "surrogateescape")  # compat32 keeps 8-bit bytes as escapes
+        except UnicodeEncodeError:
+            payload = raw.encode("utf-8", "surrogateescape")
+    else:
+        try:
+            payload = part.get_payload(decode=True)
+        except Exception:  # noqa: BLE001 - compat32 can trip on broken encodings; fall back to raw
+            return raw
+        if not isinstance(payload, bytes):
+            return raw
     try:
-        payload = part.get_payload(decode=True)
-    except Exception:  # noqa: BLE001 - compat32 can trip on broken encodings; fall back to raw
-        payload = None
-    if not isinstance(payload, bytes):
-        raw = part.get_payload()
-        return raw if isinstance(raw, str) else ""
-    charset = part.get_content_charset() or "utf-8"
-    try:
-        return payload.decode(charset, errors="replace")
+        return payload.decode(charset or "utf-8", errors="replace")
     except (LookupError, ValueError):
         return payload.decode("latin-1", errors="replace")
+
+
+_IDENTITY_ENCODINGS = frozenset(("", "7bit", "8bit", "binary"))
+# Charsets in which ASCII bytes do not stand for ASCII text.
+_WIDE_CHARSETS = ("utf-16", "utf-32", "utf-7", "ucs-2", "ucs2", "utf16", "utf32")
+_CHARSET = re.compile(r"""charset\s*=\s*["']?([A-Za-z0-9_.:\-]{1,40})""", re.IGNORECASE)
+
+
+def _charset_of(part: Message) -> str:
+    content_type = part.get("content-type")
+    if content_type is None:
+        return ""
+    match = _CHARSET.search(str(content_type)[:2000])
+    return match.group(1).lower() if match else ""

@@ -9,7 +9,8 @@ notification itself or an SNS envelope whose `Message` field holds it as a strin
       "reportingMTA": "dsn; a27-23.smtp-out.us-west-2.amazonses.com"}, "mail": {…}}
 
 `Complaint` notifications are complaints (feedback type from `complaintFeedbackType`),
-`Delivery` notifications are success reports. Mail relays fold the long JSON line at ~990
+`Delivery` notifications are success reports, and the `DeliveryDelay` events of SES event
+publishing (`deliveryDelay.delayedRecipients`, same fields) are delays. Mail relays fold the long JSON line at ~990
 characters with "!\\n " (seen in every sample, 2016), which is undone before decoding.
 SES's DSNs (multipart/report from MAILER-DAEMON@…amazonses.com) take the RFC 3464 path.
 """
@@ -37,7 +38,13 @@ class AmazonSES:
             return None
         kind = notification.get("notificationType") or notification.get("eventType")
         if kind == "Bounce":
-            return _bounce(_dict(notification.get("bounce")))
+            bounce = _dict(notification.get("bounce"))
+            reason = _SUBTYPE_REASONS.get(str(bounce.get("bounceSubType") or ""))
+            return _failed(bounce, bounce.get("bouncedRecipients"), reason, BounceKind.FAILURE)
+        if kind == "DeliveryDelay":
+            delay = _dict(notification.get("deliveryDelay"))
+            reason = _DELAY_REASONS.get(str(delay.get("delayType") or ""))
+            return _failed(delay, delay.get("delayedRecipients"), reason, BounceKind.DELAY)
         if kind == "Complaint":
             return _complaint(_dict(notification.get("complaint")))
         if kind == "Delivery":
@@ -79,11 +86,16 @@ _SUBTYPE_REASONS = {
 }
 
 
-def _bounce(bounce: dict) -> Detection | None:
-    reason = _SUBTYPE_REASONS.get(str(bounce.get("bounceSubType") or ""))
-    remote_mta = strip_type(str(bounce.get("remoteMtaIp") or ""))
+# delayType values that state the reason (SES event-publishing contents page); the others
+# (TransientCommunicationFailure, RecipientServerError…) leave it to the diagnostic.
+_DELAY_REASONS = {"MailboxFull": Reason.MAILBOXFULL, "SpamDetected": Reason.SPAMDETECTED}
+
+
+def _failed(event: dict, recipients: object, reason: Reason | None, kind: BounceKind) -> Detection | None:
+    remote_mta = strip_type(str(event.get("remoteMtaIp") or ""))
+    default_action = "delayed" if kind is BounceKind.DELAY else "failed"
     findings = []
-    for item in bounce.get("bouncedRecipients") or ():
+    for item in recipients if isinstance(recipients, list) else ():
         if not isinstance(item, dict) or not item.get("emailAddress"):
             continue
         diagnostic = strip_type(unfold(str(item.get("diagnosticCode") or "")))
@@ -91,7 +103,7 @@ def _bounce(bounce: dict) -> Detection | None:
         findings.append(
             Finding(
                 str(item["emailAddress"]).lower(),
-                str(item.get("action") or "failed"),
+                str(item.get("action") or default_action),
                 status=str(item.get("status") or status),
                 replycode=replycode,
                 diagnostic=diagnostic,
@@ -99,9 +111,7 @@ def _bounce(bounce: dict) -> Detection | None:
                 reason=reason,
             )
         )
-    if not findings:
-        return None
-    return Detection(BounceKind.FAILURE, findings)
+    return Detection(kind, findings) if findings else None
 
 
 def _complaint(complaint: dict) -> Detection | None:

@@ -24,7 +24,9 @@ from __future__ import annotations
 import re
 
 from tracking.inbound.detectors.base import Detection, Finding, MessageView
-from tracking.inbound.detectors.mta_text import reply_and_status, strip_type, unfold
+from tracking.inbound.detectors.mta_text import (
+    filtered_when_step_unknown, reply_and_status, strip_type, unfold,
+)
 from tracking.inbound.detectors.rfc3464 import parse_fields
 from tracking.models import BounceKind, Reason
 
@@ -57,14 +59,14 @@ class AmazonWorkMail:
                 diagnostic = f"{inner.group(1)} ({outer})"
                 reason = Reason.EXPIRED if _EXPIRED in outer else None
             replycode, status = reply_and_status(diagnostic)
-            findings.append(
-                Finding(
-                    recipient,
-                    block.get("action", "failed").lower(),
-                    status=status or block.get("status", "").split(" ")[0],
-                    replycode=replycode,
-                    diagnostic=diagnostic,
-                    reason=reason,
-                )
+            found = Finding(
+                recipient,
+                block.get("action", "failed").lower(),
+                status=status or block.get("status", "").split(" ")[0],
+                replycode=replycode,
+                diagnostic=diagnostic,
+                reason=reason,
             )
+            filtered_when_step_unknown(found)  # the pasted report never names the SMTP step
+            findings.append(found)
         return Detection(BounceKind.FAILURE, findings) if findings else None

@@ -17,7 +17,7 @@ from email.message import Message
 from functools import cached_property
 from typing import Protocol
 
-from tracking.inbound.structure import outer_parts, outer_types
+from tracking.inbound.structure import decode_part, outer_parts, outer_types
 from tracking.models import BounceKind, Reason
 
 
@@ -60,13 +60,23 @@ class MessageView:
     def __init__(self, message: Message, raw: bytes = b"") -> None:
         self.message = message
         self.raw = raw
+        self._header_texts: dict[str, str] = {}
 
     def header(self, name: str) -> str:
-        """A top-level header as text, unfolded, '' when absent; never raises."""
-        values = self._raw_values.get(name.lower())
-        if not values:
-            return ""
-        return " ".join(str(self.message.policy.header_fetch_parse(name, values[0])).split())
+        """A top-level header as text, unfolded, '' when absent; never raises. Each name is
+        read once per message: the detectors ask for Subject and From again and again."""
+        key = name.lower()
+        text = self._header_texts.get(key)
+        if text is None:
+            values = self._raw_values.get(key)
+            text = " ".join(str(self.message.policy.header_fetch_parse(name, values[0])).split()) if values else ""
+            self._header_texts[key] = text
+        return text
+
+    def raw_headers(self, name: str) -> list[str]:
+        """Every occurrence of a top-level header as the message holds it (folded, 8-bit bytes
+        as surrogate escapes): for scanning, when decoding would be wasted work."""
+        return self._raw_values.get(name.lower(), [])
 
     def headers(self, name: str) -> list[str]:
         """Every occurrence of a top-level header, as text, unfolded, in message order."""
@@ -121,15 +131,4 @@ def _first_text(message: Message) -> str:
 
 def decode_payload(part: Message) -> str:
     """A leaf part's payload as text: transfer-decoded, then charset-decoded, never raising."""
-    try:
-        payload = part.get_payload(decode=True)
-    except Exception:  # noqa: BLE001 - compat32 can trip on broken encodings; fall back to raw
-        payload = None
-    if payload is None:
-        raw = part.get_payload()
-        return raw if isinstance(raw, str) else ""
-    charset = part.get_content_charset() or "utf-8"
-    try:
-        return payload.decode(charset, errors="replace")
-    except LookupError:
-        return payload.decode("latin-1", errors="replace")
+    return decode_part(part)

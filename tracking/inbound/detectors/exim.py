@@ -61,7 +61,8 @@ class Exim:
 
     def detect(self, view: MessageView) -> Detection | None:
         body = notice_text(view)
-        if not any(banner in body[:4000] for banner in _BANNERS):  # Mail.Ru puts Russian first
+        head = body[:4000]  # parser core: sliced once, not once per banner
+        if not any(banner in head for banner in _BANNERS):  # Mail.Ru puts Russian first
             return None
         intro = _LIST_INTRO.search(body)
         if intro is None:

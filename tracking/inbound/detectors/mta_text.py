@@ -29,10 +29,14 @@ def notice_text(view: MessageView) -> str:
     A multipart whose boundary was lost (a relay broke the folded Content-Type: seen in
     Messaging Server and Apache James notices) has its text as one string payload: read that.
     """
+    cached = view.__dict__.get("_notice_text")  # parser core: asked by every MTA detector, computed once
+    if cached is not None:
+        return cached
     text = view.body_text
     if not text.strip():
         text = next((_raw_text(part) for part in view.parts if _raw_text(part).strip()), "")
-    return text.replace("\r\n", "\n")
+    cached = view.__dict__["_notice_text"] = text.replace("\r\n", "\n")
+    return cached
 
 
 def _raw_text(part: Message) -> str:

@@ -12,11 +12,12 @@ report as `multipart/mixed`), and a report whose status part arrived as `text/pl
 from __future__ import annotations
 
 import re
+from email.message import Message
 
 from tracking.inbound.addresses import find_addresses, normalize_address
 from tracking.inbound.detectors.base import Detection, Finding, MessageView
 from tracking.inbound.notice import command_in, lines_about, notice_only, transcript_reply
-from tracking.inbound.structure import part_text, parts_of_type, returned_headers
+from tracking.inbound.structure import part_text, parts_of_type, returned_headers, undo_surrogates
 from tracking.models import BounceKind
 
 STATUS_TYPES = frozenset(("message/delivery-status", "message/global-delivery-status"))
@@ -65,9 +66,38 @@ def status_blocks(part) -> list[dict[str, str]]:
     Original-Envelope-Id from it again)."""
     cached = part.__dict__.get("_suivi_blocks")
     if cached is None:
-        cached = parse_fields(part_text(part))
+        payload = part.get_payload()
+        if isinstance(payload, list) and all(isinstance(block, Message) for block in payload):
+            cached = _blocks_from_messages(payload)
+        else:
+            cached = parse_fields(part_text(part))
         part.__dict__["_suivi_blocks"] = cached
     return cached
+
+
+def _blocks_from_messages(parsed: list[Message]) -> list[dict[str, str]]:
+    """The same blocks as `parse_fields`, from the header-only messages compat32 already made
+    of a message/delivery-status part (one per block): no round trip through text. A block's
+    body holds what compat32 did not read as headers (the later blocks of an RFC 6533 global
+    report; anything after a malformed line)."""
+    blocks: list[dict[str, str]] = []
+    for block in parsed:
+        current: dict[str, str] = {}
+        for name, value in block.raw_items():
+            key = name.strip().lower()
+            if key in current:
+                if key not in _RECIPIENT_STARTS:
+                    continue  # first occurrence wins, as in parse_fields
+                blocks.append(current)  # a second recipient without the blank line (see there)
+                current = {}
+            text = " ".join(line.strip() for line in value.splitlines()) if "\n" in value else value.strip()
+            current[key] = text if text.isascii() else undo_surrogates(text)
+        if current:
+            blocks.append(current)
+        body = block.get_payload()
+        if isinstance(body, str) and body.strip():
+            blocks.extend(parse_fields(undo_surrogates(body)))
+    return blocks
 
 
 def strip_type(value: str) -> str:

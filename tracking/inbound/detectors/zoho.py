@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 
 from tracking.inbound.detectors.base import Detection, MessageView
-from tracking.inbound.detectors.mta_text import finding, unfold
+from tracking.inbound.detectors.mta_text import filtered_when_step_unknown, finding, unfold
 from tracking.models import BounceKind, Reason
 
 _ADDRESS = r"([^\s<>@,]{1,256}@[A-Za-z0-9.\-]{1,255})"
@@ -52,6 +52,7 @@ class Zoho:
             found = finding(address, diagnostic, action="delayed" if delayed else "failed")
             if _GAVE_UP in text:
                 found.reason = Reason.EXPIRED
+            filtered_when_step_unknown(found)  # Zoho's lines never name the SMTP step
             findings.append(found)
         if not findings:
             return None

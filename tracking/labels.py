@@ -1,0 +1,186 @@
+"""French and English words for the closed vocabularies: states, modes, kinds, reasons, events.
+
+Pure data, no Streamlit: the console, the notebooks and the command line all say the same
+thing. Each reason has one plain-language line saying what happened and what to do (DESIGN §6.3).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tracking.models import (
+    DeliveryState, DocumentKind, DocumentStatus, EventType, Reason, ReasonGroup, SendingMode,
+)
+
+LANGUAGES = ("fr", "en")
+
+_WORDS: dict[StrEnum, tuple[str, str]] = {
+    DeliveryState.PENDING: ("En cours", "In progress"),
+    DeliveryState.SENT: ("Envoyé", "Sent"),
+    DeliveryState.NOT_SENT: ("Non envoyé", "Not sent"),
+    DeliveryState.DELIVERED: ("Réceptionné", "Delivered"),
+    DeliveryState.NOT_DELIVERED: ("Non réceptionné", "Not delivered"),
+    SendingMode.RELAY: ("Relais Suivi", "Suivi relay"),
+    SendingMode.RELAY_OWN_ADDRESS: ("Relais Suivi, adresse du client", "Suivi relay, own address"),
+    SendingMode.SMTP: ("Serveur SMTP du client", "Customer's SMTP server"),
+    SendingMode.MANUAL: ("Envoi manuel", "Sent by hand"),
+    DocumentKind.INVOICE: ("Facture", "Invoice"),
+    DocumentKind.QUOTE: ("Devis", "Quote"),
+    DocumentKind.CREDIT_NOTE: ("Avoir", "Credit note"),
+    DocumentKind.REMINDER: ("Relance", "Reminder"),
+    DocumentKind.DELIVERY_NOTE: ("Bon de livraison", "Delivery note"),
+    DocumentKind.PURCHASE_ORDER: ("Bon de commande", "Purchase order"),
+    DocumentStatus.DRAFT: ("Brouillon", "Draft"),
+    DocumentStatus.ISSUED: ("Émis", "Issued"),
+    DocumentStatus.SENT: ("Envoyé", "Sent"),
+    DocumentStatus.PAID: ("Payé", "Paid"),
+    DocumentStatus.CANCELLED: ("Annulé", "Cancelled"),
+    ReasonGroup.ADDRESS_DEAD: ("Adresse invalide", "Address dead"),
+    ReasonGroup.MAILBOX_PROBLEM: ("Problème de boîte", "Mailbox problem"),
+    ReasonGroup.SENDING_REFUSED: ("Envoi refusé", "Sending refused"),
+    ReasonGroup.TRANSIENT: ("Temporaire", "Transient"),
+    ReasonGroup.NOT_A_FAILURE: ("Pas un échec", "Not a failure"),
+    ReasonGroup.UNKNOWN: ("Inconnu", "Unknown"),
+    EventType.DOCUMENT_CREATED: ("Document créé", "Document created"),
+    EventType.SEND_REQUESTED: ("Envoi demandé", "Send requested"),
+    EventType.SEND_ATTEMPT_FAILED: ("Tentative échouée", "Attempt failed"),
+    EventType.RECIPIENT_ACCEPTED: ("Accepté par le serveur", "Accepted by the server"),
+    EventType.RECIPIENT_REFUSED: ("Refusé par le serveur", "Refused by the server"),
+    EventType.SEND_INTERRUPTED: ("Envoi interrompu", "Send interrupted"),
+    EventType.MARKED_SENT_MANUALLY: ("Marqué envoyé", "Marked sent"),
+    EventType.SEND_DATE_CHANGED: ("Date d'envoi modifiée", "Send date changed"),
+    EventType.DSN_DELAYED: ("Retardé", "Delayed"),
+    EventType.DSN_DELIVERED: ("Réceptionné", "Delivered"),
+    EventType.DSN_FAILED: ("Non réceptionné", "Not delivered"),
+    EventType.AUTOREPLY_RECEIVED: ("Réponse automatique", "Auto-reply"),
+    EventType.COMPLAINT_RECEIVED: ("Plainte (spam)", "Complaint (spam)"),
+    EventType.BOUNCE_SUSPICIOUS: ("Retour suspect", "Suspicious bounce"),
+    EventType.BOUNCE_UNMATCHED: ("Retour non rattaché", "Unmatched bounce"),
+    EventType.BOUNCE_ATTACHED: ("Retour rattaché", "Bounce attached"),
+}
+
+# What the tracking can see for each mode (DESIGN §3): said beside every send, so nobody reads
+# "Envoyé" as "received".
+_CEILINGS: dict[SendingMode, tuple[str, str]] = {
+    SendingMode.RELAY: ("suivi jusqu'à la réception (accusés de remise)",
+                        "tracked up to delivery (delivery reports)"),
+    SendingMode.RELAY_OWN_ADDRESS: ("suivi jusqu'à la réception (accusés de remise)",
+                                    "tracked up to delivery (delivery reports)"),
+    SendingMode.SMTP: ("suivi limité à la remise au serveur SMTP",
+                       "tracking stops at the handoff to the SMTP server"),
+    SendingMode.MANUAL: ("aucun suivi après l'envoi manuel",
+                         "no tracking after a manual send"),
+}
+
+_REASONS: dict[Reason, tuple[str, str]] = {
+    Reason.USERUNKNOWN: ("L'adresse n'existe pas chez le destinataire : demandez une nouvelle "
+                         "adresse au client.",
+                         "The address does not exist: ask the customer for a new address."),
+    Reason.HOSTUNKNOWN: ("Le domaine de l'adresse n'existe pas (faute de frappe ?).",
+                         "The address's domain does not exist (a typo?)."),
+    Reason.HASMOVED: ("Le destinataire a changé d'adresse.", "The recipient has moved address."),
+    Reason.NOTACCEPT: ("Le domaine n'accepte aucun courrier.", "The domain accepts no mail."),
+    Reason.MAILBOXFULL: ("La boîte du destinataire est pleine : réessayer plus tard.",
+                         "The recipient's mailbox is full: retry later."),
+    Reason.SUSPEND: ("La boîte du destinataire est suspendue ou désactivée.",
+                     "The recipient's mailbox is suspended or disabled."),
+    Reason.EXCEEDLIMIT: ("Le message dépasse la limite de la boîte du destinataire.",
+                         "The message exceeds the recipient's mailbox limit."),
+    Reason.AUTHFAILURE: ("Le serveur destinataire rejette notre authentification (SPF/DKIM/DMARC).",
+                         "The receiving server rejects our authentication (SPF/DKIM/DMARC)."),
+    Reason.BADREPUTATION: ("Notre serveur d'envoi a une mauvaise réputation chez le destinataire.",
+                           "Our sending server has a poor reputation there."),
+    Reason.BLOCKED: ("Notre adresse IP est bloquée par le serveur destinataire.",
+                     "Our IP address is blocked by the receiving server."),
+    Reason.REQUIREPTR: ("Le destinataire exige un DNS inverse pour notre serveur.",
+                        "The receiver requires reverse DNS for our server."),
+    Reason.REJECTED: ("L'expéditeur a été refusé par le serveur destinataire.",
+                      "The sender was refused by the receiving server."),
+    Reason.SPAMDETECTED: ("Le message a été jugé comme spam.", "The message was judged spam."),
+    Reason.VIRUSDETECTED: ("Un virus a été détecté dans le message.",
+                           "A virus was detected in the message."),
+    Reason.POLICYVIOLATION: ("Le message enfreint une règle du destinataire.",
+                             "The message breaks a policy of the receiver."),
+    Reason.CONTENTERROR: ("Le contenu du message a été refusé.",
+                          "The message content was refused."),
+    Reason.NOTCOMPLIANTRFC: ("Le message n'est pas conforme aux normes (RFC).",
+                             "The message does not comply with the standards (RFC)."),
+    Reason.MESGTOOBIG: ("Le message est trop gros pour le destinataire.",
+                        "The message is too big for the receiver."),
+    Reason.SECURITYERROR: ("Erreur de sécurité chez le destinataire.",
+                           "A security error at the receiver."),
+    Reason.FAILEDSTARTTLS: ("La connexion chiffrée (STARTTLS) a échoué.",
+                            "The encrypted connection (STARTTLS) failed."),
+    Reason.NORELAYING: ("Le serveur refuse de relayer ce message.",
+                        "The server refuses to relay this message."),
+    Reason.SUPPRESSED: ("L'adresse est sur une liste de suppression du fournisseur.",
+                        "The address is on the provider's suppression list."),
+    Reason.FILTERED: ("Le destinataire filtre ce message.", "The recipient filters this mail."),
+    Reason.EXPIRED: ("Remise impossible pendant trop longtemps : abandonnée.",
+                     "Delivery kept failing for too long: given up."),
+    Reason.NETWORKERROR: ("Erreur réseau vers le serveur destinataire.",
+                          "A network error towards the receiving server."),
+    Reason.SYSTEMERROR: ("Erreur système chez le destinataire.", "A system error at the receiver."),
+    Reason.SYSTEMFULL: ("Le disque du serveur destinataire est plein.",
+                        "The receiving server's disk is full."),
+    Reason.TOOMANYCONN: ("Trop de connexions simultanées vers le destinataire.",
+                         "Too many connections to the receiver."),
+    Reason.SPEEDING: ("Trop de messages envoyés trop vite : ralentir.",
+                      "Too many messages too fast: slow down."),
+    Reason.SYNTAXERROR: ("Erreur de syntaxe dans le dialogue SMTP.",
+                         "A syntax error in the SMTP dialogue."),
+    Reason.MAILERERROR: ("Le programme de remise du destinataire a échoué.",
+                         "The receiver's delivery program failed."),
+    Reason.DELIVERED: ("Le message a été remis.", "The message was delivered."),
+    Reason.FEEDBACK: ("Le destinataire a signalé le message comme spam.",
+                      "The recipient reported the message as spam."),
+    Reason.VACATION: ("Réponse automatique d'absence : pas un échec.",
+                      "An out-of-office auto-reply: not a failure."),
+    Reason.ONHOLD: ("Cause indéterminée pour l'instant : lire le message brut.",
+                    "Cause not determined yet: read the raw message."),
+    Reason.UNDEFINED: ("Cause inconnue : lire le message brut.",
+                       "Unknown cause: read the raw message."),
+}
+
+
+def _pick(pair: tuple[str, str], language: str) -> str:
+    return pair[1] if language == "en" else pair[0]
+
+
+def word(member: StrEnum, language: str = "fr") -> str:
+    """The label of a state, mode, kind, status, reason group or event type."""
+    pair = _WORDS.get(member)
+    return str(member) if pair is None else _pick(pair, language)
+
+
+def word_for(enum: type[StrEnum], value: object, language: str = "fr") -> str:
+    """The label of a stored string; unknown or empty values are shown as they are."""
+    try:
+        return word(enum(value), language)
+    except ValueError:
+        return "" if value is None else str(value)
+
+
+def ceiling(mode: SendingMode | str, language: str = "fr") -> str:
+    try:
+        return _pick(_CEILINGS[SendingMode(mode)], language)
+    except ValueError:
+        return ""
+
+
+def explain_reason(reason: Reason | str | None, language: str = "fr") -> str:
+    """One line in plain words; an unknown reason string says so instead of failing."""
+    if not reason:
+        return ""
+    try:
+        return _pick(_REASONS[Reason(reason)], language)
+    except ValueError:
+        return _pick(("Cause non reconnue : lire le message brut.",
+                      "Unrecognised cause: read the raw message."), language)
+
+
+def reason_group(reason: str | None) -> ReasonGroup | None:
+    try:
+        return Reason(reason).group if reason else None
+    except ValueError:
+        return ReasonGroup.UNKNOWN
