@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "tracking.commands.manual",
     "tracking.commands.history",
     "tracking.commands.parse",
+    "tracking.commands.ingest",
     "tracking.bench",
 )
 

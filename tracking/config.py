@@ -16,6 +16,14 @@ and str never show the value, so a settings object can be logged or shown in the
 | `SUIVI_BOUNCE_DOMAIN` | domain of the VERP return path `bounces+<token>@…` | `bounces.suivi.localhost` |
 | `SUIVI_MESSAGE_DOMAIN` | right-hand side of our Message-IDs, domain of the service's From | `suivi.localhost` |
 | `SUIVI_SANDBOX_MAILDIR` | where the sandbox recipient server writes returned mail | `data/sandbox-mail` |
+| `SUIVI_IMAP_HOST` | the bounce mailbox's IMAP server; empty = no IMAP mailbox | empty |
+| `SUIVI_IMAP_PORT` | its port | 993 (imaps), 143 otherwise |
+| `SUIVI_IMAP_TLS` | `imaps`, `starttls` or `none` (`none` only on loopback) | `imaps` |
+| `SUIVI_IMAP_USER` / `SUIVI_IMAP_PASSWORD` | the mailbox login | empty |
+| `SUIVI_IMAP_FOLDER` | the folder bounces arrive in | `INBOX` |
+| `SUIVI_IMAP_PROCESSED_FOLDER` | move messages there once their results are committed; empty = leave them | empty |
+| `SUIVI_IMAP_POLL_SECONDS` | the watcher's poll when IDLE brings nothing (and its IDLE renewal) | 60 |
+| `SUIVI_IMAP_TIMEOUT` / `SUIVI_IMAP_CA_FILE` | seconds per socket operation / extra CA bundle (PEM) | 30 / system store |
 """
 
 from __future__ import annotations
@@ -92,6 +100,43 @@ class SmtpSettings:
             raise ConfigError(f"SMTP without TLS is only allowed on loopback, not {self.host!r}")
 
 
+class ImapTls(StrEnum):
+    IMAPS = "imaps"          # TLS from the first byte (port 993)
+    STARTTLS = "starttls"    # RFC 2595 upgrade on the plain port
+    NONE = "none"            # loopback only
+
+
+@dataclass(frozen=True)
+class ImapSettings:
+    """The bounce mailbox. `host` empty means none is configured."""
+
+    host: str = ""
+    port: int = 993
+    tls: ImapTls = ImapTls.IMAPS
+    user: str = ""
+    password: Secret = field(default_factory=Secret)
+    folder: str = "INBOX"
+    processed_folder: str = ""
+    poll_seconds: float = 60.0
+    timeout: float = 30.0
+    ca_file: Path | None = None
+
+    def __post_init__(self) -> None:
+        if not 0 < self.port < 65536:
+            raise ConfigError(f"IMAP port out of range: {self.port}")
+        if self.poll_seconds <= 0 or self.timeout <= 0:
+            raise ConfigError("IMAP poll interval and timeout must be positive")
+        if not self.folder:
+            raise ConfigError("SUIVI_IMAP_FOLDER must name a folder")
+        # The login and the bounces (client addresses) would cross the network in clear.
+        if self.host and self.tls is ImapTls.NONE and not is_loopback(self.host):
+            raise ConfigError(f"IMAP without TLS is only allowed on loopback, not {self.host!r}")
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.host)
+
+
 @dataclass(frozen=True)
 class RetrySettings:
     attempts: int = 3
@@ -115,6 +160,7 @@ class Settings:
     bounce_domain: str = "bounces.suivi.localhost"
     message_domain: str = "suivi.localhost"
     sandbox_maildir: Path = Path("data/sandbox-mail")
+    imap: ImapSettings = field(default_factory=ImapSettings)
 
     def require_verp_key(self) -> bytes:
         """The VERP key as bytes; relay modes cannot sign their return path without it."""
@@ -152,6 +198,24 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         message_domain=env.get("SUIVI_MESSAGE_DOMAIN", "").strip().lower()
         or Settings.message_domain,
         sandbox_maildir=Path(env.get("SUIVI_SANDBOX_MAILDIR", "") or Settings.sandbox_maildir),
+        imap=_imap_settings(env),
+    )
+
+
+def _imap_settings(env: Mapping[str, str]) -> ImapSettings:
+    tls = _choice(env, "SUIVI_IMAP_TLS", ImapTls, ImapTls.IMAPS)
+    ca_file = env.get("SUIVI_IMAP_CA_FILE", "").strip()
+    return ImapSettings(
+        host=env.get("SUIVI_IMAP_HOST", "").strip(),
+        port=_number(env, "SUIVI_IMAP_PORT", int, 993 if tls is ImapTls.IMAPS else 143),
+        tls=tls,
+        user=env.get("SUIVI_IMAP_USER", ""),
+        password=Secret(env.get("SUIVI_IMAP_PASSWORD", "")),
+        folder=env.get("SUIVI_IMAP_FOLDER", "").strip() or "INBOX",
+        processed_folder=env.get("SUIVI_IMAP_PROCESSED_FOLDER", "").strip(),
+        poll_seconds=_number(env, "SUIVI_IMAP_POLL_SECONDS", float, 60.0),
+        timeout=_number(env, "SUIVI_IMAP_TIMEOUT", float, 30.0),
+        ca_file=Path(ca_file) if ca_file else None,
     )
 
 

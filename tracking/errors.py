@@ -59,3 +59,12 @@ class ConfigError(SuiviError):
 
 class MailboxError(SuiviError):
     """The bounce mailbox could not be read."""
+
+
+class MailboxUnreachable(MailboxError):
+    """The server could not be reached or dropped the connection: worth retrying with backoff."""
+
+
+class MailboxRefused(MailboxError):
+    """Login refused, TLS failed or the folder is missing: retrying will not help until someone
+    fixes the settings, so the watcher shows it and waits instead of hammering the server."""

@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import atexit
 import os
+import threading
 from contextlib import ExitStack
 
+import duckdb
 import streamlit as st
 
 from tracking.outbox import Outbox, OutboxThread
 from tracking.runtime import database_path, open_store, outbound_transport, settings_for
 from tracking.store.connection import Database
+from tracking.errors import SuiviError
+from tracking.store.marks import refresh_marks
+from tracking.store.snapshot import default_directory, write_snapshot
 
 
 def database() -> Database:
@@ -49,3 +54,53 @@ def _outbox_worker(path: str) -> OutboxThread:
 
     atexit.register(shutdown)
     return worker
+
+
+@st.cache_resource(show_spinner=False)
+def _marks_lock(path: str) -> threading.Lock:
+    return threading.Lock()
+
+
+def refresh_document_marks() -> None:
+    """Bring the derived document marks up to date (cheap when nothing happened); one refresh
+    at a time per process, since two would conflict on the same rows."""
+    path = str(database_path())
+    with _marks_lock(path):
+        refresh_marks(_database(path))
+
+
+SNAPSHOT_EVERY_SECONDS = 15 * 60
+
+
+def snapshot_refresher() -> threading.Thread | None:
+    """Rewrites the notebooks' Parquet snapshot every SNAPSHOT_EVERY_SECONDS (and at start)."""
+    if os.environ.get("SUIVI_WORKERS", "1") == "0":
+        return None
+    return _snapshot_refresher(str(database_path()))
+
+
+@st.cache_resource(show_spinner=False)
+def _snapshot_refresher(path: str) -> threading.Thread:
+    stop = threading.Event()
+
+    def loop() -> None:
+        stop.wait(60)  # let the console start first; the button writes one at once
+        while not stop.is_set():
+            try:
+                write_snapshot(_database(path), default_directory(path))
+            except SuiviError as err:  # reported on the Settings page's next refresh
+                print(f"suivi: snapshot failed: {err}")
+            except duckdb.Error as err:
+                print(f"suivi: snapshot failed: {err}")
+            stop.wait(SNAPSHOT_EVERY_SECONDS)
+
+    thread = threading.Thread(target=loop, name="suivi-snapshot", daemon=True)
+    thread.start()
+    atexit.register(stop.set)
+    return thread
+
+
+def refresh_snapshot() -> str:
+    """Write the snapshot now (the Settings page's button); returns its directory."""
+    path = str(database_path())
+    return str(write_snapshot(_database(path), default_directory(path)))

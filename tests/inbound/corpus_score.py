@@ -52,6 +52,14 @@ class EntryScore:
         return all(self.label_ok(label) for label in LABELS)
 
     @property
+    def matches_older_label(self) -> bool:
+        """Wrong against the label, right against p5-sisimai 5.1.0's different (contested) one."""
+        older = self.expected.get("p5_sisimai_5_1_0")
+        if not isinstance(older, dict) or self.got is None:
+            return False
+        return all(_got_label(self.got, label) == older.get(label) for label in LABELS)
+
+    @property
     def false_failure(self) -> bool:
         """A non-bounce sample reported as a failure (or delay)."""
         return self.expected["reason"] in NOT_BOUNCES and self.kind in (BounceKind.FAILURE, BounceKind.DELAY)
@@ -161,6 +169,9 @@ def report_lines(score: CorpusScore, failures: bool = False) -> list[str]:
         f"recipient {100 * score.rate('recipient_ok'):.1f}%  "
         f"false failures on non-bounces: {len(score.false_failures)}"
     )
+    wrong = [entry for entry in score.entries if not entry.labels_ok]
+    contested = sum(1 for entry in wrong if entry.matches_older_label)
+    lines.append(f"label mismatches: {len(wrong)}, of which {contested} agree with p5-sisimai 5.1.0's (contested) label")
     if failures:
         lines.append("")
         for entry in score.failures():

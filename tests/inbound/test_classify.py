@@ -99,3 +99,47 @@ def test_multi_line_reply_codes_are_folded_out_of_the_diagnostic():
     result = report("550-5.7.1 Messages with multiple\n550-5.7.1 addresses in From: header are not accepted.")
     assert "550-5.7.1 addresses" not in result.diagnostic
     assert result.reason is Reason.NOTCOMPLIANTRFC
+
+
+@pytest.mark.parametrize(
+    ("diagnostic", "reason"),
+    [
+        # a domain without mail exchanger accepts no mail (RFC 5321 §5.1, RFC 7505)
+        ("No mx record found for domain=example.org", Reason.NOTACCEPT),
+        ("an MX or SRV record indicated no SMTP service", Reason.NOTACCEPT),
+        # DNS TRY_AGAIN is a lookup that failed, not a domain that does not exist
+        ("Name service error for domain example.com: Host not found, try again", Reason.NETWORKERROR),
+        ("Name service error for name=example.com type=MX: Host not found", Reason.HOSTUNKNOWN),
+        ("500 Remote server does not support TLS (state 6).", Reason.FAILEDSTARTTLS),
+        ("554 INVALID IP FOR SENDING MAIL OF DOMAIN example.com", Reason.BLOCKED),
+        # a spam notice that gives SPF advice is still about spam
+        ("rejected due to spam classification. * Set up SPF records for your domain", Reason.SPAMDETECTED),
+        # Postfix's bare refusal of the address; a stated cause wins over it
+        ("550 <a@example.org>: Recipient address rejected.", Reason.USERUNKNOWN),
+        ("550 <a@example.org>: Recipient address rejected: Mailbox full", Reason.MAILBOXFULL),
+        ("550 <a@example.org>: Recipient address rejected: On hold", None),
+    ],
+)
+def test_server_wordings(diagnostic, reason):
+    assert reason_from_text(diagnostic) is reason
+
+
+def test_a_local_delivery_agent_failure_is_a_mailer_error_even_under_a_user_code():
+    result = report('procmail: Couldn\'t create "/var/spool/mail/neko" No such user', status="5.1.1")
+    assert result.reason is Reason.MAILERERROR and not result.hardbounce
+
+
+def test_a_bare_program_exit_status_is_a_mailer_error_unless_the_status_names_the_cause():
+    assert report("X-Unix; 71", status="4.5.0", action="delayed", kind=BounceKind.DELAY).reason is Reason.MAILERERROR
+    assert report("X-Unix; 77", status="5.3.0").reason is Reason.SYSTEMERROR
+
+
+def test_a_transient_failure_that_names_no_cause_is_a_system_error_not_on_hold():
+    assert report("451 Could not load DRD for domain (example.com)", status="4.0.0").reason is Reason.SYSTEMERROR
+    assert report("550 something no rule knows", status="5.0.0").reason is Reason.ONHOLD
+
+
+def test_a_host_that_does_not_exist_is_an_unknown_domain_not_an_unknown_user():
+    assert report("553 mx.example.com does not exist").reason is Reason.HOSTUNKNOWN
+    assert report("550 <a@example.com>: address does not exist").reason is Reason.USERUNKNOWN
+    assert report("550 a@mx.example.com does not exist").reason is Reason.USERUNKNOWN

@@ -44,3 +44,18 @@ def test_unreadable_file_is_reported_and_the_others_still_parsed(tmp_path):
     assert "missing.eml" in completed.stderr
     (line,) = completed.stdout.splitlines()
     assert json.loads(line)["reason"] == "delivered"
+
+
+def test_bench_parse_prints_its_result_line_last_with_the_baseline_beside_it():
+    """A smoke run of the benchmark command on the project's samples (no speed is asserted:
+    benchmarks are commands, run on purpose; this checks the contract of the output)."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "tracking", "bench", "parse", "--json", "--rounds", "1", "--corpus", str(SAMPLES)],
+        cwd=REPO, capture_output=True, text=True, timeout=120, check=True,
+    )
+    last = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert (last["bench"], last["unit"]) == ("parse", "msg/s")
+    assert last["value"] > 0 and last["baseline"] > 0
+    assert abs(last["ratio"] - last["value"] / last["baseline"]) < 0.002
+    assert last["messages"] == len(list(SAMPLES.glob("*.eml"))) + 1  # the mbox sample holds two
+    assert 0 < last["peak_rss_mb_before"] <= last["peak_rss_mb_after"]

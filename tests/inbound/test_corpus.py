@@ -34,3 +34,21 @@ def test_recipient_right_for_98_percent(score):
 
 def test_no_failure_for_vacation_feedback_or_delivered(score):
     assert [entry.expected["file"] for entry in score.false_failures] == []
+
+
+def test_no_detector_leaves_reference_cycles_behind(shared_corpus):
+    """Memory stays flat and the parser fast only if each parsed tree is freed with its result
+    (every detector's caches included): no cyclic garbage after parsing the whole corpus."""
+    import gc
+
+    from tracking.inbound.parse import parse_message
+
+    messages = [path.read_bytes() for path in sorted((shared_corpus / "emails").glob("*.eml"))]
+    gc.collect()
+    gc.disable()
+    try:
+        for raw in messages:
+            parse_message(raw)
+        assert gc.collect() == 0
+    finally:
+        gc.enable()

@@ -144,7 +144,7 @@ def _build(path: Path, documents: int, seed: int, now: datetime,
 
 
 def _summary(cursor, path: Path) -> DemoSummary:
-    counts = {table: cursor.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    counts = {table: cursor.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
               for table in ("accounts", "users", "clients", "documents", "sends", "deliveries",
                             "events", "returned_messages")}
     states = dict(cursor.execute(

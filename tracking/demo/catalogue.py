@@ -222,18 +222,18 @@ FAILURES: tuple[Bounce, ...] = (
     Bounce("spamdetected", "spamdetected", "5.7.1",
            "550 5.7.1 Message rejected as spam by Content Filtering", True),
     Bounce("policyviolation", "policyviolation", "5.7.1",
-           "550 5.7.1 Message rejected due to local policy", True),
+           "554 5.7.1 Message not accepted for policy reasons", True),
     Bounce("rejected", "rejected", "5.7.1",
            "550 5.7.1 <{sender}>: Sender address rejected: Access denied", True),
     Bounce("badreputation", "badreputation", "5.7.1",
            "550 5.7.1 [{our_ip}] Messages from this IP are rejected because of the sending "
            "domain's low reputation", True),
     Bounce("filtered", "filtered", "5.7.1",
-           "550 5.7.1 Delivery not authorized, message refused", True),
+           "550 5.7.1 Message filtered by recipient rules", True),
     Bounce("mesgtoobig", "mesgtoobig", "5.3.4",
            "552 5.3.4 Message size exceeds fixed maximum message size", True),
     Bounce("contenterror", "contenterror", "5.6.0",
-           "554 5.6.0 Message content rejected: attachment type not allowed", True),
+           "554 5.6.0 Message contains invalid header", True),
     Bounce("systemerror", "systemerror", "5.3.0",
            "554 5.3.0 Mail system error: mailbox delivery failed", True),
     # Postfix gives up after maximal_queue_lifetime (5 days) with the last temporary error.
@@ -245,15 +245,15 @@ FAILURES: tuple[Bounce, ...] = (
 DELAYS: tuple[Bounce, ...] = (
     Bounce("delay_full", "mailboxfull", "4.2.2",
            "452 4.2.2 <{address}>: Mailbox full, try again later", True),
-    Bounce("delay_timeout", "networkerror", "4.4.1",
-           "connect to {mx}[{mx_ip}]:25: Connection timed out", False),
+    Bounce("delay_timeout", "networkerror", "4.4.2",
+           "conversation with {mx}[{mx_ip}] timed out while receiving the initial server "
+           "greeting", False),
     Bounce("delay_system", "systemerror", "4.3.0",
-           "451 4.3.0 Temporary server error. Please try again later", True),
+           "451 4.3.0 Internal server error", True),
     Bounce("delay_connections", "toomanyconn", "4.7.0",
            "421 4.7.0 Too many concurrent SMTP connections; please try again later", True),
-    Bounce("delay_rate", "speeding", "4.7.28",
-           "421 4.7.28 Our system has detected an unusual rate of unsolicited mail "
-           "originating from your IP address", True),
+    Bounce("delay_rate", "speeding", "4.7.0",
+           "421 4.7.0 Sending rate limit exceeded, please slow down", True),
 )
 
 # Refused at SMTP time for good (recipient_refused): (stage, reply). Codes are the reply's.

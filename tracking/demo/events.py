@@ -69,7 +69,9 @@ def create_step_texts(cursor: Cursor) -> None:
                        WHEN 'autoreply_received' THEN 'vacation'
                        WHEN 'complaint_received' THEN 'feedback' END AS reason,
                    CASE st.type WHEN 'dsn_failed' THEN fl.status WHEN 'dsn_delayed' THEN dy.status
-                       WHEN 'dsn_delivered' THEN '2.0.0' END AS status_code,
+                       WHEN 'dsn_delivered' THEN coalesce(nullif(regexp_extract(dl.delivered,
+                           '^[0-9]{{3}}[ -]([245][.][0-9]{{1,3}}[.][0-9]{{1,3}})', 1), ''), '2.0.0')
+                   END AS status_code,
                    coalesce(fl.remote, dy.remote, st.type = 'dsn_delivered') AS remote,
                    CASE WHEN s.mode IN {relay} THEN '{cat.RELAY_HOST}' ELSE s.smtp_host END
                        AS server
@@ -148,7 +150,7 @@ def create_events(cursor: Cursor) -> None:
         WHERE st.type IN ('send_attempt_failed', 'recipient_accepted', 'recipient_refused',
                           'send_interrupted')
         UNION ALL
-        SELECT {event_id("r.id", "st.send_id", "st.idx")}, st.type, st.occurred, 'system',
+        SELECT {event_id("st.type", "r.id", "st.send_id", "st.idx")}, st.type, st.occurred, 'system',
                st.account_id, st.document_id, st.send_id, st.idx, st.address,
                {json_object(diagnostic="st.text", kind=dsn_kind, reason="st.reason",
                             remote_mta="CASE WHEN st.remote THEN st.mx END",
@@ -176,7 +178,7 @@ def insert_events(cursor: Cursor) -> int:
         SELECT id, row_number() OVER (ORDER BY occurred_at, k1, k2, k3), type, occurred_at,
                actor, account_id, document_id, send_id, idx, address, details
         FROM demo_event ORDER BY occurred_at, k1, k2, k3""")
-    count = cursor.execute("SELECT count(*) FROM events").fetchone()[0]
+    count = cursor.execute("SELECT count(*) FROM events").fetchall()[0][0]
     if count:
         cursor.execute("SELECT setval('event_seq', ?)", [count])
     return count

@@ -146,6 +146,14 @@ def _first_sends(rng, docs, calendar: Calendar) -> dict[str, np.ndarray]:
     later_back = calendar.weekend_to_friday(account_no, np.maximum(docs["issue_back"] - days_later, 0))
     later = calendar.at(account_no, later_back, rng.uniform(8 * 3600, 18 * 3600, n))
     requested = np.where(days_later == 0, same_day, np.maximum(later, same_day))
+    # A few documents issued and sent in the last hour, while the outbox is paused.
+    recent = rng.choice(n, size=min(n, max(3, n // 2500)), replace=False)
+    docs["issued"][recent] = calendar.now - (rng.uniform(25, 60, len(recent)) * 60 * MICROS
+                                             ).astype(np.int64)
+    docs["issue_back"][recent] = calendar.days_back(account_no[recent], docs["issued"][recent])
+    requested[recent] = calendar.now - (rng.uniform(1, 19, len(recent)) * 60 * MICROS
+                                        ).astype(np.int64)
+    wants[recent] = True
     sent = wants & (requested <= calendar.now)
     rows = np.flatnonzero(sent)
     mode_no = _account_modes()[account_no[rows]]
@@ -163,7 +171,7 @@ def _send_columns(rng, docs, rows, requested, mode_no, actor_no, previous, now, 
     online = mode_no != MODES.index(SendingMode.MANUAL)
     trouble = online & (rng.random(n) < np.where(relay, 0.002, 0.012))
     old_enough = requested < now - DAY
-    interrupted = online & ~trouble & old_enough & (rng.random(n) < 0.0008)
+    interrupted = online & ~trouble & old_enough & (rng.random(n) < 0.002)
     return {"send_no": start + np.arange(n), "doc_no": docs["doc_no"][rows],
             "account_no": docs["account_no"][rows], "client_no": docs["client_no"][rows],
             "mode_no": mode_no, "relay": relay, "online": online, "requested": requested,

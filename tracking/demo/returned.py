@@ -71,15 +71,15 @@ def create_fields(cursor: Cursor) -> int:
         FROM fields ORDER BY rn""")
     cursor.execute("""CREATE TEMP TABLE demo_returned (send_no BIGINT, idx INTEGER,
                                                         ord INTEGER, id VARCHAR)""")
-    return cursor.execute("SELECT count(*) FROM demo_rm_fields").fetchone()[0]
+    return cursor.execute("SELECT count(*) FROM demo_rm_fields").fetchall()[0][0]
 
 
 def insert_returned(cursor: Cursor, templates: dict[str, MessageTemplate], total: int,
                     progress: Callable[[str], None]) -> int:
     stored = 0
     for start in range(0, total, BATCH_ROWS):
-        batch = cursor.execute("SELECT * FROM demo_rm_fields WHERE rn >= ? AND rn < ? ORDER BY rn",
-                               [start, start + BATCH_ROWS]).to_arrow_table()
+        batch = cursor.sql("SELECT * FROM demo_rm_fields WHERE rn >= $1 AND rn < $2 ORDER BY rn",
+                           params=[start, start + BATCH_ROWS]).to_arrow_table()
         keys = batch.column("tkey").to_numpy(zero_copy_only=False)
         cuts = (np.flatnonzero(keys[1:] != keys[:-1]) + 1).tolist()
         for low, high in zip([0, *cuts], [*cuts, len(keys)]):
@@ -102,7 +102,7 @@ def _store(cursor: Cursor, template: MessageTemplate, part: pa.Table) -> int:
         subject = pa.array([subject] * len(part), pa.string())
     cursor.register("demo_rm_text", pa.table({"raw": text}))
     try:
-        ids = cursor.execute("SELECT sha256(raw) AS id FROM demo_rm_text").to_arrow_table()
+        ids = cursor.sql("SELECT sha256(raw) AS id FROM demo_rm_text").to_arrow_table()
     finally:
         cursor.unregister("demo_rm_text")
     staged = pa.table({

@@ -74,6 +74,9 @@ _GAPS = {
     "complaint": (72000, 1.0, 600, 10 * 86400), "restart": (1800, 1.0, 300, 3 * 3600),
 }
 _EXPIRY = 5 * DAY          # Postfix maximal_queue_lifetime
+# The demo's outbox has been stopped for the last minutes (the console is not running): what
+# was asked since is still queued, `pending`, and goes out when the console starts.
+OUTBOX_PAUSE = 20 * 60 * MICROS
 
 
 def _bounce(key: str) -> int:
@@ -210,7 +213,7 @@ def _steps(rng, sends, send_row, idx, scenario, failure, delay, refusal, transie
     outcome = (first_try + (uses["attempt1"] * retry1 * MICROS).astype(np.int64)
                + (uses["attempt2"] * retry2 * MICROS).astype(np.int64)
                + (rng.uniform(0.05, 0.5, n_sends) * MICROS).astype(np.int64))
-    handed = outcome <= now
+    handed = (outcome <= now) & (sends["requested"] < now - OUTBOX_PAUSE)
     anchors = {"attempt1": first_try, "attempt2": first_try + (retry1 * MICROS).astype(np.int64),
                "outcome": outcome}
 

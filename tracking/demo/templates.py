@@ -19,10 +19,9 @@ from datetime import UTC, date, datetime
 
 from tracking.demo import catalogue as cat
 from tracking.demo.deflate import SplicedTemplate
-from tracking.models import BounceKind, DocumentKind
+from tracking.models import BounceKind, DocumentKind, RecipientRole
 from tracking.outbound import dsn, wording
 from tracking.outbound.compose import OutgoingDocument, OutgoingRecipient, compose
-from tracking.models import RecipientRole
 
 SENTINEL_SEND = "zzsentinelsendzz"
 SENTINEL_NUMBER = "ZZSENTINELNUMBERZZ"

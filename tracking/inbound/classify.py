@@ -157,6 +157,10 @@ VALID_REPLYCODES = frozenset((
 ))
 # A multi-line reply joined on one line repeats its code: "550-5.7.1 foo 550-5.7.1 bar".
 _CONTINUATION = re.compile(r"\s[245]\d\d[ \-](?:[245]\.\d{1,3}\.\d{1,3}\s)?")
+# A bare host name (no "@" before it) directly followed by "does not exist"; bounded, linear.
+_HOST_DOES_NOT_EXIST = re.compile(
+    r"(?:^|[\s<\[(])[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63}){1,10}\.?[>\])]? does not exist"
+)
 _EXIT_STATUS = re.compile(r"x-unix; ?\d{1,3}$", re.IGNORECASE)
 _DELIVERED_ACTIONS = ("delivered", "relayed", "expanded", "deliverable")
 
@@ -200,6 +204,10 @@ def choose_reason(status: str, diagnostic: str, action: str, command: str = "") 
         # sisimai: "onhold" when the bounce says something no rule reads; "undefined" when it
         # says nothing at all.
         return R.ONHOLD if diagnostic or status else R.UNDEFINED
+    # "553 mx.example.com does not exist" (Exim relaying a remote refusal): what does not
+    # exist is a host, named without any local part — the domain, not a mailbox.
+    if reason is R.USERUNKNOWN and "does not exist" in diagnostic and _HOST_DOES_NOT_EXIST.search(diagnostic[:2000]):
+        reason = R.HOSTUNKNOWN
     # A recipient refused only after DATA existed at RCPT time: the content or the sender was
     # filtered, whatever the words say (sisimai's rule; Postfix "(in reply to end of DATA
     # command)", Sendmail transcripts ">>> DATA").

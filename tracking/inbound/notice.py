@@ -58,21 +58,47 @@ def notice_only(text: str) -> str:
     return text[:cut]
 
 
-def lines_about(notice: str, address: str, *, context: int = 3) -> str:
+def lines_about(notice: str, address: str, *, context: int = 3, lowered: str | None = None) -> str:
     """The first block of the notice that names `address` and carries an SMTP reply: the line
-    with the address and up to `context` following lines (continuations, transcripts)."""
+    with the address and up to `context` following lines (continuations, transcripts).
+
+    Looks only at the lines where the address occurs (found with `str.find` on the lower-cased
+    notice), so a long HTML notice is not split into lines for nothing."""
     if not address:
         return ""
     lowered_address = address.lower()
-    lowered = notice.lower()
-    if lowered_address not in lowered:
-        return ""
+    lowered = notice.lower() if lowered is None else lowered  # callers asking often pass it
+    if len(lowered) != len(notice) or ("\r" in notice and "\n" not in notice):
+        # lower() changed lengths (rare scripts) or old Mac line ends: go line by line
+        return _lines_about_by_line(notice, lowered_address, context)
+    position = lowered.find(lowered_address)
+    while position >= 0:
+        line_start = notice.rfind("\n", 0, position) + 1
+        line_end = notice.find("\n", position)
+        line_end = len(notice) if line_end < 0 else line_end
+        block = [notice[line_start:line_end].strip()]
+        cursor = line_end + 1
+        for _ in range(context):
+            if cursor > len(notice):
+                break
+            follower_end = notice.find("\n", cursor)
+            follower_end = len(notice) if follower_end < 0 else follower_end
+            follower = notice[cursor:follower_end].strip()
+            if not follower:
+                break
+            block.append(follower)
+            cursor = follower_end + 1
+        text = " ".join(block)
+        if _REPLY.search(text):
+            return text
+        position = lowered.find(lowered_address, line_end)
+    return ""
+
+
+def _lines_about_by_line(notice: str, lowered_address: str, context: int) -> str:
     lines = notice.splitlines()
-    lowered_lines = lowered.splitlines()
-    if len(lowered_lines) != len(lines):  # lower() changed a line break (rare scripts): re-lower per line
-        lowered_lines = [line.lower() for line in lines]
     for index, line in enumerate(lines):
-        if lowered_address not in lowered_lines[index]:
+        if lowered_address not in line.lower():
             continue
         block = [line.strip()]
         for follower in lines[index + 1 : index + 1 + context]:

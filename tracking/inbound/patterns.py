@@ -112,8 +112,10 @@ TEXT_PATTERNS: tuple[tuple[R, tuple[str, ...]], ...] = (
         "relay not allowed", "relaying mail to", "is not permitted to relay", "no relaying",
         "sorry, that domain isn't in my list of allowed rcpthosts", "relaying prohibited",
     )),
-    # Content judged as spam (before SPF/DKIM wording, which a spam notice may give as advice — Google Groups "Set up SPF records" — and before blocklists, which also say "spam"): Google Groups
-    # "rejected due to spam classification", SpamAssassin "scored as spam".
+    # Content judged as spam: Google Groups "rejected due to spam classification", SpamAssassin
+    # "scored as spam". Before SPF/DKIM wording, which a spam notice may give as advice (Google
+    # Groups: "Set up SPF records for your sending domain"), and before blocklists, which also
+    # say "spam".
     (R.SPAMDETECTED, (
         "blacklisted url",  # mtas helper: URIBL hits quoted by IMail ("Blacklisted URL in message"): the content
         "spam classification", "scored as spam", "identified as spam", "classified as spam",

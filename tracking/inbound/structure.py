@@ -18,12 +18,14 @@ _MAX_DEPTH = 8  # nested multiparts deeper than this are not real bounces; stop 
 
 
 def outer_parts(message: Message) -> tuple[Message, ...]:
-    """Parts of the bounce itself, depth first, not entering returned mail. Computed once per
-    message (cached on it): every detector asks."""
-    cached = message.__dict__.get("_suivi_outer_parts")
-    if cached is None:
-        cached = _index_outer(message)[0]
-    return cached
+    """Parts of the bounce itself, depth first, the message first, not entering returned mail.
+    Computed once per message: every detector asks. Only the parts below the message are
+    cached on it — caching the message in its own __dict__ would make a reference cycle that
+    keeps every parsed tree alive until the garbage collector runs."""
+    below = message.__dict__.get("_suivi_parts_below")
+    if below is None:
+        below = _index_outer(message)[0]
+    return (message, *below)
 
 
 def outer_types(message: Message) -> tuple[str, ...]:
@@ -54,9 +56,9 @@ def _index_outer(message: Message) -> tuple[tuple[Message, ...], tuple[str, ...]
         payload = part.get_payload()
         if isinstance(payload, list):
             stack.extend((child, depth + 1) for child in reversed(payload) if isinstance(child, Message))
-    found = (tuple(parts), tuple(types))
-    message.__dict__["_suivi_outer_parts"], message.__dict__["_suivi_outer_types"] = found
-    return found
+    below, kinds = tuple(parts[1:]), tuple(types)
+    message.__dict__["_suivi_parts_below"], message.__dict__["_suivi_outer_types"] = below, kinds
+    return below, kinds
 
 
 def returned_headers(message: Message) -> Message | None:
@@ -157,20 +159,17 @@ def decode_part(part: Message) -> str:
         return ""
     encoding = str(part.get("content-transfer-encoding", "")).strip().lower()
     charset = _charset_of(part)
-    if encoding in _IDENTITY_ENCODINGS:
-        if raw.isascii() and "\x1b" not in raw and not charset.startswith(_WIDE_CHARSETS):
-            return raw  # ASCII text reads the same in every ASCII-based charset
-        try:
-            payload = raw.encode("ascii", "surrogateescape")  # compat32 keeps 8-bit bytes as escapes
-        except UnicodeEncodeError:
-            payload = raw.encode("utf-8", "surrogateescape")
-    else:
-        try:
-            payload = part.get_payload(decode=True)
-        except Exception:  # noqa: BLE001 - compat32 can trip on broken encodings; fall back to raw
-            return raw
-        if not isinstance(payload, bytes):
-            return raw
+    plain_ascii = raw.isascii() and "\x1b" not in raw and not charset.startswith(_WIDE_CHARSETS)
+    if plain_ascii and encoding in _IDENTITY_ENCODINGS:
+        return raw  # ASCII text reads the same in every ASCII-based charset
+    # 8-bit text (which compat32's str payload has already decoded, with "?" for what its
+    # charset could not read), escape-based charsets (ISO-2022-JP), transfer encodings: bytes.
+    try:
+        payload = part.get_payload(decode=True)
+    except Exception:  # noqa: BLE001 - compat32 can trip on broken encodings; fall back to raw
+        return raw
+    if not isinstance(payload, bytes):
+        return raw
     try:
         return payload.decode(charset or "utf-8", errors="replace")
     except (LookupError, ValueError):

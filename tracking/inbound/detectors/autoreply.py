@@ -61,7 +61,8 @@ class AutoreplyDetector:
     name = "rfc3834"
 
     def detect(self, view: MessageView) -> Detection | None:
-        if not is_autoreply_signalled(view) or looks_like_report(view):
+        # the report test first: most messages here are reports, and it is the cheaper one
+        if looks_like_report(view) or not is_autoreply_signalled(view):
             return None
         # The address that auto-replied is the sender of the reply (RFC 3834 §3.1.1 says replies
         # come from the recipient of the original); Reply-To only when From is unusable.

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from tracking.inbound.addresses import find_address
+from tracking.inbound.addresses import find_address, find_addresses
 from tracking.inbound.detectors.autoreply import _BOUNCE_SUBJECT, _DAEMON_SENDERS
 from tracking.inbound.detectors.base import Detection, Finding, MessageView
 from tracking.inbound.detectors.rfc3464 import enrich_from_notice, findings_from_blocks, parse_fields, report_kind
@@ -45,7 +45,13 @@ def unquoted(text: str) -> str:
     filled = [line for line in lines if line.strip()]
     if not filled or sum(1 for line in filled if line.startswith(">")) * 2 < len(filled):
         return text
-    return "\n".join(line[2:] if line.startswith("> ") else line[1:] if line.startswith(">") else line for line in lines)
+    return "\n".join(_unquote_line(line) for line in lines)
+
+
+def _unquote_line(line: str) -> str:
+    if line.startswith("> "):
+        return line[2:]
+    return line[1:] if line.startswith(">") else line
 
 
 def inline_report(notice: str) -> Detection | None:
@@ -62,6 +68,23 @@ def inline_report(notice: str) -> Detection | None:
     return Detection(kind=report_kind(findings), findings=findings, authoritative=False)
 
 
+# Addresses a notice names that are never the failed recipient: its own senders and helpdesks.
+_SERVICE_LOCAL_PARTS = ("postmaster", "mailer-daemon", "mail-daemon", "abuse", "hostmaster", "noreply", "no-reply")
+
+
+def failed_address(view: MessageView, notice: str) -> str | None:
+    """The first address in the notice that is not the bounce's own From/To/Reply-To (the
+    daemon, and the original sender the notice is returned to, whom it often quotes: "from
+    sender@…", "Original Sender: <…>") nor a service mailbox ("please contact
+    <postmaster@…>")."""
+    own = set(find_addresses(" ".join((view.sender, view.header("To"), view.header("Reply-To")))))
+    for address in find_addresses(notice):
+        if address in own or address.partition("@")[0] in _SERVICE_LOCAL_PARTS:
+            continue
+        return address
+    return find_address(notice)  # nothing else named: better the only address than none
+
+
 class PlainTextDetector:
     name = "plaintext"
 
@@ -72,7 +95,7 @@ class PlainTextDetector:
         inline = inline_report(notice)
         if inline is not None:
             return inline
-        recipient = find_address(notice)
+        recipient = failed_address(view, notice)
         smtp = _SMTP_LINE.search(notice)
         diagnostic = smtp.group(0) if smtp else ""
         if recipient is None and not diagnostic:

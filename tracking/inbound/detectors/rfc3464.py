@@ -94,9 +94,12 @@ def _blocks_from_messages(parsed: list[Message]) -> list[dict[str, str]]:
             current[key] = text if text.isascii() else undo_surrogates(text)
         if current:
             blocks.append(current)
-        body = block.get_payload()
-        if isinstance(body, str) and body.strip():
-            blocks.extend(parse_fields(undo_surrogates(body)))
+        if block.is_multipart():
+            continue
+        # bytes: compat32's str payload would already have turned 8-bit UTF-8 into "?"
+        body = block.get_payload(decode=True)
+        if isinstance(body, bytes) and body.strip():
+            blocks.extend(parse_fields(undo_surrogates(body.decode("ascii", "surrogateescape"))))
     return blocks
 
 
@@ -165,8 +168,9 @@ def enrich_from_notice(findings: list[Finding], notice: str) -> None:
     """Fill what a thin report lacks from the human-readable part: the server's words when
     there is no Diagnostic-Code, and the SMTP command the refusal answered."""
     single = len(findings) == 1
+    lowered = notice.lower()
     for finding in findings:
-        about = lines_about(notice, finding.recipient or "")
+        about = lines_about(notice, finding.recipient or "", lowered=lowered)
         if not finding.diagnostic:
             finding.diagnostic = about or (transcript_reply(notice) if single else "")
         if not finding.command:
@@ -192,8 +196,17 @@ class Rfc3464Detector:
             findings.extend(findings_from_blocks(status_blocks(part))[1])
         if not findings:
             return _without_recipient_blocks(view)
-        enrich_from_notice(findings, notice_only(view.body_text))
+        enrich_from_notice(findings, _notice(view))
         return Detection(kind=report_kind(findings), findings=findings)
+
+
+def _notice(view: MessageView) -> str:
+    """The human-readable part without a quoted original, once per message (the Sendmail and
+    X5 detectors run this detector on the same view too)."""
+    cached = view.__dict__.get("_suivi_notice")
+    if cached is None:
+        cached = view.__dict__["_suivi_notice"] = notice_only(view.body_text)
+    return cached
 
 
 def _reports_delivery_status(view: MessageView) -> bool:

@@ -1,0 +1,60 @@
+"""Document: summary, the "Suivi du document" box, the timeline, returned mail, the actions."""
+
+import streamlit as st
+
+from tracking import charts
+from tracking.labels import word_for
+from tracking.models import DocumentKind, DocumentStatus, SendingMode
+from ui import actions, data
+from ui.i18n import language, t
+from ui.layout import actor, start_page
+from ui.widgets import show_diagnostics, tracking_box
+
+start_page()
+lang = language()
+who = actor()
+document_id = st.query_params.get("doc", "")
+box = data.document_box(document_id) if document_id else None
+st.page_link("pages/documents.py", label=t("doc.back"))
+if box is None:
+    st.info(t("doc.missing") if not document_id else t("doc.unknown"))
+    st.stop()
+
+doc = box.document
+st.title(f"{word_for(DocumentKind, doc['kind'], lang)} {doc['number']}")
+st.caption(f"{doc['client']} · {doc['account']} · {word_for(DocumentStatus, doc['status'], lang)}"
+           f" · {doc['amount']:,.2f} {doc['currency']}".replace(",", " "))
+actions.flash()
+
+left, right = st.columns([3, 2])
+with left:
+    st.markdown(tracking_box(box), unsafe_allow_html=True)
+    show_diagnostics(box.recipients)
+    events = data.timeline(document_id)
+    if not events.empty:
+        st.plotly_chart(charts.timeline(events, lang), key="timeline")
+    with st.expander(t("raw.title")):
+        returned = data.returned_messages(document_id)
+        if returned.empty:
+            st.caption(t("raw.none"))
+        else:
+            st.dataframe(returned.drop(columns=["id", "send_id"]), hide_index=True)
+            chosen = st.selectbox(t("raw.show"), returned["id"].tolist(), key="raw_id",
+                                  format_func=lambda m: f"{m[:12]}…")
+            if st.button(t("raw.show"), key="raw_show"):
+                st.code(data.raw_message(chosen) or "", language=None)
+
+with right:
+    manual_only = doc["account_mode"] == SendingMode.MANUAL
+    with st.expander(t("action.send"), expanded=not box.latest_send and not manual_only):
+        if manual_only:
+            st.caption(t("action.manual_mode"))
+        else:
+            actions.send_online(box, who)
+    actions.resend_corrected(box, who)
+    with st.expander(t("action.mark")):
+        actions.mark_sent(box, who)
+    with st.expander(t("action.date"), expanded=True):
+        actions.edit_send_date(box, who)
+    with st.expander(t("action.attach")):
+        actions.attach_bounce(box, who)

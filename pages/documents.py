@@ -1,0 +1,60 @@
+"""Documents: the filterable list, failure dots, paging that stays fast on a million documents."""
+
+import streamlit as st
+
+from tracking.labels import word_for
+from tracking.models import DeliveryState, DocumentKind, DocumentStatus, SendingMode
+from tracking.store.console_queries import DocumentFilters
+from ui import data
+from ui.i18n import language, t, tf
+from ui.layout import start_page
+from ui.widgets import documents_table
+
+PAGE_SIZE = 50
+
+start_page()
+lang = language()
+accounts = data.accounts(data.path())
+names = dict(zip(accounts["id"], accounts["name"]))
+
+st.title(t("page.documents"))
+top = st.columns([3, 2, 2, 2])
+search = top[0].text_input(t("filter.search"), key="doc_search")
+account = top[1].selectbox(t("filter.account"), [None, *names], key="doc_account",
+                           format_func=lambda a: t("all") if a is None else names[a])
+kind = top[2].selectbox(t("filter.kind"), [None, *DocumentKind], key="doc_kind",
+                        format_func=lambda k: t("all") if k is None else word_for(
+                            DocumentKind, k, lang))
+status = top[3].selectbox(t("filter.status"), [None, *DocumentStatus], key="doc_status",
+                          format_func=lambda s: t("all") if s is None else word_for(
+                              DocumentStatus, s, lang))
+second = st.columns([2, 2, 2, 2, 2])
+state = second[0].selectbox(t("filter.state"), [None, *DeliveryState], key="doc_state",
+                            format_func=lambda s: t("all") if s is None else word_for(
+                                DeliveryState, s, lang))
+mode = second[1].selectbox(t("filter.mode"), [None, *SendingMode], key="doc_mode",
+                           format_func=lambda m: t("all") if m is None else word_for(
+                               SendingMode, m, lang))
+issued_from = second[2].date_input(t("filter.since"), value=None, key="doc_from")
+issued_until = second[3].date_input(t("filter.until"), value=None, key="doc_until")
+failures_only = second[4].toggle(t("filter.failures"), key="doc_failures")
+
+filters = DocumentFilters(
+    account_id=account, kind=kind and str(kind), status=status and str(status),
+    state=state and str(state), mode=mode and str(mode), issued_from=issued_from,
+    issued_until=issued_until, failures_only=failures_only, search=search)
+if st.session_state.get("doc_filters") != filters:
+    st.session_state["doc_filters"], st.session_state["doc_page"] = filters, 1
+
+result = data.documents_page(data.path(), filters, st.session_state.get("doc_page", 1) - 1,
+                             PAGE_SIZE)
+pages = max(1, -(-result.total // PAGE_SIZE))
+footer = st.columns([2, 1, 5])
+footer[0].markdown(tf("documents.count", n=f"{result.total:,}".replace(",", " ")))
+footer[1].number_input(t("documents.page"), min_value=1, max_value=pages, step=1,
+                       key="doc_page", label_visibility="collapsed")
+footer[2].caption(f"/ {pages}")
+if result.rows.empty:
+    st.info(t("documents.none"))
+else:
+    st.markdown(documents_table(result.rows), unsafe_allow_html=True)

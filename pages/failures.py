@@ -1,0 +1,61 @@
+"""Failures: counts and rates by reason group, reason, domain, mode, account, over time;
+drill-down to the documents; CSV export."""
+
+import streamlit as st
+
+from tracking import charts
+from tracking.labels import word_for
+from tracking.models import ReasonGroup
+from ui import data
+from ui.i18n import language, t, tf
+from ui.layout import start_page
+from ui.period import period_and_account
+from ui.widgets import document_link
+
+start_page()
+lang = language()
+st.title(t("failures.heading"))
+since, until, account = period_and_account("failures")
+summary = data.failure_summary(data.path(), since, until, account)
+rate = summary.failures / summary.total if summary.total else 0.0
+st.markdown(tf("failures.summary", f=f"{summary.failures:,}".replace(",", " "),
+               n=f"{summary.total:,}".replace(",", " "), r=f"{rate:.2%}"))
+
+group_label = lambda g: word_for(ReasonGroup, g, lang)  # noqa: E731
+tabs = st.tabs([t("failures.by_group"), t("failures.by_reason"), t("failures.by_domain"),
+                t("failures.by_mode"), t("failures.by_account"), t("failures.over_time")])
+with tabs[0]:
+    st.plotly_chart(charts.failures_by(summary.by_group, "group", lang, group_label),
+                    key="by_group")
+with tabs[1]:
+    st.plotly_chart(charts.failures_by(summary.by_reason, "reason", lang), key="by_reason")
+with tabs[2]:
+    st.plotly_chart(charts.failures_by(summary.by_domain, "domain", lang), key="by_domain")
+with tabs[3]:
+    st.plotly_chart(charts.failures_by(summary.by_mode, "mode", lang, charts.mode_label(lang)),
+                    key="by_mode")
+with tabs[4]:
+    st.plotly_chart(charts.failures_by(summary.by_account, "account", lang), key="by_account")
+with tabs[5]:
+    st.plotly_chart(charts.failures_over_time(summary.by_day, lang), key="over_time")
+
+st.subheader(t("failures.drill"))
+columns = st.columns(3)
+reason = columns[0].selectbox(t("failures.reason_filter"),
+                              [None, *summary.by_reason["reason"].tolist()], key="drill_reason",
+                              format_func=lambda r: t("all") if r is None else str(r))
+domain = columns[1].selectbox(t("failures.domain_filter"),
+                              [None, *summary.by_domain["domain"].tolist()], key="drill_domain",
+                              format_func=lambda d: t("all") if d is None else str(d))
+mode = columns[2].selectbox(t("filter.mode"), [None, *summary.by_mode["mode"].tolist()],
+                            key="drill_mode", format_func=lambda m: t("all") if m is None
+                            else charts.mode_label(lang)(m))
+failed = data.failing_deliveries(data.path(), since, until, account,
+                                 (reason,) if reason else None, domain, mode)
+st.dataframe(failed.assign(link=failed["document_id"].map(document_link)), hide_index=True,
+             key="drill_table", column_config={
+    "document_id": None, "time_zone": None,
+    "link": st.column_config.LinkColumn(t("page.document"), display_text="↗"),
+    "document_number": st.column_config.TextColumn(t("col.document"))})
+st.download_button(t("export"), failed.to_csv(index=False).encode("utf-8"),
+                   file_name="suivi-failures.csv", mime="text/csv", key="failures_csv")

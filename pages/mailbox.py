@@ -1,0 +1,59 @@
+"""Mailbox: the watcher's state, and the returned messages a person must handle."""
+
+import streamlit as st
+
+from tracking.errors import SuiviError
+from ui import actions, data, resources
+from ui.i18n import t
+from ui.layout import actor, error, start_page
+from ui.widgets import watcher_status
+
+start_page()
+who = actor()
+st.title(t("mailbox.heading"))
+actions.flash()
+
+st.subheader(t("mailbox.watcher"))
+watcher = getattr(resources, "mailbox_watcher", lambda: None)()
+if watcher is None:
+    st.info(t("mailbox.not_running"))
+else:
+    st.dataframe(watcher_status(watcher.status()), hide_index=True, key="watcher")
+    if st.button(t("mailbox.poll"), key="poll"):
+        watcher.poll_now()
+
+st.subheader(t("mailbox.counts"))
+st.dataframe(data.mailbox_counts(), hide_index=True, key="counts")
+
+st.subheader(t("mailbox.queue"))
+queue = data.mailbox_queue()
+if queue.empty:
+    st.caption(t("mailbox.empty"))
+    st.stop()
+st.dataframe(queue.drop(columns=["defects"]), hide_index=True, key="queue")
+subjects = dict(zip(queue["id"], queue["subject"].fillna("")))
+chosen = st.selectbox(t("action.message"), list(subjects), key="mailbox_message",
+                      format_func=lambda m: f"{subjects[m][:80]} ({m[:8]})")
+if st.toggle(t("raw.show"), key="mailbox_raw"):
+    st.code(data.raw_message(chosen) or "", language=None)
+ingest = actions.ingestion()
+if ingest is None:
+    st.caption(t("action.unavailable"))
+    st.stop()
+columns = st.columns(2)
+with columns[0].form("mailbox_attach"):
+    reference = st.text_input(t("mailbox.document"))
+    position = st.number_input(t("action.recipient") + " (n°)", min_value=1, value=1, step=1)
+    attach = st.form_submit_button(t("action.submit_attach"))
+if attach:
+    try:
+        actions.attach_by_reference(ingest, chosen, reference, int(position) - 1, who)
+    except SuiviError as err:
+        error(err)
+if columns[1].button(t("action.dismiss"), key="dismiss"):
+    try:
+        ingest.dismiss_bounce(resources.database(), chosen, who)
+    except SuiviError as err:
+        error(err)
+    else:
+        actions.done(t("action.dismissed"))

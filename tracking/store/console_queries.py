@@ -1,0 +1,436 @@
+"""The console's read model: documents list, tracking box, timeline, failures, history, mailbox.
+
+Every query is parameterized; the only SQL text assembled here is our own fixed fragments,
+chosen by which filters are set. Functions take a cursor (the console's, or a notebook's
+connection over the Parquet snapshot — see `tracking.store.snapshot`) and plain values, and
+return DataFrames or small dataclasses. Times are naive UTC, as stored; the UI shows them in
+the account's zone. Sized for a million documents: the list pages by top-N on documents and
+looks at sends and deliveries only for the page it shows (or, for the state filters, only for
+the deliveries in that state).
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import duckdb
+import pandas as pd
+
+from tracking.labels import reason_group
+from tracking.models import DeliveryState
+
+Cursor = duckdb.DuckDBPyConnection
+FAILED_STATES = (DeliveryState.NOT_SENT.value, DeliveryState.NOT_DELIVERED.value)
+RAW_TEXT_LIMIT = 200_000   # characters of a returned message shown on demand
+
+
+@dataclass(frozen=True)
+class DocumentFilters:
+    """What the Documents page filters on; every field optional. Hashable, so cacheable."""
+
+    account_id: str | None = None
+    kind: str | None = None
+    status: str | None = None
+    state: str | None = None            # a recipient of the latest send is in this state
+    mode: str | None = None             # the latest send went this way
+    issued_from: date | None = None
+    issued_until: date | None = None    # inclusive
+    failures_only: bool = False
+    search: str = ""                    # number, client name or recipient address, as text
+
+
+@dataclass(frozen=True)
+class DocumentPage:
+    rows: pd.DataFrame
+    total: int
+
+
+def _document_where(filters: DocumentFilters) -> tuple[str, list]:
+    clauses, params = ["TRUE"], []
+    for column, value in (("d.account_id", filters.account_id), ("d.kind", filters.kind),
+                          ("d.status", filters.status)):
+        if value:
+            clauses.append(f"{column} = ?")
+            params.append(value)
+    if filters.issued_from:
+        clauses.append("d.issue_date >= ?")
+        params.append(filters.issued_from)
+    if filters.issued_until:
+        clauses.append("d.issue_date <= ?")
+        params.append(filters.issued_until)
+    # Latest-send filters read the derived marks (tracking.store.marks), kept fresh by the
+    # console; the marks shown on each row are computed live below.
+    if filters.failures_only:
+        clauses.append("d.id IN (SELECT document_id FROM document_marks WHERE failing)")
+    if filters.state:
+        clauses.append("""d.id IN (SELECT document_id FROM document_marks
+                                    WHERE list_contains(states, ?))""")
+        params.append(filters.state)
+    if filters.mode:
+        clauses.append("d.id IN (SELECT document_id FROM document_marks WHERE mode = ?)")
+        params.append(filters.mode)
+    needle = filters.search.strip().lower()
+    if needle:
+        # contains(), not LIKE: the text is matched as it is, % and _ included.
+        clauses.append("""(contains(lower(d.number), ?)
+                           OR d.client_id IN (SELECT id FROM clients
+                                              WHERE contains(lower(name), ?))
+                           OR d.id IN (SELECT document_id FROM document_marks
+                                       WHERE contains(recipients, ?)))""")
+        params += [needle, needle, needle]
+    return " AND ".join(clauses), params
+
+
+def documents_page(cursor: Cursor, filters: DocumentFilters, *, page: int = 0,
+                   page_size: int = 50) -> DocumentPage:
+    """One page of documents, newest issue date first, with their latest send's marks.
+
+    Three short queries: the count, the page (top-N on documents alone, then its accounts and
+    clients), and the marks of just those documents through the sends and deliveries indexes.
+    """
+    where, params = _document_where(filters)
+    total = cursor.execute(f"SELECT count(*) FROM documents d WHERE {where}",
+                           params).fetchall()[0][0]
+    rows = cursor.execute(
+        f"""WITH page AS (
+                SELECT d.id, d.number, d.kind, d.status, d.issue_date, d.send_date, d.amount,
+                       d.currency, d.account_id, d.client_id
+                FROM documents d WHERE {where}
+                ORDER BY d.issue_date DESC, d.number DESC, d.id
+                LIMIT ? OFFSET ?)
+            SELECT p.* EXCLUDE (client_id), a.name AS account, a.time_zone, c.name AS client
+            FROM page p JOIN accounts a ON a.id = p.account_id
+            LEFT JOIN clients c ON c.id = p.client_id
+            ORDER BY p.issue_date DESC, p.number DESC, p.id""",
+        [*params, page_size, page * page_size]).df()
+    marks = cursor.execute(
+        """WITH latest AS (
+                SELECT document_id, arg_max(id, (requested_at, id)) AS send_id,
+                       count(*) AS sends
+                FROM sends WHERE document_id IN (SELECT unnest(?::VARCHAR[]))
+                GROUP BY document_id),
+            recipients AS (
+                SELECT * FROM deliveries
+                WHERE send_id IN (SELECT unnest(list(send_id)) FROM latest))
+            SELECT l.document_id AS id, l.sends, s.mode, s.actor,
+                   coalesce(bool_or(list_contains(?::VARCHAR[], x.state)), FALSE) AS failing,
+                   list(x.state ORDER BY x.idx) FILTER (WHERE x.state IS NOT NULL) AS states,
+                   arg_min(x.reason, x.idx) FILTER (
+                       WHERE list_contains(?::VARCHAR[], x.state)) AS failure_reason
+            FROM latest l JOIN sends s ON s.id = l.send_id
+            LEFT JOIN recipients x ON x.send_id = l.send_id
+            GROUP BY ALL""",
+        [rows["id"].tolist(), list(FAILED_STATES), list(FAILED_STATES)]).df()
+    rows = rows.merge(marks, on="id", how="left")
+    rows["sends"] = rows["sends"].fillna(0).astype(int)
+    rows["failing"] = rows["failing"].fillna(False).astype(bool)
+    return DocumentPage(rows, int(total))
+
+
+def accounts(cursor: Cursor) -> pd.DataFrame:
+    return cursor.execute(
+        """SELECT id, name, time_zone, sending_mode, sender_address, language
+           FROM accounts ORDER BY name, id""").df()
+
+
+def actors(cursor: Cursor) -> list[str]:
+    """Everyone who can appear as an event's actor: the users, and `system`."""
+    rows = cursor.execute("SELECT id FROM users ORDER BY id").fetchall()
+    return ["system", *(row[0] for row in rows)]
+
+
+@dataclass(frozen=True)
+class DocumentBox:
+    """The "Suivi du document" box: the document, its sends, and the latest send's recipients."""
+
+    document: dict
+    sends: pd.DataFrame          # newest first
+    recipients: pd.DataFrame     # of the latest send; empty when never sent online
+    client_addresses: list[tuple[str, str]] = field(default_factory=list)  # (address, role)
+
+    @property
+    def latest_send(self) -> dict | None:
+        return None if self.sends.empty else self.sends.iloc[0].to_dict()
+
+
+def document_box(cursor: Cursor, document_id: str) -> DocumentBox | None:
+    rows = cursor.execute(
+        """SELECT d.id, d.number, d.kind, d.status, d.issue_date, d.send_date, d.amount,
+                  d.currency, d.account_id, a.name AS account, a.time_zone,
+                  a.sending_mode AS account_mode, d.client_id, c.name AS client
+           FROM documents d JOIN accounts a ON a.id = d.account_id
+           LEFT JOIN clients c ON c.id = d.client_id WHERE d.id = ?""",
+        [document_id]).df()
+    if rows.empty:
+        return None
+    sends = cursor.execute(
+        """SELECT s.id, s.mode, s.requested_at, s.actor, u.name AS actor_name, s.message_id,
+                  s.outbox_state
+           FROM sends s LEFT JOIN users u ON u.id = s.actor
+           WHERE s.document_id = ? ORDER BY s.requested_at DESC, s.id DESC""",
+        [document_id]).df()
+    recipients = cursor.execute(
+        """SELECT idx, address, role, state, state_at, reason, status_code, smtp_reply,
+                  diagnostic, remote_mta, complained
+           FROM deliveries WHERE send_id = ? ORDER BY idx""",
+        [None if sends.empty else str(sends.iloc[0]["id"])]).df()
+    addresses = cursor.execute(
+        "SELECT address, role FROM client_addresses WHERE client_id = ? ORDER BY position",
+        [rows.iloc[0]["client_id"]]).fetchall()
+    return DocumentBox(rows.iloc[0].to_dict(), sends, recipients, [tuple(a) for a in addresses])
+
+
+def timeline(cursor: Cursor, document_id: str) -> pd.DataFrame:
+    """Every event of the document, oldest first, with the reason fields pulled from details."""
+    return cursor.execute(
+        """SELECT occurred_at, type, actor, send_id, recipient_idx, recipient,
+                  json_extract_string(details, '$.reason') AS reason,
+                  json_extract_string(details, '$.status_code') AS status_code,
+                  json_extract_string(details, '$.diagnostic') AS diagnostic,
+                  json_extract_string(details, '$.old') AS old_value,
+                  json_extract_string(details, '$.new') AS new_value,
+                  details
+           FROM events WHERE document_id = ? ORDER BY occurred_at, seq""",
+        [document_id]).df()
+
+
+def returned_messages_of_document(cursor: Cursor, document_id: str) -> pd.DataFrame:
+    return cursor.execute(
+        """SELECT id, received_at, kind, subject, match_state, match_method, send_id
+           FROM returned_messages WHERE document_id = ? ORDER BY received_at DESC""",
+        [document_id]).df()
+
+
+def raw_message(cursor: Cursor, message_id: str) -> str | None:
+    """The returned message as text (decompressed, undecodable bytes replaced), or None."""
+    rows = cursor.execute("SELECT raw_zlib, truncated FROM returned_messages WHERE id = ?",
+                          [message_id]).fetchall()
+    if not rows:
+        return None
+    try:
+        raw = zlib.decompress(rows[0][0])
+    except zlib.error as err:
+        return f"[stored message could not be decompressed: {err}]"
+    text = raw.decode("utf-8", errors="replace")[:RAW_TEXT_LIMIT]
+    return text + ("\n[…truncated when stored]" if rows[0][1] else "")
+
+
+# --- failures ---------------------------------------------------------------------------------
+
+_FAILURE_BASE = """
+    SELECT s.mode, s.account_id, x.state, x.reason,
+           lower(split_part(x.address, '@', 2)) AS domain,
+           date_trunc('day', s.requested_at) AS day,
+           list_contains(?::VARCHAR[], x.state) AS failed
+    FROM deliveries x JOIN sends s ON s.id = x.send_id
+    WHERE s.requested_at >= ? AND s.requested_at < ?
+      AND (?::VARCHAR IS NULL OR s.account_id = ?)"""
+
+
+@dataclass(frozen=True)
+class FailureSummary:
+    """Failures of online sends requested in a period: counts, and rates over all recipients."""
+
+    total: int
+    failures: int
+    by_group: pd.DataFrame       # group, failures, rate
+    by_reason: pd.DataFrame      # reason, group, failures, rate
+    by_domain: pd.DataFrame      # domain, failures, total, rate (top 20 by failures)
+    by_mode: pd.DataFrame        # mode, failures, total, rate
+    by_account: pd.DataFrame     # account_id, account, failures, total, rate
+    by_day: pd.DataFrame         # day, group, failures, total (of the day), rate
+
+
+def failure_summary(cursor: Cursor, since: datetime, until: datetime,
+                    account_id: str | None = None) -> FailureSummary:
+    """One pass over the period's deliveries, grouped several ways (GROUPING SETS)."""
+    frame = cursor.execute(
+        f"""WITH base AS ({_FAILURE_BASE})
+            SELECT mode, account_id, domain, reason, day,
+                   GROUPING(mode, account_id, domain, reason, day) AS grouping_id,
+                   count(*) FILTER (WHERE failed) AS failures, count(*) AS total
+            FROM base
+            GROUP BY GROUPING SETS ((mode), (account_id), (domain), (reason), (day),
+                                    (day, reason), ())""",
+        [list(FAILED_STATES), since, until, account_id, account_id]).df()
+    names = dict(cursor.execute("SELECT id, name FROM accounts").fetchall())
+    return _summarise(frame, names)
+
+
+# GROUPING() bit order follows the argument list: mode=16, account=8, domain=4, reason=2, day=1.
+_ONLY = {"mode": 0b01111, "account_id": 0b10111, "domain": 0b11011, "reason": 0b11101,
+         "day": 0b11110, "day_reason": 0b11100, "all": 0b11111}
+
+
+def _summarise(frame: pd.DataFrame, account_names: dict[str, str]) -> FailureSummary:
+    def part(name: str, columns: list[str]) -> pd.DataFrame:
+        rows = frame[frame["grouping_id"] == _ONLY[name]]
+        return rows[[*columns, "failures", "total"]].reset_index(drop=True)
+
+    overall = part("all", [])
+    total = int(overall["total"].sum()) if not overall.empty else 0
+    failures = int(overall["failures"].sum()) if not overall.empty else 0
+
+    def rated(rows: pd.DataFrame, over: int | None = None) -> pd.DataFrame:
+        rows = rows.copy()
+        denominator = rows["total"] if over is None else pd.Series(over, index=rows.index)
+        rows["rate"] = (rows["failures"] / denominator.where(denominator > 0)).fillna(0.0)
+        rows["rate"] = rows["rate"].astype(float)
+        return rows.sort_values("failures", ascending=False, kind="stable").reset_index(drop=True)
+
+    reasons = part("reason", ["reason"])
+    reasons = reasons[reasons["failures"] > 0].copy()
+    reasons["group"] = [str(reason_group(r) or "unknown") for r in reasons["reason"]]
+    by_reason = rated(reasons[["reason", "group", "failures"]].assign(total=total), total)
+    by_group = (by_reason.groupby("group", as_index=False)["failures"].sum()
+                .assign(total=total))
+    by_day = part("day_reason", ["day", "reason"])
+    by_day = by_day[by_day["failures"] > 0].copy()
+    by_day["group"] = [str(reason_group(r) or "unknown") for r in by_day["reason"]]
+    day_totals = part("day", ["day"]).set_index("day")["total"]
+    by_day = (by_day.groupby(["day", "group"], as_index=False)["failures"].sum()
+              .assign(total=lambda f: f["day"].map(day_totals).fillna(0).astype(int)))
+    by_day["rate"] = (by_day["failures"] / by_day["total"]).where(by_day["total"] > 0, 0.0)
+    domains = rated(part("domain", ["domain"]))
+    accounts_ = rated(part("account_id", ["account_id"]))
+    accounts_.insert(1, "account", accounts_["account_id"].map(account_names))
+    return FailureSummary(
+        total=total, failures=failures,
+        by_group=rated(by_group, total)[["group", "failures", "rate"]],
+        by_reason=by_reason[["reason", "group", "failures", "rate"]],
+        by_domain=domains[domains["failures"] > 0].head(20).reset_index(drop=True),
+        by_mode=rated(part("mode", ["mode"])),
+        by_account=accounts_,
+        by_day=by_day.sort_values(["day", "group"]).reset_index(drop=True),
+    )
+
+
+def failing_deliveries(cursor: Cursor, since: datetime, until: datetime, *,
+                       account_id: str | None = None, reasons: list[str] | None = None,
+                       domain: str | None = None, mode: str | None = None,
+                       limit: int = 1000) -> pd.DataFrame:
+    """The failed recipients behind the aggregates (drill-down and CSV export), newest first."""
+    return cursor.execute(
+        """SELECT s.requested_at, d.number AS document_number, d.id AS document_id,
+                  a.name AS account, a.time_zone, s.mode, x.address AS recipient, x.state,
+                  x.state_at, x.reason, x.status_code, x.smtp_reply, x.diagnostic,
+                  x.remote_mta
+           FROM deliveries x JOIN sends s ON s.id = x.send_id
+           JOIN documents d ON d.id = s.document_id JOIN accounts a ON a.id = s.account_id
+           WHERE list_contains(?::VARCHAR[], x.state)
+             AND s.requested_at >= ? AND s.requested_at < ?
+             AND (?::VARCHAR IS NULL OR s.account_id = ?)
+             AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], x.reason))
+             AND (?::VARCHAR IS NULL OR lower(split_part(x.address, '@', 2)) = ?)
+             AND (?::VARCHAR IS NULL OR s.mode = ?)
+           ORDER BY s.requested_at DESC, x.send_id, x.idx
+           LIMIT ?""",
+        [list(FAILED_STATES), since, until, account_id, account_id, reasons, reasons,
+         domain, domain, mode, mode, limit]).df()
+
+
+# --- activity history --------------------------------------------------------------------------
+
+def history_page(cursor: Cursor, *, since: datetime, until: datetime,
+                 event_types: list[str] | None = None, actor: str | None = None,
+                 account_id: str | None = None, document: str | None = None,
+                 limit: int = 500) -> pd.DataFrame:
+    """The event log, newest first, with the exact error fields taken out of the details.
+
+    `document` matches a document id or its exact number."""
+    return cursor.execute(
+        """WITH chosen AS (
+               SELECT * FROM events e
+               WHERE e.occurred_at >= ? AND e.occurred_at < ?
+                 AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], e.type))
+                 AND (?::VARCHAR IS NULL OR e.actor = ?)
+                 AND (?::VARCHAR IS NULL OR e.account_id = ?)
+                 AND (?::VARCHAR IS NULL OR e.document_id IN (
+                         SELECT id FROM documents WHERE id = ? OR number = ?))
+               ORDER BY e.occurred_at DESC, e.seq DESC
+               LIMIT ?)
+           SELECT e.occurred_at, e.type, e.actor, a.name AS account, a.time_zone,
+                  d.number AS document_number, e.document_id, e.recipient,
+                  json_extract_string(e.details, '$.reason') AS reason,
+                  json_extract_string(e.details, '$.status_code') AS status_code,
+                  json_extract_string(e.details, '$.smtp_reply') AS smtp_reply,
+                  json_extract_string(e.details, '$.diagnostic') AS diagnostic,
+                  json_extract_string(e.details, '$.old') AS old_value,
+                  json_extract_string(e.details, '$.new') AS new_value,
+                  e.details
+           FROM chosen e LEFT JOIN documents d ON d.id = e.document_id
+           LEFT JOIN accounts a ON a.id = e.account_id
+           ORDER BY e.occurred_at DESC, e.seq DESC""",
+        [since, until, event_types or None, event_types or None, actor, actor, account_id,
+         account_id, document, document, document, limit]).df()
+
+
+# Buckets of "time from send to delivery" (a DSN `delivered` after the request).
+DELIVERY_DELAY_BUCKETS = ((60, "< 1 min"), (300, "1–5 min"), (900, "5–15 min"),
+                          (3600, "15–60 min"), (6 * 3600, "1–6 h"), (86400, "6–24 h"),
+                          (None, "> 24 h"))
+
+
+@dataclass(frozen=True)
+class HistoryCharts:
+    activity: pd.DataFrame        # day, type, events
+    failure_rate: pd.DataFrame    # day, failures, total, rate
+    delivery_delay: pd.DataFrame  # bucket, deliveries (in bucket order)
+
+
+def history_charts(cursor: Cursor, since: datetime, until: datetime,
+                   account_id: str | None = None) -> HistoryCharts:
+    activity = cursor.execute(
+        """SELECT date_trunc('day', occurred_at) AS day, type, count(*) AS events
+           FROM events WHERE occurred_at >= ? AND occurred_at < ?
+             AND (?::VARCHAR IS NULL OR account_id = ?)
+           GROUP BY ALL ORDER BY day, type""",
+        [since, until, account_id, account_id]).df()
+    rate = cursor.execute(
+        f"""WITH base AS ({_FAILURE_BASE})
+            SELECT day, count(*) FILTER (WHERE failed) AS failures, count(*) AS total
+            FROM base GROUP BY day ORDER BY day""",
+        [list(FAILED_STATES), since, until, account_id, account_id]).df()
+    rate["rate"] = (rate["failures"] / rate["total"]).astype(float)
+    bounds = [b for b, _ in DELIVERY_DELAY_BUCKETS if b is not None]
+    delay = cursor.execute(
+        """SELECT 1 + length(list_filter(?::DOUBLE[], lambda b: b <= epoch(x.state_at - s.requested_at)))
+                  AS bucket, count(*) AS deliveries
+           FROM deliveries x JOIN sends s ON s.id = x.send_id
+           WHERE x.state = 'delivered' AND s.requested_at >= ? AND s.requested_at < ?
+             AND (?::VARCHAR IS NULL OR s.account_id = ?)
+           GROUP BY bucket""",
+        [bounds, since, until, account_id, account_id]).df()
+    counts = dict(zip(delay["bucket"], delay["deliveries"]))
+    delay_frame = pd.DataFrame({
+        "bucket": [label for _, label in DELIVERY_DELAY_BUCKETS],
+        "deliveries": [int(counts.get(i + 1, 0)) for i in range(len(DELIVERY_DELAY_BUCKETS))]})
+    return HistoryCharts(activity, rate, delay_frame)
+
+
+# --- mailbox -----------------------------------------------------------------------------------
+
+def mailbox_counts(cursor: Cursor) -> pd.DataFrame:
+    return cursor.execute(
+        """SELECT match_state, kind, count(*) AS messages, max(received_at) AS latest
+           FROM returned_messages GROUP BY ALL ORDER BY match_state, kind""").df()
+
+
+def mailbox_queue(cursor: Cursor, *, limit: int = 200) -> pd.DataFrame:
+    """Returned messages a person must look at: unmatched, suspicious, undecodable."""
+    return cursor.execute(
+        """SELECT id, received_at, kind, match_state, subject, detector, defects, source
+           FROM returned_messages
+           WHERE match_state IN ('unmatched', 'suspicious') OR kind = 'undecodable'
+           ORDER BY received_at DESC, id LIMIT ?""", [limit]).df()
+
+
+def sends_for_attachment(cursor: Cursor, document_id: str) -> pd.DataFrame:
+    """The online sends of a document and their recipients, to tie a returned message to."""
+    return cursor.execute(
+        """SELECT s.id AS send_id, s.requested_at, s.mode, x.idx, x.address, x.state
+           FROM sends s JOIN deliveries x ON x.send_id = s.id
+           WHERE s.document_id = ? ORDER BY s.requested_at DESC, x.idx""",
+        [document_id]).df()

@@ -1,0 +1,93 @@
+"""Document marks: each document's latest send, its mode, its recipients' states, the failure flag.
+
+A derived table (migration 4) that lets the Documents page filter a million documents on
+"failures only", a delivery state or a mode in milliseconds. It is derived from the event log,
+never written by the actions themselves: `refresh_marks` looks at the events appended since its
+last run, recomputes the marks of the documents they touch, and records how far it got — all in
+one transaction. Nothing new (same event count) costs one cheap query.
+
+Why a margin: an event's `seq` is drawn when it is inserted, but becomes visible when its
+transaction commits, so a long transaction (an outbox batch) can commit events numbered below
+the point a concurrent refresh already passed. Each refresh therefore re-reads the last
+`RESCAN_MARGIN` sequence numbers too; recomputing a document twice is harmless. The list itself
+always shows marks computed live for the rows on screen, so the margin only matters for which
+documents a filter lets through, for a few seconds at most.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tracking.store.connection import Database
+
+RESCAN_MARGIN = 5_000          # sequence numbers re-read behind the last refresh (see above)
+FULL_REBUILD_ABOVE = 50_000    # touched documents beyond which rebuilding everything is cheaper
+FAILED_STATES = ["not_sent", "not_delivered"]
+
+_MARKS_OF = """
+    WITH scope AS ({scope}),
+    latest AS (
+        SELECT s.document_id, arg_max(s.id, (s.requested_at, s.id)) AS send_id,
+               count(*) AS sends
+        FROM sends s WHERE s.document_id IN (SELECT document_id FROM scope)
+        GROUP BY s.document_id),
+    addresses AS (
+        SELECT s.document_id, string_agg(DISTINCT x.address, ' ') AS recipients
+        FROM sends s JOIN deliveries x ON x.send_id = s.id
+        WHERE s.document_id IN (SELECT document_id FROM scope)
+        GROUP BY s.document_id)
+    SELECT l.document_id, l.send_id, s.mode, l.sends,
+           coalesce(bool_or(list_contains(?::VARCHAR[], x.state)), FALSE),
+           coalesce(list(x.state ORDER BY x.idx) FILTER (WHERE x.state IS NOT NULL),
+                    []::VARCHAR[]),
+           coalesce(a.recipients, '')
+    FROM latest l JOIN sends s ON s.id = l.send_id
+    LEFT JOIN deliveries x ON x.send_id = l.send_id
+    LEFT JOIN addresses a ON a.document_id = l.document_id
+    GROUP BY l.document_id, l.send_id, s.mode, l.sends, a.recipients"""
+
+_ALL_DOCUMENTS = "SELECT DISTINCT document_id FROM sends"
+_LISTED_DOCUMENTS = "SELECT unnest(?::VARCHAR[]) AS document_id"
+
+
+@dataclass(frozen=True)
+class MarksRefresh:
+    documents: int          # documents whose marks were recomputed
+    full: bool              # the whole table was rebuilt
+
+
+def refresh_marks(db: Database) -> MarksRefresh:
+    """Bring `document_marks` up to date with the event log (one transaction).
+
+    Callers in one process serialize calls (the console holds a lock): two refreshes touching
+    the same documents at once would conflict in DuckDB and one would fail.
+    """
+    cursor = db.cursor()
+    last_seq, counted = cursor.execute(
+        "SELECT last_seq, event_count FROM document_marks_progress").fetchall()[0]
+    event_count, max_seq = cursor.execute(
+        "SELECT count(*), coalesce(max(seq), 0) FROM events").fetchall()[0]
+    if event_count == counted:
+        return MarksRefresh(0, False)
+    with db.transaction() as cursor:
+        touched = [row[0] for row in cursor.execute(
+            """SELECT DISTINCT coalesce(e.document_id, s.document_id)
+               FROM events e LEFT JOIN sends s ON s.id = e.send_id
+               WHERE e.seq > ? AND coalesce(e.document_id, s.document_id) IS NOT NULL""",
+            [max(last_seq - RESCAN_MARGIN, 0)]).fetchall()]
+        full = last_seq == 0 or len(touched) > FULL_REBUILD_ABOVE
+        if full:
+            cursor.execute("DELETE FROM document_marks")
+            cursor.execute("INSERT INTO document_marks "
+                           + _MARKS_OF.format(scope=_ALL_DOCUMENTS), [FAILED_STATES])
+        elif touched:
+            cursor.execute("DELETE FROM document_marks WHERE document_id IN "
+                           "(SELECT unnest(?::VARCHAR[]))", [touched])
+            cursor.execute("INSERT INTO document_marks "
+                           + _MARKS_OF.format(scope=_LISTED_DOCUMENTS),
+                           [touched, FAILED_STATES])
+        cursor.execute("UPDATE document_marks_progress SET last_seq = ?, event_count = ?",
+                       [max_seq, event_count])
+    documents = cursor.execute("SELECT count(*) FROM document_marks").fetchall()[0][0] \
+        if full else len(touched)
+    return MarksRefresh(int(documents), full)

@@ -1,0 +1,186 @@
+"""The Document page's actions: forms in, service calls, a clear message out.
+
+Each action goes through `tracking.service` (validated, all-or-nothing); a refusal is shown as
+an error and nothing is written. Succeeded actions forget the cached reads and rerun.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import uuid
+
+import pandas as pd
+import streamlit as st
+
+from tracking import service
+from tracking.clock import format_local, local_to_utc, parse_local, zone as time_zone
+from tracking.errors import InvalidInput, NotFound, SuiviError
+from tracking.store import queries
+from tracking.runtime import settings_for
+from ui import data
+from ui.i18n import t
+from ui.layout import error
+from ui.resources import database
+
+
+def _lines(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.replace(",", "\n").replace(";", "\n").splitlines()
+                 if part.strip())
+
+
+def done(message: str) -> None:
+    data.forget()
+    st.session_state["flash"] = message
+    st.rerun()
+
+
+def flash() -> None:
+    """The message of the action that just succeeded (kept across its rerun)."""
+    if message := st.session_state.pop("flash", None):
+        st.success(message)
+
+
+def _submission_key(name: str) -> str:
+    """One idempotency key per shown form: a double submit records one send."""
+    key = f"submission_{name}"
+    if key not in st.session_state:
+        st.session_state[key] = uuid.uuid4().hex
+    return st.session_state[key]
+
+
+def send_online(box, actor: str) -> None:
+    to = [a for a, role in box.client_addresses if role == "to"]
+    cc = [a for a, role in box.client_addresses if role == "cc"]
+    with st.form("send_online"):
+        to_text = st.text_area(t("action.to"), "\n".join(to), height=80)
+        cc_text = st.text_area(t("action.cc"), "\n".join(cc), height=68)
+        force = st.checkbox(t("action.force"))
+        submitted = st.form_submit_button(t("action.submit_send"), type="primary")
+    if submitted:
+        request = service.SendRequest(box.document["id"], _lines(to_text), _lines(cc_text),
+                                      actor=actor, force=force,
+                                      idempotency_key=_submission_key("send"))
+        _record_send(request)
+
+
+def resend_corrected(box, actor: str) -> None:
+    failed = box.recipients[box.recipients["state"].isin(["not_sent", "not_delivered"])]
+    if failed.empty:
+        return
+    with st.form("resend"):
+        st.markdown(f"**{t('action.resend')}**")
+        wrong = st.selectbox(t("action.failed_address"), failed["address"].tolist())
+        corrected = st.text_input(t("action.corrected"), value=wrong)
+        submitted = st.form_submit_button(t("action.submit_resend"))
+    if submitted:
+        _record_send(service.SendRequest(box.document["id"], _lines(corrected), actor=actor,
+                                         force=True, idempotency_key=_submission_key("resend")))
+
+
+def _record_send(request: service.SendRequest) -> None:
+    try:
+        policy = service.SendPolicy.from_settings(settings_for())
+        receipt = service.request_send(database(), request, policy)
+    except SuiviError as err:
+        error(err)
+        return
+    for name in ("submission_send", "submission_resend"):
+        st.session_state.pop(name, None)
+    done(t("action.sent") if receipt.created else t("action.already"))
+
+
+def mark_sent(box, actor: str) -> None:
+    with st.form("mark_sent"):
+        note = st.text_input(t("action.note"))
+        submitted = st.form_submit_button(t("action.submit_mark"))
+    if submitted:
+        try:
+            service.mark_sent_manually(database(), box.document["id"], actor, note=note)
+        except SuiviError as err:
+            error(err)
+            return
+        done(t("action.marked"))
+
+
+def edit_send_date(box, actor: str) -> None:
+    """Date and time pickers in the account's zone; old → new shown before saving."""
+    zone = box.document["time_zone"]
+    current = box.document["send_date"]
+    current = None if pd.isna(current) else current.to_pydatetime().replace(tzinfo=dt.UTC)
+    local = (current or dt.datetime.now(dt.UTC)).astimezone(time_zone(zone))
+    columns = st.columns(3)
+    day = columns[0].date_input(t("action.date_day"), value=local.date(), key="date_day",
+                                format="DD/MM/YYYY")
+    moment = columns[1].time_input(t("action.date_time"), value=local.time().replace(
+        second=0, microsecond=0), key="date_time", step=60)
+    typed = columns[2].text_input(t("action.date_text"), key="date_text")
+    try:
+        wanted = parse_local(typed) if typed.strip() else dt.datetime.combine(day, moment)
+        new_utc = local_to_utc(wanted, zone)
+    except SuiviError as err:
+        error(err)
+        return
+    old_text = format_local(current, zone) if current else "—"
+    st.markdown(f"{t('action.date_preview')} : **{old_text} → {format_local(new_utc, zone)}**")
+    if st.button(t("action.submit_date"), key="save_date"):
+        try:
+            service.set_send_date(database(), box.document["id"], new_utc, actor)
+        except SuiviError as err:
+            error(err)
+            return
+        st.session_state.pop("date_text", None)
+        done(t("action.date_saved"))
+
+
+def ingestion():
+    """`tracking.ingest` when the ingestion part is installed, else None."""
+    try:
+        return importlib.import_module("tracking.ingest")
+    except ModuleNotFoundError as err:
+        if err.name != "tracking.ingest":
+            raise
+        return None
+
+
+def attach_bounce(box, actor: str) -> None:
+    ingest = ingestion()
+    if ingest is None or not hasattr(ingest, "attach_bounce"):
+        st.caption(t("action.unavailable"))
+        return
+    queue = data.mailbox_queue()
+    queue = queue[queue["match_state"] == "unmatched"]
+    targets = data.sends_for_attachment(box.document["id"])
+    if queue.empty or targets.empty:
+        st.caption(t("action.no_unmatched"))
+        return
+    subjects = dict(zip(queue["id"], queue["subject"].fillna("")))
+    with st.form("attach"):
+        message = st.selectbox(t("action.message"), list(subjects),
+                               format_func=lambda m: f"{subjects[m][:80]} ({m[:8]})")
+        target = st.selectbox(t("action.recipient"), list(targets.index),
+                              format_func=lambda i: f"{targets.at[i, 'address']} — "
+                              f"{targets.at[i, 'requested_at']:%d/%m/%Y %H:%M} UTC")
+        submitted = st.form_submit_button(t("action.submit_attach"))
+    if submitted:
+        try:
+            ingest.attach_bounce(database(), message, str(targets.at[target, "send_id"]),
+                                 int(targets.at[target, "idx"]), actor)
+        except SuiviError as err:
+            error(err)
+            return
+        done(t("action.attached"))
+
+
+def attach_by_reference(ingest, message_id: str, reference: str, recipient_idx: int,
+                        actor: str) -> None:
+    """From the Mailbox page: attach to the latest send of a document named by number or id."""
+    document_id = queries.find_document_id(database().cursor(), reference.strip())
+    if document_id is None:
+        raise NotFound(f"no single document {reference.strip()!r}")
+    sends = data.sends_for_attachment(document_id)
+    if sends.empty:
+        raise InvalidInput(f"document {reference.strip()!r} was never sent online")
+    ingest.attach_bounce(database(), message_id, str(sends.iloc[0]["send_id"]), recipient_idx,
+                         actor)
+    done(t("action.attached"))

@@ -1,0 +1,103 @@
+"""Cached reads for the pages: `st.cache_data` keyed on plain values (the database path, the
+filters), never on a connection. Actions call `forget()` so the next run reads fresh data."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+import streamlit as st
+
+from tracking.runtime import database_path
+from tracking.store import console_queries as q
+from ui.resources import _database, refresh_document_marks
+
+
+def path() -> str:
+    return str(database_path())
+
+
+def _cursor(db_path: str):
+    return _database(db_path).cursor()
+
+
+@st.cache_data(ttl=20, show_spinner=False)
+def documents_page(db_path: str, filters: q.DocumentFilters, page: int,
+                   page_size: int) -> q.DocumentPage:
+    if filters.failures_only or filters.state or filters.mode or filters.search:
+        refresh_document_marks()
+    return q.documents_page(_cursor(db_path), filters, page=page, page_size=page_size)
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def accounts(db_path: str) -> pd.DataFrame:
+    return q.accounts(_cursor(db_path))
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def actors(db_path: str) -> list[str]:
+    return q.actors(_cursor(db_path))
+
+
+@st.cache_data(ttl=120, show_spinner=False)
+def failure_summary(db_path: str, since: datetime, until: datetime,
+                    account_id: str | None) -> q.FailureSummary:
+    return q.failure_summary(_cursor(db_path), since, until, account_id)
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def failing_deliveries(db_path: str, since: datetime, until: datetime, account_id: str | None,
+                       reasons: tuple[str, ...] | None, domain: str | None,
+                       mode: str | None) -> pd.DataFrame:
+    return q.failing_deliveries(_cursor(db_path), since, until, account_id=account_id,
+                                reasons=list(reasons) if reasons else None, domain=domain,
+                                mode=mode)
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def history_page(db_path: str, since: datetime, until: datetime,
+                 event_types: tuple[str, ...], actor: str | None, account_id: str | None,
+                 document: str | None) -> pd.DataFrame:
+    return q.history_page(_cursor(db_path), since=since, until=until,
+                          event_types=list(event_types) or None, actor=actor,
+                          account_id=account_id, document=document)
+
+
+@st.cache_data(ttl=120, show_spinner=False)
+def history_charts(db_path: str, since: datetime, until: datetime,
+                   account_id: str | None) -> q.HistoryCharts:
+    return q.history_charts(_cursor(db_path), since, until, account_id)
+
+
+def document_box(document_id: str) -> q.DocumentBox | None:
+    """Not cached: the box must show the outbox's and the mailbox's latest word (≈ms)."""
+    return q.document_box(_cursor(path()), document_id)
+
+
+def timeline(document_id: str) -> pd.DataFrame:
+    return q.timeline(_cursor(path()), document_id)
+
+
+def returned_messages(document_id: str) -> pd.DataFrame:
+    return q.returned_messages_of_document(_cursor(path()), document_id)
+
+
+def raw_message(message_id: str) -> str | None:
+    return q.raw_message(_cursor(path()), message_id)
+
+
+def mailbox_counts() -> pd.DataFrame:
+    return q.mailbox_counts(_cursor(path()))
+
+
+def mailbox_queue() -> pd.DataFrame:
+    return q.mailbox_queue(_cursor(path()))
+
+
+def sends_for_attachment(document_id: str) -> pd.DataFrame:
+    return q.sends_for_attachment(_cursor(path()), document_id)
+
+
+def forget() -> None:
+    """After an action: every cached read is stale."""
+    st.cache_data.clear()

@@ -1,0 +1,30 @@
+"""What every page does first: language, the process's resources and workers, the CSS, and
+who is acting (every action names its actor)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui.i18n import language_picker, t
+from ui import resources
+from ui.resources import database, outbox_worker, snapshot_refresher
+from ui.widgets import inject_css
+
+
+def start_page() -> None:
+    language_picker()
+    database()
+    outbox_worker()
+    snapshot_refresher()
+    # The mailbox watcher thread, when the ingestion part provides it.
+    getattr(resources, "mailbox_watcher", lambda: None)()
+    inject_css()
+
+
+def actor() -> str:
+    """The login the sidebar says is acting; actions refuse an empty one."""
+    return st.sidebar.text_input(t("actor"), value="support", key="actor").strip()
+
+
+def error(err: Exception) -> None:
+    st.error(f"{t('error')} : {err}")

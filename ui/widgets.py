@@ -1,0 +1,177 @@
+"""Shared widgets: the blinking failure dot, the documents table, the tracking box.
+
+HTML is built here only from values passed through `html.escape` (document numbers, client
+names, addresses are data, not markup); text that came back in returned mail (diagnostics, raw
+messages) is never put in HTML at all — it goes through `st.code`, which shows it as text.
+"""
+
+from __future__ import annotations
+
+import html
+from urllib.parse import urlencode
+
+import pandas as pd
+import streamlit as st
+
+from tracking.clock import format_local
+from tracking.labels import ceiling, explain_reason, word_for
+from tracking.models import DeliveryState, DocumentKind, DocumentStatus, SendingMode
+from ui.i18n import language, t
+
+_CSS = """<style>
+.suivi-dot { display: inline-block; width: .75em; height: .75em; border-radius: 50%;
+  background: #e0161b; margin: 0 .15em 0 .35em; vertical-align: middle;
+  animation: suivi-blink 1.1s ease-in-out infinite; }
+@keyframes suivi-blink { 0%, 100% { opacity: 1; } 50% { opacity: .15; } }
+.suivi-q { color: #e0161b; font-weight: 700; }
+.suivi-table { width: 100%; border-collapse: collapse; font-size: .92em; }
+.suivi-table th { text-align: left; border-bottom: 2px solid #ddd; padding: .3em .5em; }
+.suivi-table td { border-bottom: 1px solid #eee; padding: .3em .5em; vertical-align: top; }
+.suivi-table a { text-decoration: none; font-weight: 600; }
+.suivi-box { border: 1px solid #ccd; border-radius: .5em; padding: .8em 1em; }
+.suivi-state-not_sent, .suivi-state-not_delivered { color: #b3121a; font-weight: 600; }
+.suivi-state-delivered { color: #1d7a35; font-weight: 600; }
+.suivi-muted { color: #667; font-size: .9em; }
+</style>"""
+
+
+def inject_css() -> None:
+    st.markdown(_CSS, unsafe_allow_html=True)
+
+
+def _e(value: object) -> str:
+    return "" if value is None or (isinstance(value, float) and pd.isna(value)) \
+        else html.escape(str(value))
+
+
+def failure_dot(title: str = "") -> str:
+    """The blinking red dot and its `?` (DESIGN §4); `title` is our own words, escaped."""
+    return (f'<span class="suivi-dot" role="img" aria-label="{_e(title) or "échec"}" '
+            f'title="{_e(title)}"></span><span class="suivi-q">?</span>')
+
+
+def document_link(document_id: str) -> str:
+    return "document?" + urlencode({"doc": document_id, "lang": language()})
+
+
+def documents_table(rows: pd.DataFrame) -> str:
+    """The documents list as an HTML table: number with envelope mark and failure dot."""
+    lang = language()
+    headers = ["col.number", "col.kind", "col.client", "col.account", "col.status",
+               "col.send_date", "col.mode", "col.recipients", "col.amount"]
+    head = "".join(f"<th>{_e(t(h))}</th>" for h in headers)
+    body = []
+    for row in rows.itertuples(index=False):
+        mark = " ✉" if row.sends else ""
+        dot = failure_dot(explain_reason(row.failure_reason, lang)) if row.failing else ""
+        states = row.states if isinstance(row.states, (list, tuple)) or hasattr(
+            row.states, "__len__") else []
+        states = ", ".join(word_for(DeliveryState, s, lang) for s in list(states))
+        cells = [
+            f'<a href="{_e(document_link(row.id))}" target="_self">{_e(row.number)}</a>'
+            f"{mark}{dot}",
+            _e(word_for(DocumentKind, row.kind, lang)), _e(row.client), _e(row.account),
+            _e(word_for(DocumentStatus, row.status, lang)),
+            _e(format_local(None if pd.isna(row.send_date) else row.send_date.to_pydatetime(),
+                            row.time_zone)),
+            _e(word_for(SendingMode, row.mode, lang) if row.mode else ""), _e(states),
+            _e(f"{row.amount:,.2f} {row.currency}".replace(",", " ")),
+        ]
+        body.append("<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>")
+    return (f'<table class="suivi-table" data-testid="suivi-documents"><thead><tr>{head}</tr>'
+            f'</thead><tbody>{"".join(body)}</tbody></table>')
+
+
+def tracking_box(box) -> str:
+    """The "Suivi du document" box for a `console_queries.DocumentBox`."""
+    lang, doc = language(), box.document
+    zone = doc["time_zone"]
+    send_date = doc["send_date"]
+    send_date = None if send_date is None or pd.isna(send_date) else send_date.to_pydatetime()
+    parts = [f'<div class="suivi-box" data-testid="suivi-box"><h4>{_e(t("box.title"))}</h4>']
+    latest = box.latest_send
+    if latest is None:
+        parts.append(f"<p>{_e(t('box.never'))}</p>")
+    actor = ""
+    if latest is not None:
+        name = latest.get("actor_name")
+        actor = (f"{name} ({latest['actor']})" if isinstance(name, str) and name
+                 else latest["actor"])
+    if send_date is not None:
+        parts.append(f"<p><b>{_e(t('box.sent_on'))}</b> : "
+                     f'<span data-testid="suivi-send-date">{_e(format_local(send_date, zone))}'
+                     f"</span>" + (f" — {_e(t('box.by'))} {_e(actor)}" if actor else "")
+                     + "</p>")
+    if latest is not None:
+        parts.append(f"<p><b>{_e(t('box.mode'))}</b> : "
+                     f"{_e(word_for(SendingMode, latest['mode'], lang))} — "
+                     f'<span class="suivi-muted">{_e(ceiling(latest["mode"], lang))}</span></p>')
+    if not box.recipients.empty:
+        parts.append('<table class="suivi-table">')
+        for r in box.recipients.itertuples(index=False):
+            state = word_for(DeliveryState, r.state, lang)
+            when = format_local(r.state_at.to_pydatetime(), zone)
+            reason = ""
+            if r.state in ("not_sent", "not_delivered"):
+                explanation = explain_reason(r.reason, lang)
+                reason = (f"{failure_dot(explanation)} {_e(explanation)} "
+                          f'<span class="suivi-muted">{_e(r.reason)} {_e(r.status_code)}</span>')
+            elif isinstance(r.reason, str) and r.reason:
+                reason = f'<span class="suivi-muted">{_e(explain_reason(r.reason, lang))}</span>'
+            if r.complained:
+                reason += f' <span class="suivi-q">⚑ {_e(t("box.complained"))}</span>'
+            parts.append(f"<tr><td>{_e(r.address)} <span class='suivi-muted'>({_e(r.role)})"
+                         f"</span></td><td class='suivi-state-{_e(r.state)}'>{_e(state)}</td>"
+                         f"<td>{_e(when)}</td><td>{reason}</td></tr>")
+        parts.append("</table>")
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def show_diagnostics(recipients: pd.DataFrame) -> None:
+    """The exact words the servers sent back, for each failed or delayed recipient, as text."""
+    for r in recipients.itertuples(index=False):
+        text = "\n".join(str(v) for v in (r.smtp_reply, r.diagnostic, r.remote_mta)
+                         if isinstance(v, str) and v)
+        if text:
+            st.caption(f"{r.address} — {t('col.diagnostic')}")
+            st.code(text, language=None)
+
+
+def local_times(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """`frame` with a `when` column: `column` (naive UTC) in each row's `time_zone`, with the
+    zone; rows without an account stay in UTC."""
+    when = [format_local(None if pd.isna(moment) else moment.to_pydatetime(),
+                         zone if isinstance(zone, str) and zone else "UTC")
+            for moment, zone in zip(frame[column], frame["time_zone"])]
+    return frame.assign(when=when)[["when", *frame.columns]]
+
+
+def watcher_status(status) -> pd.DataFrame:
+    """The mailbox watcher's status object as two columns (it holds no secret)."""
+    fields = getattr(status, "__dataclass_fields__", None) or vars(status)
+    return pd.DataFrame({t("col.setting"): list(fields),
+                         t("col.value"): ["" if getattr(status, f) is None else
+                                          str(getattr(status, f)) for f in fields]})
+
+
+def connection_status() -> pd.DataFrame:
+    """Where the console sends and reads mail, and whether each secret is set — never its value."""
+    from tracking.runtime import database_path, settings_for, transport_kind
+    from ui.resources import outbox_worker
+
+    settings = settings_for()
+    smtp, imap = settings.smtp, getattr(settings, "imap", None)
+
+    def secret(value) -> str:
+        return t("settings.secret_set") if value else t("settings.secret_unset")
+
+    rows = [("database", str(database_path())), ("transport", transport_kind()),
+            ("SMTP", f"{smtp.host}:{smtp.port} ({smtp.tls})"), ("SMTP user", smtp.user or "—"),
+            ("SMTP password", secret(smtp.password)), ("VERP key", secret(settings.verp_key)),
+            ("outbox worker", "on" if outbox_worker() is not None else "off")]
+    if imap is not None:
+        rows += [("IMAP", f"{imap.host}:{imap.port} ({imap.tls}) {imap.folder}" if imap.host
+                  else "—"), ("IMAP user", imap.user or "—"),
+                 ("IMAP password", secret(imap.password))]
+    return pd.DataFrame(rows, columns=[t("col.setting"), t("col.value")])
