@@ -6,13 +6,14 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 DEMO_DB ?= data/demo.duckdb
 PORT   ?= 8501
+ADDRESS ?= 127.0.0.1
 APT_PACKAGES := postfix dovecot-imapd dovecot-lmtpd chromium
 
 .PHONY: console test venv venv-dev system-deps demo bench clean
 
 console: venv $(DEMO_DB)
 	SUIVI_DB=$(DEMO_DB) SUIVI_TRANSPORT=sandbox $(VENV)/bin/streamlit run console.py \
-	  --server.port $(PORT) --browser.gatherUsageStats false --client.toolbarMode minimal
+	  --server.port $(PORT) --server.address $(ADDRESS) --browser.gatherUsageStats false --client.toolbarMode minimal
 
 test: system-deps venv-dev
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -53,10 +53,10 @@ def send_online(box, actor: str) -> None:
     to = [a for a, role in box.client_addresses if role == "to"]
     cc = [a for a, role in box.client_addresses if role == "cc"]
     with st.form("send_online"):
-        to_text = st.text_area(t("action.to"), "\n".join(to), height=80)
-        cc_text = st.text_area(t("action.cc"), "\n".join(cc), height=68)
-        force = st.checkbox(t("action.force"))
-        submitted = st.form_submit_button(t("action.submit_send"), type="primary")
+        to_text = st.text_area(t("action.to"), "\n".join(to), height=80, key="send_to")
+        cc_text = st.text_area(t("action.cc"), "\n".join(cc), height=68, key="send_cc")
+        force = st.checkbox(t("action.force"), key="send_force")
+        submitted = st.form_submit_button(t("action.submit_send"), type="primary", key="send_submit")
     if submitted:
         request = service.SendRequest(box.document["id"], _lines(to_text), _lines(cc_text),
                                       actor=actor, force=force,
@@ -70,9 +70,9 @@ def resend_corrected(box, actor: str) -> None:
         return
     with st.form("resend"):
         st.markdown(f"**{t('action.resend')}**")
-        wrong = st.selectbox(t("action.failed_address"), failed["address"].tolist())
-        corrected = st.text_input(t("action.corrected"), value=wrong)
-        submitted = st.form_submit_button(t("action.submit_resend"))
+        wrong = st.selectbox(t("action.failed_address"), failed["address"].tolist(), key="resend_wrong")
+        corrected = st.text_input(t("action.corrected"), value=wrong, key="resend_new")
+        submitted = st.form_submit_button(t("action.submit_resend"), key="resend_submit")
     if submitted:
         _record_send(service.SendRequest(box.document["id"], _lines(corrected), actor=actor,
                                          force=True, idempotency_key=_submission_key("resend")))
@@ -92,8 +92,8 @@ def _record_send(request: service.SendRequest) -> None:
 
 def mark_sent(box, actor: str) -> None:
     with st.form("mark_sent"):
-        note = st.text_input(t("action.note"))
-        submitted = st.form_submit_button(t("action.submit_mark"))
+        note = st.text_input(t("action.note"), key="mark_note")
+        submitted = st.form_submit_button(t("action.submit_mark"), key="mark_submit")
     if submitted:
         try:
             service.mark_sent_manually(database(), box.document["id"], actor, note=note)
@@ -156,12 +156,12 @@ def attach_bounce(box, actor: str) -> None:
         return
     subjects = dict(zip(queue["id"], queue["subject"].fillna("")))
     with st.form("attach"):
-        message = st.selectbox(t("action.message"), list(subjects),
+        message = st.selectbox(t("action.message"), list(subjects), key="attach_message",
                                format_func=lambda m: f"{subjects[m][:80]} ({m[:8]})")
-        target = st.selectbox(t("action.recipient"), list(targets.index),
+        target = st.selectbox(t("action.recipient"), list(targets.index), key="attach_target",
                               format_func=lambda i: f"{targets.at[i, 'address']} — "
                               f"{targets.at[i, 'requested_at']:%d/%m/%Y %H:%M} UTC")
-        submitted = st.form_submit_button(t("action.submit_attach"))
+        submitted = st.form_submit_button(t("action.submit_attach"), key="attach_submit")
     if submitted:
         try:
             ingest.attach_bounce(database(), message, str(targets.at[target, "send_id"]),

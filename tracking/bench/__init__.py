@@ -9,6 +9,7 @@ from __future__ import annotations
 BENCH_MODULES = (
     "tracking.bench.send",
     "tracking.bench.parse",
+    "tracking.bench.console",
     "tracking.bench.ingest",
 )
 

@@ -16,8 +16,9 @@ it (a reference cycle would keep every parsed tree alive until the garbage colle
 from __future__ import annotations
 
 import re
-from email import message_from_bytes
+from email.feedparser import FeedParser
 from email.message import Message
+from email.policy import compat32
 
 from tracking.inbound.addresses import normalize_address
 from tracking.inbound.classify import classify
@@ -68,7 +69,7 @@ def parse_message(raw: bytes, *, delivered_to: str = "") -> ParseResult:
 def _parse(raw: bytes, delivered_to: str) -> ParseResult:
     if not isinstance(raw, (bytes, bytearray)):
         raw = str(raw).encode("utf-8", "surrogateescape")
-    message = message_from_bytes(bytes(raw))
+    message = _compat32_parse(bytes(raw))
     defects = [_describe(defect) for defect in message.defects]
     if _repair_boundary(message):
         defects.append("multipart boundary parameter does not match the body; split on the boundary found there")
@@ -97,6 +98,15 @@ def _parse(raw: bytes, delivered_to: str) -> ParseResult:
         subject=subject,
         sender=sender,
     )
+
+
+def _compat32_parse(raw: bytes) -> Message:
+    """Exactly `email.message_from_bytes(raw)` (compat32), without its file-like detour: the
+    stdlib's Parser reads the text back out of a StringIO in 8 KB chunks before feeding the
+    same FeedParser; feeding it the whole text at once builds the same tree a little faster."""
+    parser = FeedParser(policy=compat32)
+    parser.feed(raw.decode("ascii", "surrogateescape"))
+    return parser.close()
 
 
 def _detect(view: MessageView) -> tuple[Detection | None, str]:
@@ -135,7 +145,7 @@ def _repair_boundary(message: Message) -> bool:
     except UnicodeEncodeError:
         body = payload.encode("utf-8", "surrogateescape")
     header = b'Content-Type: multipart/mixed; boundary="' + boundary.encode("ascii") + b'"\n\n'
-    wrapper = message_from_bytes(header + body)
+    wrapper = _compat32_parse(header + body)
     parts = wrapper.get_payload()
     if not wrapper.is_multipart() or not parts:
         return False

@@ -1,0 +1,71 @@
+"""Fixtures of the console tests: a small demo database built once per session, copied into
+each test's temp dir, and the environment AppTest runs the console in (workers off)."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from tracking.demo import generate
+from tracking.store.connection import open_database
+
+DEMO_NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+# Text a hostile or broken server could put in a bounce: must reach the page as text.
+HOSTILE = '<script>window.__suivi_xss = 1</script><img src=x onerror="window.__suivi_xss = 2">'
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    generate(path, documents=400, now=DEMO_NOW)
+    return path
+
+
+def copy_demo(template: Path, target_dir: Path) -> Path:
+    target = target_dir / "console.duckdb"
+    shutil.copyfile(template, target)
+    return target
+
+
+@pytest.fixture
+def console_db(demo_template, tmp_path, monkeypatch) -> Path:
+    path = copy_demo(demo_template, tmp_path)
+    monkeypatch.setenv("SUIVI_DB", str(path))
+    monkeypatch.setenv("SUIVI_WORKERS", "0")
+    monkeypatch.setenv("SUIVI_TRANSPORT", "sandbox")
+    monkeypatch.setenv("SUIVI_SANDBOX_MAILDIR", str(tmp_path / "sandbox-mail"))
+    st.cache_data.clear()
+    return path
+
+
+def console_app(repo_root: Path, **query) -> AppTest:
+    app = AppTest.from_file(str(repo_root / "console.py"), default_timeout=60)
+    for key, value in query.items():
+        app.query_params[key] = value
+    return app
+
+
+def shared_database(path: Path):
+    """The console process's own connection (AppTest runs in this process)."""
+    from ui.resources import _database
+
+    return _database(str(path))
+
+
+def make_hostile(path: Path) -> str:
+    """Give one failed recipient a diagnostic full of markup; returns its document id."""
+    with open_database(path) as db:
+        cursor = db.cursor()
+        send_id, idx, document_id = cursor.execute(
+            """SELECT x.send_id, x.idx, s.document_id FROM deliveries x
+               JOIN sends s ON s.id = x.send_id
+               WHERE x.state = 'not_delivered' ORDER BY s.requested_at DESC LIMIT 1"""
+        ).fetchall()[0]
+        cursor.execute("UPDATE deliveries SET diagnostic = ?, smtp_reply = ? "
+                       "WHERE send_id = ? AND idx = ?", [HOSTILE, HOSTILE, send_id, idx])
+    return document_id

@@ -1,0 +1,138 @@
+"""`python -m tracking bench console [--json] [--db PATH] [--documents N]`: the console's speed.
+
+On a demo database of a million documents (built once with `python -m tracking demo` and
+reused), times the data behind each page — the documents list's first page and a filtered
+page, one failed document's box and timeline, the failures aggregates, the history page and
+charts — then a Streamlit AppTest run of each page (cached reads cleared first, so each run
+queries the database). Each figure is the median of `--rounds` runs after one warm-up; the
+targets are the issue's. Last line: {"bench": "console", "unit": "ms", "measures", "targets",
+"ratio": worst measure / its target}.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+DEFAULT_DB = Path("/tmp/suivi-bench/demo-1m.duckdb")
+BOX_MS, PAGE_MS, AGGREGATE_MS, APPTEST_MS = 100, 300, 1000, 2500
+PAGES = ("failures", "history", "mailbox", "settings", "document")
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("console", help="console data and page times on 1M documents")
+    parser.add_argument("--json", action="store_true", help="print only the result line")
+    parser.add_argument("--db", type=Path, default=DEFAULT_DB,
+                        help=f"demo database, built when missing (default {DEFAULT_DB})")
+    parser.add_argument("--documents", type=int, default=1_000_000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.set_defaults(func=run)
+
+
+def _median_ms(action, rounds: int) -> float:
+    action()  # warm-up: the first read of a column pays DuckDB's buffer loading
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        action()
+        times.append((time.perf_counter() - start) * 1000)
+    return round(statistics.median(times), 1)
+
+
+def _build(path: Path, documents: int, quiet: bool) -> None:
+    print(f"building the demo database {path} ({documents:,} documents)…", file=sys.stderr)
+    subprocess.run([sys.executable, "-m", "tracking", "demo", "--db", str(path),
+                    "--documents", str(documents), "--quiet"], check=True,
+                   stdout=subprocess.DEVNULL if quiet else None)
+
+
+def run(args) -> int:
+    if not args.db.exists():
+        _build(args.db, args.documents, args.json)
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the console's `ui` package
+    os.environ["SUIVI_DB"] = str(args.db)
+    os.environ["SUIVI_WORKERS"] = "0"
+    from tracking.store import console_queries as q
+    from tracking.store.marks import refresh_marks
+    from ui.resources import _database
+
+    db = _database(str(args.db))          # the connection the AppTest pages will share
+    started = time.perf_counter()
+    refreshed = refresh_marks(db)         # a no-op once the marks are built and saved
+    setup_s = round(time.perf_counter() - started, 1)
+    cursor = db.cursor()
+    until = cursor.execute("SELECT max(requested_at) FROM sends").fetchall()[0][0] \
+        + timedelta(seconds=1)
+    since = until - timedelta(days=90)
+    account = cursor.execute("SELECT account_id FROM documents GROUP BY 1 ORDER BY count(*) DESC "
+                             "LIMIT 1").fetchall()[0][0]
+    failing = q.documents_page(cursor, q.DocumentFilters(failures_only=True), page_size=1)
+    document_id = str(failing.rows.iloc[0]["id"])
+    filtered = q.DocumentFilters(account_id=account, failures_only=True, kind="invoice")
+
+    measures = {
+        "documents_first_page": _median_ms(
+            lambda: q.documents_page(cursor, q.DocumentFilters()), args.rounds),
+        "documents_filtered_page": _median_ms(
+            lambda: q.documents_page(cursor, filtered, page=2), args.rounds),
+        "documents_search_page": _median_ms(
+            lambda: q.documents_page(cursor, q.DocumentFilters(search="gmail")), args.rounds),
+        "document_box_and_timeline": _median_ms(
+            lambda: (q.document_box(cursor, document_id), q.timeline(cursor, document_id)),
+            args.rounds),
+        "failures_aggregates": _median_ms(
+            lambda: (q.failure_summary(cursor, since, until),
+                     q.failing_deliveries(cursor, since, until)), args.rounds),
+        "history_page_and_charts": _median_ms(
+            lambda: (q.history_page(cursor, since=since, until=until),
+                     q.history_charts(cursor, since, until)), args.rounds),
+    }
+    targets = {"documents_first_page": PAGE_MS, "documents_filtered_page": PAGE_MS,
+               "documents_search_page": PAGE_MS, "document_box_and_timeline": BOX_MS,
+               "failures_aggregates": AGGREGATE_MS, "history_page_and_charts": AGGREGATE_MS}
+    for page, ms in _apptest_runs(document_id, args.rounds).items():
+        measures[f"apptest_{page}"] = ms
+        targets[f"apptest_{page}"] = APPTEST_MS
+    ratio = max(measures[name] / targets[name] for name in measures)
+    result = {"bench": "console", "unit": "ms", "measures": measures, "targets": targets,
+              "ratio": round(ratio, 3), "documents": int(cursor.execute(
+                  "SELECT count(*) FROM documents").fetchall()[0][0]),
+              "marks_refresh_s": setup_s, "marks_full_rebuild": refreshed.full}
+    if not args.json:
+        for name, ms in measures.items():
+            print(f"{name:<28} {ms:>8.1f} ms  (target {targets[name]} ms)")
+    print(json.dumps(result))
+    return 0 if ratio <= 1.0 else 1
+
+
+def _apptest_runs(document_id: str, rounds: int) -> dict[str, float]:
+    """Each page through the router, cold reads (st.cache_data cleared before each run)."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    console = str(Path(__file__).resolve().parents[2] / "console.py")
+    results: dict[str, list[float]] = {"documents": [], **{page: [] for page in PAGES}}
+    for round_ in range(rounds + 1):
+        st.cache_data.clear()
+        app = AppTest.from_file(console, default_timeout=120)
+        app.query_params["doc"] = document_id
+        start = time.perf_counter()
+        app.run()
+        elapsed = {"documents": time.perf_counter() - start}
+        for page in PAGES:
+            st.cache_data.clear()
+            start = time.perf_counter()
+            app.switch_page(f"pages/{page}.py").run()
+            elapsed[page] = time.perf_counter() - start
+            if app.exception:
+                raise RuntimeError(f"page {page} failed: {app.exception[0].message}")
+        if round_:  # the first round warms the imports and DuckDB's buffers
+            for page, seconds in elapsed.items():
+                results[page].append(seconds * 1000)
+    return {page: round(statistics.median(times), 1) for page, times in results.items()}
