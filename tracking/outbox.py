@@ -38,6 +38,10 @@ from tracking.store.ledger import record_events
 
 log = logging.getLogger(__name__)
 
+# The first batch of a drain is small so the server gets its first message within milliseconds;
+# later batches grow to `batch_size`, where the per-batch database cost is spread thin.
+FIRST_BATCH = 32
+
 INTERRUPTED_REASON = "interrupted during the SMTP handoff; outcome unknown, not resent"
 
 
@@ -138,9 +142,11 @@ class Outbox:
                                   name="suivi-outbox-smtp", daemon=True)
         sender.start()
         claimed: list[list[queries.OutboxItem]] = []
+        size = FIRST_BATCH
         try:
             while True:
-                work = self._claim() if len(claimed) < 2 else []
+                work = self._claim(size) if len(claimed) < 2 else []
+                size = min(self.batch_size, size * 4)
                 if work:
                     claimed.append(work)
                     batches.put(self._compose_batch(work))
@@ -159,8 +165,8 @@ class Outbox:
             self.journal.clear()
         return self.stats
 
-    def _claim(self) -> list[queries.OutboxItem]:
-        work = queries.outbox_work(self.db.cursor(), self.batch_size)
+    def _claim(self, size: int | None = None) -> list[queries.OutboxItem]:
+        work = queries.outbox_work(self.db.cursor(), size or self.batch_size)
         if work:
             with self.db.transaction() as cursor:
                 writes.claim_for_smtp(cursor, [item.send.id for item in work])
