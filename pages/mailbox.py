@@ -42,9 +42,10 @@ if ingest is None:
     st.stop()
 columns = st.columns(2)
 with columns[0].form("mailbox_attach"):
-    reference = st.text_input(t("mailbox.document"))
-    position = st.number_input(t("action.recipient") + " (n°)", min_value=1, value=1, step=1)
-    attach = st.form_submit_button(t("action.submit_attach"))
+    reference = st.text_input(t("mailbox.document"), key="mailbox_reference")
+    position = st.number_input(t("action.recipient") + " (n°)", min_value=1, value=1, step=1,
+                               key="mailbox_position")
+    attach = st.form_submit_button(t("action.submit_attach"), key="mailbox_attach")
 if attach:
     try:
         actions.attach_by_reference(ingest, chosen, reference, int(position) - 1, who)

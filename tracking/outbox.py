@@ -3,9 +3,11 @@
 A send request only records the send with its deliveries `pending` (`tracking.service`); this
 worker does the SMTP work, in batches: claim a batch (its deliveries become `in_flight` in one
 transaction), talk to the server, then record every outcome and release the batch in a second
-transaction. A process that dies between the two leaves `in_flight` behind: the next start
-reports those deliveries as interrupted — outcome unknown — and never hands them over again, so
-nothing is sent twice; deliveries never claimed are simply sent by the next run.
+transaction. Between the two, the SMTP progress of each send is written to a journal beside
+the database (`tracking.outbox_journal`). A process that dies in between leaves `in_flight`
+behind, and the next start settles it from the journal: outcomes the server gave are recorded
+(nothing lost), a send caught mid-handoff is reported interrupted and never resent (nothing
+sent twice), a send never handed over goes back to the queue.
 
 It runs as a thread in the process that owns the database (the console), or once from the
 command line (`python -m tracking send --process`).

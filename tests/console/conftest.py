@@ -69,3 +69,17 @@ def make_hostile(path: Path) -> str:
         cursor.execute("UPDATE deliveries SET diagnostic = ?, smtp_reply = ? "
                        "WHERE send_id = ? AND idx = ?", [HOSTILE, HOSTILE, send_id, idx])
     return document_id
+
+
+def make_unmatched(path: Path, count: int = 2) -> list[str]:
+    """Turn a few stored failure bounces back into the unmatched queue, as if no key had
+    matched them (the demo matches everything)."""
+    with open_database(path) as db:
+        cursor = db.cursor()
+        ids = [row[0] for row in cursor.execute(
+            "SELECT id FROM returned_messages WHERE kind = 'failure' ORDER BY id LIMIT ?",
+            [count]).fetchall()]
+        cursor.execute("""UPDATE returned_messages SET match_state = 'unmatched',
+                          match_method = NULL, send_id = NULL, document_id = NULL
+                          WHERE id IN (SELECT unnest(?::VARCHAR[]))""", [ids])
+    return ids

@@ -12,12 +12,13 @@ from __future__ import annotations
 import argparse
 import signal
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 from tracking.commands._common import add_db_option, open_db
 from tracking.errors import ConfigError
 from tracking.inbound.mailbox import MaildirMailbox
-from tracking.ingest import IngestPolicy, ingest_available
+from tracking.ingest import BATCH_SIZE, IngestPolicy, ingest_available
 from tracking.ingest_watch import MailboxSpec, MailboxWatcher, configured_mailbox
 from tracking.runtime import settings_for, transport_kind
 
@@ -31,6 +32,8 @@ def register(subparsers) -> None:
                         "configured mailbox")
     parser.add_argument("--poll", type=float, help="seconds between polls when watching "
                         "(default: SUIVI_IMAP_POLL_SECONDS, 2 s for a Maildir)")
+    parser.add_argument("--batch-size", type=int, default=BATCH_SIZE,
+                        help=f"messages per transaction (default {BATCH_SIZE})")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     add_db_option(parser)
     parser.set_defaults(func=run)
@@ -39,7 +42,7 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     settings = settings_for()
     spec = _spec(args, settings)
-    policy = IngestPolicy.from_settings(settings)
+    policy = replace(IngestPolicy.from_settings(settings), batch_size=max(1, args.batch_size))
     with open_db(args) as db:
         if args.once:
             source = spec.open_source()
