@@ -7,12 +7,12 @@ from ui.i18n import t
 st.set_page_config(page_title="Suivi", page_icon="✉️", layout="wide")
 
 pages = [
-    st.Page("pages/documents.py", title=t("page.documents"), icon="📄", default=True),
-    st.Page("pages/document.py", title=t("page.document"), icon="🔎", url_path="document"),
-    st.Page("pages/failures.py", title=t("page.failures"), icon="⚠️", url_path="failures"),
-    st.Page("pages/history.py", title=t("page.history"), icon="🕘", url_path="history"),
-    st.Page("pages/mailbox.py", title=t("page.mailbox"), icon="📥", url_path="mailbox"),
-    st.Page("pages/overview.py", title=t("overview.title"), icon="📨", url_path="overview"),
-    st.Page("pages/settings.py", title=t("page.settings"), icon="⚙️", url_path="settings"),
+    st.Page("pages/documents.py", title=t("page.documents"), icon=":material/description:", default=True),
+    st.Page("pages/document.py", title=t("page.document"), icon=":material/find_in_page:", url_path="document"),
+    st.Page("pages/failures.py", title=t("page.failures"), icon=":material/warning:", url_path="failures"),
+    st.Page("pages/history.py", title=t("page.history"), icon=":material/history:", url_path="history"),
+    st.Page("pages/mailbox.py", title=t("page.mailbox"), icon=":material/inbox:", url_path="mailbox"),
+    st.Page("pages/overview.py", title=t("overview.title"), icon=":material/dashboard:", url_path="overview"),
+    st.Page("pages/settings.py", title=t("page.settings"), icon=":material/settings:", url_path="settings"),
 ]
 st.navigation(pages).run()

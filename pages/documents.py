@@ -35,8 +35,10 @@ state = second[0].selectbox(t("filter.state"), [None, *DeliveryState], key="doc_
 mode = second[1].selectbox(t("filter.mode"), [None, *SendingMode], key="doc_mode",
                            format_func=lambda m: t("all") if m is None else word_for(
                                SendingMode, m, lang))
-issued_from = second[2].date_input(t("filter.since"), value=None, key="doc_from")
-issued_until = second[3].date_input(t("filter.until"), value=None, key="doc_until")
+issued_from = second[2].date_input(t("filter.since"), value=None, key="doc_from",
+                                   format="DD/MM/YYYY")
+issued_until = second[3].date_input(t("filter.until"), value=None, key="doc_until",
+                                    format="DD/MM/YYYY")
 failures_only = second[4].toggle(t("filter.failures"), key="doc_failures")
 
 filters = DocumentFilters(

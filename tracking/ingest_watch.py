@@ -127,14 +127,16 @@ class MailboxWatcher:
         while not self._stop.is_set():
             try:
                 source = source or self.spec.open_source()
+                if self.spec.open_idle is not None:
+                    idle = idle or self.spec.open_idle()
+                    idle.prepare()
                 ingest_available(self.db, source, self.policy, should_stop=self._stop.is_set,
                                  on_progress=self._progress)
                 self._update(connected=True, last_error=None, needs_attention=False,
                              next_attempt_at=None, last_check_at=utc_now())
                 self._cycle_finished()
                 delay = self.backoff_start
-                if self.spec.open_idle is not None:
-                    idle = idle or self.spec.open_idle()
+                if idle is not None:
                     self._update(idle=True)
                     idle.wait(self.spec.poll_seconds, self._wake)
                     self._update(idle=False)

@@ -28,6 +28,7 @@ _CSS = """<style>
 .suivi-table th { text-align: left; border-bottom: 2px solid #ddd; padding: .3em .5em; }
 .suivi-table td { border-bottom: 1px solid #eee; padding: .3em .5em; vertical-align: top; }
 .suivi-table a { text-decoration: none; font-weight: 600; }
+.suivi-table td:first-child { white-space: nowrap; }
 .suivi-box { border: 1px solid #ccd; border-radius: .5em; padding: .8em 1em; }
 .suivi-state-not_sent, .suivi-state-not_delivered { color: #b3121a; font-weight: 600; }
 .suivi-state-delivered { color: #1d7a35; font-weight: 600; }
@@ -74,7 +75,8 @@ def documents_table(rows: pd.DataFrame) -> str:
             _e(word_for(DocumentStatus, row.status, lang)),
             _e(format_local(None if pd.isna(row.send_date) else row.send_date.to_pydatetime(),
                             row.time_zone)),
-            _e(word_for(SendingMode, row.mode, lang) if row.mode else ""), _e(states),
+            _e(word_for(SendingMode, row.mode, lang) if isinstance(row.mode, str) else ""),
+            _e(states),
             _e(f"{row.amount:,.2f} {row.currency}".replace(",", " ")),
         ]
         body.append("<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>")
@@ -131,6 +133,8 @@ def tracking_box(box) -> str:
 def show_diagnostics(recipients: pd.DataFrame) -> None:
     """The exact words the servers sent back, for each failed or delayed recipient, as text."""
     for r in recipients.itertuples(index=False):
+        if r.state in ("delivered", "sent"):
+            continue
         text = "\n".join(str(v) for v in (r.smtp_reply, r.diagnostic, r.remote_mta)
                          if isinstance(v, str) and v)
         if text:

@@ -53,26 +53,29 @@ def page(console):
     page.close()
 
 
-def artifact(repo_root, page, name: str) -> None:
+def artifact(repo_root, page, name: str, *, full_page: bool = True) -> None:
     folder = repo_root / ARTIFACTS
     folder.mkdir(exist_ok=True)
-    page.screenshot(path=str(folder / name), full_page=True)
+    page.screenshot(path=str(folder / name), full_page=full_page)
 
 
 def test_documents_show_a_blinking_dot_and_the_document_its_reason(console, page, repo_root):
     document_id, number = console.failing
     page.goto(console.url)
     expect(page.get_by_role("heading", name="Documents")).to_be_visible(timeout=30000)
+    expect(page.locator("table.suivi-table tbody tr")).to_have_count(50, timeout=30000)
+    artifact(repo_root, page, "documents-all.png")
     page.get_by_text("Échecs seulement").click()
     dot = page.locator("table.suivi-table tbody tr").first.locator(".suivi-dot")
     expect(dot).to_be_visible(timeout=15000)
     animation = dot.evaluate("e => getComputedStyle(e).animationName")
     assert animation == "suivi-blink"
     assert dot.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(224, 22, 27)"
-    artifact(repo_root, page, "documents.png")
+    artifact(repo_root, page, "documents-failures.png", full_page=False)
     if os.environ.get("SUIVI_UPDATE_SCREENSHOT") == "1":
         (repo_root / "docs").mkdir(exist_ok=True)
-        shutil.copyfile(repo_root / ARTIFACTS / "documents.png", repo_root / "docs/console.png")
+        shutil.copyfile(repo_root / ARTIFACTS / "documents-failures.png",
+                        repo_root / "docs/console.png")
 
     page.get_by_label("Recherche (numéro, client, adresse)").fill(number)
     page.keyboard.press("Enter")

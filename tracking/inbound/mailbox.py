@@ -243,6 +243,8 @@ class IdleWatch:
         self._connection = None
         self._failure: str | None = None
         self._call = 0
+        self._exists: int | None = None
+        self._before_read: int | None = None
 
     def open(self) -> None:
         import imaplib2  # only the watcher needs it
@@ -258,7 +260,8 @@ class IdleWatch:
                 if settings.tls is ImapTls.STARTTLS:
                     connection.starttls(ca_certs=_ca_bundle(settings), cert_verify_cb=_hostname_check)
             connection.login(settings.user, settings.password.reveal())
-            connection.select(_quoted(settings.folder), readonly=True)
+            _status, data = connection.select(_quoted(settings.folder), readonly=True)
+            self._exists = _count(data)
         except (ssl.SSLError, ssl.CertificateError) as err:
             raise MailboxRefused(f"TLS with {settings.host}:{settings.port} failed: {err}") from err
         except imaplib2.IMAP4.abort as err:
@@ -269,10 +272,21 @@ class IdleWatch:
             raise MailboxUnreachable(f"cannot reach {settings.host}:{settings.port}: {err}") from err
         self._connection = connection
 
+    def prepare(self) -> None:
+        """Call before reading the mailbox: remembers its message count, so that mail arriving
+        between that read and the start of IDLE is not left waiting for the next poll (a
+        server reports in IDLE only what changes *during* it — seen with Dovecot 2.3)."""
+        if self._connection is None:
+            self.open()
+        self._before_read = self._sync()
+
     def wait(self, timeout: float, interrupt: threading.Event) -> None:
         """Block in IDLE until a change, `timeout`, or `interrupt`; raise if the link broke."""
         if self._connection is None:
             self.open()
+        if self._sync() != self._before_read:
+            return  # something arrived (or left) while the mailbox was being read
+        # Mail landing in the few milliseconds between that check and IDLE waits for the poll.
         self._failure = None
         self._call += 1
         call = self._call
@@ -288,7 +302,7 @@ class IdleWatch:
             interrupt.set()
 
         try:
-            self._connection.idle(timeout=timeout, callback=woken)
+            self._connection.idle(timeout=max(1, int(timeout)), callback=woken)
         except Exception as err:  # noqa: BLE001 - imaplib2 raises its own and socket errors
             self.close()
             raise MailboxUnreachable(f"IDLE failed: {err}") from err
@@ -299,11 +313,31 @@ class IdleWatch:
             self.close()
             raise MailboxUnreachable(f"IDLE connection lost: {failure}")
 
+    def _sync(self) -> int | None:
+        """NOOP, then the folder's latest EXISTS count (RFC 3501 §7.3.1)."""
+        try:
+            self._connection.noop()
+            _code, data = self._connection.response("EXISTS")
+        except Exception as err:  # noqa: BLE001 - imaplib2 raises its own and socket errors
+            self.close()
+            raise MailboxUnreachable(f"IDLE connection lost: {err}") from err
+        reported = _count(data)
+        if reported is not None:
+            self._exists = reported
+        return self._exists
+
     def close(self) -> None:
         connection, self._connection = self._connection, None
         if connection is not None:
             with contextlib.suppress(Exception):  # it may already be dead; nothing to report
                 connection.logout(timeout=2)
+
+
+def _count(data: object) -> int | None:
+    for value in reversed(data if isinstance(data, list) else []):
+        if isinstance(value, bytes) and value.strip().isdigit():
+            return int(value)
+    return None
 
 
 def _ca_bundle(settings: ImapSettings) -> str:

@@ -1,0 +1,285 @@
+"""Every page and every action of the console through Streamlit's AppTest, on a real demo
+database file: what support and analysts see, and that refused input writes nothing."""
+
+from __future__ import annotations
+
+import re
+
+from tests.console.conftest import (
+    HOSTILE, console_app, make_hostile, make_unmatched, shared_database,
+)
+
+
+def documents_html(app) -> str:
+    tables = [m.value for m in app.markdown if "suivi-documents" in m.value]
+    assert tables, "the documents table is missing"
+    return tables[0]
+
+
+def box_html(app) -> str:
+    boxes = [m.value for m in app.markdown if 'data-testid="suivi-box"' in m.value]
+    assert boxes, "the tracking box is missing"
+    return boxes[0]
+
+
+def counts(path) -> dict[str, int]:
+    cursor = shared_database(path).cursor()
+    return {table: cursor.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            for table in ("sends", "deliveries", "events")}
+
+
+def failing_document(path) -> str:
+    cursor = shared_database(path).cursor()
+    return cursor.execute(
+        """SELECT s.document_id FROM deliveries x JOIN sends s ON s.id = x.send_id
+           WHERE x.state = 'not_delivered' AND x.reason = 'userunknown'
+           ORDER BY s.requested_at DESC LIMIT 1""").fetchone()[0]
+
+
+def unsent_relay_document(path) -> str:
+    cursor = shared_database(path).cursor()
+    return cursor.execute(
+        """SELECT d.id FROM documents d JOIN accounts a ON a.id = d.account_id
+           WHERE a.sending_mode = 'relay'
+             AND NOT EXISTS (SELECT 1 FROM sends s WHERE s.document_id = d.id)
+           ORDER BY d.id LIMIT 1""").fetchone()[0]
+
+
+def test_documents_list_marks_failures_and_filters(console_db, repo_root):
+    app = console_app(repo_root).run()
+    assert not app.exception
+    assert app.title[0].value == "Documents"
+    html = documents_html(app)
+    assert html.count("<tr>") == 51  # header + one page of 50
+    app.toggle(key="doc_failures").set_value(True).run()
+    html = documents_html(app)
+    rows = html.split("<tbody>")[1].split("<tr>")[1:]
+    assert rows and all('class="suivi-dot"' in row and "✉" in row for row in rows)
+    shown = re.search(r"([\d ]+) documents", " ".join(m.value for m in app.markdown)).group(1)
+    cursor = shared_database(console_db).cursor()
+    expected = cursor.execute(
+        """SELECT count(*) FROM (SELECT document_id, arg_max(id, (requested_at, id)) AS sid
+                                 FROM sends GROUP BY 1) l
+           WHERE EXISTS (SELECT 1 FROM deliveries x WHERE x.send_id = l.sid
+                         AND x.state IN ('not_sent', 'not_delivered'))""").fetchone()[0]
+    assert int(shown.replace(" ", "")) == expected > 0
+    app.sidebar.radio[0].set_value("en").run()
+    assert "<th>Number</th>" in documents_html(app)
+
+
+def test_search_with_quotes_and_sql_finds_nothing_and_breaks_nothing(console_db, repo_root):
+    before = counts(console_db)
+    app = console_app(repo_root).run()
+    for text in ("'; DROP TABLE documents; --", '" OR 1=1 --', "%", "_", "\\'"):
+        app.text_input(key="doc_search").input(text).run()
+        assert not app.exception
+        assert any(i.value == "Aucun document ne correspond." for i in app.info), text
+    app.text_input(key="doc_search").input("").run()
+    assert documents_html(app).count("<tr>") == 51
+    assert counts(console_db) == before
+
+
+def test_search_finds_a_document_by_number_and_by_address(console_db, repo_root):
+    cursor = shared_database(console_db).cursor()
+    number, address = cursor.execute(
+        """SELECT d.number, x.address FROM documents d JOIN sends s ON s.document_id = d.id
+           JOIN deliveries x ON x.send_id = s.id ORDER BY d.id LIMIT 1""").fetchone()
+    app = console_app(repo_root).run()
+    app.text_input(key="doc_search").input(number).run()
+    assert re.escape(number) and number in documents_html(app)
+    app.text_input(key="doc_search").input(address.upper()).run()
+    assert number in documents_html(app)
+
+
+def test_document_box_shows_the_reason_in_plain_words_and_the_timeline(console_db, repo_root):
+    document_id = failing_document(console_db)
+    app = console_app(repo_root, doc=document_id).run().switch_page("pages/document.py").run()
+    assert not app.exception
+    box = box_html(app)
+    assert "Suivi du document" in box and 'class="suivi-dot"' in box
+    assert "L&#x27;adresse n&#x27;existe pas" in box and "userunknown" in box
+    assert re.search(r"\d\d/\d\d/\d{4} \d\d:\d\d [A-Z+\-0-9]+", box)  # with its zone
+    assert any(chart.proto.spec for chart in app.get("plotly_chart"))
+    app.sidebar.radio[0].set_value("en").run()
+    assert "The address does not exist" in box_html(app)
+
+
+def test_hostile_diagnostic_is_shown_as_text(console_db, repo_root):
+    document_id = make_hostile(console_db)
+    app = console_app(repo_root, doc=document_id).run().switch_page("pages/document.py").run()
+    assert not app.exception
+    assert any(HOSTILE in code.value for code in app.code)
+    assert all("<script>" not in m.value for m in app.markdown)
+
+
+def test_send_online_records_a_pending_send(console_db, repo_root):
+    document_id = unsent_relay_document(console_db)
+    app = console_app(repo_root, doc=document_id).run().switch_page("pages/document.py").run()
+    assert app.text_area(key="send_to").value  # prefilled with the client's addresses
+    app.text_area(key="send_to").input("paul@client.example\nmarie@client.example")
+    app.text_area(key="send_cc").input("")
+    app.button(key="send_submit").click().run()
+    assert not app.exception and not app.error
+    assert app.success[0].value == "Envoi enregistré, en cours de remise."
+    rows = shared_database(console_db).cursor().execute(
+        """SELECT x.address, x.state, s.actor FROM sends s JOIN deliveries x ON x.send_id = s.id
+           WHERE s.document_id = ? ORDER BY x.idx""", [document_id]).fetchall()
+    assert rows == [("paul@client.example", "pending", "support"),
+                    ("marie@client.example", "pending", "support")]
+    assert "En cours" in box_html(app)
+
+
+def test_refused_sends_show_a_clear_error_and_write_nothing(console_db, repo_root):
+    document_id = unsent_relay_document(console_db)
+    before = counts(console_db)
+    app = console_app(repo_root, doc=document_id).run().switch_page("pages/document.py").run()
+    for to, message in (("not-an-address", "not an email address"),
+                        ("", "at least one 'to' recipient")):
+        app.text_area(key="send_to").input(to)
+        app.button(key="send_submit").click().run()
+        assert not app.exception
+        assert any(message in e.value and "rien n'a été enregistré" in e.value
+                   for e in app.error), [e.value for e in app.error]
+    assert counts(console_db) == before
+
+
+def test_mark_sent_manually(console_db, repo_root):
+    document_id = unsent_relay_document(console_db)
+    app = console_app(repo_root, doc=document_id).run().switch_page("pages/document.py").run()
+    app.text_input(key="mark_note").input("remis en main propre")
+    app.button(key="mark_submit").click().run()
+    assert app.success[0].value == "Document marqué envoyé."
+    row = shared_database(console_db).cursor().execute(
+        "SELECT actor, details FROM events WHERE document_id = ? AND type = "
+        "'marked_sent_manually'", [document_id]).fetchone()
+    assert row[0] == "support" and "remis en main propre" in row[1]
+    assert "Envoi manuel" in box_html(app)
+
+
+def test_edit_send_date_shows_old_and_new_then_history_has_it(console_db, repo_root):
+    document_id = failing_document(console_db)
+    app = console_app(repo_root, doc=document_id).run().switch_page("pages/document.py").run()
+    old = re.search(r'suivi-send-date">([^<]+)<', box_html(app)).group(1)
+    app.sidebar.text_input(key="actor").input("c.durand")
+    app.text_input(key="date_text").input("03/11/2026 09:15").run()
+    preview = [m.value for m in app.markdown if "→" in m.value]
+    assert preview and old in preview[0] and "03/11/2026 09:15" in preview[0]
+    app.button(key="save_date").click().run()
+    assert app.success[0].value == "Date d'envoi modifiée."
+    assert "03/11/2026 09:15" in re.search(r'suivi-send-date">([^<]+)<', box_html(app)).group(1)
+    app.switch_page("pages/history.py").run()
+    app.multiselect(key="history_types").set_value(["send_date_changed"]).run()
+    app.text_input(key="history_document").input(document_id).run()
+    history = app.dataframe[0].value
+    assert len(history) == 1
+    assert history.iloc[0]["actor"] == "c.durand"
+    assert history.iloc[0]["new_value"].startswith("2026-11-03T")
+    assert history.iloc[0]["old_value"] is not None
+
+
+def test_malformed_or_impossible_dates_write_nothing(console_db, repo_root):
+    document_id = failing_document(console_db)
+    before = counts(console_db)
+    app = console_app(repo_root, doc=document_id).run().switch_page("pages/document.py").run()
+    for text, message in (("31/02/2026 25:99", "malformed date"),
+                          ("01/01/2099 10:00", "cannot be in the future")):
+        app.text_input(key="date_text").input(text).run()
+        if any(button.key == "save_date" for button in app.button):  # parsed, so try saving
+            app.button(key="save_date").click().run()
+        assert any(message in e.value for e in app.error), [e.value for e in app.error]
+    assert counts(console_db) == before
+
+
+def test_resend_to_a_corrected_address(console_db, repo_root):
+    document_id = failing_document(console_db)
+    app = console_app(repo_root, doc=document_id).run().switch_page("pages/document.py").run()
+    app.text_input(key="resend_new").input("fixed@client.example")
+    app.button(key="resend_submit").click().run()
+    assert not app.error, [e.value for e in app.error]
+    latest = shared_database(console_db).cursor().execute(
+        """SELECT x.address, x.state FROM sends s JOIN deliveries x ON x.send_id = s.id
+           WHERE s.document_id = ? ORDER BY s.requested_at DESC LIMIT 1""",
+        [document_id]).fetchall()
+    assert latest == [("fixed@client.example", "pending")]
+    assert 'class="suivi-dot"' not in box_html(app)  # the latest send has no failure yet
+
+
+def test_failures_page_aggregates_drills_down_and_exports(console_db, repo_root):
+    app = console_app(repo_root).run().switch_page("pages/failures.py").run()
+    assert not app.exception
+    summary = next(m.value for m in app.markdown if "échecs sur" in m.value)
+    failures = int(re.match(r"([\d ]+) échecs", summary).group(1).replace(" ", ""))
+    assert failures > 0
+    app.selectbox(key="drill_reason").set_value("userunknown").run()
+    drill = app.dataframe[0].value
+    assert len(drill) > 0 and set(drill["reason"]) == {"userunknown"}
+    assert len(app.get("download_button")) == 1
+
+
+def test_history_page_filters_and_charts(console_db, repo_root):
+    app = console_app(repo_root).run().switch_page("pages/history.py").run()
+    assert not app.exception
+    app.multiselect(key="history_types").set_value(["dsn_failed"]).run()
+    events = app.dataframe[0].value
+    assert len(events) > 0 and set(events["type"]) == {"Non réceptionné"}
+    assert events["reason"].notna().all()
+    assert len(app.get("plotly_chart")) == 5
+
+
+def test_mailbox_page_lists_what_needs_a_person(console_db, repo_root):
+    app = console_app(repo_root).run().switch_page("pages/mailbox.py").run()
+    assert not app.exception
+    assert app.title[0].value == "Boîte des retours"
+    assert len(app.dataframe) >= 1
+
+
+def test_attach_an_unmatched_bounce_from_the_document_page(console_db, repo_root):
+    make_unmatched(console_db)
+    document_id = unsent_relay_document(console_db)
+    app = console_app(repo_root, doc=document_id).run().switch_page("pages/document.py").run()
+    app.text_area(key="send_to").input("lost@client.example")
+    app.button(key="send_submit").click().run()
+    message = app.selectbox(key="attach_message").value
+    app.button(key="attach_submit").click().run()
+    assert not app.exception and not app.error, [e.value for e in app.error]
+    assert app.success[0].value == "Retour rattaché."
+    cursor = shared_database(console_db).cursor()
+    assert cursor.execute("SELECT match_state, match_method, document_id FROM returned_messages "
+                          "WHERE id = ?", [message]).fetchone() == ("matched", "manual",
+                                                                    document_id)
+    assert cursor.execute("SELECT actor, recipient FROM events WHERE type = 'bounce_attached' "
+                          "AND document_id = ?", [document_id]).fetchone() == (
+        "support", "lost@client.example")
+
+
+def test_mailbox_attach_by_number_and_dismiss(console_db, repo_root):
+    first, second = make_unmatched(console_db)
+    cursor = shared_database(console_db).cursor()
+    number = cursor.execute(
+        """SELECT d.number FROM documents d JOIN sends s ON s.document_id = d.id
+           WHERE s.mode = 'relay' AND d.number IN (SELECT number FROM documents GROUP BY 1
+                                                   HAVING count(*) = 1)
+           ORDER BY s.requested_at DESC LIMIT 1""").fetchone()[0]
+    app = console_app(repo_root).run().switch_page("pages/mailbox.py").run()
+    app.selectbox(key="mailbox_message").set_value(first).run()
+    app.text_input(key="mailbox_reference").input(number)
+    app.button(key="mailbox_attach").click().run()
+    assert not app.exception and not app.error, [e.value for e in app.error]
+    assert cursor.execute("SELECT match_state FROM returned_messages WHERE id = ?",
+                          [first]).fetchone() == ("matched",)
+    app.selectbox(key="mailbox_message").set_value(second).run()
+    app.button(key="dismiss").click().run()
+    assert app.success[0].value == "Message écarté."
+    assert cursor.execute("SELECT match_state FROM returned_messages WHERE id = ?",
+                          [second]).fetchone() == ("ignored",)
+
+
+def test_settings_show_zones_and_modes_but_never_secrets(console_db, repo_root, monkeypatch):
+    monkeypatch.setenv("SUIVI_SMTP_PASSWORD", "hunter2-very-secret")
+    app = console_app(repo_root).run().switch_page("pages/settings.py").run()
+    assert not app.exception
+    accounts = app.dataframe[0].value
+    assert {"time_zone", "sending_mode"} <= set(accounts.columns)
+    everything = " ".join(str(frame.value.to_dict()) for frame in app.dataframe)
+    assert "hunter2-very-secret" not in everything
+    assert "défini (masqué)" in everything
