@@ -16,18 +16,26 @@ background watcher is `tracking.ingest_watch`.
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import json
+import os
+import signal
+import sys
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from multiprocessing import get_context
 
 from tracking.clock import to_db, utc_now
 from tracking.errors import InvalidInput, NotFound
 from tracking.events import Event, event_id
 from tracking.inbound.correlate import (
-    ADDRESS_WINDOW, Match, MatchMethod, MatchState, SendCandidate, Target, correlate, lookup_keys,
+    ADDRESS_WINDOW, LookupKeys, Match, MatchMethod, MatchState, SendCandidate, Target, correlate,
+    lookup_keys,
 )
 from tracking.inbound.mailbox import MailboxMessage, MailboxSource
 from tracking.inbound.parse import parse_message
@@ -38,6 +46,7 @@ from tracking.store.connection import Database
 from tracking.store.ledger import record_events
 
 BATCH_SIZE = 500           # messages per transaction: a crash re-reads at most this many
+PARALLEL_PARSE_FROM = 2000  # backlog from which parsing moves to a worker process
 RAW_CAP = 2 * 1024 * 1024  # bytes of a message kept for the viewer; bigger ones are truncated
 # Level 1: bounces are text and still shrink ~4x; level 6 cost 3x the time for ~15% less space.
 ZLIB_LEVEL = 1
@@ -98,6 +107,9 @@ def ingest_available(db: Database, source: MailboxSource, policy: IngestPolicy, 
                      on_progress: Callable[[int, IngestStats], None] | None = None) -> IngestStats:
     """Read everything the source holds past its checkpoint, batch by batch.
 
+    Each batch is committed (returned messages, events, checkpoint) before it is settled
+    (moved away) and before the next one is committed. With a large backlog the parsing of
+    batch k+1 runs in a worker process while this one commits batch k (`_parsers`).
     `on_progress(backlog, batch_stats)` is called after each commit (the watcher's status).
     """
     total = IngestStats()
@@ -109,52 +121,100 @@ def ingest_available(db: Database, source: MailboxSource, policy: IngestPolicy, 
         keys = [key for key in keys if key not in known]
     if on_progress:
         on_progress(len(keys), IngestStats())
-    for start in range(0, len(keys), policy.batch_size):
-        if should_stop():
-            break
-        chunk = keys[start:start + policy.batch_size]
-        messages = list(source.fetch(chunk))
-        if source.tracks_entries:
-            def checkpoint_writer(cursor, ids, _messages=messages):
-                inbound.add_entries(cursor, source.name,
-                                    [(m.key, rm_id) for m, rm_id in zip(_messages, ids)])
-        else:
-            def checkpoint_writer(cursor, ids, _last=max(int(k) for k in chunk)):
-                inbound.save_checkpoint(cursor, source.name, scan.validity, _last)
-        stats = ingest_batch(db, source.name, messages, policy, checkpoint_writer)
+
+    def finish(messages, parsed: Future, chunk: list[str], backlog: int) -> None:
+        stats = _commit(db, source.name, messages, parsed.result(), policy,
+                        _checkpoint_writer(source, scan.validity, chunk, messages))
         source.settle(chunk)  # only now: the results are committed
         total.add(stats)
         if on_progress:
-            on_progress(len(keys) - start - len(chunk), stats)
+            on_progress(backlog, stats)
+
+    with _parsers(len(keys)) as parse:
+        pending = None
+        for start in range(0, len(keys), policy.batch_size):
+            if should_stop():
+                break
+            chunk = keys[start:start + policy.batch_size]
+            messages = list(source.fetch(chunk))
+            parsed = parse([message.raw for message in messages])
+            if pending is not None:
+                finish(*pending)
+            pending = (messages, parsed, chunk, len(keys) - start - len(chunk))
+        if pending is not None:
+            finish(*pending)
     return total
+
+
+@contextmanager
+def _parsers(backlog: int) -> Iterator[Callable[[list[bytes]], Future]]:
+    """Parsing is most of ingestion's CPU and holds the GIL, so a thread cannot overlap it
+    with the commit; a worker process can. Starting one costs ~0.3 s (imports), worth it only
+    for a backlog (catching up, a rescan); small batches are parsed inline. Not `fork`: the
+    console process has threads, which `fork` would copy in an unknown state: `spawn`."""
+    if backlog < PARALLEL_PARSE_FROM:
+        def inline(raws: list[bytes]) -> Future:
+            future: Future = Future()
+            future.set_result(parse_raw_messages(raws))
+            return future
+        yield inline
+        return
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"),
+                             initializer=_die_with_parent) as pool:
+        yield lambda raws: pool.submit(parse_raw_messages, raws)
+
+
+def _die_with_parent() -> None:
+    """A parse worker must not outlive an ingest killed with SIGKILL (crash, OOM): on Linux
+    ask the kernel to kill it with its parent (prctl PR_SET_PDEATHSIG)."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+        if os.getppid() == 1:  # the parent died before the call took effect
+            os._exit(1)
+
+
+def parse_raw_messages(raws: list[bytes]) -> list[tuple[str, ParseResult]]:
+    """(returned message id, parse result) per message; pure, run in a worker process."""
+    return [(hashlib.sha256(raw).hexdigest(), parse_message(raw)) for raw in raws]
 
 
 def ingest_batch(db: Database, source_name: str, messages: list[MailboxMessage],
                  policy: IngestPolicy,
                  checkpoint_writer: Callable[[object, list[str]], None] | None = None) -> IngestStats:
     """Parse, correlate and store one batch, in one transaction with its checkpoint."""
+    return _commit(db, source_name, messages, parse_raw_messages([m.raw for m in messages]),
+                   policy, checkpoint_writer)
+
+
+def _checkpoint_writer(source: MailboxSource, validity: int, chunk: list[str],
+                       messages: list[MailboxMessage]) -> Callable[[object, list[str]], None]:
+    if source.tracks_entries:
+        return lambda cursor, ids: inbound.add_entries(
+            cursor, source.name, [(m.key, rm_id) for m, rm_id in zip(messages, ids)])
+    last_uid = max(int(key) for key in chunk)  # absent ones were expunged meanwhile
+    return lambda cursor, ids: inbound.save_checkpoint(cursor, source.name, validity, last_uid)
+
+
+def _commit(db: Database, source_name: str, messages: list[MailboxMessage],
+            parsed: list[tuple[str, ParseResult]], policy: IngestPolicy,
+            checkpoint_writer: Callable[[object, list[str]], None] | None) -> IngestStats:
     stats = IngestStats(messages=len(messages))
-    ids = [hashlib.sha256(m.raw).hexdigest() for m in messages]
+    ids = [rm_id for rm_id, _ in parsed]
     now = utc_now()
     with db.transaction() as cursor:
-        known = inbound.existing_returned_ids(cursor, ids)
-        fresh: list[tuple[str, MailboxMessage]] = []
-        seen: set[str] = set(known)
-        for rm_id, message in zip(ids, messages):
+        seen = inbound.existing_returned_ids(cursor, ids)
+        fresh: list[tuple[str, MailboxMessage, ParseResult, datetime]] = []
+        for (rm_id, result), message in zip(parsed, messages):
             if rm_id in seen:
                 stats.duplicates += 1
             else:
                 seen.add(rm_id)
-                fresh.append((rm_id, message))
-        results = [parse_message(message.raw) for _, message in fresh]
-        received = [message.received_at or now for _, message in fresh]
-        earliest = min(received, default=now) - policy.address_window
-        candidates = inbound.candidates_for(cursor, lookup_keys(results), since=earliest)
+                fresh.append((rm_id, message, result, message.received_at or now))
+        matches = _correlate_all(cursor, [(r, at) for _, _, r, at in fresh], policy, now)
         rows: list[dict] = []
         events: list[Event] = []
-        for (rm_id, message), result, at in zip(fresh, results, received):
-            match = correlate(result, candidates, verp_key=policy.verp_key, received_at=at,
-                              window=policy.address_window)
+        for (rm_id, message, result, at), match in zip(fresh, matches):
             rows.append(_returned_row(rm_id, source_name, message.raw, at, result, match,
                                       policy.raw_cap))
             events.extend(events_for(rm_id, result, match, at))
@@ -165,6 +225,29 @@ def ingest_batch(db: Database, source_name: str, messages: list[MailboxMessage],
         if checkpoint_writer is not None:
             checkpoint_writer(cursor, ids)
     return stats
+
+
+def _correlate_all(cursor, items: list[tuple[ParseResult, datetime]], policy: IngestPolicy,
+                   now: datetime) -> list[Match]:
+    """Keys first (one lookup for the batch); the recipient-address lookup only for what the
+    keys left unmatched, since it is the costly query and most bounces carry our keys."""
+    results = [result for result, _ in items]
+    candidates = inbound.candidates_for(cursor, lookup_keys(results, addresses=False),
+                                        since=now)
+    matches = [correlate(result, candidates, verp_key=policy.verp_key, received_at=at,
+                         window=policy.address_window) for result, at in items]
+    retry = [i for i, match in enumerate(matches)
+             if match.state is MatchState.UNMATCHED and match.send is None
+             and match.verp is None and results[i].recipients]
+    if retry:
+        earliest = min(items[i][1] for i in retry) - policy.address_window
+        keys = lookup_keys([results[i] for i in retry])
+        by_address = inbound.candidates_for(
+            cursor, LookupKeys(frozenset(), frozenset(), keys.addresses), since=earliest)
+        for i in retry:
+            matches[i] = correlate(results[i], by_address, verp_key=policy.verp_key,
+                                   received_at=items[i][1], window=policy.address_window)
+    return matches
 
 
 def events_for(rm_id: str, result: ParseResult, match: Match, at: datetime,

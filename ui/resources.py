@@ -104,3 +104,26 @@ def refresh_snapshot() -> str:
     """Write the snapshot now (the Settings page's button); returns its directory."""
     path = str(database_path())
     return str(write_snapshot(_database(path), default_directory(path)))
+
+
+def mailbox_watcher():
+    """The mailbox watcher of this process (a `MailboxWatcher`), or None when workers are off
+    (`SUIVI_WORKERS=0`) or no mailbox is configured (no IMAP, no sandbox)."""
+    if os.environ.get("SUIVI_WORKERS", "1") == "0":
+        return None
+    return _mailbox_watcher(str(database_path()))
+
+
+@st.cache_resource(show_spinner=False)
+def _mailbox_watcher(path: str):
+    from tracking.ingest import IngestPolicy
+    from tracking.ingest_watch import MailboxWatcher, configured_mailbox
+    from tracking.runtime import transport_kind
+
+    settings = settings_for()
+    spec = configured_mailbox(settings, transport_kind())
+    if spec is None:
+        return None
+    watcher = MailboxWatcher(_database(path), spec, IngestPolicy.from_settings(settings)).start()
+    atexit.register(watcher.stop)
+    return watcher

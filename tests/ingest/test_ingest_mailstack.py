@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email
 import json
+from dataclasses import replace
 
 from tests.ingest.conftest import RelayWorld, clear_inbox
 from tests.mailstack import DOMAIN
@@ -155,7 +156,6 @@ def test_uidvalidity_change_rescans_without_duplicates(relay: RelayWorld) -> Non
 def test_processed_folder_receives_messages_only_after_commit(relay: RelayWorld) -> None:
     relay.send((0, (GHOST,), ()), (1, (ALICE,), ()))
     relay.stack.wait_for_messages("bounces", 2)
-    from dataclasses import replace
     settings = replace(relay.settings.imap, processed_folder="Processed")
     source = ImapMailbox(settings)
     try:

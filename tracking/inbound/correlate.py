@@ -92,10 +92,10 @@ class LookupKeys:
     addresses: frozenset[str]
 
 
-def lookup_keys(results: list[ParseResult]) -> LookupKeys:
+def lookup_keys(results: list[ParseResult], *, addresses: bool = True) -> LookupKeys:
     send_ids: set[str] = set()
     message_ids: set[str] = set()
-    addresses: set[str] = set()
+    found_addresses: set[str] = set()
     for result in results:
         found = result.correlation
         parsed = parse_token(found.verp_token) if found.verp_token else None
@@ -104,9 +104,10 @@ def lookup_keys(results: list[ParseResult]) -> LookupKeys:
         send_ids.update(key for key in (found.envelope_id.strip(), found.tracking_id.strip()) if key)
         if found.message_id:
             message_ids.add(normalize_message_id(found.message_id))
-        addresses.update(r.recipient for r in result.recipients if r.recipient)
-        addresses.update(found.original_recipients)
-    return LookupKeys(frozenset(send_ids), frozenset(message_ids), frozenset(addresses))
+        if addresses:
+            found_addresses.update(r.recipient for r in result.recipients if r.recipient)
+            found_addresses.update(found.original_recipients)
+    return LookupKeys(frozenset(send_ids), frozenset(message_ids), frozenset(found_addresses))
 
 
 def correlate(result: ParseResult, candidates: Candidates, *, verp_key: bytes | None,

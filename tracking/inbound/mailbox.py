@@ -259,11 +259,18 @@ class IdleWatch:
                 connection = imaplib2.IMAP4(settings.host, settings.port, timeout=settings.timeout)
                 if settings.tls is ImapTls.STARTTLS:
                     connection.starttls(ca_certs=_ca_bundle(settings), cert_verify_cb=_hostname_check)
-            connection.login(settings.user, settings.password.reveal())
+            try:
+                connection.login(settings.user, settings.password.reveal())
+            except imaplib2.IMAP4.error as err:
+                with contextlib.suppress(Exception):
+                    connection.logout(timeout=2)
+                raise MailboxRefused(f"login refused for {settings.user!r}: {_text(err)}") from err
             _status, data = connection.select(_quoted(settings.folder), readonly=True)
             self._exists = _count(data)
         except (ssl.SSLError, ssl.CertificateError) as err:
             raise MailboxRefused(f"TLS with {settings.host}:{settings.port} failed: {err}") from err
+        except MailboxRefused:
+            raise
         except imaplib2.IMAP4.abort as err:
             raise MailboxUnreachable(f"IDLE connection lost: {err}") from err
         except imaplib2.IMAP4.error as err:
