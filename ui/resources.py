@@ -17,14 +17,28 @@ import streamlit as st
 
 from tracking.outbox import Outbox, OutboxThread
 from tracking.runtime import database_path, open_store, outbound_transport, settings_for
-from tracking.store.connection import Database
 from tracking.errors import SuiviError
+from tracking.store.connection import Database
 from tracking.store.marks import refresh_marks
 from tracking.store.snapshot import default_directory, write_snapshot
 
 
+def secrets_into_environment() -> None:
+    """Streamlit secrets named `SUIVI_*` (e.g. SUIVI_SMTP_PASSWORD, SUIVI_IMAP_PASSWORD,
+    SUIVI_VERP_KEY in .streamlit/secrets.toml) become settings, as environment variables would;
+    a variable already set in the environment wins. Values are never displayed or logged."""
+    try:
+        items = list(st.secrets.items())
+    except (FileNotFoundError, KeyError, st.errors.StreamlitSecretNotFoundError):
+        return  # no secrets file: the environment alone configures the console
+    for name, value in items:
+        if name.startswith("SUIVI_") and isinstance(value, (str, int, float)):
+            os.environ.setdefault(name, str(value))
+
+
 def database() -> Database:
     """The process's connection to the configured database file."""
+    secrets_into_environment()
     return _database(str(database_path()))
 
 

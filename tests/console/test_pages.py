@@ -283,3 +283,19 @@ def test_settings_show_zones_and_modes_but_never_secrets(console_db, repo_root, 
     everything = " ".join(str(frame.value.to_dict()) for frame in app.dataframe)
     assert "hunter2-very-secret" not in everything
     assert "défini (masqué)" in everything
+
+
+def test_streamlit_secrets_configure_the_console_without_being_shown(console_db, repo_root,
+                                                                    monkeypatch):
+    for name in ("SUIVI_IMAP_PASSWORD", "SUIVI_IMAP_USER", "SUIVI_IMAP_HOST"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr("os.environ", dict(__import__("os").environ))  # restored after the test
+    app = console_app(repo_root)
+    app.secrets["SUIVI_IMAP_HOST"] = "imap.example.test"
+    app.secrets["SUIVI_IMAP_USER"] = "bounces"
+    app.secrets["SUIVI_IMAP_PASSWORD"] = "s3cr3t-from-secrets"
+    app.run().switch_page("pages/settings.py").run()
+    assert not app.exception
+    everything = " ".join(str(frame.value.to_dict()) for frame in app.dataframe)
+    assert "imap.example.test" in everything and "bounces" in everything
+    assert "s3cr3t-from-secrets" not in everything
