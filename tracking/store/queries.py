@@ -255,7 +255,7 @@ def history(cursor: Cursor, *, event_types: list[str] | None = None, actor: str 
 class Overview:
     documents: int
     sends: int
-    failing_documents: int          # documents whose latest online send has a failed recipient
+    failing_documents: int          # documents whose latest send (any mode) has a failed recipient
     by_state: pd.DataFrame          # state, count
 
 
@@ -264,7 +264,7 @@ def overview(cursor: Cursor) -> Overview:
         "SELECT (SELECT count(*) FROM documents), (SELECT count(*) FROM sends)").fetchall()[0]
     failing = cursor.execute(
         """WITH latest AS (
-               SELECT id FROM sends WHERE mode <> 'manual'
+               SELECT id FROM sends
                QUALIFY row_number() OVER (PARTITION BY document_id
                                           ORDER BY requested_at DESC, id DESC) = 1)
            SELECT count(DISTINCT s.document_id) FROM sends s JOIN latest l ON l.id = s.id
