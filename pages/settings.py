@@ -1,27 +1,70 @@
-"""Settings: each account's time zone and sending mode; connection status (no secret shown)."""
+"""Settings: each account's time zone and sending mode, editable with an old → new check;
+connection status (no secret shown)."""
+
+from zoneinfo import available_timezones
 
 import streamlit as st
 
+from tracking import service
+from tracking.errors import SuiviError
 from tracking.labels import word_for
 from tracking.models import SendingMode
 from ui import data, resources
+from ui.actions import done, flash
 from ui.i18n import language, t, tf
-from ui.layout import start_page
+from ui.layout import actor, error, start_page
+from ui.resources import database
 from ui.widgets import connection_status
+
+# Region/City names and UTC; tzdata's "localtime", "Factory", "EST5EDT"… mean nothing to a client.
+ZONES = sorted(z for z in available_timezones() if "/" in z or z == "UTC")
 
 start_page()
 lang = language()
+who = actor()
 st.title(t("settings.heading"))
+flash()
+
+
+def mode_word(mode: str) -> str:
+    return word_for(SendingMode, mode, lang)
+
+
+def edit_account(account) -> None:
+    """Zone and mode pickers; the change is shown old → new and saved only when confirmed."""
+    zones = ZONES if account.time_zone in ZONES else sorted([*ZONES, account.time_zone])
+    with st.expander(f"{account.name} — {t('settings.edit')}"):
+        left, right = st.columns(2)
+        zone = left.selectbox(t("settings.zone"), zones, index=zones.index(account.time_zone),
+                              key=f"zone_{account.id}")
+        mode = right.selectbox(t("settings.mode"), list(SendingMode), format_func=mode_word,
+                               index=list(SendingMode).index(account.sending_mode),
+                               key=f"mode_{account.id}")
+        if (zone, str(mode)) == (account.time_zone, account.sending_mode):
+            return
+        st.markdown(f"{t('settings.preview')} : **{account.time_zone} · "
+                    f"{mode_word(account.sending_mode)} → {zone} · {mode_word(mode)}**")
+        st.caption(t("settings.zone_note"))
+        if st.button(t("settings.save"), key=f"save_settings_{account.id}", type="primary"):
+            try:
+                service.change_account_settings(database(), account.id, time_zone=zone,
+                                                sending_mode=mode, actor=who)
+            except SuiviError as err:
+                error(err)
+                return
+            done(tf("settings.saved", name=account.name))
+
 
 st.subheader(t("settings.accounts"))
 accounts = data.accounts(data.path())
-st.dataframe(accounts.assign(sending_mode=[word_for(SendingMode, m, lang)
-                                           for m in accounts["sending_mode"]]),
+st.dataframe(accounts.assign(sending_mode=[mode_word(m) for m in accounts["sending_mode"]]),
              hide_index=True, key="accounts", column_config={
                  "id": None, "name": st.column_config.TextColumn(t("col.account")),
                  "time_zone": st.column_config.TextColumn(t("col.zone")),
                  "sending_mode": st.column_config.TextColumn(t("col.mode")),
                  "sender_address": st.column_config.TextColumn(t("col.sender"))})
+for account in accounts.itertuples():
+    edit_account(account)
 
 st.subheader(t("settings.connection"))
 st.dataframe(connection_status(), hide_index=True, key="connections")

@@ -45,10 +45,13 @@ from tests.tools.mailstack_config import (
     MAIN_CF,
     MASTER_CF,
     MTA_HOSTNAME,
+    NO_SSL,
     PASSWORD,
+    SSL_ON,
     MailUser,
     render,
 )
+from tests.tools.certificates import CertificateError, ServerCertificates, make_certificates
 from tests.tools.processes import HOST, descendants, free_ports, port_answers, process_start_time
 
 __all__ = [
@@ -96,14 +99,20 @@ class MailStack:
         postfix_settings: dict[str, str] | None = None,
         keep_root: bool | None = None,
         spare_mailboxes: int = 100,
+        tls: bool = False,
     ) -> None:
+        """`tls=True`: Dovecot also offers STARTTLS on `imap_port` and implicit TLS on
+        `imaps_port`, with a certificate for 127.0.0.1/localhost signed by a throw-away CA
+        (`ca_file`, made in the stack's root). Off by default: no openssl run, no TLS."""
         self._users = {user.name: user for user in users}
         self._delay_warning_time = delay_warning_time
         self._retry_seconds = retry_seconds
         self._postfix_settings = dict(postfix_settings or {})
         self._keep_root = os.environ.get("MAILSTACK_KEEP") == "1" if keep_root is None else keep_root
         self.root: Path | None = None
-        self.smtp_port = self.imap_port = self.lmtp_port = 0
+        self.smtp_port = self.imap_port = self.lmtp_port = self.imaps_port = 0
+        self._tls = tls
+        self.certificates: ServerCertificates | None = None
         self._postfix: subprocess.Popen[bytes] | None = None
         self._dovecot: subprocess.Popen[bytes] | None = None
         self._mailbox_counter = 0
@@ -186,13 +195,24 @@ class MailStack:
             (root / sub).chmod(0o755)
         shutil.chown(root / "pf/data", user="postfix")
         shutil.chown(root / "mail", user="nobody", group="nogroup")
-        self.smtp_port, self.imap_port, self.lmtp_port = free_ports(3)
+        # Four distinct ports in one call even without TLS (the fourth is then unused).
+        self.smtp_port, self.imap_port, self.lmtp_port, imaps_port = free_ports(4)
+        self.imaps_port, ssl = 0, NO_SSL
+        if self._tls:
+            try:
+                self.certificates = make_certificates(root / "tls")
+            except CertificateError as err:
+                raise MailStackError(str(err)) from err
+            self.imaps_port = imaps_port
+            ssl = render(SSL_ON, {"TLS_CERT": self.certificates.cert,
+                                  "TLS_KEY": self.certificates.key})
         values = {
             "ROOT": root, "PF": root / "pf", "DV": root / "dv", "DOMAIN": DOMAIN,
             "MTA_HOSTNAME": MTA_HOSTNAME, "SMTP_PORT": self.smtp_port,
             "IMAP_PORT": self.imap_port, "LMTP_PORT": self.lmtp_port,
             "INSTANCE": f"mailstack-{self.imap_port}", "RETRY": self._retry_seconds,
             "MAX_RETRY": 2 * self._retry_seconds, "DELAY_WARNING": self._delay_warning_time,
+            "SSL": ssl, "IMAPS_PORT": self.imaps_port,   # port 0: no imaps listener
         }
         main_cf = render(MAIN_CF, values)
         main_cf += "".join(f"{key} = {value}\n" for key, value in self._postfix_settings.items())
@@ -208,7 +228,8 @@ class MailStack:
             [_which("dovecot") or "dovecot", "-F", "-c", str(self.root / "dv/dovecot.conf")],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )
-        self._wait_for_ports(self._dovecot, (self.imap_port, self.lmtp_port), DOVECOT_START_TIMEOUT)
+        ports = (self.imap_port, self.lmtp_port, *((self.imaps_port,) if self._tls else ()))
+        self._wait_for_ports(self._dovecot, ports, DOVECOT_START_TIMEOUT)
 
     def _start_postfix(self) -> None:
         assert self.root is not None
@@ -281,6 +302,13 @@ class MailStack:
             if time.monotonic() > deadline:
                 raise MailStackError(f"Dovecot does not see user {name}\n{self.logs_tail()}")
             time.sleep(0.05)
+
+    @property
+    def ca_file(self) -> Path:
+        """The CA that signed Dovecot's certificate (a `tls=True` stack only)."""
+        if self.certificates is None:
+            raise MailStackError("this MailStack was started without tls=True")
+        return self.certificates.ca
 
     def imap_login(self, user: str = BOUNCE_USER) -> tuple[str, str]:
         return user, self._users[user].password

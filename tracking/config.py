@@ -23,7 +23,7 @@ and str never show the value, so a settings object can be logged or shown in the
 | `SUIVI_IMAP_FOLDER` | the folder bounces arrive in | `INBOX` |
 | `SUIVI_IMAP_PROCESSED_FOLDER` | move messages there once their results are committed; empty = leave them | empty |
 | `SUIVI_IMAP_POLL_SECONDS` | the watcher's poll when IDLE brings nothing (and its IDLE renewal) | 60 |
-| `SUIVI_IMAP_TIMEOUT` / `SUIVI_IMAP_CA_FILE` | seconds per socket operation / extra CA bundle (PEM) | 30 / system store |
+| `SUIVI_IMAP_TIMEOUT` / `SUIVI_IMAP_CA_FILE` | seconds per socket operation / extra CA bundle (PEM), trusted besides the system store; chain and host name are always verified | 30 / system store only |
 """
 
 from __future__ import annotations

@@ -57,6 +57,8 @@ _WORDS: dict[StrEnum, tuple[str, str]] = {
     EventType.BOUNCE_SUSPICIOUS: ("Retour suspect", "Suspicious bounce"),
     EventType.BOUNCE_UNMATCHED: ("Retour non rattaché", "Unmatched bounce"),
     EventType.BOUNCE_ATTACHED: ("Retour rattaché", "Bounce attached"),
+    EventType.ACCOUNT_SETTINGS_CHANGED: ("Réglages du compte modifiés",
+                                         "Account settings changed"),
 }
 
 # What the tracking can see for each mode (DESIGN §3): said beside every send, so nobody reads

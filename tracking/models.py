@@ -194,6 +194,7 @@ class EventType(StrEnum):
     BOUNCE_SUSPICIOUS = "bounce_suspicious"    # bad VERP signature: recorded, not applied
     BOUNCE_UNMATCHED = "bounce_unmatched"
     BOUNCE_ATTACHED = "bounce_attached"        # support tied an unmatched bounce to a send
+    ACCOUNT_SETTINGS_CHANGED = "account_settings_changed"  # zone/mode edited; no delivery moves
 
 
 SYSTEM_ACTOR = "system"

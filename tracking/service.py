@@ -1,4 +1,5 @@
-"""The actions of the console and the command line: send online, mark sent, edit the send date.
+"""The actions of the console and the command line: send online, mark sent, edit the send date,
+change an account's settings.
 
 Each action validates everything first and writes nothing when refused (`InvalidInput` and its
 subclasses); when accepted it writes its rows and events in one transaction. SMTP work is not
@@ -186,6 +187,44 @@ def set_send_date(db: Database, document_id: str, new_value: datetime | None, ac
                      "zone": zone_name or account.time_zone},
         )
         writes.set_document_send_date(cursor, document.id, new_utc)
+        record_events(cursor, [event])
+    return event
+
+
+def change_account_settings(db: Database, account_id: str, *, time_zone: str,
+                            sending_mode: SendingMode | str, actor: str,
+                            now: datetime | None = None) -> Event:
+    """Change an account's time zone and sending mode (the console's Settings page).
+
+    The zone only changes how times are *shown*: stored values stay UTC. The mode applies to
+    sends requested afterwards; existing sends and delivery states are untouched. Refused
+    (nothing written) for an unknown account, zone or mode, or when nothing would change.
+    """
+    now = now or utc_now()
+    _require_actor(actor)
+    zone(time_zone)  # InvalidInput with a clear message for a name zoneinfo does not know
+    try:
+        mode = SendingMode(sending_mode)
+    except ValueError as err:
+        known = ", ".join(m.value for m in SendingMode)
+        raise InvalidInput(f"unknown sending mode {sending_mode!r} (one of {known})") from err
+    with db.transaction() as cursor:
+        account = queries.get_account(cursor, account_id)
+        if account is None:
+            raise NotFound(f"unknown account {account_id!r}")
+        old = {"time_zone": account.time_zone, "sending_mode": str(account.sending_mode)}
+        new = {"time_zone": time_zone, "sending_mode": str(mode)}
+        if new == old:
+            raise InvalidInput(f"account {account.name!r} already has these settings")
+        # `old`/`new` are the keys the history shows as "old value" / "new value".
+        event = Event(
+            event_id(EventType.ACCOUNT_SETTINGS_CHANGED, account.id, *old.values(),
+                     *new.values(), actor, _iso(now)),
+            EventType.ACCOUNT_SETTINGS_CHANGED, now, actor, account.id,
+            details={"old": old, "new": new},
+        )
+        writes.update_account_settings(cursor, account.id, time_zone=time_zone,
+                                       sending_mode=str(mode))
         record_events(cursor, [event])
     return event
 

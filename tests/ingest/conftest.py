@@ -32,7 +32,8 @@ VERP_KEY = "ingest-test-verp-key"
 def ingest_stack() -> Iterator[MailStack]:
     if SKIP_REASON:
         pytest.skip(f"real mail stack unavailable: {SKIP_REASON}")
-    with MailStack() as stack:
+    # tls=True: Dovecot also offers STARTTLS and IMAPS (test_ingest_tls); plain logins still work.
+    with MailStack(tls=True) as stack:
         yield stack
 
 

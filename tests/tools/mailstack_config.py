@@ -123,7 +123,7 @@ instance_name = @INSTANCE@
 protocols = imap lmtp
 listen = 127.0.0.1
 log_path = @DV@/dovecot.log
-ssl = no
+@SSL@
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 mail_location = maildir:@ROOT@/mail/%n/Maildir
@@ -160,7 +160,8 @@ service imap-login {
     port = @IMAP_PORT@
   }
   inet_listener imaps {
-    port = 0
+    address = 127.0.0.1
+    port = @IMAPS_PORT@
   }
 }
 service lmtp {
@@ -180,6 +181,17 @@ service anvil {
   }
 }
 """
+
+NO_SSL = "ssl = no"
+
+# Dovecot 2.3 with TLS (`MailStack(tls=True)`): STARTTLS on the plain port and the imaps listener.
+# Plain-text logins stay allowed (disable_plaintext_auth = no), so TLS-less clients still work.
+# `<file` makes Dovecot read the PEM from the file.
+SSL_ON = """\
+ssl = yes
+ssl_cert = <@TLS_CERT@
+ssl_key = <@TLS_KEY@
+ssl_min_protocol = TLSv1.2"""
 
 
 def render(template: str, values: dict[str, object]) -> str:

@@ -14,9 +14,11 @@ connection carries no message data: it only wakes the watcher.
 from __future__ import annotations
 
 import contextlib
+import functools
 import imaplib
 import os
 import re
+import socket
 import ssl
 import threading
 from collections.abc import Iterator, Sequence
@@ -162,20 +164,24 @@ class ImapMailbox:
 
 def open_imap(settings: ImapSettings) -> imaplib.IMAP4:
     """A logged-in stdlib connection; errors translated (refused vs unreachable)."""
+    context = tls_context(settings) if settings.tls is not ImapTls.NONE else None
+    connection: imaplib.IMAP4 | None = None
     try:
         if settings.tls is ImapTls.IMAPS:
-            connection = imaplib.IMAP4_SSL(settings.host, settings.port,
-                                           ssl_context=tls_context(settings),
+            connection = imaplib.IMAP4_SSL(settings.host, settings.port, ssl_context=context,
                                            timeout=settings.timeout)
         else:
             connection = imaplib.IMAP4(settings.host, settings.port, timeout=settings.timeout)
             if settings.tls is ImapTls.STARTTLS:
-                connection.starttls(tls_context(settings))
+                connection.starttls(context)
     except (ssl.SSLError, ssl.CertificateError) as err:
-        raise MailboxRefused(f"TLS with {settings.host}:{settings.port} failed: {err}") from err
+        _drop(connection)   # a failed STARTTLS leaves the plain socket open
+        raise tls_refused(settings, err) from err
     except imaplib.IMAP4.error as err:  # e.g. STARTTLS not offered
+        _drop(connection)
         raise MailboxRefused(f"{settings.host}:{settings.port}: {err}") from err
     except (OSError, EOFError) as err:
+        _drop(connection)
         raise MailboxUnreachable(f"cannot reach {settings.host}:{settings.port}: {err}") from err
     try:
         connection.login(settings.user, settings.password.reveal())
@@ -189,8 +195,32 @@ def open_imap(settings: ImapSettings) -> imaplib.IMAP4:
 
 
 def tls_context(settings: ImapSettings) -> ssl.SSLContext:
-    """Verified TLS (hostname and chain), with the configured CA bundle when there is one."""
-    return ssl.create_default_context(cafile=str(settings.ca_file) if settings.ca_file else None)
+    """Verified TLS (chain and host name, TLS ≥ 1.2): the system store, plus the configured CA
+    bundle when there is one. Both IMAP connections use it, the IDLE one included."""
+    context = ssl.create_default_context()
+    if settings.ca_file:
+        try:
+            context.load_verify_locations(cafile=str(settings.ca_file))
+        except (OSError, ssl.SSLError) as err:  # missing, unreadable, or not PEM
+            raise MailboxRefused(f"cannot use SUIVI_IMAP_CA_FILE {settings.ca_file}: {err}") from err
+    return context
+
+
+def tls_refused(settings: ImapSettings, err: Exception) -> MailboxRefused:
+    """A failed handshake as the operator should read it (shown on the watcher's status)."""
+    where = f"{settings.host}:{settings.port}"
+    if isinstance(err, ssl.SSLCertVerificationError):
+        hint = ("is SUIVI_IMAP_CA_FILE the CA that signed it?" if settings.ca_file else
+                "set SUIVI_IMAP_CA_FILE to the CA that signed it")
+        return MailboxRefused(f"TLS with {where} failed: the server's certificate was not "
+                              f"accepted ({err.verify_message or err}); {hint}")
+    return MailboxRefused(f"TLS with {where} failed: {err}")
+
+
+def _drop(connection: imaplib.IMAP4 | None) -> None:
+    if connection is not None:
+        with contextlib.suppress(Exception):  # half-open; nothing more to report
+            connection.shutdown()
 
 
 @contextlib.contextmanager
@@ -250,15 +280,17 @@ class IdleWatch:
         import imaplib2  # only the watcher needs it
 
         settings = self.settings
+        context = tls_context(settings) if settings.tls is not ImapTls.NONE else None
+        connection = None
         try:
             if settings.tls is ImapTls.IMAPS:
-                connection = imaplib2.IMAP4_SSL(settings.host, settings.port, timeout=settings.timeout,
-                                                ca_certs=_ca_bundle(settings),
-                                                cert_verify_cb=_hostname_check)
+                connection = _verified_imaplib2(imaplib2.IMAP4_SSL)(
+                    settings.host, settings.port, timeout=settings.timeout, tls_context=context)
             else:
-                connection = imaplib2.IMAP4(settings.host, settings.port, timeout=settings.timeout)
+                connection = _verified_imaplib2(imaplib2.IMAP4)(
+                    settings.host, settings.port, timeout=settings.timeout, tls_context=context)
                 if settings.tls is ImapTls.STARTTLS:
-                    connection.starttls(ca_certs=_ca_bundle(settings), cert_verify_cb=_hostname_check)
+                    connection.starttls()
             try:
                 connection.login(settings.user, settings.password.reveal())
             except imaplib2.IMAP4.error as err:
@@ -268,7 +300,10 @@ class IdleWatch:
             _status, data = connection.select(_quoted(settings.folder), readonly=True)
             self._exists = _count(data)
         except (ssl.SSLError, ssl.CertificateError) as err:
-            raise MailboxRefused(f"TLS with {settings.host}:{settings.port} failed: {err}") from err
+            if connection is not None:   # STARTTLS refused: its reader thread is still running
+                with contextlib.suppress(Exception):
+                    connection.logout(timeout=2)
+            raise tls_refused(settings, err) from err
         except MailboxRefused:
             raise
         except imaplib2.IMAP4.abort as err:
@@ -347,27 +382,39 @@ def _count(data: object) -> int | None:
     return None
 
 
-def _ca_bundle(settings: ImapSettings) -> str:
-    # imaplib2 verifies the chain only when given a bundle; never let it skip verification.
-    if settings.ca_file:
-        return str(settings.ca_file)
-    paths = ssl.get_default_verify_paths()
-    for candidate in (paths.cafile, paths.openssl_cafile, "/etc/ssl/certs/ca-certificates.crt"):
-        if candidate and os.path.isfile(candidate):
-            return candidate
-    raise MailboxRefused("no CA bundle found to verify the IMAP server; set SUIVI_IMAP_CA_FILE")
+@functools.cache
+def _verified_imaplib2(base: type) -> type:
+    """`base` (imaplib2's IMAP4 or IMAP4_SSL) with our TLS: imaplib2 3.06 builds its own
+    context — PROTOCOL_SSLv23 without host-name checking, CERT_NONE unless given `ca_certs`,
+    and the `ssl.wrap_socket` removed in Python 3.12 when SNI is missing (MAILSTACK.md §1).
+    Both its TLS paths (IMAP4_SSL.open and IMAP4.starttls) call `ssl_wrap_socket`, so replacing
+    that one method gives the IDLE connection the same verified context as stdlib imaplib."""
 
+    class Verified(base):  # type: ignore[misc, valid-type]
+        def __init__(self, host: str, port: int, *, timeout: float,
+                     tls_context: ssl.SSLContext | None) -> None:
+            self._tls_context = tls_context
+            self._handshake_timeout = timeout
+            super().__init__(host, port, timeout=timeout)
 
-def _hostname_check(cert: dict, hostname: str) -> str | None:
-    """imaplib2 checks the chain, not the name: RFC 6125 DNS-ID match, one left-most wildcard."""
-    names = [value for kind, value in cert.get("subjectAltName", ()) if kind == "DNS"]
-    host = hostname.lower().rstrip(".")
-    for name in names:
-        name = name.lower().rstrip(".")
-        if name == host or (name.startswith("*.") and "." in host
-                            and host.split(".", 1)[1] == name[2:]):
-            return None
-    return f"certificate names {names} do not match {hostname}"
+        def ssl_wrap_socket(self) -> None:
+            if self._tls_context is None:
+                raise ssl.SSLError("TLS was not configured for this connection")
+            # imaplib2's socket has no timeout (its reader thread polls); a server that never
+            # answers the handshake must not hang the watcher.
+            previous = self.sock.gettimeout()
+            self.sock.settimeout(self._handshake_timeout)
+            try:
+                self.sock = self._tls_context.wrap_socket(self.sock, server_hostname=self.host)
+            except BaseException:
+                self.sock.close()
+                raise
+            self.sock.settimeout(previous)
+            self.read_fd = self.sock.fileno()
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+
+    Verified.__name__ = Verified.__qualname__ = f"Verified{base.__name__}"
+    return Verified
 
 
 # -- Maildir ------------------------------------------------------------------------------------
