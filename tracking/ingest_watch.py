@@ -25,7 +25,9 @@ from pathlib import Path
 from tracking.clock import utc_now
 from tracking.config import Settings
 from tracking.errors import MailboxError, MailboxRefused, StorageError
-from tracking.inbound.mailbox import IdleWatch, ImapMailbox, MaildirMailbox, MailboxSource
+from tracking.inbound.idle import IdleWatch
+from tracking.inbound.mailbox import ImapMailbox, MailboxSource
+from tracking.inbound.maildir import MaildirMailbox
 from tracking.ingest import IngestPolicy, IngestStats, ingest_available
 from tracking.store import inbound
 from tracking.store.connection import Database

@@ -8,6 +8,8 @@ import re
 from tests.console.conftest import (
     HOSTILE, console_app, make_hostile, make_unmatched, shared_database,
 )
+from tracking.clock import format_local
+from tracking.models import SendingMode
 
 
 def documents_html(app) -> str:
@@ -299,3 +301,69 @@ def test_streamlit_secrets_configure_the_console_without_being_shown(console_db,
     everything = " ".join(str(frame.value.to_dict()) for frame in app.dataframe)
     assert "imap.example.test" in everything and "bounces" in everything
     assert "s3cr3t-from-secrets" not in everything
+
+
+def sent_document_of(path, account_id: str):
+    cursor = shared_database(path).cursor()
+    return cursor.execute(
+        """SELECT number, send_date FROM documents WHERE account_id = ? AND send_date IS NOT NULL
+           ORDER BY id LIMIT 1""", [account_id]).fetchone()
+
+
+def test_changing_an_account_zone_changes_how_documents_show_send_dates(console_db, repo_root):
+    number, stored = sent_document_of(console_db, "acct-dubois")
+    paris, tokyo = (format_local(stored, zone) for zone in ("Europe/Paris", "Asia/Tokyo"))
+    assert paris != tokyo
+    app = console_app(repo_root).run()
+    app.text_input(key="doc_search").input(number).run()
+    assert paris in documents_html(app)
+
+    app.switch_page("pages/settings.py").run()
+    assert not app.exception
+    assert not any(b.key == "save_settings_acct-dubois" for b in app.button)  # nothing changed
+    app.sidebar.text_input(key="actor").input("c.durand")
+    app.selectbox(key="zone_acct-dubois").set_value("Asia/Tokyo").run()
+    app.selectbox(key="mode_acct-dubois").set_value(SendingMode.MANUAL).run()
+    preview = [m.value for m in app.markdown if "→" in m.value]
+    assert preview == ["Avant → après : **Europe/Paris · Relais Suivi → Asia/Tokyo · "
+                       "Envoi manuel**"]
+    assert sent_document_of(console_db, "acct-dubois")[1] == stored  # not saved before confirm
+    app.button(key="save_settings_acct-dubois").click().run()
+    assert app.success[0].value == "Réglages de « Atelier Dubois » modifiés."
+    accounts = app.dataframe[0].value.set_index("id")
+    assert accounts.at["acct-dubois", "time_zone"] == "Asia/Tokyo"
+    assert accounts.at["acct-dubois", "sending_mode"] == "Envoi manuel"
+    assert sent_document_of(console_db, "acct-dubois")[1] == stored  # UTC value untouched
+
+    app.switch_page("pages/documents.py").run()
+    app.text_input(key="doc_search").input(number).run()
+    html = documents_html(app)
+    assert tokyo in html and paris not in html
+
+    app.switch_page("pages/history.py").run()
+    app.multiselect(key="history_types").set_value(["account_settings_changed"]).run()
+    history = app.dataframe[0].value
+    assert list(history["type"]) == ["Réglages du compte modifiés"]
+    assert history.iloc[0]["actor"] == "c.durand"
+    assert "Asia/Tokyo" in history.iloc[0]["new_value"]
+    assert "Europe/Paris" in history.iloc[0]["old_value"]
+
+
+def test_account_settings_offer_only_known_zones_and_modes_and_refuse_the_rest(
+        console_db, repo_root):
+    app = console_app(repo_root).run().switch_page("pages/settings.py").run()
+    zones = app.selectbox(key="zone_acct-kiwi").options
+    assert "Pacific/Auckland" in zones and "Mars/Olympus_Mons" not in zones
+    assert "localtime" not in zones
+    assert app.selectbox(key="mode_acct-kiwi").options == [
+        "Relais Suivi", "Relais Suivi, adresse du client", "Serveur SMTP du client",
+        "Envoi manuel"]
+    before = counts(console_db)
+    app.sidebar.text_input(key="actor").input("   ")  # every action names its actor
+    app.selectbox(key="zone_acct-kiwi").set_value("Europe/Paris").run()
+    app.button(key="save_settings_acct-kiwi").click().run()
+    assert any("actor" in e.value for e in app.error), [e.value for e in app.error]
+    assert counts(console_db) == before
+    zone = shared_database(console_db).cursor().execute(
+        "SELECT time_zone FROM accounts WHERE id = 'acct-kiwi'").fetchone()[0]
+    assert zone == "Pacific/Auckland"

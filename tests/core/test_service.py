@@ -1,4 +1,5 @@
-"""Send requests, manual sends and send-date edits against a real DuckDB file."""
+"""Send requests, manual sends, send-date edits and account settings against a real DuckDB
+file."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from tracking.errors import ConfigError, InvalidInput, NotFound, ResendTooSoon
 from tracking.models import DeliveryState, EventType, SendingMode
 from tracking.outbound import verp
 from tracking.service import (
-    SendPolicy, SendRequest, mark_sent_manually, request_send, set_send_date,
+    SendPolicy, SendRequest, change_account_settings, mark_sent_manually, request_send,
+    set_send_date,
 )
 from tracking.state import fold
 from tracking.store import queries
@@ -181,3 +183,70 @@ def test_history_lists_events_newest_first_with_filters(db, seeded, policy):
     only = queries.history(db.cursor(), actor="carol")
     assert list(only["type"]) == ["send_date_changed"]
     assert json.loads(only["details"][0])["zone"] == "Europe/Paris"
+
+
+def account_rows(database) -> list:
+    return database.cursor().execute(
+        "SELECT id, time_zone, sending_mode FROM accounts ORDER BY id").fetchall()
+
+
+def test_account_settings_change_records_old_and_new_and_moves_no_delivery(db, seeded, policy):
+    document_id = seeded[SendingMode.RELAY][0]
+    receipt = request_send(db, SendRequest(document_id, ("a@b.test",), actor="alice"), policy,
+                           now=NOW)
+    dates = send_dates(db)
+    event = change_account_settings(db, "acct-relay", time_zone="America/Sao_Paulo",
+                                    sending_mode="smtp", actor="carol",
+                                    now=NOW + timedelta(minutes=3))
+    assert event.type is EventType.ACCOUNT_SETTINGS_CHANGED
+    assert event.details == {"old": {"time_zone": "Europe/Paris", "sending_mode": "relay"},
+                             "new": {"time_zone": "America/Sao_Paulo", "sending_mode": "smtp"}}
+    account = queries.get_account(db.cursor(), "acct-relay")
+    assert (account.time_zone, account.sending_mode) == ("America/Sao_Paulo", SendingMode.SMTP)
+    # the stored send date stays UTC; only its display follows the zone
+    assert send_dates(db) == dates
+    assert queries.get_document(db.cursor(), document_id).send_date == NOW
+    delivery = queries.deliveries_of_send(db.cursor(), receipt.send_id)[0]
+    assert delivery.state is DeliveryState.PENDING
+    assert queries.get_send(db.cursor(), receipt.send_id).mode is SendingMode.RELAY
+    row = db.cursor().execute(
+        "SELECT type, actor, account_id, document_id, send_id, details FROM events "
+        "WHERE id = ?", [event.id]).fetchone()
+    assert row[:5] == ("account_settings_changed", "carol", "acct-relay", None, None)
+    assert json.loads(row[5])["new"]["time_zone"] == "America/Sao_Paulo"
+    # the new mode applies to the next send: an smtp send has no VERP token
+    later = request_send(db, SendRequest(seeded[SendingMode.RELAY][1], ("a@b.test",),
+                                         actor="alice"), policy, now=NOW + timedelta(hours=1))
+    assert queries.get_send(db.cursor(), later.send_id).mode is SendingMode.SMTP
+
+
+def test_account_settings_change_back_and_forth_is_two_distinct_events(db, seeded):
+    first = change_account_settings(db, "acct-smtp", time_zone="Europe/Paris",
+                                    sending_mode="smtp", actor="carol", now=NOW)
+    back = change_account_settings(db, "acct-smtp", time_zone="Asia/Tokyo",
+                                   sending_mode=SendingMode.SMTP, actor="carol",
+                                   now=NOW + timedelta(minutes=1))
+    again = change_account_settings(db, "acct-smtp", time_zone="Europe/Paris",
+                                    sending_mode="smtp", actor="carol",
+                                    now=NOW + timedelta(minutes=2))
+    assert len({first.id, back.id, again.id}) == 3
+    assert list(queries.history(db.cursor(), actor="carol")["type"]) == [
+        "account_settings_changed"] * 3
+
+
+@pytest.mark.parametrize("account_id, zone, mode, actor, error, message", [
+    ("acct-missing", "Europe/Paris", "relay", "carol", NotFound, "unknown account"),
+    ("acct-relay", "Mars/Olympus_Mons", "relay", "carol", InvalidInput, "unknown time zone"),
+    ("acct-relay", "europe/paris", "relay", "carol", InvalidInput, "unknown time zone"),
+    ("acct-relay", "", "relay", "carol", InvalidInput, "unknown time zone"),
+    ("acct-relay", "Asia/Tokyo", "carrier_pigeon", "carol", InvalidInput, "sending mode"),
+    ("acct-relay", "Asia/Tokyo", "relay", " ", InvalidInput, "actor"),
+    ("acct-relay", "Europe/Paris", "relay", "carol", InvalidInput, "already has"),
+])
+def test_refused_account_settings_change_writes_nothing(db, seeded, account_id, zone, mode,
+                                                         actor, error, message):
+    before, accounts = table_counts(db), account_rows(db)
+    with pytest.raises(error, match=message):
+        change_account_settings(db, account_id, time_zone=zone, sending_mode=mode, actor=actor,
+                                now=NOW)
+    assert table_counts(db) == before and account_rows(db) == accounts

@@ -16,7 +16,7 @@ LATER_EVENTS = [t for t in EventType if t is not EventType.SEND_REQUESTED]
 NEUTRAL = {EventType.AUTOREPLY_RECEIVED, EventType.COMPLAINT_RECEIVED,
            EventType.BOUNCE_SUSPICIOUS, EventType.BOUNCE_UNMATCHED, EventType.BOUNCE_ATTACHED,
            EventType.MARKED_SENT_MANUALLY, EventType.SEND_DATE_CHANGED,
-           EventType.DOCUMENT_CREATED}
+           EventType.DOCUMENT_CREATED, EventType.ACCOUNT_SETTINGS_CHANGED}
 
 
 def event(kind: EventType, minute: int, **details) -> Event:

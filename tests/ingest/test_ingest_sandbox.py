@@ -14,7 +14,7 @@ from tracking.errors import InvalidInput
 from tracking.inbound.correlate import (
     Candidates, MatchMethod, MatchState, SendCandidate, correlate,
 )
-from tracking.inbound.mailbox import MaildirMailbox
+from tracking.inbound.maildir import MaildirMailbox
 from tracking.inbound.result import Correlation, ParseResult, RecipientReport
 from tracking.ingest import IngestPolicy, attach_bounce, dismiss_bounce, ingest_available
 from tracking.models import BounceKind, Reason

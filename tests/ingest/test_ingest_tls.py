@@ -15,7 +15,8 @@ from tests.ingest.conftest import RelayWorld
 from tests.mailstack import BOUNCE_USER, DOMAIN
 from tracking.config import ImapSettings, ImapTls
 from tracking.errors import MailboxRefused
-from tracking.inbound.mailbox import IdleWatch, ImapMailbox
+from tracking.inbound.idle import IdleWatch
+from tracking.inbound.mailbox import ImapMailbox
 from tracking.ingest import ingest_available
 from tracking.ingest_watch import MailboxSpec, MailboxWatcher, configured_mailbox
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from tracking.commands._common import add_db_option, open_db
 from tracking.errors import ConfigError
-from tracking.inbound.mailbox import MaildirMailbox
+from tracking.inbound.maildir import MaildirMailbox
 from tracking.ingest import BATCH_SIZE, IngestPolicy, ingest_available
 from tracking.ingest_watch import MailboxSpec, MailboxWatcher, configured_mailbox
 from tracking.runtime import settings_for, transport_kind
