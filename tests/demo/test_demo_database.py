@@ -66,7 +66,8 @@ def test_every_state_mode_zone_and_main_reason_is_there(cursor):
     assert reasons <= {str(reason) for reason in Reason}
     types = {r[0] for r in cursor.execute("SELECT DISTINCT type FROM events").fetchall()}
     assert types >= {str(t) for t in EventType} - {
-        "document_created", "bounce_suspicious", "bounce_unmatched", "bounce_attached"}
+        "document_created", "bounce_suspicious", "bounce_unmatched", "bounce_attached",
+        "account_settings_changed"}
     flags = cursor.execute("""SELECT count(*) FILTER (WHERE complained),
                                      count(*) FILTER (WHERE state = 'not_sent'
                                                       AND smtp_reply LIKE '5%')
