@@ -46,6 +46,9 @@ def test_watcher_wakes_on_idle_and_survives_a_dovecot_restart(relay: RelayWorld)
         [second] = relay.send((1, (f"ghost@{DOMAIN}",), ()))
         _wait_until(lambda: relay.delivery(second, 0)["state"] == "not_delivered", 30,
                     "the bounce after the restart", watcher.status)
+        # the status counters are updated just after the commit that changed the state
+        _wait_until(lambda: watcher.status().ingested == 2, 5, "the status to count both",
+                    watcher.status)
         status = watcher.status()
         assert status.connected and status.ingested == 2 and status.last_error is None
         assert status.last_message_at is not None and status.backlog == 0
