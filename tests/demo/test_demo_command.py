@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from tracking.cli import main
-from tracking.demo import generate
+from tracking.demo import generate, returned
 from tracking.errors import InvalidInput
 from tracking.store.connection import open_database
 
@@ -50,6 +50,24 @@ def test_the_same_seed_and_present_give_the_same_database(tmp_path):
     other = _contents(generate(tmp_path / "c.duckdb", documents=400, seed=6, now=now).path)
     assert first == again
     assert first != other
+
+
+def test_returned_messages_rendered_in_small_batches_give_the_same_database(tmp_path,
+                                                                            monkeypatch):
+    # Big demos render their returned messages batch by batch to bound memory; where the
+    # batches cut (even inside one template's run of rows) must not show in the result.
+    now = datetime(2026, 7, 14, 9, 30, tzinfo=UTC)
+    whole = generate(tmp_path / "whole.duckdb", documents=400, seed=5, now=now)
+    monkeypatch.setattr(returned, "BATCH_ROWS", 37)
+    monkeypatch.setattr(returned, "PROGRESS_ROWS", 100)
+    lines = []
+    batched = generate(tmp_path / "batched.duckdb", documents=400, seed=5, now=now,
+                       progress=lines.append)
+    assert whole.counts["returned_messages"] > 3 * 37
+    assert _contents(batched.path) == _contents(whole.path)
+    total = whole.counts["returned_messages"]
+    assert any(line.endswith(f"returned messages: 111 / {total:,}") for line in lines)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["batched.duckdb", "whole.duckdb"]
 
 
 def test_bad_arguments_are_refused_before_anything_is_written(tmp_path):

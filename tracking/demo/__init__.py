@@ -12,7 +12,7 @@ keys and id schemes), and the deliveries table is what folding each delivery's e
 
 1. `plan` — every decision as numpy columns from one seeded generator (`scenarios` for what
    happens to each recipient, `calendar` for office hours in each zone);
-2. `rows`, `events` — the plan and the `catalogue` registered as Arrow tables and turned into
+2. `rows`, `events` — the plan and the `catalogue` copied into temporary tables and turned into
    rows by a few `INSERT … SELECT` statements;
 3. `returned`, `templates`, `deflate` — real messages from the project's own builders, filled
    in and zlib-compressed column-wise.
@@ -24,6 +24,7 @@ run never leaves half a demo behind, and an existing file is only replaced on re
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -46,6 +47,9 @@ DEFAULT_SEED = 2026
 # correlation verifies the demo's VERP tokens like any other.
 DEMO_VERP_KEY = runtime.DEMO_VERP_KEY.encode("utf-8")
 _CALENDAR_MARGIN = 40          # days before the first document (sends after weekends, edits)
+# DuckDB's buffer pool defaults to 80 % of RAM and, unchecked, keeps every temporary table of a
+# big demo in memory (12 GB at a million documents). Capped, it spills them to disk instead.
+DUCKDB_MEMORY_LIMIT = "2GB"
 
 
 class DemoExists(InvalidInput):
@@ -87,8 +91,7 @@ def generate(path: str | Path, *, documents: int = DEFAULT_DOCUMENTS, seed: int 
         raise DemoExists(f"{path} already exists; use --force to replace it with a new demo")
     started = time.perf_counter()
     partial = path.with_name(path.name + ".partial")
-    for leftover in (partial, Path(f"{partial}.wal")):
-        leftover.unlink(missing_ok=True)
+    _remove_leftovers(partial)
 
     def step(label: str) -> None:
         progress(f"{time.perf_counter() - started:7.1f} s  {label}")
@@ -98,12 +101,18 @@ def generate(path: str | Path, *, documents: int = DEFAULT_DOCUMENTS, seed: int 
         Path(f"{path}.wal").unlink(missing_ok=True)   # a stale log must not replay onto us
         os.replace(partial, path)
     except BaseException:
-        for leftover in (partial, Path(f"{partial}.wal")):
-            leftover.unlink(missing_ok=True)
+        _remove_leftovers(partial)
         raise
+    shutil.rmtree(_spill_directory(partial), ignore_errors=True)
     summary.path = path
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _remove_leftovers(partial: Path) -> None:
+    for leftover in (partial, Path(f"{partial}.wal")):
+        leftover.unlink(missing_ok=True)
+    shutil.rmtree(_spill_directory(partial), ignore_errors=True)
 
 
 def _build(path: Path, documents: int, seed: int, now: datetime,
@@ -118,8 +127,10 @@ def _build(path: Path, documents: int, seed: int, now: datetime,
     templates = build_templates(relay_accounts)
     with open_database(path) as db:
         cursor = db.cursor()
+        _limit_memory(cursor, _spill_directory(path))
         rows.register_catalogue(cursor)
         rows.register_plan(cursor, plan)
+        del plan        # now in DuckDB, which spills to disk what its memory limit cannot hold
         events.create_macros(cursor)
         rows.insert_reference(cursor, calendar.now)
         rows.insert_clients(cursor, seed)
@@ -141,6 +152,18 @@ def _build(path: Path, documents: int, seed: int, now: datetime,
         summary = _summary(cursor, path)
         cursor.execute("CHECKPOINT")
     return summary
+
+
+def _spill_directory(path: Path) -> Path:
+    return path.with_name(path.name + ".tmp")
+
+
+def _limit_memory(cursor, spill: Path) -> None:
+    # Every statement that matters says ORDER BY, so DuckDB may stream the rest in any order.
+    cursor.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
+    cursor.execute("SET preserve_insertion_order = false")
+    quoted = str(spill).replace("'", "''")
+    cursor.execute(f"SET temp_directory = '{quoted}'")
 
 
 def _summary(cursor, path: Path) -> DemoSummary:

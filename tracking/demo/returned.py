@@ -20,7 +20,10 @@ from tracking.demo import catalogue as cat
 from tracking.demo.templates import DETECTORS, MessageTemplate
 
 Cursor = duckdb.DuckDBPyConnection
-BATCH_ROWS = 200_000
+# Each batch is rendered in Python memory (about 4 kB of text per message, and its zlib form):
+# small enough to keep a big demo's peak low, large enough for whole-column work to pay off.
+BATCH_ROWS = 50_000
+PROGRESS_ROWS = 200_000
 RETURNED_TYPES = ("dsn_failed", "dsn_delayed", "dsn_delivered", "autoreply_received",
                   "complaint_received")
 
@@ -85,8 +88,10 @@ def insert_returned(cursor: Cursor, templates: dict[str, MessageTemplate], total
         for low, high in zip([0, *cuts], [*cuts, len(keys)]):
             part = batch.slice(low, high - low)
             stored += _store(cursor, templates[keys[low]], part)
-        if total > BATCH_ROWS:
-            progress(f"  returned messages: {min(start + BATCH_ROWS, total):,} / {total:,}")
+        done = min(start + BATCH_ROWS, total)
+        if total > PROGRESS_ROWS and (done // PROGRESS_ROWS > start // PROGRESS_ROWS
+                                       or done == total):
+            progress(f"  returned messages: {done:,} / {total:,}")
     return stored
 
 

@@ -1,6 +1,6 @@
 """The plan written as the schema's rows, in bulk SQL: accounts to deliveries.
 
-The numpy plan and the catalogue are registered as Arrow tables; each statement below turns a
+The numpy plan and the catalogue are copied into temporary tables; each statement below turns a
 whole table of decisions into rows (names, addresses, numbers, ids) in one `INSERT … SELECT`.
 Ids follow the real code paths: documents and sends get 32 hex digits (as `uuid4().hex`),
 Message-IDs are `<suivi.<send id>@<message domain>>`, the envelope id is the send id, and in
@@ -31,7 +31,14 @@ def timestamps(micros: np.ndarray) -> pa.Array:
 
 
 def register(cursor: Cursor, name: str, columns: dict[str, object]) -> None:
-    cursor.register(name, pa.table(columns))
+    """Copy the columns into a temporary table: DuckDB spills it to disk under its memory
+    limit, which an Arrow table held by Python cannot do, and the numpy plan can be freed."""
+    view = f"{name}_arrow"
+    cursor.register(view, pa.table(columns))
+    try:
+        cursor.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM {view}")
+    finally:
+        cursor.unregister(view)
 
 
 def register_catalogue(cursor: Cursor) -> None:
