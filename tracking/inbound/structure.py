@@ -37,7 +37,11 @@ def outer_types(message: Message) -> tuple[str, ...]:
 
 
 def parts_of_type(message: Message, content_types: frozenset[str] | tuple[str, ...]) -> list[Message]:
-    return [part for part, kind in zip(outer_parts(message), outer_types(message)) if kind in content_types]
+    kinds = outer_types(message)
+    for kind in kinds:  # most messages hold none of the asked types: answer without the parts
+        if kind in content_types:
+            return [part for part, kind in zip(outer_parts(message), kinds) if kind in content_types]
+    return []
 
 
 def _index_outer(message: Message) -> tuple[tuple[Message, ...], tuple[str, ...]]:
@@ -48,7 +52,7 @@ def _index_outer(message: Message) -> tuple[tuple[Message, ...], tuple[str, ...]
     stack: list[tuple[Message, int]] = [(message, 0)]
     while stack:
         part, depth = stack.pop()
-        kind = part.get_content_type()
+        kind = content_type_of(part)
         parts.append(part)
         types.append(kind)
         if depth >= _MAX_DEPTH or not kind.startswith("multipart/"):
@@ -59,6 +63,29 @@ def _index_outer(message: Message) -> tuple[tuple[Message, ...], tuple[str, ...]
     below, kinds = tuple(parts[1:]), tuple(types)
     message.__dict__["_suivi_parts_below"], message.__dict__["_suivi_outer_types"] = below, kinds
     return below, kinds
+
+
+def content_type_of(part: Message) -> str:
+    """`part.get_content_type()` (compat32), read straight from the part's header list: the
+    stdlib's version goes through four calls per part (get, header_fetch_parse, the surrogate
+    check, _splitparam), and this runs on every part of every message. A value holding 8-bit
+    bytes (surrogate escapes) is left to the stdlib, which wraps it in a Header first."""
+    for name, value in part._headers:  # noqa: SLF001 - compat32 keeps (name, value) pairs here
+        if name.lower() == "content-type":
+            if not isinstance(value, str) or not value.isascii():
+                return part.get_content_type()
+            kind = value.partition(";")[0].strip().lower()
+            return kind if kind.count("/") == 1 else "text/plain"
+    return part.get_default_type()
+
+
+def _header_of(part: Message, lower_name: str, default: object) -> object:
+    """`part.get(name, default)` for a lower-case name, without its per-call layers; a value
+    with 8-bit bytes is left to the stdlib (it returns a Header for those)."""
+    for name, value in part._headers:  # noqa: SLF001 - compat32 keeps (name, value) pairs here
+        if name.lower() == lower_name:
+            return value if isinstance(value, str) and value.isascii() else part.get(lower_name, default)
+    return default
 
 
 def returned_headers(message: Message) -> Message | None:
@@ -154,10 +181,12 @@ def decode_part(part: Message) -> str:
     Identity transfer encodings (7bit, 8bit, binary: most notices) are decoded here directly;
     quoted-printable, base64 and the rest go through the stdlib. The charset is read with one
     bounded regex rather than `get_content_charset` (which parses every parameter)."""
-    raw = part.get_payload()
+    raw = part._payload  # noqa: SLF001 - an ASCII str payload is what `get_payload()` returns as is
+    if not (isinstance(raw, str) and raw.isascii()):
+        raw = part.get_payload()  # 8-bit text (surrogate escapes) is decoded there first
     if not isinstance(raw, str):
         return ""
-    encoding = str(part.get("content-transfer-encoding", "")).strip().lower()
+    encoding = str(_header_of(part, "content-transfer-encoding", "")).strip().lower()
     charset = _charset_of(part)
     plain_ascii = raw.isascii() and "\x1b" not in raw and not charset.startswith(_WIDE_CHARSETS)
     if plain_ascii and encoding in _IDENTITY_ENCODINGS:
@@ -183,7 +212,7 @@ _CHARSET = re.compile(r"""charset\s*=\s*["']?([A-Za-z0-9_.:\-]{1,40})""", re.IGN
 
 
 def _charset_of(part: Message) -> str:
-    content_type = part.get("content-type")
+    content_type = _header_of(part, "content-type", None)
     if content_type is None:
         return ""
     match = _CHARSET.search(str(content_type)[:2000])

@@ -29,7 +29,7 @@ class ActiveHunter:
     name = "activehunter"
 
     def detect(self, view: MessageView) -> Detection | None:
-        if _BOUNDARY_MARK not in (view.message.get_boundary() or ""):
+        if _BOUNDARY_MARK not in view.boundary:
             return None
         body = notice_text(view)
         recipients = _RECIPIENT.findall(between(body, _FATAL, (_TRANSCRIPT,)))

@@ -30,7 +30,7 @@ class AmazonSES:
     name = "amazon_ses"
 
     def detect(self, view: MessageView) -> Detection | None:
-        sender = view.sender.lower()
+        sender = view.sender_lower
         if "amazonaws.com" not in sender and not view.header("x-amz-sns-message-id"):
             return None
         notification = _notification(view.body_text)

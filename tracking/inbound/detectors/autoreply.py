@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from tracking.inbound.addresses import normalize_address
-from tracking.inbound.detectors.base import Detection, Finding, MessageView
+from tracking.inbound.detectors.base import Detection, Finding, MessageView, contains_any
 from tracking.inbound.structure import outer_types
 from tracking.models import BounceKind, Reason
 
@@ -40,10 +40,10 @@ def looks_like_report(view: MessageView) -> bool:
     """A delivery report, a daemon sender, or a failure subject: not an auto-reply."""
     if view.content_type == "multipart/report":
         return True
-    sender = view.sender.lower()
-    if any(word in sender for word in _DAEMON_SENDERS) or _BOUNCE_SUBJECT.search(view.subject[:500]):
+    sender = view.sender_lower
+    if contains_any(sender, _DAEMON_SENDERS) or _BOUNCE_SUBJECT.search(view.subject[:500]):
         return True
-    return any(kind in _REPORT_TYPES for kind in outer_types(view.message))
+    return not _REPORT_TYPES.isdisjoint(outer_types(view.message))
 
 
 def is_autoreply_signalled(view: MessageView) -> bool:

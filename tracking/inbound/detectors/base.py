@@ -69,7 +69,7 @@ class MessageView:
         text = self._header_texts.get(key)
         if text is None:
             values = self._raw_values.get(key)
-            text = " ".join(str(self.message.policy.header_fetch_parse(name, values[0])).split()) if values else ""
+            text = " ".join(_fetch(self.message, name, values[0]).split()) if values else ""
             self._header_texts[key] = text
         return text
 
@@ -89,7 +89,11 @@ class MessageView:
         because every detector asks for a few headers and `Message.get` rescans them all."""
         values: dict[str, list[str]] = {}
         for name, value in self.message.raw_items():
-            values.setdefault(name.lower(), []).append(value)
+            key = name.lower()
+            if key in values:
+                values[key].append(value)
+            else:
+                values[key] = [value]  # setdefault would build a list for every header
         return values
 
     @cached_property
@@ -101,8 +105,21 @@ class MessageView:
         return self.header("From")
 
     @cached_property
+    def sender_lower(self) -> str:
+        """The From header lower-cased, once: a dozen detectors decline on it before any work
+        (each used to lower-case it again, some once per sender they know)."""
+        return self.sender.lower()
+
+    @cached_property
     def content_type(self) -> str:
         return outer_types(self.message)[0]  # computed once with the parts (structure.py)
+
+    @cached_property
+    def boundary(self) -> str:
+        """The top-level multipart boundary ('' when none): `get_boundary` re-parses every
+        Content-Type parameter on each call, and appliances that sign their boundary are
+        recognised by it (Active!Hunter, InterScan)."""
+        return self.message.get_boundary() or ""
 
     @cached_property
     def parts(self) -> tuple[Message, ...]:
@@ -115,6 +132,23 @@ class MessageView:
         decoded with its charset (errors replaced); the whole decoded body for single-part mail.
         """
         return _first_text(self.message)
+
+
+def _fetch(message: Message, name: str, value: str) -> str:
+    """A raw header value as compat32's `get` gives it, as text: an ASCII value is returned as
+    is (the policy's fetch only rewrites values holding 8-bit bytes, into a Header)."""
+    if isinstance(value, str) and value.isascii():
+        return value
+    return str(message.policy.header_fetch_parse(name, value))
+
+
+def contains_any(text: str, needles: tuple[str, ...]) -> bool:
+    """`any(needle in text for needle in needles)` without a generator per call: the entry
+    tests of most detectors are this, run on every message."""
+    for needle in needles:
+        if needle in text:
+            return True
+    return False
 
 
 def _first_text(message: Message) -> str:

@@ -32,7 +32,7 @@ class Biglobe:
     name = "biglobe"
 
     def detect(self, view: MessageView) -> Detection | None:
-        sender = view.sender.lower()
+        sender = view.sender_lower
         if "postmaster@" not in sender or not any(domain in sender for domain in _DOMAINS):
             return None
         if not view.subject.startswith("Returned mail:"):

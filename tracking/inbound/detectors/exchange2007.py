@@ -35,7 +35,7 @@ import re
 from tracking.inbound.detectors.base import Detection, MessageView
 from tracking.inbound.detectors.mta_text import finding, unfold
 from tracking.inbound.detectors.rfc3464 import STATUS_TYPES
-from tracking.inbound.structure import outer_parts
+from tracking.inbound.structure import content_type_of, outer_parts
 from tracking.models import BounceKind
 
 _GENERATING = re.compile(r"^Generating server: ?(\S{0,255})\s*$", re.M)
@@ -57,7 +57,7 @@ class Exchange2007:
     def detect(self, view: MessageView) -> Detection | None:
         if "Generating server:" not in view.body_text or not _is_exchange(view):
             return None  # the cheap substring test first: this runs on every message
-        has_report = any(part.get_content_type() in STATUS_TYPES for part in outer_parts(view.message))
+        has_report = any(content_type_of(part) in STATUS_TYPES for part in outer_parts(view.message))
         body = view.body_text
         generating = _GENERATING.search(body)
         if generating is None:

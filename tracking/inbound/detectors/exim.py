@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 
-from tracking.inbound.detectors.base import Detection, Finding, MessageView
+from tracking.inbound.detectors.base import Detection, Finding, MessageView, contains_any
 from tracking.inbound.detectors.mta_text import (
     notice_text, filtered_when_step_unknown,
     address_in, delivery_status_blocks, finding, join_reply, strip_type, unfold,
@@ -62,7 +62,7 @@ class Exim:
     def detect(self, view: MessageView) -> Detection | None:
         body = notice_text(view)
         head = body[:4000]  # parser core: sliced once, not once per banner
-        if not any(banner in head for banner in _BANNERS):  # Mail.Ru puts Russian first
+        if not contains_any(head, _BANNERS):  # Mail.Ru puts Russian first
             return None
         intro = _LIST_INTRO.search(body)
         if intro is None:

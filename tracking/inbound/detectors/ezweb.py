@@ -43,7 +43,7 @@ class EZweb:
     name = "ezweb"
 
     def detect(self, view: MessageView) -> Detection | None:
-        if _SENDER not in view.sender.lower() or "postmaster" not in view.sender.lower():
+        if _SENDER not in view.sender_lower or "postmaster" not in view.sender_lower:
             return None
         body = view.body_text
         matches = list(_BRACKETED.finditer(body))

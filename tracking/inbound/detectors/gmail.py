@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 
-from tracking.inbound.detectors.base import Detection, Finding, MessageView
+from tracking.inbound.detectors.base import Detection, Finding, MessageView, contains_any
 from tracking.inbound.detectors.mta_text import address_in, between, finding, unfold
 from tracking.inbound.provider_replies import reason_from_provider_reply
 from tracking.models import BounceKind, Reason
@@ -42,7 +42,7 @@ class Gmail:
     name = "gmail"
 
     def detect(self, view: MessageView) -> Detection | None:
-        if not any(sender in view.sender.lower() for sender in _SENDERS):
+        if not contains_any(view.sender_lower, _SENDERS):
             return None
         if view.content_type != "text/plain":
             return None  # a report from Google is read by the RFC 3464 path

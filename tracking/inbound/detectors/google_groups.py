@@ -15,7 +15,7 @@ SMTP reply or status.
 
 from __future__ import annotations
 
-from tracking.inbound.detectors.base import Detection, Finding, MessageView
+from tracking.inbound.detectors.base import Detection, Finding, MessageView, contains_any
 from tracking.inbound.detectors.mta_text import address_in, unfold
 from tracking.models import BounceKind, Reason
 
@@ -27,7 +27,7 @@ class GoogleGroups:
     name = "google_groups"
 
     def detect(self, view: MessageView) -> Detection | None:
-        if not any(sender in view.sender.lower() for sender in _SENDERS):
+        if not contains_any(view.sender_lower, _SENDERS):
             return None
         failed = view.header("X-Failed-Recipients")
         if not failed:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-from tracking.inbound.detectors.base import Detection, Finding, MessageView
+from tracking.inbound.detectors.base import Detection, Finding, MessageView, contains_any
 from tracking.inbound.detectors.mta_text import address_in, delivery_status_blocks, finding, unfold
 from tracking.inbound.provider_replies import reason_from_provider_reply
 from tracking.models import BounceKind
@@ -31,7 +31,7 @@ class GoogleWorkspace:
     name = "google_workspace"
 
     def detect(self, view: MessageView) -> Detection | None:
-        if not any(sender in view.sender.lower() for sender in _SENDERS):
+        if not contains_any(view.sender_lower, _SENDERS):
             return None
         failed = view.header("X-Failed-Recipients")
         if not failed or delivery_status_blocks(view.message):

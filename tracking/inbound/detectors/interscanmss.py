@@ -31,7 +31,7 @@ class InterScanMSS:
     name = "interscanmss"
 
     def detect(self, view: MessageView) -> Detection | None:
-        if _BOUNDARY_MARK not in (view.message.get_boundary() or ""):
+        if _BOUNDARY_MARK not in view.boundary:
             return None
         body = notice_text(view)
         findings: list[Finding] = []

@@ -30,7 +30,7 @@ class KDDI:
         body = view.body_text
         if "Your mail sent on:" not in body:
             return None  # the cheap test first; the Received lines are joined only for au's notices
-        sender = view.sender.lower()
+        sender = view.sender_lower
         received = " ".join(view.message.get_all("Received") or ())[:4000].lower()
         if not any(domain in sender for domain in _DOMAINS) and "auone-net.jp" not in received:
             return None

@@ -25,6 +25,7 @@ from __future__ import annotations
 from tracking.inbound.detectors.base import Detection, MessageView
 from tracking.inbound.detectors.mta_text import filtered_when_step_unknown, finding, strip_type
 from tracking.inbound.detectors.rfc3464 import STATUS_TYPES, status_blocks
+from tracking.inbound.structure import content_type_of
 from tracking.models import BounceKind
 
 _MARK = "mcafee"
@@ -36,7 +37,7 @@ class McAfee:
     def detect(self, view: MessageView) -> Detection | None:
         if _MARK not in view.header("X-NAI-Header").lower():
             return None  # the appliance stamps every message it writes or modifies
-        reports = [part for part in view.parts if part.get_content_type() in STATUS_TYPES]
+        reports = [part for part in view.parts if content_type_of(part) in STATUS_TYPES]
         if not reports:
             return None  # mail the appliance only scanned
         findings = []

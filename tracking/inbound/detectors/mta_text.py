@@ -11,6 +11,7 @@ import re
 from email.message import Message
 
 from tracking.inbound.detectors.base import Finding, MessageView, decode_payload
+from tracking.inbound.structure import content_type_of
 from tracking.models import Reason
 
 # An SMTP reply code (RFC 5321 §4.2) optionally followed by an enhanced status code (RFC 3463),
@@ -131,7 +132,7 @@ def returned_header(message: Message, name: str, body: str = "", marker: str = "
     else from the text after `marker` in the notice body (plain-text bounces quote it inline).
     """
     for part in message.walk():
-        ctype = part.get_content_type()
+        ctype = content_type_of(part)
         if ctype == "message/rfc822" and part.is_multipart():
             inner = part.get_payload(0)
             if isinstance(inner, Message) and inner.get(name):
@@ -161,7 +162,7 @@ def delivery_status_blocks(message: Message) -> list[dict[str, str]]:
     software sends a report but whose text part says more (Exim, Sendmail).
     """
     for part in message.walk():
-        if part.get_content_type() != "message/delivery-status":
+        if content_type_of(part) != "message/delivery-status":
             continue
         payload = part.get_payload()
         blocks: list[Message] = payload if isinstance(payload, list) else []

@@ -12,7 +12,7 @@ import re
 
 from tracking.inbound.addresses import find_address, find_addresses
 from tracking.inbound.detectors.autoreply import _BOUNCE_SUBJECT, _DAEMON_SENDERS
-from tracking.inbound.detectors.base import Detection, Finding, MessageView
+from tracking.inbound.detectors.base import Detection, Finding, MessageView, contains_any
 from tracking.inbound.detectors.rfc3464 import enrich_from_notice, findings_from_blocks, parse_fields, report_kind
 from tracking.models import BounceKind
 
@@ -34,8 +34,8 @@ def notice_before_original(text: str) -> str:
 
 
 def looks_like_failure_notice(view: MessageView) -> bool:
-    sender = view.sender.lower()
-    return any(word in sender for word in _DAEMON_SENDERS) or bool(_BOUNCE_SUBJECT.search(view.subject[:500]))
+    sender = view.sender_lower
+    return contains_any(sender, _DAEMON_SENDERS) or bool(_BOUNCE_SUBJECT.search(view.subject[:500]))
 
 
 def unquoted(text: str) -> str:

@@ -19,9 +19,10 @@ from __future__ import annotations
 import re
 
 from tracking.inbound.detectors import rfc3464
-from tracking.inbound.detectors.base import Detection, MessageView
+from tracking.inbound.detectors.base import Detection, MessageView, contains_any
 from tracking.inbound.detectors.mta_text import finding, notice_text
 from tracking.inbound.notice import command_in
+from tracking.inbound.structure import content_type_of
 from tracking.models import BounceKind
 
 _BANNERS = ("This is the Postfix program at host", "This is the mail system at host")
@@ -36,10 +37,10 @@ class PostfixText:
     name = "postfix_text"
 
     def detect(self, view: MessageView) -> Detection | None:
-        if any(part.get_content_type() == "message/delivery-status" for part in view.parts):
+        if any(content_type_of(part) == "message/delivery-status" for part in view.parts):
             return None
         body = notice_text(view)
-        if not any(banner in body[:3000] for banner in _BANNERS):
+        if not contains_any(body[:3000], _BANNERS):
             return None
         fields = body.find("\nReporting-MTA:")
         if fields >= 0:  # the report's fields pasted into the text (its MIME headers lost)

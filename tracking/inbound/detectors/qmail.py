@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 
-from tracking.inbound.detectors.base import Detection, Finding, MessageView
+from tracking.inbound.detectors.base import Detection, Finding, MessageView, contains_any
 from tracking.inbound.detectors.mta_text import notice_text, finding, join_reply, unfold
 from tracking.models import BounceKind, Reason
 
@@ -62,7 +62,7 @@ class Qmail:
     def detect(self, view: MessageView) -> Detection | None:
         body = notice_text(view)
         head = body[:2000]
-        if not any(banner in head for banner in _BANNERS):
+        if not contains_any(head, _BANNERS):
             return None
         return read_notice(body, _PHASES)
 

@@ -96,6 +96,11 @@ def _blocks_from_messages(parsed: list[Message]) -> list[dict[str, str]]:
             blocks.append(current)
         if block.is_multipart():
             continue
+        # compat32's stored payload, as parsed: `get_payload()` would first look up the transfer
+        # encoding and scan for 8-bit bytes, only for us to find the block has no body at all
+        raw_body = block._payload  # noqa: SLF001
+        if isinstance(raw_body, str) and not raw_body.strip():
+            continue  # the usual case; decoding blank text (any transfer encoding) gives nothing
         # bytes: compat32's str payload would already have turned 8-bit UTF-8 into "?"
         body = block.get_payload(decode=True)
         if isinstance(body, bytes) and body.strip():

@@ -43,7 +43,7 @@ class UnitedInternet:
     name = "united_internet"
 
     def detect(self, view: MessageView) -> Detection | None:
-        sender = view.sender.lower()
+        sender = view.sender_lower
         if "mailer-daemon" not in sender or not any(domain in sender for domain in _SENDERS):
             return None
         body = view.body_text

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 
-from tracking.inbound.detectors.base import Detection, MessageView
+from tracking.inbound.detectors.base import Detection, MessageView, contains_any
 from tracking.inbound.detectors.mta_text import address_in, finding, unfold
 from tracking.models import BounceKind, Reason
 
@@ -36,8 +36,8 @@ class Verizon:
     name = "verizon"
 
     def detect(self, view: MessageView) -> Detection | None:
-        sender = view.sender.lower()
-        if not any(domain in sender for domain in _DOMAINS):
+        sender = view.sender_lower
+        if not contains_any(sender, _DOMAINS):
             return None
         if not any(role in sender for role in _ROLES):
             return None  # a subscriber's own mail

@@ -27,7 +27,7 @@ class X2:
     name = "x2"
 
     def detect(self, view: MessageView) -> Detection | None:
-        if "mailer-daemon" not in view.sender.lower():
+        if "mailer-daemon" not in view.sender_lower:
             return None
         body = notice_text(view)
         if not body.startswith("Message from") or _BANNER not in body[:300]:

@@ -33,8 +33,10 @@ class X3:
 
     def detect(self, view: MessageView) -> Detection | None:
         body = notice_text(view)
+        if _BANNER not in body[:1000]:
+            return None  # the substring test first: the regex search would scan the whole body
         intro = _INTRO.search(body)
-        if _BANNER not in body[:1000] or intro is None:
+        if intro is None:
             return None
         recipients = _RECIPIENT.findall(between(body[intro.start():], "\n", ("=====",)))
         details = between(body, _DETAILS, ("\n=====",)).strip()

@@ -19,7 +19,7 @@ class X5:
     name = "x5"
 
     def detect(self, view: MessageView) -> Detection | None:
-        if _DAEMON not in view.sender.lower() or view.content_type != "multipart/mixed":
+        if _DAEMON not in view.sender_lower or view.content_type != "multipart/mixed":
             return None
         inner = _attached_report(view.message)
         if inner is None:

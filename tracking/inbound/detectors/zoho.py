@@ -36,7 +36,7 @@ class Zoho:
     name = "zoho"
 
     def detect(self, view: MessageView) -> Detection | None:
-        sender = view.sender.lower()
+        sender = view.sender_lower
         if "mailer-daemon@" not in sender:
             return None  # Zoho users' own mail carries X-ZohoMail too
         if "zoho." not in sender and not view.header("X-ZohoMail"):
