@@ -9,7 +9,7 @@ from __future__ import annotations
 BENCH_MODULES = (
     "tracking.bench.send",
     "tracking.bench.parse",
-    "tracking.bench.console",
+    "ui.bench",  # the console benchmark drives Streamlit, so it lives with the console
     "tracking.bench.ingest",
 )
 

@@ -7,6 +7,9 @@ charts — then a Streamlit AppTest run of each page (cached reads cleared first
 queries the database). Each figure is the median of `--rounds` runs after one warm-up; the
 targets are the issue's. Last line: {"bench": "console", "unit": "ms", "measures", "targets",
 "ratio": worst measure / its target}.
+
+It lives with the console (`ui/`), not in `tracking/`: it drives Streamlit, and the core never
+imports it. `tracking.bench` lists it by name so the command line offers it.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from datetime import timedelta
 from pathlib import Path
 
 DEFAULT_DB = Path("/tmp/suivi-bench/demo-1m.duckdb")
+REPO_ROOT = Path(__file__).resolve().parents[1]
 BOX_MS, PAGE_MS, AGGREGATE_MS, APPTEST_MS = 100, 300, 1000, 2500
 PAGES = ("failures", "history", "mailbox", "settings", "document")
 
@@ -55,7 +59,7 @@ def _build(path: Path, documents: int, quiet: bool) -> None:
 def run(args) -> int:
     if not args.db.exists():
         _build(args.db, args.documents, args.json)
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the console's `ui` package
+    sys.path.insert(0, str(REPO_ROOT))
     os.environ["SUIVI_DB"] = str(args.db)
     os.environ["SUIVI_WORKERS"] = "0"
     from tracking.store import console_queries as q
@@ -116,7 +120,7 @@ def _apptest_runs(document_id: str, rounds: int) -> dict[str, float]:
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    console = str(Path(__file__).resolve().parents[2] / "console.py")
+    console = str(REPO_ROOT / "console.py")
     results: dict[str, list[float]] = {"documents": [], **{page: [] for page in PAGES}}
     for round_ in range(rounds + 1):
         st.cache_data.clear()
