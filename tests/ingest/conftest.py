@@ -9,6 +9,7 @@ through, and each test starts from an empty INBOX.
 from __future__ import annotations
 
 import imaplib
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -116,3 +117,12 @@ def relay(ingest_stack: MailStack, tmp_path: Path) -> Iterator[RelayWorld]:
         yield RelayWorld(db, stack_settings(ingest_stack), ingest_stack, seed_documents(db, 20))
     finally:
         db.close()
+
+
+def wait_until(condition, timeout: float, what: str, extra=None) -> None:
+    """Poll `condition` every 50 ms; fail after `timeout` s saying what was awaited."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}: {extra() if extra else ''}")
+        time.sleep(0.05)

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import re
 import socket
-import time
 from dataclasses import replace
 
 import pytest
 
-from tests.ingest.conftest import RelayWorld
+from tests.ingest.conftest import RelayWorld, wait_until
 from tests.mailstack import BOUNCE_USER, DOMAIN
 from tracking.config import ImapSettings, ImapTls
 from tracking.errors import MailboxRefused
@@ -39,12 +38,6 @@ def _returned_count(relay: RelayWorld) -> int:
     return relay.db.cursor().execute("SELECT count(*) FROM returned_messages").fetchone()[0]
 
 
-def _wait_until(condition, timeout: float, what: str, extra=None) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}: {extra() if extra else ''}")
-        time.sleep(0.05)
 
 
 @pytest.mark.parametrize("tls", [ImapTls.IMAPS, ImapTls.STARTTLS])
@@ -111,10 +104,10 @@ def test_idle_watcher_works_over_imaps(relay: RelayWorld) -> None:
     watcher.start()
     try:
         assert watcher.wait_for_cycles(1, timeout=15)
-        _wait_until(lambda: watcher.status().idle, 10, "IDLE", watcher.status)
+        wait_until(lambda: watcher.status().idle, 10, "IDLE", watcher.status)
         [send_id] = relay.send((0, (GHOST,), ()))
         # The poll is 60 s away: only IDLE (over TLS) can wake the watcher this soon.
-        _wait_until(lambda: relay.delivery(send_id, 0)["state"] == "not_delivered", 15,
+        wait_until(lambda: relay.delivery(send_id, 0)["state"] == "not_delivered", 15,
                     "the bounce through IDLE over IMAPS", watcher.status)
         status = watcher.status()
         assert status.connected and status.last_error is None and status.ingested == 1

@@ -3,13 +3,12 @@ refused logins or TLS failures show on its status without a retry storm."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
-from tests.ingest.conftest import RelayWorld
+from tests.ingest.conftest import RelayWorld, wait_until
 from tests.mailstack import DOMAIN
 from tracking.clock import utc_now
 from tracking.config import ImapTls, Secret
@@ -18,12 +17,6 @@ from tracking.ingest_watch import MailboxSpec, MailboxWatcher, configured_mailbo
 pytestmark = pytest.mark.slow
 
 
-def _wait_until(condition, timeout: float, what: str, extra=None) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}: {extra() if extra else ''}")
-        time.sleep(0.05)
 
 
 def _watcher(relay: RelayWorld, **imap) -> MailboxWatcher:
@@ -37,17 +30,17 @@ def test_watcher_wakes_on_idle_and_survives_a_dovecot_restart(relay: RelayWorld)
     watcher = _watcher(relay, poll_seconds=60.0).start()   # a poll would be far too late
     try:
         assert watcher.wait_for_cycles(1, timeout=15)
-        _wait_until(lambda: watcher.status().idle, 10, "IDLE")
+        wait_until(lambda: watcher.status().idle, 10, "IDLE")
         [first] = relay.send((0, (f"ghost@{DOMAIN}",), ()))
-        _wait_until(lambda: relay.delivery(first, 0)["state"] == "not_delivered", 15,
+        wait_until(lambda: relay.delivery(first, 0)["state"] == "not_delivered", 15,
                     "the first bounce through IDLE", watcher.status)
 
         relay.stack.restart_dovecot()
         [second] = relay.send((1, (f"ghost@{DOMAIN}",), ()))
-        _wait_until(lambda: relay.delivery(second, 0)["state"] == "not_delivered", 30,
+        wait_until(lambda: relay.delivery(second, 0)["state"] == "not_delivered", 30,
                     "the bounce after the restart", watcher.status)
         # the status counters are updated just after the commit that changed the state
-        _wait_until(lambda: watcher.status().ingested == 2, 5, "the status to count both",
+        wait_until(lambda: watcher.status().ingested == 2, 5, "the status to count both",
                     watcher.status)
         status = watcher.status()
         assert status.connected and status.ingested == 2 and status.last_error is None

@@ -88,12 +88,6 @@ def get_send(cursor: Cursor, send_id: str) -> Send | None:
     return _send(row) if row else None
 
 
-def send_by_idempotency_key(cursor: Cursor, key: str) -> Send | None:
-    row = _first(cursor.execute(f"SELECT {_SEND_COLUMNS} FROM sends WHERE idempotency_key = ?",
-                         [key]).fetchall())
-    return _send(row) if row else None
-
-
 def sends_by_idempotency_keys(cursor: Cursor, keys: list[str]) -> dict[str, Send]:
     if not keys:
         return {}
@@ -126,17 +120,6 @@ def latest_online_sends(cursor: Cursor, document_ids: list[str], *, since: datet
                                        ORDER BY requested_at DESC, id DESC) = 1""",
         [document_ids, to_db(since)]).fetchall()
     return {send.document_id: send for send in map(_send, rows)}
-
-
-def sends_of_document(cursor: Cursor, document_id: str, *, since: datetime | None = None
-                      ) -> list[Send]:
-    rows = cursor.execute(
-        f"""SELECT {_SEND_COLUMNS} FROM sends
-            WHERE document_id = ? AND (? IS NULL OR requested_at >= ?)
-            ORDER BY requested_at DESC, id""",
-        [document_id, to_db(since) if since else None, to_db(since) if since else None],
-    ).fetchall()
-    return [_send(row) for row in rows]
 
 
 _DELIVERY_COLUMNS = """send_id, idx, address, role, verp_token, state, state_at, reason,
