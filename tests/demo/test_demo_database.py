@@ -18,6 +18,7 @@ from tracking.models import DeliveryState, EventType, Reason, SendingMode
 from tracking.outbound import verp
 from tracking.state import DeliveryStatus, fold
 from tracking.store.connection import open_database
+from tracking.store.facts import is_demo
 from tracking.store.ledger import event_from_row
 from tracking.store.migrations import MIGRATIONS, current_version
 
@@ -196,3 +197,11 @@ def test_returned_messages_are_real_messages_about_their_delivery(cursor):
             assert result.correlation.envelope_id == row["send_id"]
             assert result.recipients[0].recipient == row["recipient"]
             assert result.recipients[0].status == details["status_code"]
+
+
+def test_a_generated_demo_database_says_it_is_one(demo_db, tmp_path):
+    path, _ = demo_db
+    with open_database(path) as db:
+        assert is_demo(db.cursor())
+    with open_database(tmp_path / "plain.duckdb") as db:
+        assert not is_demo(db.cursor())

@@ -40,6 +40,7 @@ from tracking.demo.templates import build_templates
 from tracking.errors import InvalidInput
 from tracking.models import SendingMode
 from tracking.store.connection import open_database
+from tracking.store.facts import mark_demo
 
 DEFAULT_DOCUMENTS = 10_000
 DEFAULT_SEED = 2026
@@ -132,6 +133,7 @@ def _build(path: Path, documents: int, seed: int, now: datetime,
         rows.register_plan(cursor, plan)
         del plan        # now in DuckDB, which spills to disk what its memory limit cannot hold
         events.create_macros(cursor)
+        mark_demo(cursor)
         rows.insert_reference(cursor, calendar.now)
         rows.insert_clients(cursor, seed)
         rows.insert_addresses(cursor)

@@ -188,6 +188,17 @@ _V4_DOCUMENT_MARKS = (
 )
 
 
+_V5_STORE_FACTS = (
+    # Facts about the database itself, e.g. `demo = true` for a generated demo database: a real
+    # SMTP transport refuses to send from one (its recipients are invented but look real).
+    """CREATE TABLE store_facts (
+        key VARCHAR PRIMARY KEY,
+        value VARCHAR NOT NULL,
+        set_at TIMESTAMP NOT NULL
+    )""",
+)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core tables: accounts, users, clients, documents, sends, deliveries, events",
               _V1_CORE),
@@ -197,6 +208,7 @@ MIGRATIONS: tuple[Migration, ...] = (
               _V3_MAILBOX_INGESTION),
     Migration(4, "document marks: each document's latest send and failure flag, for the console",
               _V4_DOCUMENT_MARKS),
+    Migration(5, "store facts: what the database is (a generated demo, …)", _V5_STORE_FACTS),
 )
 
 
