@@ -32,7 +32,9 @@ from multiprocessing import get_context
 
 from tracking.clock import to_db, utc_now
 from tracking.errors import InvalidInput, NotFound
-from tracking.events import Event, event_id
+from tracking.events import (
+    BounceAttached, BounceReport, BounceSuspicious, BounceUnmatched, Event, event_id,
+)
 from tracking.inbound.correlate import (
     ADDRESS_WINDOW, LookupKeys, Match, MatchMethod, MatchState, SendCandidate, Target, correlate,
     lookup_keys,
@@ -258,13 +260,13 @@ def events_for(rm_id: str, result: ParseResult, match: Match, at: datetime,
     send = match.send
     if match.state is MatchState.SUSPICIOUS:
         return [Event(event_id(EventType.BOUNCE_SUSPICIOUS, rm_id), EventType.BOUNCE_SUSPICIOUS,
-                      at, actor, details={**common, "note": match.note,
-                                          "verp_check": str(match.verp)})]
+                      at, actor, details=BounceSuspicious(**common, note=match.note,
+                                                          verp_check=str(match.verp)))]
     if match.state is MatchState.UNMATCHED:
         return [Event(event_id(EventType.BOUNCE_UNMATCHED, rm_id), EventType.BOUNCE_UNMATCHED,
                       at, actor, send.account_id if send else None,
                       send.document_id if send else None, send.send_id if send else None,
-                      details={**common, "note": match.note})]
+                      details=BounceUnmatched(**common, note=match.note))]
     if match.state is not MatchState.MATCHED or send is None:
         return []
     events = []
@@ -273,9 +275,10 @@ def events_for(rm_id: str, result: ParseResult, match: Match, at: datetime,
         event_type = _event_type(result.kind, report)
         if event_type is None:
             continue
-        details = {**common, "match_method": str(match.method),
-                   "confidence": match.method.confidence if match.method else None,
-                   **(_report_details(report) if report else {})}
+        details = BounceReport(
+            **common, match_method=str(match.method),
+            confidence=match.method.confidence if match.method else None,
+            **(_report_fields(report) if report else {}))
         events.append(Event(
             event_id(event_type, rm_id, send.send_id, target.idx), event_type, at, actor,
             send.account_id, send.document_id, send.send_id, target.idx,
@@ -291,13 +294,13 @@ def _event_type(kind: BounceKind, report: RecipientReport | None) -> EventType |
     return _BY_KIND.get(kind)
 
 
-def _report_details(report: RecipientReport) -> dict:
+def _report_fields(report: RecipientReport) -> dict:
     return {"reason": str(report.reason), "status_code": report.status or None,
-            "status_derived": report.status_derived, "smtp_reply": report.replycode or None,
+            "status_derived": report.status_derived, "reply_code": report.replycode or None,
             "diagnostic": report.diagnostic or None, "remote_mta": report.remote_mta or None,
             "action": report.action or None, "hardbounce": report.hardbounce,
             "reported_recipient": report.recipient,
-            **({"feedback_type": report.feedback_type} if report.feedback_type else {})}
+            "feedback_type": report.feedback_type or None}
 
 
 def _returned_row(rm_id: str, source: str, raw: bytes, at: datetime, result: ParseResult,
@@ -353,8 +356,8 @@ def attach_bounce(db: Database, returned_message_id: str, send_id: str, recipien
             event_id(EventType.BOUNCE_ATTACHED, returned_message_id, send.id, recipient_idx),
             EventType.BOUNCE_ATTACHED, now, actor, send.account_id, send.document_id, send.id,
             recipient_idx, deliveries[recipient_idx].address,
-            {"returned_message_id": returned_message_id, "kind": stored.kind,
-             "previous_match_state": stored.match_state})
+            BounceAttached(returned_message_id=returned_message_id, kind=stored.kind,
+                           previous_match_state=stored.match_state))
         events = [attached, *events_for(returned_message_id, result, match, stored.received_at,
                                         actor)]
         recorded = record_events(cursor, events)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from tracking.clock import utc_now
 from tracking.config import Settings
 from tracking.errors import PermanentSendError, SuiviError
-from tracking.events import Event, event_id
+from tracking.events import PAYLOADS, Event, SendInterrupted, event_id
 from tracking.models import SYSTEM_ACTOR, EventType, RecipientRole
 from tracking.outbound.compose import (
     ComposedMessage, OutgoingDocument, OutgoingRecipient, compose,
@@ -104,7 +104,7 @@ class Outbox:
                     event_id(EventType.SEND_INTERRUPTED, send_id, d.idx, d.smtp_attempts),
                     EventType.SEND_INTERRUPTED, now, SYSTEM_ACTOR, send.account_id,
                     send.document_id, send_id, d.idx, d.address,
-                    {"reason": INTERRUPTED_REASON, "attempt": d.smtp_attempts},
+                    SendInterrupted(reason=INTERRUPTED_REASON, attempt=d.smtp_attempts),
                 ) for d in deliveries)
                 settled.append(send_id)
             else:
@@ -184,6 +184,7 @@ class Outbox:
                 batch.append((item, self._compose(item)))
             except SuiviError as err:  # e.g. an address compose refuses: nothing is sent
                 batch.append((item, err))
+
         return batch
 
     def _sender_loop(self, batches: queue.Queue, results: queue.Queue) -> None:
@@ -317,11 +318,12 @@ def _recipient(delivery: Delivery) -> OutgoingRecipient:
 def _event(event_type: EventType, send: Send, outcome: RecipientOutcome, now, **extra) -> Event:
     recipient = outcome.recipient
     identity = (send.id, recipient.index, extra.get("attempt"))
+    payload = PAYLOADS[event_type](
+        smtp_reply=outcome.reply, reply_code=outcome.code, stage=outcome.stage,
+        reason=None if outcome.accepted else outcome.reply, **extra)
     return Event(
         event_id(event_type, *identity), event_type, now, SYSTEM_ACTOR, send.account_id,
-        send.document_id, send.id, recipient.index, recipient.address,
-        {"smtp_reply": outcome.reply, "reply_code": outcome.code, "stage": outcome.stage,
-         "reason": None if outcome.accepted else outcome.reply, **extra},
+        send.document_id, send.id, recipient.index, recipient.address, payload,
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -73,19 +73,41 @@ class Send:
 
 
 @dataclass(frozen=True, slots=True)
-class Delivery:
+class DeliveryStatus:
+    """Where one recipient of one send stands — the one definition of these fields.
+
+    `tracking.state` derives it from events; the store keeps it per delivery (`deliveries`).
+    The detail fields take the same-named fields of the event that last moved the delivery.
+    """
+
+    state: DeliveryState
+    state_at: datetime                  # aware UTC
+    reason: str | None = None
+    status_code: str | None = None      # RFC 3463 enhanced status, from a DSN
+    smtp_reply: str | None = None       # our SMTP server's full reply
+    diagnostic: str | None = None       # the remote server's words, from a DSN
+    remote_mta: str | None = None
+    complained: bool = False
+
+
+STATUS_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(DeliveryStatus))
+# The fields an event's payload sets when it moves a delivery (by the same name).
+STATUS_DETAIL_FIELDS: tuple[str, ...] = ("reason", "status_code", "smtp_reply", "diagnostic",
+                                         "remote_mta")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Delivery(DeliveryStatus):
+    """One recipient of one online send: who and where, plus its status (the fields above)."""
+
     send_id: str
     idx: int
     address: str
     role: RecipientRole
     verp_token: str | None
-    state: DeliveryState
-    state_at: datetime
-    reason: str | None = None
-    status_code: str | None = None
-    smtp_reply: str | None = None
-    diagnostic: str | None = None
-    remote_mta: str | None = None
-    complained: bool = False
     smtp_attempts: int = 0
     in_flight: bool = False
+
+    @property
+    def status(self) -> DeliveryStatus:
+        return DeliveryStatus(**{name: getattr(self, name) for name in STATUS_FIELDS})

@@ -16,7 +16,9 @@ from datetime import datetime, timedelta
 
 from tracking.clock import local_to_utc, utc_now, zone
 from tracking.errors import ConfigError, InvalidInput, NotFound, ResendTooSoon
-from tracking.events import Event, event_id
+from tracking.events import (
+    AccountSettingsChanged, Event, MarkedSentManually, SendDateChanged, SendRequested, event_id,
+)
 from tracking.models import DeliveryState, EventType, RecipientRole, SendingMode
 from tracking.outbound import verp
 from tracking.records import Account, Delivery, Document, Send
@@ -111,13 +113,13 @@ def request_sends(db: Database, requests: list[SendRequest], policy: SendPolicy,
             for idx, (address, role) in enumerate(addresses):
                 token = (verp.make_token(policy.verp_key, send.id, idx)
                          if account.sending_mode.tracks_delivery else None)
-                deliveries.append(Delivery(send.id, idx, address, role, token,
-                                           DeliveryState.PENDING, now))
+                deliveries.append(Delivery(DeliveryState.PENDING, now, send_id=send.id, idx=idx,
+                                           address=address, role=role, verp_token=token))
                 events.append(Event(
                     event_id(EventType.SEND_REQUESTED, send.id, idx), EventType.SEND_REQUESTED,
                     now, request.actor, account.id, document.id, send.id, idx, address,
-                    {"mode": str(account.sending_mode), "role": str(role),
-                     "forced": request.force}))
+                    SendRequested(mode=str(account.sending_mode), role=str(role),
+                                  forced=request.force)))
             receipts.append(SendReceipt(send.id, created=True))
         writes.insert_sends(cursor, sends)
         writes.insert_deliveries(cursor, deliveries)
@@ -155,8 +157,8 @@ def mark_sent_manually(db: Database, document_id: str, actor: str,
         record_events(cursor, [Event(
             event_id(EventType.MARKED_SENT_MANUALLY, send_id), EventType.MARKED_SENT_MANUALLY,
             now, actor, account.id, document.id, send_id,
-            details={"note": note, "previous_send_date": _iso(document.send_date),
-                     "send_date": _iso(now)},
+            details=MarkedSentManually(note=note, previous_send_date=_iso(document.send_date),
+                                       send_date=_iso(now)),
         )])
     return send_id
 
@@ -183,8 +185,8 @@ def set_send_date(db: Database, document_id: str, new_value: datetime | None, ac
             event_id(EventType.SEND_DATE_CHANGED, document.id, _iso(document.send_date),
                      _iso(new_utc), actor, _iso(now)),
             EventType.SEND_DATE_CHANGED, now, actor, account.id, document.id,
-            details={"old": _iso(document.send_date), "new": _iso(new_utc),
-                     "zone": zone_name or account.time_zone},
+            details=SendDateChanged(old=_iso(document.send_date), new=_iso(new_utc),
+                                    zone=zone_name or account.time_zone),
         )
         writes.set_document_send_date(cursor, document.id, new_utc)
         record_events(cursor, [event])
@@ -221,7 +223,7 @@ def change_account_settings(db: Database, account_id: str, *, time_zone: str,
             event_id(EventType.ACCOUNT_SETTINGS_CHANGED, account.id, *old.values(),
                      *new.values(), actor, _iso(now)),
             EventType.ACCOUNT_SETTINGS_CHANGED, now, actor, account.id,
-            details={"old": old, "new": new},
+            details=AccountSettingsChanged(old=old, new=new),
         )
         writes.update_account_settings(cursor, account.id, time_zone=time_zone,
                                        sending_mode=str(mode))

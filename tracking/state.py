@@ -17,25 +17,13 @@ The rules:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
-from datetime import datetime
+from dataclasses import replace
 
 from tracking.events import Event
 from tracking.models import DeliveryState, EventType
+from tracking.records import STATUS_DETAIL_FIELDS, DeliveryStatus
 
-_DETAIL_FIELDS = ("reason", "status_code", "smtp_reply", "diagnostic", "remote_mta")
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryStatus:
-    state: DeliveryState
-    state_at: datetime
-    reason: str | None = None
-    status_code: str | None = None
-    smtp_reply: str | None = None
-    diagnostic: str | None = None
-    remote_mta: str | None = None
-    complained: bool = False
+__all__ = ["DeliveryStatus", "apply", "fold"]
 
 
 # event type -> (states it may leave, state it enters)
@@ -87,7 +75,8 @@ def fold(events: Iterable[Event]) -> DeliveryStatus | None:
 
 
 def _details(event: Event) -> dict[str, str | None]:
-    return {name: _text(event.details.get(name)) for name in _DETAIL_FIELDS}
+    """The status fields the event's payload carries (same names); absent ones are cleared."""
+    return {name: _text(getattr(event.details, name, None)) for name in STATUS_DETAIL_FIELDS}
 
 
 def _text(value: object) -> str | None:

@@ -102,7 +102,7 @@ def test_outcomes_per_recipient_with_retries(db, server):
     assert busy.state is DeliveryState.NOT_SENT and busy.smtp_reply.startswith("451 4.3.2")
     attempts = [e for e in queries.events_of_delivery(cursor, relay, busy.idx)
                 if e.type is EventType.SEND_ATTEMPT_FAILED]
-    assert [e.details["attempt"] for e in attempts] == [1, 2]
+    assert [e.details.attempt for e in attempts] == [1, 2]
     smtp_states = {d.address: d.state for d in queries.deliveries_of_send(cursor, smtp)}
     assert smtp_states == {"ok2@client.test": DeliveryState.SENT,
                            "refuse2@client.test": DeliveryState.NOT_SENT}

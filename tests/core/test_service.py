@@ -10,6 +10,7 @@ import pytest
 
 from tests.core.conftest import send_dates, table_counts
 from tracking.errors import ConfigError, InvalidInput, NotFound, ResendTooSoon
+from tracking.events import AccountSettingsChanged
 from tracking.models import DeliveryState, EventType, SendingMode
 from tracking.outbound import verp
 from tracking.service import (
@@ -110,7 +111,7 @@ def test_mark_sent_manually_sets_the_send_date_to_the_action_time(db, seeded):
     assert queries.deliveries_of_send(cursor, send_id) == []
     assert queries.get_document(cursor, document_id).send_date == NOW
     [event] = queries.events_of_document(cursor, document_id)
-    assert event.type is EventType.MARKED_SENT_MANUALLY and event.details["note"] == "par courrier"
+    assert event.type is EventType.MARKED_SENT_MANUALLY and event.details.note == "par courrier"
 
 
 # (zone, wall-clock input around a DST change, expected UTC)
@@ -133,8 +134,8 @@ def test_send_date_edit_across_dst(db, seeded, zone, local, expected_utc):
     event = set_send_date(db, document_id, local, "carol", zone_name=zone, now=NOW)
     stored = queries.get_document(db.cursor(), document_id).send_date
     assert stored == expected_utc.replace(tzinfo=UTC)
-    assert event.details["old"] == NOW.isoformat()
-    assert event.details["new"] == stored.isoformat()
+    assert event.details.old == NOW.isoformat()
+    assert event.details.new == stored.isoformat()
     assert (event.actor, event.occurred_at) == ("carol", NOW)
 
 
@@ -199,8 +200,9 @@ def test_account_settings_change_records_old_and_new_and_moves_no_delivery(db, s
                                     sending_mode="smtp", actor="carol",
                                     now=NOW + timedelta(minutes=3))
     assert event.type is EventType.ACCOUNT_SETTINGS_CHANGED
-    assert event.details == {"old": {"time_zone": "Europe/Paris", "sending_mode": "relay"},
-                             "new": {"time_zone": "America/Sao_Paulo", "sending_mode": "smtp"}}
+    assert event.details == AccountSettingsChanged(
+        old={"time_zone": "Europe/Paris", "sending_mode": "relay"},
+        new={"time_zone": "America/Sao_Paulo", "sending_mode": "smtp"})
     account = queries.get_account(db.cursor(), "acct-relay")
     assert (account.time_zone, account.sending_mode) == ("America/Sao_Paulo", SendingMode.SMTP)
     # the stored send date stays UTC; only its display follows the zone

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tracking.events import Event
+from tracking.events import PAYLOADS, Event
 from tracking.models import DeliveryState, EventType
 from tracking.state import apply, fold
 
@@ -20,8 +20,11 @@ NEUTRAL = {EventType.AUTOREPLY_RECEIVED, EventType.COMPLAINT_RECEIVED,
 
 
 def event(kind: EventType, minute: int, **details) -> Event:
+    """An event of `kind` with those of `details` its payload has (a reason for every type)."""
+    known = PAYLOADS[kind].field_names()
     return Event(f"e{minute}-{kind}", kind, T0 + timedelta(minutes=minute), "system",
-                 send_id="s", recipient_idx=0, details=details)
+                 send_id="s", recipient_idx=0,
+                 details={key: value for key, value in details.items() if key in known})
 
 
 sequences = st.lists(st.sampled_from(LATER_EVENTS), max_size=25)

@@ -102,14 +102,14 @@ def test_event_ids_follow_the_real_scheme(cursor):
             EventType.SEND_REQUESTED: (event.send_id, event.recipient_idx),
             EventType.MARKED_SENT_MANUALLY: (event.send_id,),
             EventType.SEND_ATTEMPT_FAILED: (event.send_id, event.recipient_idx,
-                                            details.get("attempt")),
+                                            getattr(details, "attempt", None)),
             EventType.RECIPIENT_ACCEPTED: (event.send_id, event.recipient_idx, None),
             EventType.RECIPIENT_REFUSED: (event.send_id, event.recipient_idx, None),
             EventType.SEND_INTERRUPTED: (event.send_id, event.recipient_idx, 1),
-            EventType.SEND_DATE_CHANGED: (event.document_id, details.get("old"),
-                                          details.get("new"), event.actor,
+            EventType.SEND_DATE_CHANGED: (event.document_id, getattr(details, "old", None),
+                                          getattr(details, "new", None), event.actor,
                                           event.occurred_at.isoformat()),
-        }.get(event.type, (details.get("returned_message_id"), event.send_id,
+        }.get(event.type, (getattr(details, "returned_message_id", None), event.send_id,
                            event.recipient_idx))
         assert event.id == event_id(event.type, *identity), event
 

@@ -4,7 +4,8 @@ Each event has the type, deterministic id (`tracking.events.event_id`: the first
 of SHA-256 over the type and identity keys joined by U+001F) and `details` keys the real code
 paths write — `tracking.service` for requests, manual sends and send-date edits,
 `tracking.outbox` for SMTP outcomes, the bounce reader's keys for DSNs. `details` is JSON with
-sorted keys and `json.dumps` spacing, as `Event.details_json` writes it.
+sorted keys and `json.dumps` spacing, as `tracking.store.ledger.payload_json` writes it; the
+DSN's bare reply code is `reply_code` (`smtp_reply` is only ever our server's full reply).
 
 Deliveries are then derived from the log by the rules of `tracking.state`: the state of the
 last event that moves it, its time, and the detail fields of the last event that touched it.
@@ -99,7 +100,7 @@ def create_step_texts(cursor: Cursor) -> None:
 def create_events(cursor: Cursor) -> None:
     """Every event of the demo, with the delivery fields it carries (for the states)."""
     reply_code = "coalesce(TRY_CAST(left(text, 3) AS INTEGER), 0)"
-    dsn_reply = "CASE WHEN regexp_matches(text, '^[245][0-9][0-9][ -]') THEN left(text, 3) END"
+    dsn_code = "CASE WHEN regexp_matches(text, '^[245][0-9][0-9][ -]') THEN left(text, 3) END"
     dsn_kind = ("CASE st.type WHEN 'dsn_failed' THEN 'failure' WHEN 'dsn_delayed' THEN 'delay' "
                 "WHEN 'dsn_delivered' THEN 'success' WHEN 'autoreply_received' THEN 'autoreply' "
                 "ELSE 'complaint' END")
@@ -154,9 +155,9 @@ def create_events(cursor: Cursor) -> None:
                st.account_id, st.document_id, st.send_id, st.idx, st.address,
                {json_object(diagnostic="st.text", kind=dsn_kind, reason="st.reason",
                             remote_mta="CASE WHEN st.remote THEN st.mx END",
-                            returned_message_id="r.id", smtp_reply=dsn_reply.replace("text", "st.text"),
+                            returned_message_id="r.id", reply_code=dsn_code.replace("text", "st.text"),
                             status_code="st.status_code")},
-               st.reason, st.status_code, {dsn_reply.replace("text", "st.text")}, st.text,
+               st.reason, st.status_code, NULL, st.text,
                CASE WHEN st.remote THEN st.mx END,
                st.type IN ('dsn_failed', 'dsn_delayed', 'dsn_delivered'), st.send_no, st.idx, st.ord
         FROM demo_step st JOIN demo_returned r USING (send_no, idx, ord)

@@ -8,15 +8,17 @@ events at a time; a single event goes through the same path.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import duckdb
 import pyarrow as pa
 
 from tracking.clock import from_db, to_db
-from tracking.events import Event
+from tracking.events import PAYLOADS, Event, Payload
 from tracking.models import DeliveryState, EventType
-from tracking.state import DeliveryStatus, apply
+from tracking.records import STATUS_FIELDS, DeliveryStatus
+from tracking.state import apply
 
 _EVENT_SCHEMA = pa.schema([
     ("id", pa.string()), ("type", pa.string()), ("occurred_at", pa.timestamp("us")),
@@ -25,12 +27,9 @@ _EVENT_SCHEMA = pa.schema([
     ("details", pa.string()), ("ord", pa.int32()),
 ])
 
-_STATUS_SCHEMA = pa.schema([
-    ("send_id", pa.string()), ("idx", pa.int32()), ("state", pa.string()),
-    ("state_at", pa.timestamp("us")), ("reason", pa.string()), ("status_code", pa.string()),
-    ("smtp_reply", pa.string()), ("diagnostic", pa.string()), ("remote_mta", pa.string()),
-    ("complained", pa.bool_()),
-])
+_STATUS_TYPES = {"state_at": pa.timestamp("us"), "complained": pa.bool_()}  # others: text
+_STATUS_SCHEMA = pa.schema([("send_id", pa.string()), ("idx", pa.int32())] + [
+    (name, _STATUS_TYPES.get(name, pa.string())) for name in STATUS_FIELDS])
 
 
 def record_events(cursor: duckdb.DuckDBPyConnection, events: list[Event]) -> list[Event]:
@@ -85,12 +84,10 @@ def _advance_deliveries(cursor: duckdb.DuckDBPyConnection, events: list[Event]) 
         return
     cursor.register("suivi_status_batch", pa.Table.from_pylist(rows, schema=_STATUS_SCHEMA))
     try:
+        assignments = ", ".join(f"{name} = s.{name}" for name in STATUS_FIELDS)
         cursor.execute(
-            """UPDATE deliveries AS d SET state = s.state, state_at = s.state_at,
-                      reason = s.reason, status_code = s.status_code, smtp_reply = s.smtp_reply,
-                      diagnostic = s.diagnostic, remote_mta = s.remote_mta,
-                      complained = s.complained
-               FROM suivi_status_batch s WHERE d.send_id = s.send_id AND d.idx = s.idx"""
+            f"""UPDATE deliveries AS d SET {assignments}
+                FROM suivi_status_batch s WHERE d.send_id = s.send_id AND d.idx = s.idx"""
         )
     finally:
         cursor.unregister("suivi_status_batch")
@@ -105,19 +102,23 @@ def load_statuses(
                                   schema=pa.schema([("send_id", pa.string()), ("idx", pa.int32())]))
     cursor.register("suivi_wanted", wanted)
     try:
+        columns = ", ".join(f"d.{name}" for name in STATUS_FIELDS)
         rows = cursor.execute(
-            """SELECT d.send_id, d.idx, d.state, d.state_at, d.reason, d.status_code,
-                      d.smtp_reply, d.diagnostic, d.remote_mta, d.complained
-               FROM deliveries d JOIN suivi_wanted w ON d.send_id = w.send_id AND d.idx = w.idx"""
+            f"""SELECT d.send_id, d.idx, {columns}
+                FROM deliveries d JOIN suivi_wanted w ON d.send_id = w.send_id AND d.idx = w.idx"""
         ).fetchall()
     finally:
         cursor.unregister("suivi_wanted")
-    return {
-        (row[0], row[1]): DeliveryStatus(
-            DeliveryState(row[2]), from_db(row[3]), row[4], row[5], row[6], row[7], row[8], row[9]
-        )
-        for row in rows
-    }
+    return {(row[0], row[1]): status_from_row(dict(zip(STATUS_FIELDS, row[2:], strict=True)))
+            for row in rows}
+
+
+def status_from_row(row: dict[str, object]) -> DeliveryStatus:
+    """The status columns of a `deliveries` row (by name) as a `DeliveryStatus`."""
+    values = {name: row[name] for name in STATUS_FIELDS}
+    values["state"] = DeliveryState(values["state"])
+    values["state_at"] = from_db(values["state_at"])
+    return DeliveryStatus(**values)
 
 
 def _event_row(event: Event, ord_: int) -> dict[str, object]:
@@ -125,25 +126,39 @@ def _event_row(event: Event, ord_: int) -> dict[str, object]:
         "id": event.id, "type": str(event.type), "occurred_at": to_db(event.occurred_at),
         "actor": event.actor, "account_id": event.account_id, "document_id": event.document_id,
         "send_id": event.send_id, "recipient_idx": event.recipient_idx,
-        "recipient": event.recipient, "details": event.details_json(), "ord": ord_,
+        "recipient": event.recipient, "details": payload_json(event.details), "ord": ord_,
     }
 
 
 def _status_row(key: tuple[str, int], status: DeliveryStatus) -> dict[str, object]:
-    return {
-        "send_id": key[0], "idx": key[1], "state": str(status.state),
-        "state_at": to_db(status.state_at), "reason": status.reason,
-        "status_code": status.status_code, "smtp_reply": status.smtp_reply,
-        "diagnostic": status.diagnostic, "remote_mta": status.remote_mta,
-        "complained": status.complained,
-    }
+    row: dict[str, object] = {"send_id": key[0], "idx": key[1]}
+    row.update((name, getattr(status, name)) for name in STATUS_FIELDS)
+    row["state"], row["state_at"] = str(status.state), to_db(status.state_at)
+    return row
+
+
+def payload_json(payload: Payload) -> str:
+    """The stored form of a payload: every field, sorted keys (the demo writes the same)."""
+    return json.dumps({f.name: getattr(payload, f.name) for f in dataclasses.fields(payload)},
+                      ensure_ascii=False, sort_keys=True, default=str)
+
+
+def payload_from_json(event_type: EventType, text: str | None) -> Payload:
+    """A stored `details` JSON back into the payload of its event type (older keys renamed)."""
+    return PAYLOADS[event_type].from_stored(json.loads(text) if text else {})
 
 
 def event_from_row(row: dict[str, object]) -> Event:
-    """An `events` table row (as a dict) back into an `Event`."""
+    """An `events` table row (as a dict) back into an `Event` with its typed payload."""
+    event_type = EventType(row["type"])
     return Event(
-        id=row["id"], type=EventType(row["type"]), occurred_at=from_db(row["occurred_at"]),
+        id=row["id"], type=event_type, occurred_at=from_db(row["occurred_at"]),
         actor=row["actor"], account_id=row["account_id"], document_id=row["document_id"],
-        send_id=row["send_id"], recipient_idx=row["recipient_idx"], recipient=row["recipient"],
-        details=json.loads(row["details"]),
+        send_id=row["send_id"], recipient_idx=_int_or_none(row["recipient_idx"]),
+        recipient=row["recipient"], details=payload_from_json(event_type, row["details"]),
     )
+
+
+def _int_or_none(value: object) -> int | None:
+    # rows read through pandas carry a missing index as NaN
+    return None if value is None or value != value else int(value)

@@ -16,8 +16,10 @@ from tracking.events import Event
 from tracking.models import (
     DeliveryState, DocumentKind, DocumentStatus, RecipientRole, SendingMode,
 )
-from tracking.records import Account, Client, ClientAddress, Delivery, Document, Send
-from tracking.store.ledger import event_from_row
+from tracking.records import (
+    STATUS_FIELDS, Account, Client, ClientAddress, Delivery, Document, Send,
+)
+from tracking.store.ledger import event_from_row, status_from_row
 
 Cursor = duckdb.DuckDBPyConnection
 
@@ -122,14 +124,19 @@ def latest_online_sends(cursor: Cursor, document_ids: list[str], *, since: datet
     return {send.document_id: send for send in map(_send, rows)}
 
 
-_DELIVERY_COLUMNS = """send_id, idx, address, role, verp_token, state, state_at, reason,
-                       status_code, smtp_reply, diagnostic, remote_mta, complained,
-                       smtp_attempts, in_flight"""
+_DELIVERY_NAMES = ("send_id", "idx", "address", "role", "verp_token", *STATUS_FIELDS,
+                   "smtp_attempts", "in_flight")
+_DELIVERY_COLUMNS = ", ".join(_DELIVERY_NAMES)
 
 
 def _delivery(row: tuple) -> Delivery:
-    return Delivery(row[0], row[1], row[2], RecipientRole(row[3]), row[4], DeliveryState(row[5]),
-                    from_db(row[6]), *row[7:12], row[12], row[13], row[14])
+    values = dict(zip(_DELIVERY_NAMES, row, strict=True))
+    status = status_from_row(values)
+    return Delivery(
+        **{name: getattr(status, name) for name in STATUS_FIELDS},
+        send_id=values["send_id"], idx=values["idx"], address=values["address"],
+        role=RecipientRole(values["role"]), verp_token=values["verp_token"],
+        smtp_attempts=values["smtp_attempts"], in_flight=values["in_flight"])
 
 
 def deliveries_of_send(cursor: Cursor, send_id: str) -> list[Delivery]:

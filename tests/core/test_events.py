@@ -1,0 +1,98 @@
+"""Typed event payloads: one per event type, stored as JSON by the ledger only, read back typed;
+events stored before the payloads existed (the DSN's bare code under `smtp_reply`) still read."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from tracking.events import PAYLOADS, BounceReport, Event, Payload, RecipientRefused, event_id
+from tests.core.conftest import seed
+from tracking.models import EventType, SendingMode
+from tracking.records import STATUS_FIELDS, Delivery, DeliveryStatus
+from tracking.service import SendRequest, request_send
+from tracking.store import queries
+from tracking.store.ledger import event_from_row, payload_json, record_events
+
+AT = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+
+
+def sample_payload(cls: type[Payload]) -> Payload:
+    """Every field set to a distinct, JSON-friendly value of its kind."""
+    values = {}
+    for number, field in enumerate(dataclasses.fields(cls)):
+        kind = str(field.type)
+        values[field.name] = (
+            {"time_zone": f"Zone/{number}"} if kind.startswith("dict") else
+            number % 2 == 0 if kind.startswith("bool") else
+            number if kind.startswith("int") else
+            number + 0.5 if kind.startswith("float") else f"{field.name}-{number}")
+    return cls(**values)
+
+
+def test_every_event_type_has_exactly_one_payload_class():
+    assert set(PAYLOADS) == set(EventType)
+    for payload in PAYLOADS.values():
+        assert dataclasses.is_dataclass(payload) and payload.__dataclass_params__.frozen
+
+
+@pytest.mark.parametrize("event_type", list(EventType))
+def test_each_payload_survives_the_ledger_typed(db, event_type):
+    payload = sample_payload(PAYLOADS[event_type])
+    event = Event(event_id(event_type, "x"), event_type, AT, "alice", details=payload)
+    with db.transaction() as cursor:
+        assert record_events(cursor, [event]) == [event]
+    frame = db.cursor().execute(
+        """SELECT id, type, occurred_at, actor, account_id, document_id, send_id, recipient_idx,
+                  recipient, details FROM events""").df()
+    (back,) = [event_from_row(row) for row in frame.to_dict("records")]
+    assert back == event and type(back.details) is PAYLOADS[event_type]
+
+
+def test_a_mapping_becomes_the_typed_payload_and_an_unknown_key_fails_at_once():
+    event = Event("e1", EventType.RECIPIENT_REFUSED, AT, "system",
+                  details={"smtp_reply": "550 5.1.1 <a@b.example>: User unknown",
+                           "reply_code": 550, "stage": "rcpt"})
+    assert isinstance(event.details, RecipientRefused) and event.details.reply_code == 550
+    with pytest.raises(TypeError, match="smtp_replyy"):
+        Event("e2", EventType.RECIPIENT_REFUSED, AT, "system", details={"smtp_replyy": "550"})
+    with pytest.raises(TypeError, match="carries RecipientRefused"):
+        Event("e3", EventType.RECIPIENT_REFUSED, AT, "system", details=BounceReport())
+
+
+def test_smtp_reply_is_always_a_full_reply_and_the_bare_code_has_its_own_field():
+    # a DSN stored before typed events kept its bare code under `smtp_reply`
+    old = {"id": "e1", "type": "dsn_failed", "occurred_at": AT.replace(tzinfo=None),
+           "actor": "system", "account_id": None, "document_id": None, "send_id": "s",
+           "recipient_idx": 0, "recipient": "a@b.example",
+           "details": json.dumps({"smtp_reply": "550", "reason": "userunknown",
+                                  "status_code": "5.1.1", "returned_message_id": "r1",
+                                  "a_key_since_removed": 1})}
+    details = event_from_row(old).details
+    assert isinstance(details, BounceReport)
+    assert (details.reply_code, details.reason, details.status_code) == ("550", "userunknown",
+                                                                        "5.1.1")
+    assert "smtp_reply" not in BounceReport.field_names()
+    stored = json.loads(payload_json(details))
+    assert stored["reply_code"] == "550" and "smtp_reply" not in stored
+
+
+def test_a_delivery_is_its_status_plus_who_and_where(db):
+    status_names = {f.name for f in dataclasses.fields(DeliveryStatus)}
+    assert set(STATUS_FIELDS) == status_names
+    assert status_names < {f.name for f in dataclasses.fields(Delivery)}
+    columns = {row[0] for row in db.cursor().execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'deliveries'"
+    ).fetchall()}
+    assert status_names <= columns
+
+
+def test_the_store_reads_a_delivery_with_the_same_status_it_folds(db, policy):
+    documents = seed(db)
+    receipt = request_send(db, SendRequest(documents[SendingMode.RELAY][0], to=("a@b.example",),
+                                           actor="alice"), policy, now=AT)
+    (delivery,) = queries.deliveries_of_send(db.cursor(), receipt.send_id)
+    assert delivery.status == DeliveryStatus(delivery.state, AT)
