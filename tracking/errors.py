@@ -25,6 +25,22 @@ class ResendTooSoon(InvalidInput):
     """The same document was sent less than the resend window ago and `force` was not given."""
 
 
+class RefusedValue(InvalidInput):
+    """A value that cannot be sent as it is (a control character in a header-bound field, an
+    address longer than RFC 5321 allows). `code` and `params` let the console word it in the
+    user's language; the message is English, for logs and the command line."""
+
+    def __init__(self, code: str, message: str, **params: object) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = params
+
+
+class DemoDatabase(SuiviError):
+    """A real SMTP transport was asked to send from a generated demo database: its queued sends
+    go to invented people at real-looking domains. Refused unless explicitly allowed."""
+
+
 class StorageError(SuiviError):
     """The database could not be used."""
 

@@ -184,7 +184,9 @@ class Outbox:
                 batch.append((item, self._compose(item)))
             except SuiviError as err:  # e.g. an address compose refuses: nothing is sent
                 batch.append((item, err))
-
+            except Exception as err:  # noqa: BLE001 - one document's bug must not strand the batch
+                log.exception("outbox: composing send %s failed", item.send.id)
+                batch.append((item, SuiviError(f"the message could not be composed: {err!r}")))
         return batch
 
     def _sender_loop(self, batches: queue.Queue, results: queue.Queue) -> None:
@@ -318,8 +320,10 @@ def _recipient(delivery: Delivery) -> OutgoingRecipient:
 def _event(event_type: EventType, send: Send, outcome: RecipientOutcome, now, **extra) -> Event:
     recipient = outcome.recipient
     identity = (send.id, recipient.index, extra.get("attempt"))
+    # a document that could not be composed never reached the server: no reply, only a cause
+    server_reply = None if outcome.stage == "compose" else outcome.reply
     payload = PAYLOADS[event_type](
-        smtp_reply=outcome.reply, reply_code=outcome.code, stage=outcome.stage,
+        smtp_reply=server_reply, reply_code=outcome.code, stage=outcome.stage,
         reason=None if outcome.accepted else outcome.reply, **extra)
     return Event(
         event_id(event_type, *identity), event_type, now, SYSTEM_ACTOR, send.account_id,

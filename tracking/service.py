@@ -9,7 +9,6 @@ done here: an online send is recorded as `pending` and returns at once; the outb
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,12 +24,11 @@ from tracking.records import Account, Delivery, Document, Send
 from tracking.store import queries, writes
 from tracking.store.connection import Database
 from tracking.store.ledger import record_events
+from tracking.validation import check_addresses, check_sendable
 
 RESEND_WINDOW = timedelta(days=3)
 DOUBLE_CLICK_WINDOW = timedelta(seconds=10)
 MAX_RECIPIENTS_PER_ROLE = 5
-# A deliberately plain check: one @, no spaces, a dot in the domain. Servers judge the rest.
-_ADDRESS = re.compile(r"[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;]+")
 
 
 @dataclass(frozen=True)
@@ -82,6 +80,8 @@ def request_sends(db: Database, requests: list[SendRequest], policy: SendPolicy,
         known_keys = queries.sends_by_idempotency_keys(cursor, keys)
         document_ids = sorted({r.document_id for r in requests})
         found = queries.documents_with_accounts(cursor, document_ids)
+        client_names = queries.client_names(
+            cursor, sorted({document.client_id for document, _ in found.values()}))
         latest = queries.latest_online_sends(cursor, document_ids, since=now - RESEND_WINDOW)
         receipts: list[SendReceipt] = []
         sends: list[Send] = []
@@ -96,6 +96,7 @@ def request_sends(db: Database, requests: list[SendRequest], policy: SendPolicy,
                 raise NotFound(f"unknown document {request.document_id!r}")
             document, account = found[request.document_id]
             _check_mode(account, policy)
+            check_sendable(document, account, client_names.get(document.client_id, ""))
             online = latest.get(document.id)
             if online and now - online.requested_at <= DOUBLE_CLICK_WINDOW:
                 receipts.append(SendReceipt(online.id, created=False))  # a double click
@@ -232,16 +233,17 @@ def change_account_settings(db: Database, account_id: str, *, time_zone: str,
 
 
 def _recipients(request: SendRequest) -> list[tuple[str, RecipientRole]]:
-    to = [a.strip().lower() for a in request.to if a.strip()]
-    cc = [a.strip().lower() for a in request.cc if a.strip()]
+    # Only plain spaces are trimmed: a CR, LF, tab or other control around an address is refused
+    # (str.strip would silently drop it, and U+001C–U+001F with it).
+    to = [a.strip(" ").lower() for a in request.to if a.strip()]
+    cc = [a.strip(" ").lower() for a in request.cc if a.strip()]
     if not to:
         raise InvalidInput("a send needs at least one 'to' recipient")
     for role, addresses in (("to", to), ("cc", cc)):
         if len(addresses) > MAX_RECIPIENTS_PER_ROLE:
             raise InvalidInput(f"at most {MAX_RECIPIENTS_PER_ROLE} '{role}' recipients")
-    bad = [a for a in to + cc if not _ADDRESS.fullmatch(a)]
-    if bad:
-        raise InvalidInput(f"not an email address: {', '.join(bad)}")
+    check_addresses(to, "recipient")
+    check_addresses(cc, "recipient")
     seen: set[str] = set()
     recipients = []
     for address, role in [(a, RecipientRole.TO) for a in to] + [(a, RecipientRole.CC) for a in cc]:

@@ -29,17 +29,19 @@ from datetime import date as Date
 from datetime import datetime
 from email.charset import QP, Charset
 from email.encoders import encode_base64
+from email.errors import MessageError
 from email.message import Message
 from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr
 
-from tracking.errors import ConfigError, InvalidInput
+from tracking.errors import ConfigError, InvalidInput, RefusedValue
 from tracking.models import DocumentKind, RecipientRole, SendingMode
 from tracking.outbound import wording
 from tracking.outbound.verp import verp_address
 from tracking.outbound.xtext import xtext_encode
+from tracking.validation import check_address, check_header_text
 
 TRACKING_HEADER = "X-Suivi-Tracking"   # the inbound parser looks for exactly this name
 DSN_NOTIFY = "NOTIFY=SUCCESS,FAILURE,DELAY"
@@ -138,12 +140,19 @@ def compose(
     if date.tzinfo is None:
         raise InvalidInput("the Date header needs an aware datetime")
     ordered = _checked_recipients(recipients)
-    _check_address(doc.sender_address, "sender")
+    _check_header_fields(doc)
     if mode.tracks_delivery and not verp_key:
         raise ConfigError("relay modes need a VERP key to sign the return path")
 
     message_id = f"<suivi.{send_id}@{message_domain}>"
-    message = _message(doc, ordered, mode, message_id, send_id, date, service_address, message_domain)
+    try:
+        message = _message(doc, ordered, mode, message_id, send_id, date, service_address,
+                            message_domain)
+    except (ValueError, MessageError) as err:
+        # The checks above should leave nothing for the email package to refuse; if it still
+        # does, this document's send fails with the cause instead of stopping the batch.
+        raise RefusedValue("compose_failed", f"the message could not be composed: {err}",
+                           error=str(err)) from err
     if mode.tracks_delivery:
         assert verp_key is not None
         envelopes = tuple(
@@ -236,14 +245,20 @@ def _checked_recipients(
     if len(set(indexes)) != len(indexes):
         raise InvalidInput(f"recipient indexes must be unique: {indexes}")
     for recipient in recipients:
-        _check_address(recipient.address, "recipient")
+        check_address(recipient.address, "recipient")
     return tuple(sorted(recipients, key=lambda recipient: recipient.index))
 
 
-def _check_address(address: str, what: str) -> None:
-    local_part, at, domain = address.rpartition("@")
-    if not at or not local_part or "." not in domain or any(c.isspace() for c in address) \
-            or any(c in address for c in "<>,;\"\\"):
-        raise InvalidInput(f"malformed {what} address: {address!r}")
+def _check_header_fields(doc: OutgoingDocument) -> None:
+    """The same checks as the service's, again here: rows written before those checks (or by
+    another tool) must fail one send with a clear cause, never a batch with a traceback."""
+    check_header_text(doc.number, "document_number")
+    check_header_text(doc.account_name, "account_name")
+    check_header_text(doc.sender_name, "sender_name")
+    check_header_text(doc.client_name, "client_name")
+    check_header_text(doc.attachment_filename, "attachment_filename")
+    check_address(doc.sender_address, "sender_address")
+    if doc.reply_to:
+        check_address(doc.reply_to, "reply_to")
 
 

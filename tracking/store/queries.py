@@ -53,6 +53,13 @@ def get_client(cursor: Cursor, client_id: str) -> Client | None:
                   tuple(ClientAddress(a, RecipientRole(r)) for a, r in addresses))
 
 
+def client_names(cursor: Cursor, client_ids: list[str]) -> dict[str, str]:
+    """Each client's name, by id (the ones that exist)."""
+    rows = cursor.execute("SELECT id, name FROM clients WHERE id IN (SELECT unnest(?::VARCHAR[]))",
+                          [client_ids]).fetchall()
+    return dict(rows)
+
+
 def get_document(cursor: Cursor, document_id: str) -> Document | None:
     row = _first(cursor.execute(
         """SELECT id, account_id, client_id, kind, number, amount, currency, issue_date, status,
