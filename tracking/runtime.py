@@ -4,6 +4,10 @@ The console and the command line both come through here, so "which database" and
 server" are decided in one place: `SUIVI_DB` (default `data/suivi.duckdb`) and
 `SUIVI_TRANSPORT` — `smtp` (the configured server, the default) or `sandbox` (an in-process
 server that plays the recipients and writes the returned mail to a local Maildir).
+
+A generated demo database (`tracking.store.facts.is_demo`) queues sends to invented people at
+real-looking domains, so a real SMTP transport refuses to open on one unless
+`SUIVI_ALLOW_DEMO_SEND=1` (or `send --allow-demo`) says so; the sandbox always opens.
 """
 
 from __future__ import annotations
@@ -15,12 +19,14 @@ from dataclasses import replace
 from pathlib import Path
 
 from tracking.config import Settings, SmtpSettings, TlsMode, load_settings
-from tracking.errors import ConfigError
+from tracking.errors import ConfigError, DemoDatabase
 from tracking.outbound.smtp import SmtpTransport
 from tracking.store.connection import Database, open_database
+from tracking.store.facts import is_demo
 
 DEFAULT_DB = Path("data/suivi.duckdb")
 DEMO_VERP_KEY = "demo-only-verp-key-not-secret"
+ALLOW_DEMO_SEND = "SUIVI_ALLOW_DEMO_SEND"
 
 
 def database_path(env: Mapping[str, str] | None = None) -> Path:
@@ -49,10 +55,30 @@ def open_store(path: Path | str | None = None) -> Database:
     return open_database(path or database_path())
 
 
+def demo_send_allowed(env: Mapping[str, str] | None = None) -> bool:
+    env = os.environ if env is None else env
+    return env.get(ALLOW_DEMO_SEND, "").strip() == "1"
+
+
+def refuse_demo_send(db: Database, kind: str, *, allow_demo: bool = False) -> None:
+    """Raise DemoDatabase when a real transport would send from a demo database."""
+    if kind == "sandbox" or allow_demo or demo_send_allowed():
+        return
+    if is_demo(db.cursor()):
+        raise DemoDatabase(
+            f"{db.path} is a generated demo database: its queued sends go to invented people at "
+            f"real-looking domains, so the real SMTP transport refuses to send from it (they stay "
+            f"pending). Use SUIVI_TRANSPORT=sandbox, or set {ALLOW_DEMO_SEND}=1 (send "
+            f"--allow-demo) if you really mean it.")
+
+
 @contextmanager
-def outbound_transport(settings: Settings, kind: str | None = None) -> Iterator[SmtpTransport]:
-    """An SMTP transport for `kind`; for the sandbox, its in-process server runs meanwhile."""
+def outbound_transport(settings: Settings, kind: str | None = None, *, db: Database,
+                       allow_demo: bool = False) -> Iterator[SmtpTransport]:
+    """An SMTP transport for `kind` that will send from `db`; for the sandbox, its in-process
+    server runs meanwhile. Refuses (DemoDatabase) a real transport on a demo database."""
     kind = kind or transport_kind()
+    refuse_demo_send(db, kind, allow_demo=allow_demo)
     if kind == "sandbox":
         from tracking.outbound.sandbox import SandboxServer  # aiosmtpd only when used
 

@@ -17,7 +17,7 @@ import streamlit as st
 
 from tracking.outbox import Outbox, OutboxThread
 from tracking.runtime import database_path, open_store, outbound_transport, settings_for
-from tracking.errors import SuiviError
+from tracking.errors import DemoDatabase, SuiviError
 from tracking.store.connection import Database
 from tracking.store.marks import refresh_marks
 from tracking.store.snapshot import default_directory, write_snapshot
@@ -52,14 +52,18 @@ def _database(path: str) -> Database:
 def outbox_worker() -> OutboxThread | None:
     if os.environ.get("SUIVI_WORKERS", "1") == "0":
         return None
-    return _outbox_worker(str(database_path()))
+    try:
+        return _outbox_worker(str(database_path()))
+    except DemoDatabase as err:  # a real SMTP server and a demo database: sends stay pending
+        print(f"suivi: outbox worker not started: {err}")
+        return None
 
 
 @st.cache_resource(show_spinner=False)
 def _outbox_worker(path: str) -> OutboxThread:
     settings = settings_for()
     resources = ExitStack()
-    transport = resources.enter_context(outbound_transport(settings))
+    transport = resources.enter_context(outbound_transport(settings, db=_database(path)))
     worker = OutboxThread(Outbox(_database(path), transport, settings)).start()
 
     def shutdown() -> None:

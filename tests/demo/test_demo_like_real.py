@@ -42,7 +42,7 @@ def demo_with_real_activity(tmp_path):
         receipt = request_send(db, SendRequest(
             unsent["relay"], to=("claire@client.example", "reject-x@client.example"),
             cc=("tempfail-y@client.example",), actor="m.lefevre"), policy, now=moment)
-        with outbound_transport(settings, "sandbox") as transport:
+        with outbound_transport(settings, "sandbox", db=db) as transport:
             Outbox(db, transport, settings, sleep=lambda seconds: None).run_until_empty()
         manual = mark_sent_manually(db, unsent["smtp"], "ops.claire", note="sent by post")
         set_send_date(db, unsent["smtp"], moment - timedelta(days=1), "ops.claire")

@@ -26,6 +26,9 @@ def register(subparsers) -> None:
                         help="resend although the document was sent less than 3 days ago")
     parser.add_argument("--process", action="store_true",
                         help="only drain the outbox (no new send)")
+    parser.add_argument("--allow-demo", action="store_true",
+                        help="let the real SMTP transport send from a generated demo database "
+                             "(refused by default; same as SUIVI_ALLOW_DEMO_SEND=1)")
     add_db_option(parser)
     parser.set_defaults(func=run)
 
@@ -47,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
                                                    args.force), SendPolicy.from_settings(settings))
             state = "recorded" if receipt.created else "already recorded (double click)"
             print(f"send {receipt.send_id} {state}")
-        with outbound_transport(settings) as transport:
+        with outbound_transport(settings, db=db, allow_demo=args.allow_demo) as transport:
             stats = Outbox(db, transport, settings).run_until_empty()
         print(f"outbox: {stats.handled} handed over, {stats.accepted} accepted, "
               f"{stats.refused} refused")
