@@ -19,7 +19,7 @@ from tracking.events import (
     AccountSettingsChanged, Event, MarkedSentManually, SendDateChanged, SendRequested, event_id,
 )
 from tracking.models import DeliveryState, EventType, RecipientRole, SendingMode
-from tracking.outbound import verp
+from tracking import verp
 from tracking.records import Account, Delivery, Document, Send
 from tracking.store import queries, writes
 from tracking.store.connection import Database

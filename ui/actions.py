@@ -7,12 +7,12 @@ an error and nothing is written. Succeeded actions forget the cached reads and r
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import uuid
 
 import pandas as pd
 import streamlit as st
 
+from tracking import ingest as ingest_actions
 from tracking import service
 from tracking.clock import format_local, local_to_utc, parse_local, zone as time_zone
 from tracking.errors import InvalidInput, NotFound, SuiviError
@@ -134,20 +134,12 @@ def edit_send_date(box, actor: str) -> None:
 
 
 def ingestion():
-    """`tracking.ingest` when the ingestion part is installed, else None."""
-    try:
-        return importlib.import_module("tracking.ingest")
-    except ModuleNotFoundError as err:
-        if err.name != "tracking.ingest":
-            raise
-        return None
+    """`tracking.ingest` (the bounce mailbox actions), imported plainly: it is part of the core."""
+    return ingest_actions
 
 
 def attach_bounce(box, actor: str) -> None:
     ingest = ingestion()
-    if ingest is None or not hasattr(ingest, "attach_bounce"):
-        st.caption(t("action.unavailable"))
-        return
     queue = data.mailbox_queue()
     queue = queue[queue["match_state"] == "unmatched"]
     targets = data.sends_for_attachment(box.document["id"])

@@ -12,7 +12,7 @@ from tests.core.conftest import send_dates, table_counts
 from tracking.errors import ConfigError, InvalidInput, NotFound, ResendTooSoon
 from tracking.events import AccountSettingsChanged
 from tracking.models import DeliveryState, EventType, SendingMode
-from tracking.outbound import verp
+from tracking import verp
 from tracking.service import (
     SendPolicy, SendRequest, change_account_settings, mark_sent_manually, request_send,
     set_send_date,

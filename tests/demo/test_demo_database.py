@@ -15,7 +15,7 @@ from tracking.demo import DEMO_VERP_KEY
 from tracking.events import event_id
 from tracking.inbound.parse import parse_message
 from tracking.models import DeliveryState, EventType, Reason, SendingMode
-from tracking.outbound import verp
+from tracking import verp
 from tracking.state import DeliveryStatus, fold
 from tracking.store.connection import open_database
 from tracking.store.facts import is_demo

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tracking.demo import DEMO_VERP_KEY, generate
-from tracking.outbound import verp
+from tracking import verp
 from tracking.outbox import Outbox
 from tracking.runtime import outbound_transport, settings_for
 from tracking.service import SendPolicy, SendRequest, mark_sent_manually, request_send, \

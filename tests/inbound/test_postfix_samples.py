@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-parse = pytest.importorskip("tracking.inbound.parse", reason="tracking.inbound.parse not written yet")
-verp = pytest.importorskip("tracking.outbound.verp", reason="tracking.outbound.verp not written yet")
+from tracking import verp
+from tracking.inbound import parse
 
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "bounces" / "postfix"
 EXPECTED = json.loads((SAMPLES / "expected.json").read_text())

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from tracking.outbound import dsn
 from tracking.outbound.dsn import RecipientStatus
-from tracking.outbound.verp import make_token
+from tracking.verp import make_token
 
 SEND = "sendidplaceholder"
 TOKEN = "tokenplaceholder"

@@ -11,7 +11,7 @@ from tests.ingest.conftest import RelayWorld, clear_inbox
 from tests.mailstack import DOMAIN
 from tracking.inbound.mailbox import ImapMailbox
 from tracking.ingest import ingest_available
-from tracking.outbound.verp import make_token
+from tracking.verp import make_token
 from tracking.store import inbound
 
 ALICE, GHOST, FULL, TEMPFULL = (f"{user}@{DOMAIN}" for user in ("alice", "ghost", "full",

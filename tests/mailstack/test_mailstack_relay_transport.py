@@ -19,7 +19,7 @@ smtp_module = pytest.importorskip("tracking.outbound.smtp", reason="tracking.out
 
 from tracking.config import SmtpSettings, TlsMode  # noqa: E402
 from tracking.models import DocumentKind, RecipientRole, SendingMode  # noqa: E402
-from tracking.outbound.verp import VerpCheck, token_from_address, verify_token  # noqa: E402
+from tracking.verp import VerpCheck, token_from_address, verify_token  # noqa: E402
 
 KEY = b"relay-transport-test-key"
 OutgoingDocument = compose_module.OutgoingDocument

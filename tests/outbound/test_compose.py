@@ -11,7 +11,7 @@ from tests.outbound.servers import SEND_DATE, VERP_KEY, make_document, recipient
 from tracking.errors import ConfigError, InvalidInput
 from tracking.models import DocumentKind, SendingMode
 from tracking.outbound.compose import TRACKING_HEADER, compose
-from tracking.outbound.verp import VerpCheck, token_from_address, verify_token
+from tracking.verp import VerpCheck, token_from_address, verify_token
 
 SEND_ID = "5e1d-0001"
 

@@ -22,7 +22,7 @@ from tracking.config import SmtpSettings, TlsMode
 from tracking.models import SendingMode
 from tracking.outbound.sandbox import Behaviour, SandboxServer, behaviour_for
 from tracking.outbound.smtp import RecipientOutcome, SmtpTransport
-from tracking.outbound.verp import VerpCheck, token_from_address, verify_token
+from tracking.verp import VerpCheck, token_from_address, verify_token
 
 SEND_ID = "5a4d-b0c5"
 

@@ -11,7 +11,7 @@ from tracking.config import SmtpSettings, TlsMode
 from tracking.models import BounceKind, Reason, SendingMode
 from tracking.outbound.sandbox import SandboxServer
 from tracking.outbound.smtp import SmtpTransport
-from tracking.outbound.verp import VerpCheck, parse_token, verify_token
+from tracking.verp import VerpCheck, parse_token, verify_token
 
 parse = pytest.importorskip("tracking.inbound.parse", reason="the bounce parser is not there yet")
 

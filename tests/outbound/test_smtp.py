@@ -21,7 +21,7 @@ from tracking.config import Secret, TlsMode
 from tracking.errors import PermanentSendError, TransientSendError
 from tracking.models import SendingMode
 from tracking.outbound.smtp import ConnectionLost, SmtpTransport
-from tracking.outbound.verp import VerpCheck, token_from_address, verify_token
+from tracking.verp import VerpCheck, token_from_address, verify_token
 
 
 def test_relay_send_carries_per_recipient_dsn_options(server: Server) -> None:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tracking.outbound.verp import (
+from tracking.verp import (
     VerpCheck,
     make_token,
     parse_token,

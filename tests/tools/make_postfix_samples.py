@@ -27,7 +27,7 @@ from pathlib import Path
 from tests.mailstack import BOUNCE_USER, DOMAIN, SKIP_REASON, MailStack, delivery_status
 from tracking.models import DocumentKind, Reason, RecipientRole, SendingMode
 from tracking.outbound.compose import ComposedMessage, OutgoingDocument, OutgoingRecipient, compose
-from tracking.outbound.verp import token_from_address
+from tracking.verp import token_from_address
 from tracking.outbound.xtext import xtext_encode
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

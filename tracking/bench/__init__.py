@@ -2,21 +2,21 @@
 
 Each benchmark module exposes `register(subparsers)`; the last line a benchmark prints is one
 JSON object {"bench", "unit", "value", "baseline", "ratio", ...}.
+
+The console benchmark drives Streamlit, so it lives with the console and has its own entry
+point, `python -m ui.bench`: the core never imports `ui`.
 """
 
 from __future__ import annotations
 
-BENCH_MODULES = (
-    "tracking.bench.send",
-    "tracking.bench.parse",
-    "ui.bench",  # the console benchmark drives Streamlit, so it lives with the console
-    "tracking.bench.ingest",
-)
+from tracking.bench import ingest, parse, send
+
+BENCH_MODULES = (send, parse, ingest)
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("bench", help="run a benchmark against its baseline")
-    from tracking.cli import register_all
-
-    register_all(parser.add_subparsers(dest="bench", required=True, metavar="BENCH"),
-                 BENCH_MODULES)
+    parser = subparsers.add_parser("bench", help="run a benchmark against its baseline "
+                                                 "(the console's: python -m ui.bench)")
+    bench_parsers = parser.add_subparsers(dest="bench", required=True, metavar="BENCH")
+    for module in BENCH_MODULES:
+        module.register(bench_parsers)

@@ -33,7 +33,7 @@ from tracking.inbound.mailbox import FETCH_CHUNK, ImapMailbox
 from tracking.inbound.parse import parse_message
 from tracking.ingest import IngestPolicy, ingest_available
 from tracking.models import SendingMode
-from tracking.outbound.verp import make_token
+from tracking.verp import make_token
 from tracking.service import SendPolicy, SendRequest, request_sends
 from tracking.store.connection import open_database
 

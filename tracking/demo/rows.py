@@ -5,7 +5,7 @@ whole table of decisions into rows (names, addresses, numbers, ids) in one `INSE
 Ids follow the real code paths: documents and sends get 32 hex digits (as `uuid4().hex`),
 Message-IDs are `<suivi.<send id>@<message domain>>`, the envelope id is the send id, and in
 relay modes each recipient's VERP token is signed with HMAC-SHA256 exactly as
-`tracking.outbound.verp.make_token` does, computed in SQL (RFC 2104).
+`tracking.verp.make_token` does, computed in SQL (RFC 2104).
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from enum import StrEnum
 
 from tracking.inbound.result import ParseResult
 from tracking.models import BounceKind
-from tracking.outbound.verp import VerpCheck, parse_token, verify_token
+from tracking.verp import VerpCheck, parse_token, verify_token
 
 ADDRESS_WINDOW = timedelta(days=14)   # DSN retries last ~5 days; late bounces a little longer
 

@@ -39,7 +39,7 @@ from email.utils import format_datetime, formataddr
 from tracking.errors import ConfigError, InvalidInput, RefusedValue
 from tracking.models import DocumentKind, RecipientRole, SendingMode
 from tracking.outbound import wording
-from tracking.outbound.verp import verp_address
+from tracking.verp import verp_address
 from tracking.outbound.xtext import xtext_encode
 from tracking.validation import check_address, check_header_text
 
