@@ -14,12 +14,11 @@ import pytest
 
 from tests.mailstack import DOMAIN, MailStack, delivery_status
 
-compose_module = pytest.importorskip("tracking.outbound.compose", reason="tracking.outbound.compose missing")
-smtp_module = pytest.importorskip("tracking.outbound.smtp", reason="tracking.outbound.smtp missing")
-
-from tracking.config import SmtpSettings, TlsMode  # noqa: E402
-from tracking.models import DocumentKind, RecipientRole, SendingMode  # noqa: E402
-from tracking.verp import VerpCheck, token_from_address, verify_token  # noqa: E402
+from tracking.config import SmtpSettings, TlsMode
+from tracking.models import DocumentKind, RecipientRole, SendingMode
+from tracking.outbound import compose as compose_module
+from tracking.outbound import smtp as smtp_module
+from tracking.verp import VerpCheck, token_from_address, verify_token
 
 KEY = b"relay-transport-test-key"
 OutgoingDocument = compose_module.OutgoingDocument

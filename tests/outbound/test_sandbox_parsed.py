@@ -8,12 +8,11 @@ import pytest
 
 from tests.outbound.servers import VERP_KEY, composed
 from tracking.config import SmtpSettings, TlsMode
+from tracking.inbound import parse
 from tracking.models import BounceKind, Reason, SendingMode
 from tracking.outbound.sandbox import SandboxServer
 from tracking.outbound.smtp import SmtpTransport
 from tracking.verp import VerpCheck, parse_token, verify_token
-
-parse = pytest.importorskip("tracking.inbound.parse", reason="the bounce parser is not there yet")
 
 SEND_ID = "0c7e-5e4d"
 # local part -> what comes back, in order: (kind, reason, status)
