@@ -10,7 +10,6 @@ import re
 import uuid
 from datetime import UTC, date, datetime
 
-import pytest
 
 from tests.mailstack import DOMAIN, MailStack, delivery_status
 
