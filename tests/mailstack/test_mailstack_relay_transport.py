@@ -10,7 +10,6 @@ import re
 import uuid
 from datetime import UTC, date, datetime
 
-
 from tests.mailstack import DOMAIN, MailStack, delivery_status
 
 from tracking.config import SmtpSettings, TlsMode
