@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.i18n import language_picker, t
+from tracking.errors import RefusedValue
+from tracking.labels import explain_refusal
+from ui.i18n import language, language_picker, t
 from ui import resources
 from ui.resources import database, outbox_worker, snapshot_refresher
 from ui.widgets import inject_css
@@ -27,4 +29,6 @@ def actor() -> str:
 
 
 def error(err: Exception) -> None:
-    st.error(f"{t('error')} : {err}")
+    worded = explain_refusal(err.code, err.params, language()) if isinstance(
+        err, RefusedValue) else None
+    st.error(f"{t('error')} : {worded or err}")

@@ -9,6 +9,7 @@ from tests.core.conftest import seed, table_counts
 from tests.core.test_outbox import ScriptedServer, env_for
 from tracking.config import load_settings
 from tracking.errors import RefusedValue
+from tracking.labels import explain_refusal
 from tracking.models import DeliveryState, EventType, SendingMode
 from tracking.outbound.smtp import SmtpTransport
 from tracking.outbound.smtpd import LoopbackController
@@ -163,3 +164,16 @@ def test_a_stored_document_compose_refuses_fails_only_its_own_send_with_the_caus
     (sent,) = queries.deliveries_of_send(cursor, good)
     assert sent.state is DeliveryState.SENT
     assert [rcpt for _, rcpt in handler.received] == ["two@client.test"]
+
+
+@pytest.mark.parametrize("address, field", [
+    ("a\rb@c.test", "recipient"), ("l" * 65 + "@c.test", "sender_address"),
+    ("l@" + "d" * 250 + ".test", "recipient"), ("not-an-address", "recipient"),
+])
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_every_refusal_has_words_in_both_languages(address, field, language):
+    with pytest.raises(RefusedValue) as refused:
+        check_address(address, field)
+    words = explain_refusal(refused.value.code, refused.value.params, language)
+    assert words and words != str(refused.value) and "_" not in words  # names, not codes
+    assert ("adresse" in words) == (language == "fr")
