@@ -135,7 +135,7 @@ def test_refused_sends_show_a_clear_error_and_write_nothing(console_db, repo_roo
     document_id = unsent_relay_document(console_db)
     before = counts(console_db)
     app = console_app(repo_root, doc=document_id).run().switch_page("pages/document.py").run()
-    for to, message in (("not-an-address", "not an email address"),
+    for to, message in (("not-an-address", "« not-an-address » n'est pas une adresse e-mail"),
                         ("", "at least one 'to' recipient")):
         app.text_area(key="send_to").input(to)
         app.button(key="send_submit").click().run()
