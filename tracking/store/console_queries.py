@@ -18,6 +18,7 @@ from datetime import date, datetime
 import duckdb
 import pandas as pd
 
+from tracking.events import PAYLOADS, BounceReport
 from tracking.labels import reason_group
 from tracking.models import DeliveryState
 
@@ -331,6 +332,10 @@ def failing_deliveries(cursor: Cursor, since: datetime, until: datetime, *,
 
 # --- activity history --------------------------------------------------------------------------
 
+# The event types whose payload is a tracking.events.BounceReport (a DSN, auto-reply, complaint).
+_DSN_TYPES = [str(t) for t, payload in PAYLOADS.items() if payload is BounceReport]
+
+
 def history_page(cursor: Cursor, *, since: datetime, until: datetime,
                  event_types: list[str] | None = None, actor: str | None = None,
                  account_id: str | None = None, document: str | None = None,
@@ -353,7 +358,14 @@ def history_page(cursor: Cursor, *, since: datetime, until: datetime,
                   d.number AS document_number, e.document_id, e.recipient,
                   json_extract_string(e.details, '$.reason') AS reason,
                   json_extract_string(e.details, '$.status_code') AS status_code,
-                  json_extract_string(e.details, '$.smtp_reply') AS smtp_reply,
+                  -- smtp_reply: our server's full reply; a DSN's bare code is reply_code
+                  -- (stored as smtp_reply before typed events, tracking.events.BounceReport)
+                  CASE WHEN NOT list_contains(?::VARCHAR[], e.type)
+                       THEN json_extract_string(e.details, '$.smtp_reply') END AS smtp_reply,
+                  coalesce(json_extract_string(e.details, '$.reply_code'),
+                           CASE WHEN list_contains(?::VARCHAR[], e.type)
+                                THEN json_extract_string(e.details, '$.smtp_reply') END)
+                      AS reply_code,
                   json_extract_string(e.details, '$.diagnostic') AS diagnostic,
                   json_extract_string(e.details, '$.old') AS old_value,
                   json_extract_string(e.details, '$.new') AS new_value,
@@ -362,7 +374,7 @@ def history_page(cursor: Cursor, *, since: datetime, until: datetime,
            LEFT JOIN accounts a ON a.id = e.account_id
            ORDER BY e.occurred_at DESC, e.seq DESC""",
         [since, until, event_types or None, event_types or None, actor, actor, account_id,
-         account_id, document, document, document, limit]).df()
+         account_id, document, document, document, limit, _DSN_TYPES, _DSN_TYPES]).df()
 
 
 # Buckets of "time from send to delivery" (a DSN `delivered` after the request).
