@@ -96,3 +96,23 @@ def test_the_store_reads_a_delivery_with_the_same_status_it_folds(db, policy):
                                            actor="alice"), policy, now=AT)
     (delivery,) = queries.deliveries_of_send(db.cursor(), receipt.send_id)
     assert delivery.status == DeliveryStatus(delivery.state, AT)
+
+
+def test_the_history_shows_a_dsns_code_as_reply_code_old_rows_too(db):
+    from tracking.store.console_queries import history_page
+    new = Event("new", EventType.DSN_FAILED, AT, "system",
+                details=BounceReport(returned_message_id="r2", reply_code="551"))
+    refused = Event("refused", EventType.RECIPIENT_REFUSED, AT, "system",
+                    details=RecipientRefused(smtp_reply="550 5.1.1 no such user", reply_code=550))
+    with db.transaction() as cursor:
+        record_events(cursor, [new, refused])
+        cursor.execute(  # as stored before typed events
+            """INSERT INTO events (id, seq, type, occurred_at, actor, details)
+               VALUES ('old', nextval('event_seq'), 'dsn_failed', ?, 'system', ?)""",
+            [AT.replace(tzinfo=None), json.dumps({"smtp_reply": "550", "reason": "userunknown"})])
+    frame = history_page(db.cursor(), since=AT.replace(tzinfo=None, year=2000),
+                         until=AT.replace(tzinfo=None, year=2100))
+    by_event = {row.type + ":" + str(row.reply_code): row.smtp_reply or None for row in
+                frame.astype(object).where(frame.notna(), None).itertuples()}
+    assert by_event == {"dsn_failed:551": None, "dsn_failed:550": None,
+                        "recipient_refused:550": "550 5.1.1 no such user"}
