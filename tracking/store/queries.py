@@ -13,9 +13,7 @@ import pandas as pd
 
 from tracking.clock import from_db, to_db
 from tracking.events import Event
-from tracking.models import (
-    DeliveryState, DocumentKind, DocumentStatus, RecipientRole, SendingMode,
-)
+from tracking.models import DocumentKind, DocumentStatus, RecipientRole, SendingMode
 from tracking.records import (
     STATUS_FIELDS, Account, Client, ClientAddress, Delivery, Document, Send,
 )
