@@ -14,7 +14,7 @@ st.title(t("mailbox.heading"))
 actions.flash()
 
 st.subheader(t("mailbox.watcher"))
-watcher = getattr(resources, "mailbox_watcher", lambda: None)()
+watcher = resources.mailbox_watcher()
 if watcher is None:
     st.info(t("mailbox.not_running"))
 else:
@@ -37,9 +37,6 @@ chosen = st.selectbox(t("action.message"), list(subjects), key="mailbox_message"
 if st.toggle(t("raw.show"), key="mailbox_raw"):
     st.code(data.raw_message(chosen) or "", language=None)
 ingest = actions.ingestion()
-if ingest is None:
-    st.caption(t("action.unavailable"))
-    st.stop()
 columns = st.columns(2)
 with columns[0].form("mailbox_attach"):
     reference = st.text_input(t("mailbox.document"), key="mailbox_reference")

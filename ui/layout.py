@@ -18,8 +18,7 @@ def start_page() -> None:
     database()
     outbox_worker()
     snapshot_refresher()
-    # The mailbox watcher thread, when the ingestion part provides it.
-    getattr(resources, "mailbox_watcher", lambda: None)()
+    resources.mailbox_watcher()
     inject_css()
 
 
