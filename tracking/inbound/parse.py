@@ -18,14 +18,13 @@ from __future__ import annotations
 import re
 from email.feedparser import FeedParser
 from email.message import Message
-from email.policy import compat32
 
 from tracking.inbound.addresses import normalize_address
 from tracking.inbound.classify import classify
 from tracking.inbound.detectors import ORDER, Detection, MessageView
 from tracking.inbound.detectors.rfc3464 import STATUS_TYPES, status_blocks
 from tracking.inbound.result import Correlation, ParseResult, RecipientReport
-from tracking.inbound.structure import parts_of_type, returned_headers
+from tracking.inbound.structure import READING_POLICY, parts_of_type, returned_headers
 from tracking.models import BounceKind
 
 TRACKING_HEADER = "X-Suivi-Tracking"
@@ -69,8 +68,15 @@ def parse_message(raw: bytes, *, delivered_to: str = "") -> ParseResult:
 def _parse(raw: bytes, delivered_to: str) -> ParseResult:
     if not isinstance(raw, (bytes, bytearray)):
         raw = str(raw).encode("utf-8", "surrogateescape")
-    message = _compat32_parse(bytes(raw))
-    defects = [_describe(defect) for defect in message.defects]
+    raw = bytes(raw)
+    defects: list[str] = []
+    if b"\0" in raw:
+        # RFC 5322 §2.2/§3.5 forbid NUL anywhere in a message; left in, it reaches C-level
+        # APIs (codec lookups, str.encode) that refuse it ("embedded null character").
+        raw = raw.replace(b"\0", b" ")
+        defects.append("NUL bytes in the message (forbidden by RFC 5322) read as spaces")
+    message = _compat32_parse(raw)
+    defects.extend(_describe(defect) for defect in message.defects)
     if _repair_boundary(message):
         defects.append("multipart boundary parameter does not match the body; split on the boundary found there")
     view = MessageView(message, bytes(raw))
@@ -104,7 +110,7 @@ def _compat32_parse(raw: bytes) -> Message:
     """Exactly `email.message_from_bytes(raw)` (compat32), without its file-like detour: the
     stdlib's Parser reads the text back out of a StringIO in 8 KB chunks before feeding the
     same FeedParser; feeding it the whole text at once builds the same tree a little faster."""
-    parser = FeedParser(policy=compat32)
+    parser = FeedParser(policy=READING_POLICY)
     parser.feed(raw.decode("ascii", "surrogateescape"))
     return parser.close()
 
@@ -150,8 +156,20 @@ def _repair_boundary(message: Message) -> bool:
     if not wrapper.is_multipart() or not parts:
         return False
     message.set_payload(parts)
-    message.set_param("boundary", boundary)
+    _set_boundary(message, boundary)
     return True
+
+
+def _set_boundary(message: Message, boundary: str) -> None:
+    """Record the boundary found in the Content-Type, keeping the type and its other
+    parameters (report-type…); a value compat32 cannot re-parameterize (8-bit, broken
+    quoting) is replaced by a plain one of the same type."""
+    try:
+        message.set_param("boundary", boundary)
+    except Exception:  # noqa: BLE001 - the header is damaged; only the structure matters now
+        kind = message.get_content_type()
+        del message["Content-Type"]
+        message["Content-Type"] = f'{kind}; boundary="{boundary}"'
 
 
 def _boundary_in(text: str) -> str:

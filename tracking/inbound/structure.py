@@ -7,8 +7,52 @@ contains must never be read as part of the bounce (a quoted bounce inside it, fo
 
 from __future__ import annotations
 
+import codecs
 import re
+from email._policybase import Compat32
 from email.message import Message
+
+
+class _TextCompat32(Compat32):
+    """compat32, except that a header value holding 8-bit bytes is returned as text (UTF-8,
+    else latin-1) instead of an `email.header.Header`. The stdlib's Header object is not a
+    str: code that joins, matches or re-sets header values trips on it (the fuzz found
+    `TypeError: ... Header found` in the boundary repair and in detectors). Everything else —
+    parsing, folding, payloads — is compat32's own."""
+
+    def header_fetch_parse(self, name, value):
+        if not isinstance(value, str) or value.isascii():
+            return value
+        return header_text(value)
+
+
+READING_POLICY = _TextCompat32()
+
+
+def header_text(value: str) -> str:
+    """A raw header value (8-bit bytes kept as surrogate escapes) as real text, never raising:
+    UTF-8 when the bytes are UTF-8 (RFC 6532), latin-1 when they are all 8-bit escapes."""
+    raw = value.encode("utf-8", "surrogateescape")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return value.encode("ascii", "surrogateescape").decode("latin-1")
+    except UnicodeEncodeError:
+        return raw.decode("utf-8", "replace")
+
+
+def known_codec(charset: str) -> str:
+    """The charset name if Python can decode with it, else '' (a name from the message may
+    be anything: unknown, overlong, holding a NUL — codecs.lookup raises on all of those)."""
+    if not charset or len(charset) > 40:
+        return ""
+    try:
+        codecs.lookup(charset)
+    except (LookupError, ValueError, TypeError):
+        return ""
+    return charset
 
 
 RETURNED_TYPES = frozenset(
@@ -99,11 +143,11 @@ def returned_headers(message: Message) -> Message | None:
 def _find_returned(message: Message) -> Message | None:
     for part, content_type in zip(outer_parts(message), outer_types(message)):
         if content_type in ("message/rfc822", "message/global"):
-            payload = part.get_payload()
+            payload = part._payload  # noqa: SLF001 - see _part_text
             if isinstance(payload, list) and payload and isinstance(payload[0], Message):
                 return payload[0]
             if isinstance(payload, str) and payload.strip():
-                return _parse_text(payload)
+                return _parse_text(decode_part(part))
         elif content_type in ("text/rfc822-headers", "message/global-headers"):
             return _parse_text(decode_part(part))
     return None
@@ -112,7 +156,7 @@ def _find_returned(message: Message) -> Message | None:
 def _parse_text(text: str) -> Message | None:
     """Header lines (text/rfc822-headers, or a returned original left as text) -> a compat32
     Message holding those headers only; a hand loop, several times cheaper than the parser."""
-    message = Message()
+    message = Message(policy=READING_POLICY)
     name = ""
     value_lines: list[str] = []
     for line in text.lstrip()[:200000].splitlines():
@@ -144,7 +188,9 @@ def part_text(part: Message) -> str:
 
 
 def _part_text(part: Message) -> str:
-    payload = part.get_payload()
+    # the stored payload: compat32's `get_payload()` would decode an 8-bit str payload with
+    # the part's charset parameter unchecked (a NUL or RFC 2231 tuple there raises)
+    payload = part._payload  # noqa: SLF001
     if isinstance(payload, list):
         # compat32 splits message/delivery-status into one header-only Message per block; a
         # message/global-delivery-status (RFC 6533) is parsed as one message whose body holds
@@ -182,12 +228,15 @@ def decode_part(part: Message) -> str:
     quoted-printable, base64 and the rest go through the stdlib. The charset is read with one
     bounded regex rather than `get_content_charset` (which parses every parameter)."""
     raw = part._payload  # noqa: SLF001 - an ASCII str payload is what `get_payload()` returns as is
-    if not (isinstance(raw, str) and raw.isascii()):
-        raw = part.get_payload()  # 8-bit text (surrogate escapes) is decoded there first
+    charset = _charset_of(part)
     if not isinstance(raw, str):
         return ""
+    if not raw.isascii():
+        # 8-bit text (surrogate escapes): decoded with the part's charset, as compat32's
+        # `get_payload()` does — but with a checked codec name (compat32 lets a charset
+        # parameter holding a NUL raise ValueError from the codec lookup).
+        raw = raw.encode("utf-8", "surrogateescape").decode(known_codec(charset) or "ascii", "replace")
     encoding = str(_header_of(part, "content-transfer-encoding", "")).strip().lower()
-    charset = _charset_of(part)
     plain_ascii = raw.isascii() and "\x1b" not in raw and not charset.startswith(_WIDE_CHARSETS)
     if plain_ascii and encoding in _IDENTITY_ENCODINGS:
         return raw  # ASCII text reads the same in every ASCII-based charset
@@ -199,9 +248,10 @@ def decode_part(part: Message) -> str:
         return raw
     if not isinstance(payload, bytes):
         return raw
+    codec = known_codec(charset) if charset else "utf-8"
     try:
-        return payload.decode(charset or "utf-8", errors="replace")
-    except (LookupError, ValueError):
+        return payload.decode(codec or "latin-1", errors="replace")
+    except (LookupError, ValueError, UnicodeError):  # a codec that fails its own input (utf-7…)
         return payload.decode("latin-1", errors="replace")
 
 
