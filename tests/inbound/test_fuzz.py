@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.inbound import mutation_fuzz
 from tracking.inbound.parse import parse_message
 from tracking.inbound.result import ParseResult
 from tracking.models import BounceKind, Reason
@@ -169,3 +170,35 @@ def test_twenty_megabyte_attachment_is_read_in_bounded_time():
     result = parse_message(raw)
     assert time.perf_counter() - started < 15.0
     assert result.kind is BounceKind.FAILURE and result.recipients[0].recipient == "a@example.org"
+
+
+def test_mutation_fuzz_finds_no_internal_error_and_keeps_untouched_recipients():
+    """A small deterministic run of `tests/inbound/mutation_fuzz.py` over the project's samples
+    and, when present, the shared corpus (a larger run: `python -m tests.inbound.mutation_fuzz`)."""
+    problems, counts = mutation_fuzz.run(budget=1_500, seed=20261202)
+    assert sum(counts.values()) == 1_500
+    assert sum(n for name, n in counts.items() if name.startswith("local-")) > 100  # the recipient check ran
+    assert not problems, "\n".join(f"{p.source} {p.mutation} seed={p.seed}: {p.what}" for p in problems[:20])
+
+
+@pytest.mark.parametrize("old, new", [
+    # 8-bit bytes in a Content-Type without a usable boundary parameter: compat32 hands back an
+    # `email.header.Header`, and the boundary repair raised `TypeError: … Header found`
+    (b'report-type=delivery-status; boundary="B"', b'report-type=delivery-status; bound\xe9ry="B"'),
+    # a charset parameter holding a NUL on an 8-bit part: "embedded null character"
+    (b"Content-Type: text/plain; charset=us-ascii", b'Content-Type: text/plain; charset="us\x00ascii"'),
+    # an RFC 2231 charset (compat32 returns a tuple) on an 8-bit part
+    (b"Content-Type: text/plain; charset=us-ascii", b"Content-Type: text/plain; charset*=utf-8''%e9"),
+])
+def test_internal_errors_found_by_the_fuzz_are_gone(old, new):
+    raw = report(BLOCK).replace(old, new).replace(b"Failed.", b"\xe9chec de remise")
+    assert new in raw
+    result = parse_message(raw)
+    assert not [d for d in result.defects if d.startswith("parser failure")], result.defects
+    assert [r.recipient for r in result.recipients] == ["a@example.org"]
+
+
+def test_eight_bit_header_values_read_as_text_not_header_objects():
+    raw = report(BLOCK).replace(b"Subject: Undelivered Mail", "Subject: Échec de remise".encode())
+    result = parse_message(raw)
+    assert result.subject == "Échec de remise"

@@ -1,7 +1,13 @@
 """`python -m tracking parse FILE... [--jsonl]`: read bounce messages from files, print what the
 parser finds — one line per reported recipient (index 1-based), or one line with index 0 and
 the kind when a message reports nobody. A file saved as an mbox with several messages gives
-each its `message` number (1-based; the field is present only for such files)."""
+each its `message` number (1-based; the field is present only for such files).
+
+Output stays linear in the input: each line carries its own recipient only — its
+`correlation.original_recipients` names that recipient's Original-Recipient (RFC 3464 §2.3.1),
+not the whole list — and the message-wide parts repeated on every line (the keys, the
+defects) are bounded in size. A DSN naming 100,000 recipients used to repeat all of them on
+each of its 100,000 lines."""
 
 from __future__ import annotations
 
@@ -26,12 +32,17 @@ def rows(path: str, result: ParseResult, message: int = 0) -> list[dict[str, obj
     common: dict[str, object] = {"file": path, "kind": result.kind.value, "detector": result.detector}
     if message:
         common["message"] = message
-    correlation = result.correlation.as_dict()
+    keys = result.correlation.as_dict()
+    originals = list(keys.pop("original_recipients", ()))
+    defects = _bounded_defects(result.defects)
     if not result.recipients:
-        return [{**common, "index": 0, "recipient": None, "correlation": correlation,
-                 "defects": list(result.defects)}]
+        return [{**common, "index": 0, "recipient": None,
+                 "correlation": {**keys, **_originals(originals[:MAX_DEFECTS])}, "defects": defects}]
     records = []
+    aligned = len(originals) == len(result.recipients)
     for index, report in enumerate(result.recipients, start=1):
+        own = [originals[index - 1]] if aligned else [a for a in (report.recipient,) if a in originals]
+        correlation = {**keys, **_originals(own)}
         record: dict[str, object] = {
             **common,
             "index": index,
@@ -48,10 +59,25 @@ def rows(path: str, result: ParseResult, message: int = 0) -> list[dict[str, obj
         }
         if report.feedback_type:
             record["feedback_type"] = report.feedback_type
-        if result.defects:
-            record["defects"] = list(result.defects)
+        if defects:
+            record["defects"] = defects
         records.append(record)
     return records
+
+
+MAX_DEFECTS = 20           # defects repeated on each line of a message: the first ones
+MAX_DEFECT_CHARS = 300
+
+
+def _bounded_defects(defects: tuple[str, ...]) -> list[str]:
+    kept = [defect[:MAX_DEFECT_CHARS] for defect in defects[:MAX_DEFECTS]]
+    if len(defects) > MAX_DEFECTS:
+        kept.append(f"… and {len(defects) - MAX_DEFECTS} more defects")
+    return kept
+
+
+def _originals(addresses: list[str]) -> dict[str, list[str]]:
+    return {"original_recipients": addresses} if addresses else {}
 
 
 def run(args) -> int:

@@ -16,6 +16,7 @@ it (a reference cycle would keep every parsed tree alive until the garbage colle
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from email.feedparser import FeedParser
 from email.message import Message
 
@@ -23,6 +24,7 @@ from tracking.inbound.addresses import normalize_address
 from tracking.inbound.classify import classify
 from tracking.inbound.detectors import ORDER, Detection, MessageView
 from tracking.inbound.detectors.rfc3464 import STATUS_TYPES, status_blocks
+from tracking.inbound.limits import MAX_DIAGNOSTIC_CHARS, MAX_KEY_CHARS, bound_input, bound_recipients
 from tracking.inbound.result import Correlation, ParseResult, RecipientReport
 from tracking.inbound.structure import READING_POLICY, parts_of_type, returned_headers
 from tracking.models import BounceKind
@@ -75,6 +77,9 @@ def _parse(raw: bytes, delivered_to: str) -> ParseResult:
         # APIs (codec lookups, str.encode) that refuse it ("embedded null character").
         raw = raw.replace(b"\0", b" ")
         defects.append("NUL bytes in the message (forbidden by RFC 5322) read as spaces")
+    bounded = bound_input(raw)
+    raw = bounded.raw
+    defects.extend(bounded.defects)
     message = _compat32_parse(raw)
     defects.extend(_describe(defect) for defect in message.defects)
     if _repair_boundary(message):
@@ -94,6 +99,7 @@ def _parse(raw: bytes, delivered_to: str) -> ParseResult:
             sender=sender,
         )
     defects.extend(detection.defects)
+    detection.findings = bound_recipients(detection.findings, defects)
     reports = tuple(_classify_all(detection))
     return ParseResult(
         kind=detection.kind,
@@ -130,7 +136,12 @@ def _detect(view: MessageView) -> tuple[Detection | None, str]:
 
 
 def _classify_all(detection: Detection) -> list[RecipientReport]:
-    return [classify(finding, detection.kind) for finding in detection.findings]
+    reports = [classify(finding, detection.kind) for finding in detection.findings]
+    return [
+        replace(report, diagnostic=report.diagnostic[:MAX_DIAGNOSTIC_CHARS] + " …")
+        if len(report.diagnostic) > MAX_DIAGNOSTIC_CHARS else report
+        for report in reports
+    ]
 
 
 def _repair_boundary(message: Message) -> bool:
@@ -205,10 +216,10 @@ def _correlation(view: MessageView, delivered_to: str, reports: tuple[RecipientR
     if not original_recipients:
         original_recipients = tuple(dict.fromkeys(r.recipient for r in reports if r.recipient))
     return Correlation(
-        verp_token=token,
-        envelope_id=envelope_id,
-        message_id=message_id,
-        tracking_id=tracking_id,
+        verp_token=token[:MAX_KEY_CHARS],
+        envelope_id=envelope_id[:MAX_KEY_CHARS],
+        message_id=message_id[:MAX_KEY_CHARS],
+        tracking_id=tracking_id[:MAX_KEY_CHARS],
         original_recipients=original_recipients,
     )
 
