@@ -77,9 +77,8 @@ def _parse(raw: bytes, delivered_to: str) -> ParseResult:
         # APIs (codec lookups, str.encode) that refuse it ("embedded null character").
         raw = raw.replace(b"\0", b" ")
         defects.append("NUL bytes in the message (forbidden by RFC 5322) read as spaces")
-    bounded = bound_input(raw)
-    raw = bounded.raw
-    defects.extend(bounded.defects)
+    raw, cut = bound_input(raw)
+    defects.extend(cut)
     message = _compat32_parse(raw)
     defects.extend(_describe(defect) for defect in message.defects)
     if _repair_boundary(message):
