@@ -16,7 +16,7 @@ from email.message import Message
 
 from tracking.inbound.addresses import find_addresses, normalize_address
 from tracking.inbound.detectors.base import Detection, Finding, MessageView
-from tracking.inbound.notice import command_in, lines_about, notice_only, transcript_reply
+from tracking.inbound.notice import command_in, lines_about, notice_only
 from tracking.inbound.structure import part_text, parts_of_type, returned_headers, undo_surrogates
 from tracking.models import BounceKind
 
@@ -176,12 +176,43 @@ def enrich_from_notice(findings: list[Finding], notice: str) -> None:
     lowered = notice.lower()
     for finding in findings:
         about = lines_about(notice, finding.recipient or "", lowered=lowered)
+        if about and finding.action not in _SUCCESS_ACTIONS and not _REFUSAL.search(about):
+            # the lines naming the recipient show only replies that went well (`>>> RCPT
+            # To:<…>` `<<< 250 2.1.5 Ok`): the refusal came later (at DATA), elsewhere
+            about = ""
         if not finding.diagnostic:
-            finding.diagnostic = about or (transcript_reply(notice) if single else "")
+            finding.diagnostic = about or (_refusal_reply(notice, finding) if single else "")
         if not finding.command:
             finding.command = command_in(finding.diagnostic) or command_in(about) or (
                 command_in(notice) if single else ""
             )
+
+
+_SUCCESS_ACTIONS = frozenset(("delivered", "relayed", "expanded", "deliverable"))
+_REFUSAL = re.compile(r"(?<![\d.])[45]\d\d(?=[ \-])")
+_REPLY_LINE = re.compile(r"^[<\s]*([245])\d\d[ \-]")
+
+
+def _refusal_reply(notice: str, finding: Finding) -> str:
+    """The server reply a thin report's recipient failed or was delayed on, from a session
+    transcript in the notice: the first reply of the class its Status names (5 for a
+    permanent failure, 4 for a delay…), else the first refusal (4xx/5xx); never a `2xx` for
+    a recipient that was not delivered. A transcript starts with the replies that went well
+    (`<<< 250 2.1.0 Sender ok`): taking the first reply read the reply code and the status
+    from the wrong line."""
+    success = finding.action in _SUCCESS_ACTIONS
+    wanted = finding.status[:1] or ("2" if success else "4" if finding.action == "delayed" else "5")
+    fallback = ""
+    for line in notice[:200000].splitlines():
+        match = _REPLY_LINE.match(line)
+        if match is None:
+            continue
+        reply = line.strip().lstrip("<").strip()
+        if match.group(1) == wanted:
+            return reply
+        if not fallback and (match.group(1) == "2") == success:
+            fallback = reply
+    return fallback
 
 
 class Rfc3464Detector:
