@@ -6,10 +6,16 @@ exist, are over quota or temporarily over quota, and to a mix of them in one to+
 then saves what Postfix returned to the bounce mailbox. Each DSN is checked against what the
 scenario must give before it is written, so a changed Postfix shows up here, not in a parser test.
 
+`--scenarios lifetime` (issue 9) runs a second stack whose queue lifetime is seconds
+(`maximal_queue_lifetime`, `bounce_queue_lifetime`, MAILSTACK.md §2) and whose transport sends
+two domains to loopback: one port nobody listens on (connection refused until the message
+expires: `Action: delayed` notices, then `Action: failed`, `Status: 4.4.1`) and one aiosmtpd
+that greylists every recipient (`450 4.2.0`); those samples are added to expected.json.
+
 Sanitized: LF line ends, the run's random ports replaced by fixed ones, and the script refuses
 to write a sample holding the machine's host name or the temp root. Dates and queue ids stay.
 
-    .venv/bin/python -m tests.tools.make_postfix_samples [--out DIR]
+    .venv/bin/python -m tests.tools.make_postfix_samples [--out DIR] [--scenarios all|lifetime]
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from tests.mailstack import BOUNCE_USER, DOMAIN, SKIP_REASON, MailStack, delivery_status
+from tests.mailstack import BOUNCE_USER, DOMAIN, SKIP_REASON, MailStack, delivery_status, free_ports
 from tracking.models import DocumentKind, Reason, RecipientRole, SendingMode
 from tracking.outbound.compose import ComposedMessage, OutgoingDocument, OutgoingRecipient, compose
 from tracking.verp import token_from_address
@@ -221,10 +227,85 @@ def produce(stack: MailStack) -> list[Sample]:
     return samples
 
 
-def sanitize(raw: bytes, stack: MailStack) -> bytes:
+# ---- queue lifetime: delays, then expiry (issue 9) -------------------------------------------
+
+REFUSING_DOMAIN = "refused.example"          # routed to a loopback port nobody listens on
+GREYLISTING_DOMAIN = "greylist.example"      # routed to an aiosmtpd answering 450 4.2.0
+FIXED_REFUSED_PORT, FIXED_GREYLIST_PORT = 2526, 2527
+QUEUE_LIFETIME = "20s"
+
+
+class Greylisting:
+    """aiosmtpd handler: every RCPT is greylisted (RFC 6647 §2.1's usual reply)."""
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802, ARG002
+        return "450 4.2.0 <" + address + ">: Recipient address rejected: Greylisted, try again later"
+
+
+def produce_lifetime() -> list[Sample]:
+    from aiosmtpd.controller import Controller  # a test dependency (requirements-dev.txt)
+
+    refused_port, greylist_port = free_ports(2)
+    greylist = Controller(Greylisting(), hostname="127.0.0.1", port=greylist_port,
+                          server_hostname="mx.greylist.example")
+    settings = {
+        "transport_maps": "inline:{" + f"{REFUSING_DOMAIN}=smtp:[127.0.0.1]:{refused_port}, "
+                          f"{GREYLISTING_DOMAIN}=smtp:[127.0.0.1]:{greylist_port}" + "}",
+        "maximal_queue_lifetime": QUEUE_LIFETIME,
+        "bounce_queue_lifetime": QUEUE_LIFETIME,
+        "smtp_connect_timeout": "2s",
+    }
+    greylist.start()
+    try:
+        with MailStack(postfix_settings=settings) as stack:
+            samples = _lifetime_samples(stack)
+            for sample in samples:
+                check(sample)
+                sample.raw = sanitize(sample.raw, stack, {refused_port: FIXED_REFUSED_PORT,
+                                                          greylist_port: FIXED_GREYLIST_PORT})
+    finally:
+        greylist.stop()
+    return samples
+
+
+def _lifetime_samples(stack: MailStack) -> list[Sample]:
+    refused, greylisted = f"jean@{REFUSING_DOMAIN}", f"marie@{GREYLISTING_DOMAIN}"
+    send_relay(stack, "s-2026-0310", "F2026-0310", [(refused, TO)])
+    send_relay(stack, "s-2026-0311", "F2026-0311", [(greylisted, TO)])
+    # a delay notice for each (delay_warning_time = 1s), then the failure when the lifetime ends
+    messages = stack.wait_for_messages(BOUNCE_USER, 4, timeout=120)
+    found: dict[tuple[str, str], bytes] = {}
+    for raw in messages:
+        _, blocks = delivery_status(raw)
+        if blocks:
+            recipient = blocks[0].get("final-recipient", "").split(";")[-1].strip().lower()
+            found.setdefault((recipient, blocks[0].get("action", "")), raw)
+    # Reasons: a delay is never `expired` (the message is still being retried); the failure at
+    # the end of the queue lifetime is `expired`, whatever the last attempt's trouble was — a
+    # refused connection is not a block (issue 9).
+    samples = [
+        Sample("delayed-connection-refused", "delay",
+               [Expect(refused, "delayed", "4.4.1", "", Reason.NETWORKERROR)], "s-2026-0310",
+               found[(refused, "delayed")]),
+        Sample("expired-connection-refused", "failure",
+               [Expect(refused, "failed", "4.4.1", "", Reason.EXPIRED)], "s-2026-0310",
+               found[(refused, "failed")]),
+        Sample("delayed-greylisted", "delay",
+               [Expect(greylisted, "delayed", "4.2.0", "450", Reason.SPEEDING)], "s-2026-0311",
+               found[(greylisted, "delayed")]),
+        Sample("expired-greylisted", "failure",
+               [Expect(greylisted, "failed", "4.2.0", "450", Reason.EXPIRED)], "s-2026-0311",
+               found[(greylisted, "failed")]),
+    ]
+    return samples
+
+
+def sanitize(raw: bytes, stack: MailStack, fixed_ports: dict[int, int] | None = None) -> bytes:
     text = raw.replace(b"\r\n", b"\n")
     for port in (stack.lmtp_port, stack.smtp_port, stack.imap_port):
         text = text.replace(f"]:{port}".encode(), f"]:{FIXED_LMTP_PORT}".encode())
+    for port, fixed in (fixed_ports or {}).items():
+        text = text.replace(f"]:{port}".encode(), f"]:{fixed}".encode())
     forbidden = [socket.gethostname().encode(), str(stack.root).encode(), b"mailstack-"]
     for needle in forbidden:
         if needle and needle in text:
@@ -232,9 +313,13 @@ def sanitize(raw: bytes, stack: MailStack) -> bytes:
     return text
 
 
-def write(samples: list[Sample], out: Path) -> None:
+def write(samples: list[Sample], out: Path, *, merge: bool = False) -> None:
+    """Write the samples and expected.json; `merge` keeps the entries already recorded there
+    (a run of some scenarios only)."""
     out.mkdir(parents=True, exist_ok=True)
     expected: dict[str, object] = {}
+    if merge and (out / "expected.json").exists():
+        expected.update(json.loads((out / "expected.json").read_text())["samples"])
     for sample in samples:
         (out / f"{sample.name}.eml").write_bytes(sample.raw)
         message = email.message_from_bytes(sample.raw)
@@ -255,13 +340,18 @@ def write(samples: list[Sample], out: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--scenarios", choices=("all", "lifetime"), default="all",
+                        help="lifetime: only the delay / expiry samples, added to expected.json")
     args = parser.parse_args(argv)
     if SKIP_REASON:
         print(f"cannot run: {SKIP_REASON}", file=sys.stderr)
         return 2
-    with MailStack() as stack:
-        samples = produce(stack)
-    write(samples, args.out)
+    samples: list[Sample] = []
+    if args.scenarios == "all":
+        with MailStack() as stack:
+            samples += produce(stack)
+    samples += produce_lifetime()
+    write(samples, args.out, merge=args.scenarios != "all")
     print(f"wrote {len(samples)} samples and expected.json to {args.out}")
     return 0
 
