@@ -37,7 +37,7 @@ def rows(path: str, result: ParseResult, message: int = 0) -> list[dict[str, obj
     defects = _bounded_defects(result.defects)
     if not result.recipients:
         return [{**common, "index": 0, "recipient": None,
-                 "correlation": {**keys, **_originals(originals[:MAX_DEFECTS])}, "defects": defects}]
+                 "correlation": {**keys, **_originals(originals[:MAX_UNASSIGNED_ORIGINALS])}, "defects": defects}]
     records = []
     aligned = len(originals) == len(result.recipients)
     for index, report in enumerate(result.recipients, start=1):
@@ -67,6 +67,7 @@ def rows(path: str, result: ParseResult, message: int = 0) -> list[dict[str, obj
 
 MAX_DEFECTS = 20           # defects repeated on each line of a message: the first ones
 MAX_DEFECT_CHARS = 300
+MAX_UNASSIGNED_ORIGINALS = 20  # Original-Recipient addresses on a message's single index-0 line
 
 
 def _bounded_defects(defects: tuple[str, ...]) -> list[str]:
