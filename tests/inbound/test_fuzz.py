@@ -202,3 +202,9 @@ def test_eight_bit_header_values_read_as_text_not_header_objects():
     raw = report(BLOCK).replace(b"Subject: Undelivered Mail", "Subject: Échec de remise".encode())
     result = parse_message(raw)
     assert result.subject == "Échec de remise"
+
+
+def test_text_input_with_a_lone_surrogate_is_read_not_failed():
+    result = parse_message(report(BLOCK).decode().replace("Undelivered", "Undeli\ud800vered"))
+    assert not [d for d in result.defects if d.startswith("parser failure")], result.defects
+    assert [r.recipient for r in result.recipients] == ["a@example.org"]

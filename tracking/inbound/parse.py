@@ -69,7 +69,13 @@ def parse_message(raw: bytes, *, delivered_to: str = "") -> ParseResult:
 
 def _parse(raw: bytes, delivered_to: str) -> ParseResult:
     if not isinstance(raw, (bytes, bytearray)):
-        raw = str(raw).encode("utf-8", "surrogateescape")
+        # text given by a caller: its 8-bit escapes back to bytes; a lone surrogate that is no
+        # escape (U+D800…) cannot be encoded at all and is replaced
+        text = str(raw)
+        try:
+            raw = text.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:
+            raw = text.encode("utf-8", "replace")
     raw = bytes(raw)
     defects: list[str] = []
     if b"\0" in raw:
