@@ -107,3 +107,24 @@ def test_thin_report_with_a_success_transcript_only_keeps_no_refusal_code():
     (report,) = parse_message(dsn("Final-Recipient: rfc822; jean@example.org\nAction: failed\n", notice)).recipients
     assert report.replycode == ""  # a 250 is not what refused a failed recipient
     assert parse_message(dsn("Final-Recipient: rfc822; jean@example.org\nAction: failed\n", notice)).kind is BounceKind.FAILURE
+
+
+def test_fields_after_a_stray_blank_line_stay_with_their_recipient():
+    blocks = (
+        "Final-Recipient: rfc822; jean@example.org\nAction: failed\n\n"
+        "Status: 5.2.2\nDiagnostic-Code: smtp; 552 5.2.2 Mailbox full\n\n"
+        "Final-Recipient: rfc822; marie@example.org\nAction: failed\nStatus: 5.1.1\n"
+        "Diagnostic-Code: smtp; 550 5.1.1 No such user\n"
+    )
+    jean, marie = parse_message(dsn(blocks, notice="Delivery failed.")).recipients
+    assert (jean.recipient, jean.status, jean.replycode) == ("jean@example.org", "5.2.2", "552")
+    assert (marie.recipient, marie.status, marie.replycode) == ("marie@example.org", "5.1.1", "550")
+
+
+def test_per_recipient_fields_in_the_per_message_block_complete_the_only_recipient():
+    raw = dsn("Final-Recipient: rfc822; jean@example.org\nAction: failed\n").replace(
+        b"Reporting-MTA: dns; mx.example.net\n",
+        b"Reporting-MTA: dns; mx.example.net\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 User unknown\n",
+    )
+    (report,) = parse_message(raw).recipients
+    assert (report.status, report.replycode, report.diagnostic) == ("5.1.1", "550", "550 5.1.1 User unknown")

@@ -122,15 +122,34 @@ def status_code(value: str) -> str:
 
 
 def findings_from_blocks(blocks: list[dict[str, str]]) -> tuple[dict[str, str], list[Finding]]:
-    """Split parsed blocks into the per-message fields and one Finding per recipient block."""
+    """Split parsed blocks into the per-message fields and one Finding per recipient block.
+
+    Incomplete or misshapen reports keep their per-recipient fields (RFC 3464 §2.3) with the
+    recipient they belong to: fields after a stray blank line (a block naming no recipient,
+    after the first recipient) complete the recipient before them; per-recipient fields
+    written in the per-message block complete a report's only recipient. Without this, the
+    status and reply code were read from somewhere else (the notice) or derived."""
     per_message: dict[str, str] = {}
-    findings: list[Finding] = []
+    recipient_blocks: list[dict[str, str]] = []
     for block in blocks:
         if "final-recipient" not in block and "original-recipient" not in block:
-            if not findings:
+            if not recipient_blocks:
                 for name, value in block.items():
                     per_message.setdefault(name, value)
+            else:
+                last = recipient_blocks[-1] = dict(recipient_blocks[-1])
+                for name in _PER_RECIPIENT_FIELDS:
+                    if name in block:
+                        last.setdefault(name, block[name])
             continue
+        recipient_blocks.append(block)
+    if len(recipient_blocks) == 1 and any(name in per_message for name in _PER_RECIPIENT_FIELDS):
+        only = recipient_blocks[0] = dict(recipient_blocks[0])
+        for name in _PER_RECIPIENT_FIELDS:
+            if name in per_message:
+                only.setdefault(name, per_message[name])
+    findings: list[Finding] = []
+    for block in recipient_blocks:
         recipient = normalize_address(block.get("final-recipient")) or normalize_address(
             block.get("original-recipient")
         )
@@ -146,6 +165,10 @@ def findings_from_blocks(blocks: list[dict[str, str]]) -> tuple[dict[str, str], 
             )
         )
     return per_message, findings
+
+
+# RFC 3464 §2.3.3-2.3.6: the fields that describe one recipient's delivery attempt.
+_PER_RECIPIENT_FIELDS = ("action", "status", "diagnostic-code", "remote-mta")
 
 
 def _diagnostic(diagnostic_code: str) -> str:
