@@ -56,14 +56,30 @@ def test_two_hundred_thousand_flat_parts_are_cut_short_and_the_report_still_read
     assert any("MIME part delimiters" in d for d in limit_defects(result)), result.defects
 
 
-def test_deep_nesting_is_cut_short_instead_of_exhausting_the_recursion_limit():
-    raw = "MIME-Version: 1.0\n" + "".join(
-        f'Content-Type: multipart/mixed; boundary="b{d}"\n\n--b{d}\n' for d in range(3_000)
-    ) + "Content-Type: text/plain\n\nhello\n"
-    result, elapsed = parse_timed(raw.encode())
+NESTED_MULTIPARTS = "MIME-Version: 1.0\n" + "".join(
+    f'Content-Type: multipart/mixed; boundary="b{d}"\n\n--b{d}\n' for d in range(3_000)
+) + "Content-Type: text/plain\n\nhello\n"
+NESTED_MESSAGES = "Content-Type: message/rfc822\n\n" * 3_000 + "Subject: x\n\nhello\n"
+
+
+@pytest.mark.parametrize("raw", [
+    NESTED_MULTIPARTS.encode(),
+    NESTED_MESSAGES.encode(),                                   # no delimiter lines at all
+    NESTED_MESSAGES.upper().replace("\n", "\r\n").encode(),   # as IMAP hands it, upper case
+    NESTED_MESSAGES.replace("\n", "\r").encode(),               # old Mac line ends: bare CRs
+], ids=["multiparts", "messages", "messages-crlf-upper", "messages-bare-cr"])
+def test_deep_nesting_is_cut_short_instead_of_exhausting_the_recursion_limit(raw):
+    result, elapsed = parse_timed(raw)
     assert not [d for d in result.defects if d.startswith("parser failure")], result.defects
-    assert any("multipart parts" in d for d in limit_defects(result))
+    assert any("250 multipart or message parts" in d for d in limit_defects(result)), result.defects
     assert elapsed < 2.0
+
+
+def test_flat_parts_with_bare_cr_line_ends_are_bounded_too():
+    raw = dsn(block(1), tail="--B\nContent-Type: text/plain\n\nx\n" * 200_000).replace(b"\n", b"\r")
+    result, elapsed = parse_timed(raw)
+    assert elapsed < 2.0 and limit_defects(result)
+    assert [r.recipient for r in result.recipients] == ["user1@example.org"]
 
 
 def test_a_huge_header_block_is_cut_and_the_body_still_read():

@@ -113,9 +113,11 @@ def content_type_of(part: Message) -> str:
     """`part.get_content_type()` (compat32), read straight from the part's header list: the
     stdlib's version goes through four calls per part (get, header_fetch_parse, the surrogate
     check, _splitparam), and this runs on every part of every message. A value holding 8-bit
-    bytes (surrogate escapes) is left to the stdlib, which wraps it in a Header first."""
+    bytes (surrogate escapes) is left to the stdlib (decoded by `READING_POLICY`). The length
+    is compared first: most headers (a dozen Received lines…) are then passed over without
+    building their lower-case name."""
     for name, value in part._headers:  # noqa: SLF001 - compat32 keeps (name, value) pairs here
-        if name.lower() == "content-type":
+        if len(name) == 12 and name.lower() == "content-type":
             if not isinstance(value, str) or not value.isascii():
                 return part.get_content_type()
             kind = value.partition(";")[0].strip().lower()
@@ -125,9 +127,10 @@ def content_type_of(part: Message) -> str:
 
 def _header_of(part: Message, lower_name: str, default: object) -> object:
     """`part.get(name, default)` for a lower-case name, without its per-call layers; a value
-    with 8-bit bytes is left to the stdlib (it returns a Header for those)."""
+    with 8-bit bytes is left to the stdlib (decoded by `READING_POLICY`)."""
+    size = len(lower_name)
     for name, value in part._headers:  # noqa: SLF001 - compat32 keeps (name, value) pairs here
-        if name.lower() == lower_name:
+        if len(name) == size and name.lower() == lower_name:
             return value if isinstance(value, str) and value.isascii() else part.get(lower_name, default)
     return default
 
