@@ -117,10 +117,29 @@ def _swap_lines(raw: bytes, rng: random.Random) -> bytes:
     return b"\n".join(lines)
 
 
+def _nest_deep(raw: bytes, rng: random.Random) -> bytes:
+    """The message wrapped in thousands of container levels (the stdlib parser recurses)."""
+    wrapper = rng.choice((b"Content-Type: message/rfc822\n\n", b"Content-Type: MESSAGE/global\r\n\r\n",
+                          b'Content-Type: multipart/mixed; boundary="n"\n\n--n\n'))
+    return wrapper * rng.randint(200, 1_500) + raw
+
+
+def _many_parts(raw: bytes, rng: random.Random) -> bytes:
+    """Thousands of tiny parts after the first delimiter line (the per-part cost)."""
+    lines = raw.split(b"\n")
+    delimiters = [i for i, line in enumerate(lines) if line.startswith(b"--")]
+    if not delimiters:
+        return _nest_deep(raw, rng)
+    delimiter = lines[delimiters[0]].rstrip(b"-\r")
+    filler = (delimiter + b"\nContent-Type: text/plain\n\nx\n") * rng.randint(300, 3_000)
+    where = delimiters[-1]
+    return b"\n".join(lines[:where]) + b"\n" + filler + b"\n".join(lines[where:])
+
+
 ANYWHERE: dict[str, Callable[[bytes, random.Random], bytes]] = {
     "flip": _flip_bytes, "truncate": _truncate, "nul": _insert_nuls, "boundary": _boundaries,
     "folding": _fold_damage, "8bit-header": _eight_bit_headers, "huge-line": _huge_line,
-    "swap-lines": _swap_lines,
+    "swap-lines": _swap_lines, "nest-deep": _nest_deep, "many-parts": _many_parts,
 }
 
 
