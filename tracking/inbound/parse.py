@@ -8,6 +8,13 @@ tie the bounce to our send (DESIGN §6.4). A multipart whose boundary parameter 
 its body is repaired first (recorded as a defect). `split_mailbox` cuts a file saved as an mbox
 into its messages (the CLI and the corpus scorer use it; a mailbox fetch gives one message).
 
+Hostile input is data (issue 9): NUL bytes are read as spaces, the work per message is bounded
+before parsing (`limits`: size, parts, nesting, header and blank lines, recipients; a cut is a
+defect), and 8-bit header values are read as text (`structure.READING_POLICY`), never as the
+stdlib's `Header` objects that code expecting strings tripped on. An exception caught by
+`parse_message` is a bug of ours: the mutation fuzzer (tests/inbound/mutation_fuzz.py) looks
+for them.
+
 Speed matters (issue 3: at least half the stdlib parser's own rate): the detectors share the
 cached views of `MessageView` and `structure`, and nothing cached on a message refers back to
 it (a reference cycle would keep every parsed tree alive until the garbage collector runs).
