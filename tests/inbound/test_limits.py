@@ -13,12 +13,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.inbound import mutation_fuzz
 from tracking.inbound import limits
 from tracking.inbound.parse import parse_message
 from tracking.models import BounceKind
 
 REPO = Path(__file__).resolve().parents[2]
-SAMPLES = sorted((REPO / "tests" / "data" / "bounces").rglob("*.eml"))
+SAMPLES = mutation_fuzz.sources()  # the project's samples, and the shared corpus when present
 LIMIT = "reading limit reached"
 
 
