@@ -6,6 +6,7 @@ from tracking import charts
 from tracking.labels import word_for
 from tracking.models import DocumentKind, DocumentStatus, SendingMode
 from ui import actions, data
+from ui import returned as returned_mail
 from ui.i18n import language, t
 from ui.layout import actor, start_page
 from ui.widgets import show_diagnostics, tracking_box
@@ -30,6 +31,7 @@ left, right = st.columns([3, 2])
 with left:
     st.markdown(tracking_box(box), unsafe_allow_html=True)
     show_diagnostics(box.recipients)
+    returned_mail.document_proposals(document_id)
     events = data.timeline(document_id)
     if not events.empty:
         st.plotly_chart(charts.timeline(events, lang), key="timeline")
@@ -57,4 +59,4 @@ with right:
     with st.expander(t("action.date"), expanded=True):
         actions.edit_send_date(box, who)
     with st.expander(t("action.attach")):
-        actions.attach_bounce(box, who)
+        returned_mail.unmatched_for_document(box, who)

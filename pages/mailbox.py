@@ -1,9 +1,11 @@
-"""Mailbox: the watcher's state, and the returned messages a person must handle."""
+"""Mailbox: the watcher's state, the reports to verify, and the returned messages a person must
+handle (attach by address, dismiss)."""
 
 import streamlit as st
 
 from tracking.errors import SuiviError
-from ui import actions, data, resources
+from tracking.returned_actions import dismiss_bounce
+from ui import actions, data, resources, returned
 from ui.i18n import t
 from ui.layout import actor, error, start_page
 from ui.widgets import watcher_status
@@ -25,6 +27,8 @@ else:
 st.subheader(t("mailbox.counts"))
 st.dataframe(data.mailbox_counts(), hide_index=True, key="counts")
 
+returned.verify_queue(who)
+
 st.subheader(t("mailbox.queue"))
 queue = data.mailbox_queue()
 if queue.empty:
@@ -36,22 +40,12 @@ chosen = st.selectbox(t("action.message"), list(subjects), key="mailbox_message"
                       format_func=lambda m: f"{subjects[m][:80]} ({m[:8]})")
 if st.toggle(t("raw.show"), key="mailbox_raw"):
     st.code(data.raw_message(chosen) or "", language=None)
-ingest = actions.ingestion()
-columns = st.columns(2)
-with columns[0].form("mailbox_attach"):
-    reference = st.text_input(t("mailbox.document"), key="mailbox_reference")
-    position = st.number_input(t("action.recipient") + " (n°)", min_value=1, value=1, step=1,
-                               key="mailbox_position")
-    attach = st.form_submit_button(t("action.submit_attach"), key="mailbox_attach")
-if attach:
+if st.button(t("action.dismiss"), key="dismiss"):
     try:
-        actions.attach_by_reference(ingest, chosen, reference, int(position) - 1, who)
-    except SuiviError as err:
-        error(err)
-if columns[1].button(t("action.dismiss"), key="dismiss"):
-    try:
-        ingest.dismiss_bounce(resources.database(), chosen, who)
+        dismiss_bounce(resources.database(), chosen, who)
     except SuiviError as err:
         error(err)
     else:
         actions.done(t("action.dismissed"))
+st.markdown(f"**{t('mailbox.attach')}**")
+returned.attach_form(chosen, who, key="mailbox")

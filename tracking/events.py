@@ -157,6 +157,17 @@ class BounceReport(ReturnedMessage):
     hardbounce: bool | None = None
     reported_recipient: str | None = None
     feedback_type: str | None = None
+    # Issue 9: a report tied only by a key anyone can copy counts once support applies it.
+    proposal_id: str | None = None  # the proposal it came from (None: authenticated by VERP)
+    verified_by: str | None = None  # who applied it
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BounceProposed(BounceReport):
+    """A report tied to a send only by ENVID, Message-ID, our header or the address: what it
+    says, recorded without moving anything until support applies it (`proposal_id`)."""
+
+    would_record: str | None = None  # the EventType applying it records (dsn_failed, …)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -175,6 +186,35 @@ class BounceAttached(Payload):
     returned_message_id: str | None = None
     kind: str | None = None
     previous_match_state: str | None = None
+    reported_recipients: list[str] | None = None  # the addresses the message reports on
+    chosen_recipient: str | None = None            # the address support chose, lower-cased
+    # {"reported": …, "chosen": …} when support confirmed applying a report about one address
+    # to another; None when they agreed (or the message named nobody)
+    recipient_mismatch_confirmed: dict[str, str] | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BounceDismissed(Payload):
+    returned_message_id: str | None = None
+    kind: str | None = None
+    previous_match_state: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProposalDecision(Payload):
+    """Support applied or rejected a proposal, having seen this evidence."""
+
+    proposal_id: str | None = None
+    returned_message_id: str | None = None
+    match_method: str | None = None       # envid / message_id / header / address_window
+    would_record: str | None = None
+    reported_recipient: str | None = None
+    action: str | None = None
+    status_code: str | None = None
+    reason: str | None = None
+    diagnostic: str | None = None
+    note: str | None = None
 
 
 PAYLOADS: dict[EventType, type[Payload]] = {
@@ -194,6 +234,10 @@ PAYLOADS: dict[EventType, type[Payload]] = {
     EventType.BOUNCE_SUSPICIOUS: BounceSuspicious,
     EventType.BOUNCE_UNMATCHED: BounceUnmatched,
     EventType.BOUNCE_ATTACHED: BounceAttached,
+    EventType.BOUNCE_DISMISSED: BounceDismissed,
+    EventType.BOUNCE_PROPOSED: BounceProposed,
+    EventType.PROPOSAL_APPLIED: ProposalDecision,
+    EventType.PROPOSAL_REJECTED: ProposalDecision,
     EventType.ACCOUNT_SETTINGS_CHANGED: AccountSettingsChanged,
 }
 

@@ -4,19 +4,24 @@ Exactly once: each batch's returned messages, events and mailbox checkpoint (UID
 last UID, or the Maildir entries) are committed in ONE transaction, and only then may the source
 move the messages away. A crash anywhere re-reads at most the uncommitted batch; ids come from
 the content (returned message = sha256 of its bytes; event = type + returned message + send +
-recipient), so a re-read, or a full rescan after UIDVALIDITY changed, adds nothing twice.
+recipient; proposal = returned message + send + recipient, committed in the same transaction),
+so a re-read, or a full rescan after UIDVALIDITY changed, adds nothing twice.
 
-Applying results follows `tracking.state`: failure → not_delivered (also after delivered),
-delay → pending with its reason, success → delivered, auto-reply and complaint recorded without
-a state change (a complaint sets the flag), suspicious and unmatched recorded only.
+Only a message carrying a valid signed VERP token is applied, following `tracking.state`:
+failure → not_delivered (also after delivered), delay → pending with its reason, success →
+delivered, auto-reply and complaint recorded without a state change (a complaint sets the flag).
+A message tied only by a key anyone can copy (ENVID, Message-ID, our header, the address) is a
+*proposal* per recipient — stored with its evidence in the same transaction, moving nothing —
+until support applies it (issue 9). Suspicious and unmatched messages are recorded only.
 
-Manual handling of the unmatched queue (`attach_bounce`, `dismiss_bounce`) lives here too; the
-background watcher is `tracking.ingest_watch`.
+Support's manual handling (attach, dismiss, apply or reject a proposal) is
+`tracking.returned_actions`; the background watcher is `tracking.ingest_watch`.
 """
 
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import hashlib
 import json
 import os
@@ -31,21 +36,19 @@ from datetime import datetime, timedelta
 from multiprocessing import get_context
 
 from tracking.clock import to_db, utc_now
-from tracking.errors import InvalidInput, NotFound
 from tracking.events import (
-    BounceAttached, BounceReport, BounceSuspicious, BounceUnmatched, Event, event_id,
+    BounceProposed, BounceReport, BounceSuspicious, BounceUnmatched, Event, event_id,
 )
 from tracking.inbound.correlate import (
-    ADDRESS_WINDOW, LookupKeys, Match, MatchMethod, MatchState, SendCandidate, Target, correlate,
-    lookup_keys,
+    ADDRESS_WINDOW, LookupKeys, Match, MatchState, correlate, lookup_keys,
 )
 from tracking.inbound.mailbox import MailboxMessage, MailboxSource
 from tracking.inbound.parse import parse_message
 from tracking.inbound.result import ParseResult, RecipientReport
 from tracking.models import SYSTEM_ACTOR, BounceKind, EventType
-from tracking.store import inbound, queries
+from tracking.store import inbound, proposals
 from tracking.store.connection import Database
-from tracking.store.ledger import record_events
+from tracking.store.ledger import payload_json, record_events
 
 BATCH_SIZE = 500           # messages per transaction: a crash re-reads at most this many
 PARALLEL_PARSE_FROM = 2000  # backlog from which parsing moves to a worker process
@@ -88,6 +91,7 @@ class IngestStats:
     stored: int = 0            # new returned messages
     duplicates: int = 0        # already stored (a re-read, a rescan)
     events: int = 0
+    proposals: int = 0         # token-less matches put in the "à vérifier" queue
     by_state: dict[str, int] = field(default_factory=dict)
 
     def add(self, other: IngestStats) -> None:
@@ -95,13 +99,15 @@ class IngestStats:
         self.stored += other.stored
         self.duplicates += other.duplicates
         self.events += other.events
+        self.proposals += other.proposals
         for state, count in other.by_state.items():
             self.by_state[state] = self.by_state.get(state, 0) + count
 
     def summary(self) -> str:
         states = ", ".join(f"{count} {state}" for state, count in sorted(self.by_state.items()))
         return (f"{self.messages} read, {self.stored} new ({states or 'none'}), "
-                f"{self.duplicates} already known, {self.events} events")
+                f"{self.duplicates} already known, {self.events} events, "
+                f"{self.proposals} to verify")
 
 
 def ingest_available(db: Database, source: MailboxSource, policy: IngestPolicy, *,
@@ -223,6 +229,7 @@ def _commit(db: Database, source_name: str, messages: list[MailboxMessage],
             stats.by_state[str(match.state)] = stats.by_state.get(str(match.state), 0) + 1
         inbound.insert_returned(cursor, rows)
         stats.stored = len(rows)
+        stats.proposals = proposals.insert_proposals(cursor, proposal_rows(events))
         stats.events = len(record_events(cursor, events))
         if checkpoint_writer is not None:
             checkpoint_writer(cursor, ids)
@@ -254,9 +261,12 @@ def _correlate_all(cursor, items: list[tuple[ParseResult, datetime]], policy: In
 
 def events_for(rm_id: str, result: ParseResult, match: Match, at: datetime,
                actor: str = SYSTEM_ACTOR) -> list[Event]:
-    """The facts a correlated message adds to the log (pure)."""
-    common = {"returned_message_id": rm_id, "kind": str(result.kind),
-              "detector": result.detector, "subject": result.subject[:200]}
+    """The facts a correlated message adds to the log (pure).
+
+    Only an authenticated match (a valid VERP token) records the events that move deliveries;
+    a proposed one records `bounce_proposed` per recipient, which moves nothing (issue 9).
+    """
+    common = _common_details(rm_id, result)
     send = match.send
     if match.state is MatchState.SUSPICIOUS:
         return [Event(event_id(EventType.BOUNCE_SUSPICIOUS, rm_id), EventType.BOUNCE_SUSPICIOUS,
@@ -267,8 +277,24 @@ def events_for(rm_id: str, result: ParseResult, match: Match, at: datetime,
                       at, actor, send.account_id if send else None,
                       send.document_id if send else None, send.send_id if send else None,
                       details=BounceUnmatched(**common, note=match.note))]
-    if match.state is not MatchState.MATCHED or send is None:
+    if match.state is MatchState.PROPOSED:
+        return [_proposed_event(rm_id, event, at)
+                for event in delivery_events(rm_id, result, match, at, actor)]
+    if match.state is MatchState.MATCHED:
+        return delivery_events(rm_id, result, match, at, actor)
+    return []
+
+
+def delivery_events(rm_id: str, result: ParseResult, match: Match, at: datetime,
+                    actor: str = SYSTEM_ACTOR) -> list[Event]:
+    """What the message says about each recipient it is tied to (failure, delay, success…), as
+    the events that move deliveries — whether the tie is authenticated is the caller's business.
+    The ids depend on the message, send and recipient only: applying a proposal by hand records
+    the very events an authenticated report would have."""
+    send = match.send
+    if send is None:
         return []
+    common = _common_details(rm_id, result)
     events = []
     for target in match.targets:
         report = result.recipients[target.report] if target.report is not None else None
@@ -284,6 +310,52 @@ def events_for(rm_id: str, result: ParseResult, match: Match, at: datetime,
             send.account_id, send.document_id, send.send_id, target.idx,
             send.addresses[target.idx], details))
     return events
+
+
+def proposal_id(rm_id: str, send_id: str, idx: int) -> str:
+    """A proposal and the `bounce_proposed` event that announced it share this id."""
+    return event_id(EventType.BOUNCE_PROPOSED, rm_id, send_id, idx)
+
+
+def _proposed_event(rm_id: str, would_record: Event, at: datetime) -> Event:
+    assert would_record.send_id is not None and would_record.recipient_idx is not None
+    pid = proposal_id(rm_id, would_record.send_id, would_record.recipient_idx)
+    report = dataclasses.asdict(would_record.details)
+    return Event(pid, EventType.BOUNCE_PROPOSED, at, would_record.actor, would_record.account_id,
+                 would_record.document_id, would_record.send_id, would_record.recipient_idx,
+                 would_record.recipient,
+                 BounceProposed(**{**report, "proposal_id": pid,
+                                   "would_record": str(would_record.type)}))
+
+
+def proposal_rows(events: list[Event]) -> list[dict]:
+    """The "à vérifier" rows of a batch's `bounce_proposed` events, with their evidence and the
+    report payload applying one records."""
+    rows = []
+    for event in events:
+        if event.type is not EventType.BOUNCE_PROPOSED:
+            continue
+        proposed = event.details
+        assert isinstance(proposed, BounceProposed)
+        report = BounceReport(**{name: getattr(proposed, name)
+                                 for name in BounceReport.field_names()})
+        rows.append({
+            "id": event.id, "returned_message_id": proposed.returned_message_id,
+            "received_at": to_db(event.occurred_at), "account_id": event.account_id,
+            "document_id": event.document_id, "send_id": event.send_id,
+            "recipient_idx": event.recipient_idx, "recipient": event.recipient,
+            "match_method": proposed.match_method, "event_type": proposed.would_record,
+            "reported_recipient": proposed.reported_recipient, "action": proposed.action,
+            "status_code": proposed.status_code, "reason": proposed.reason,
+            "diagnostic": proposed.diagnostic, "details": payload_json(report),
+            "decision": proposals.OPEN, "decided_by": None, "decided_at": None, "note": None,
+        })
+    return rows
+
+
+def _common_details(rm_id: str, result: ParseResult) -> dict:
+    return {"returned_message_id": rm_id, "kind": str(result.kind),
+            "detector": result.detector, "subject": result.subject[:200]}
 
 
 def _event_type(kind: BounceKind, report: RecipientReport | None) -> EventType | None:
@@ -316,69 +388,3 @@ def _returned_row(rm_id: str, source: str, raw: bytes, at: datetime, result: Par
         "send_id": match.send.send_id if match.send else None,
         "document_id": match.send.document_id if match.send else None,
     }
-
-
-# -- support's manual handling ------------------------------------------------------------------
-
-def attach_bounce(db: Database, returned_message_id: str, send_id: str, recipient_idx: int,
-                  actor: str, *, now: datetime | None = None) -> list[Event]:
-    """Support ties an unmatched (or suspicious, or undecodable) message to a recipient of a send.
-
-    Recorded as a `bounce_attached` event by `actor`, plus what the message says about that
-    recipient (its failure, delay, success…), applied by the usual state rules.
-    Returns the events recorded.
-    """
-    if not actor or not actor.strip():
-        raise InvalidInput("attaching a bounce needs the name of who does it")
-    now = now or utc_now()
-    with db.transaction() as cursor:
-        stored = inbound.get_returned(cursor, returned_message_id)
-        if stored is None:
-            raise NotFound(f"unknown returned message {returned_message_id!r}")
-        if stored.match_state == MatchState.MATCHED:
-            raise InvalidInput(f"returned message {returned_message_id[:12]}… is already tied "
-                               f"to send {stored.send_id}")
-        send = queries.get_send(cursor, send_id)
-        if send is None:
-            raise NotFound(f"unknown send {send_id!r}")
-        deliveries = queries.deliveries_of_send(cursor, send_id)
-        if not 0 <= recipient_idx < len(deliveries):
-            raise InvalidInput(f"send {send_id} has no recipient {recipient_idx}")
-        result = parse_message(zlib.decompress(stored.raw_zlib))
-        address = deliveries[recipient_idx].address.lower()
-        reports = [i for i, r in enumerate(result.recipients) if r.recipient == address]
-        report = reports[0] if reports else (0 if result.recipients else None)
-        candidate = SendCandidate(send.id, send.document_id, send.account_id, send.requested_at,
-                                  tuple(d.address.lower() for d in deliveries))
-        match = Match(MatchState.MATCHED, MatchMethod.MANUAL, candidate,
-                      (Target(recipient_idx, report),))
-        attached = Event(
-            event_id(EventType.BOUNCE_ATTACHED, returned_message_id, send.id, recipient_idx),
-            EventType.BOUNCE_ATTACHED, now, actor, send.account_id, send.document_id, send.id,
-            recipient_idx, deliveries[recipient_idx].address,
-            BounceAttached(returned_message_id=returned_message_id, kind=stored.kind,
-                           previous_match_state=stored.match_state))
-        events = [attached, *events_for(returned_message_id, result, match, stored.received_at,
-                                        actor)]
-        recorded = record_events(cursor, events)
-        inbound.settle_returned(cursor, returned_message_id, match_state=MatchState.MATCHED,
-                                match_method=MatchMethod.MANUAL, send_id=send.id,
-                                document_id=send.document_id, action="attached", actor=actor)
-    return recorded
-
-
-def dismiss_bounce(db: Database, returned_message_id: str, actor: str, note: str = "") -> None:
-    """Support decides a queued message needs nothing (spam, a duplicate, ordinary mail)."""
-    if not actor or not actor.strip():
-        raise InvalidInput("dismissing a bounce needs the name of who does it")
-    with db.transaction() as cursor:
-        stored = inbound.get_returned(cursor, returned_message_id)
-        if stored is None:
-            raise NotFound(f"unknown returned message {returned_message_id!r}")
-        if stored.match_state == MatchState.MATCHED:
-            raise InvalidInput(f"returned message {returned_message_id[:12]}… is tied to send "
-                               f"{stored.send_id}; it cannot be dismissed")
-        inbound.settle_returned(cursor, returned_message_id, match_state=MatchState.IGNORED,
-                                match_method=None, send_id=stored.send_id,
-                                document_id=stored.document_id,
-                                action="dismissed", actor=actor, note=note)

@@ -57,6 +57,10 @@ _WORDS: dict[StrEnum, tuple[str, str]] = {
     EventType.BOUNCE_SUSPICIOUS: ("Retour suspect", "Suspicious bounce"),
     EventType.BOUNCE_UNMATCHED: ("Retour non rattaché", "Unmatched bounce"),
     EventType.BOUNCE_ATTACHED: ("Retour rattaché", "Bounce attached"),
+    EventType.BOUNCE_DISMISSED: ("Retour écarté", "Bounce dismissed"),
+    EventType.BOUNCE_PROPOSED: ("Retour à vérifier", "Bounce to verify"),
+    EventType.PROPOSAL_APPLIED: ("Retour vérifié et appliqué", "Bounce verified and applied"),
+    EventType.PROPOSAL_REJECTED: ("Retour vérifié et rejeté", "Bounce verified and rejected"),
     EventType.ACCOUNT_SETTINGS_CHANGED: ("Réglages du compte modifiés",
                                          "Account settings changed"),
 }
@@ -205,6 +209,11 @@ _REFUSALS = {
                           "“{address}” is not an email address."),
     "compose_failed": ("Le message n'a pas pu être composé : {error}",
                        "The message could not be composed: {error}"),
+    "recipient_mismatch": (
+        "Le retour concerne {reported}, pas {chosen} : cochez la confirmation qui nomme les "
+        "deux adresses pour le rattacher quand même.",
+        "The report is about {reported}, not {chosen}: tick the confirmation naming both "
+        "addresses to attach it anyway."),
 }
 _REFUSED_FIELDS = {
     "document_number": ("numéro du document", "document number"),

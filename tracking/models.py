@@ -194,6 +194,10 @@ class EventType(StrEnum):
     BOUNCE_SUSPICIOUS = "bounce_suspicious"    # bad VERP signature: recorded, not applied
     BOUNCE_UNMATCHED = "bounce_unmatched"
     BOUNCE_ATTACHED = "bounce_attached"        # support tied an unmatched bounce to a send
+    BOUNCE_DISMISSED = "bounce_dismissed"      # support decided a queued message needs nothing
+    BOUNCE_PROPOSED = "bounce_proposed"        # tied by a key anyone can copy: à vérifier
+    PROPOSAL_APPLIED = "proposal_applied"      # support verified a proposal; its report counts
+    PROPOSAL_REJECTED = "proposal_rejected"    # support refused a proposal; nothing moves
     ACCOUNT_SETTINGS_CHANGED = "account_settings_changed"  # zone/mode edited; no delivery moves
 
 

@@ -12,11 +12,9 @@ import uuid
 import pandas as pd
 import streamlit as st
 
-from tracking import ingest as ingest_actions
 from tracking import service
 from tracking.clock import format_local, local_to_utc, parse_local, zone as time_zone
-from tracking.errors import InvalidInput, NotFound, SuiviError
-from tracking.store import queries
+from tracking.errors import SuiviError
 from tracking.runtime import settings_for
 from ui import data
 from ui.i18n import t
@@ -133,46 +131,3 @@ def edit_send_date(box, actor: str) -> None:
         done(t("action.date_saved"))
 
 
-def ingestion():
-    """`tracking.ingest` (the bounce mailbox actions), imported plainly: it is part of the core."""
-    return ingest_actions
-
-
-def attach_bounce(box, actor: str) -> None:
-    ingest = ingestion()
-    queue = data.mailbox_queue()
-    queue = queue[queue["match_state"] == "unmatched"]
-    targets = data.sends_for_attachment(box.document["id"])
-    if queue.empty or targets.empty:
-        st.caption(t("action.no_unmatched"))
-        return
-    subjects = dict(zip(queue["id"], queue["subject"].fillna("")))
-    with st.form("attach"):
-        message = st.selectbox(t("action.message"), list(subjects), key="attach_message",
-                               format_func=lambda m: f"{subjects[m][:80]} ({m[:8]})")
-        target = st.selectbox(t("action.recipient"), list(targets.index), key="attach_target",
-                              format_func=lambda i: f"{targets.at[i, 'address']} — "
-                              f"{targets.at[i, 'requested_at']:%d/%m/%Y %H:%M} UTC")
-        submitted = st.form_submit_button(t("action.submit_attach"), key="attach_submit")
-    if submitted:
-        try:
-            ingest.attach_bounce(database(), message, str(targets.at[target, "send_id"]),
-                                 int(targets.at[target, "idx"]), actor)
-        except SuiviError as err:
-            error(err)
-            return
-        done(t("action.attached"))
-
-
-def attach_by_reference(ingest, message_id: str, reference: str, recipient_idx: int,
-                        actor: str) -> None:
-    """From the Mailbox page: attach to the latest send of a document named by number or id."""
-    document_id = queries.find_document_id(database().cursor(), reference.strip())
-    if document_id is None:
-        raise NotFound(f"no single document {reference.strip()!r}")
-    sends = data.sends_for_attachment(document_id)
-    if sends.empty:
-        raise InvalidInput(f"document {reference.strip()!r} was never sent online")
-    ingest.attach_bounce(database(), message_id, str(sends.iloc[0]["send_id"]), recipient_idx,
-                         actor)
-    done(t("action.attached"))

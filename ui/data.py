@@ -10,6 +10,7 @@ import streamlit as st
 
 from tracking.runtime import database_path
 from tracking.store import console_queries as q
+from tracking.store import proposals
 from ui.resources import _database, refresh_document_marks
 
 
@@ -96,6 +97,15 @@ def mailbox_queue() -> pd.DataFrame:
 
 def sends_for_attachment(document_id: str) -> pd.DataFrame:
     return q.sends_for_attachment(_cursor(path()), document_id)
+
+
+def proposals_queue() -> pd.DataFrame:
+    """Not cached: the "à vérifier" queue must show a decision at once."""
+    return proposals.open_queue(_cursor(path()))
+
+
+def document_proposals(document_id: str) -> pd.DataFrame:
+    return proposals.of_document(_cursor(path()), document_id)
 
 
 def forget() -> None:

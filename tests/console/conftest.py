@@ -83,3 +83,39 @@ def make_unmatched(path: Path, count: int = 2) -> list[str]:
                           match_method = NULL, send_id = NULL, document_id = NULL
                           WHERE id IN (SELECT unnest(?::VARCHAR[]))""", [ids])
     return ids
+
+
+def make_proposal(path: Path, maildir: Path) -> tuple[str, str, int]:
+    """A forged failure report for a delivered relay recipient, carrying only the send's ENVID,
+    read by the real ingestion: one proposal. Returns (proposal id, send id, recipient index)."""
+    from tracking.inbound.maildir import MaildirMailbox
+    from tracking.ingest import IngestPolicy, ingest_available
+    from tracking.outbound import dsn
+    from tracking.store import proposals
+
+    with open_database(path) as db:
+        send_id, idx, address, envelope_id = db.cursor().execute(
+            """SELECT x.send_id, x.idx, x.address, s.envelope_id FROM deliveries x
+               JOIN sends s ON s.id = x.send_id
+               WHERE x.state = 'delivered' AND s.mode = 'relay' AND s.envelope_id IS NOT NULL
+               ORDER BY s.requested_at DESC, x.idx LIMIT 1""").fetchone()
+        moment = datetime.now(UTC)
+        message = dsn.delivery_status_notification(
+            reporting_mta="mx.forger.test", to="support@atelier.test",
+            recipients=[dsn.RecipientStatus(address, "failed", "5.1.1", f"rfc822;{address}",
+                                            "550 5.1.1 " + HOSTILE, "mx.forger.test", moment)],
+            original=b"Subject: x\n\nx\n", headers_only=True, envelope_id=envelope_id,
+            arrival=moment, date=moment, message_id="<forged@mx.forger.test>")
+        for folder in ("new", "cur", "tmp"):
+            (maildir / folder).mkdir(parents=True, exist_ok=True)
+        (maildir / "new" / "1.forged.host").write_bytes(
+            dsn.as_mailbox_bytes(message, delivered_to="support@atelier.test"))
+        ingest_available(db, MaildirMailbox(maildir), IngestPolicy())
+        [proposal_id] = proposals.open_queue(db.cursor())["id"]
+    return proposal_id, send_id, idx
+
+
+def confirm_box(app: AppTest, form: str):
+    """The attach form's mismatch confirmation (its key names the pair of addresses)."""
+    [box] = [box for box in app.checkbox if box.key.startswith(f"{form}_confirm_")]
+    return box

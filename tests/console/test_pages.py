@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from tests.console.conftest import (
-    HOSTILE, console_app, make_hostile, make_unmatched, shared_database,
+    HOSTILE, confirm_box, console_app, make_hostile, make_unmatched, shared_database,
 )
 from tracking.clock import format_local
 from tracking.models import SendingMode
@@ -242,6 +242,10 @@ def test_attach_an_unmatched_bounce_from_the_document_page(console_db, repo_root
     app.text_area(key="send_to").input("lost@client.example")
     app.button(key="send_submit").click().run()
     message = app.selectbox(key="attach_message").value
+    assert "lost@client.example" in app.warning[0].value
+    app.button(key="attach_submit").click().run()     # the report is about someone else
+    assert app.error and "confirmation" in app.error[0].value
+    confirm_box(app, "attach").check().run()
     app.button(key="attach_submit").click().run()
     assert not app.exception and not app.error, [e.value for e in app.error]
     assert app.success[0].value == "Retour rattaché."
@@ -264,8 +268,9 @@ def test_mailbox_attach_by_number_and_dismiss(console_db, repo_root):
            ORDER BY s.requested_at DESC LIMIT 1""").fetchone()[0]
     app = console_app(repo_root).run().switch_page("pages/mailbox.py").run()
     app.selectbox(key="mailbox_message").set_value(first).run()
-    app.text_input(key="mailbox_reference").input(number)
-    app.button(key="mailbox_attach").click().run()
+    app.text_input(key="mailbox_reference").input(number).run()
+    confirm_box(app, "mailbox").check().run()   # the demo bounce names another address
+    app.button(key="mailbox_submit").click().run()
     assert not app.exception and not app.error, [e.value for e in app.error]
     assert cursor.execute("SELECT match_state FROM returned_messages WHERE id = ?",
                           [first]).fetchone() == ("matched",)

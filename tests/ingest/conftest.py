@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -21,9 +22,10 @@ from tests.mailstack import BOUNCE_USER, DOMAIN, SKIP_REASON, MailStack
 from tracking.config import ImapSettings, ImapTls, Secret, Settings, load_settings
 from tracking.ingest import IngestPolicy
 from tracking.models import SendingMode
+from tracking.outbound.sandbox import SandboxServer
 from tracking.outbound.smtp import SmtpTransport
 from tracking.outbox import Outbox
-from tracking.service import SendPolicy, SendRequest, request_sends
+from tracking.service import SendPolicy, SendRequest, request_send, request_sends
 from tracking.store.connection import Database, open_database
 
 VERP_KEY = "ingest-test-verp-key"
@@ -126,3 +128,31 @@ def wait_until(condition, timeout: float, what: str, extra=None) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}: {extra() if extra else ''}")
         time.sleep(0.05)
+
+
+@pytest.fixture
+def sandbox_world(tmp_path):
+    maildir = tmp_path / "mail"
+    settings = load_settings({"SUIVI_VERP_KEY": VERP_KEY, "SUIVI_SMTP_TLS": "none",
+                              "SUIVI_SMTP_HOST": "127.0.0.1",
+                              "SUIVI_BOUNCE_DOMAIN": "bounces.suivi.localhost"})
+    db = open_database(tmp_path / "suivi.duckdb")
+    documents = seed_documents(db, 3)
+    with SandboxServer(maildir, bounce_domain=settings.bounce_domain) as server:
+        settings = replace(settings, smtp=replace(settings.smtp, port=server.port))
+        yield db, settings, documents, maildir
+    db.close()
+
+
+def run_sandbox_send(db, settings, documents, document: int, to, cc=()) -> str:
+    """Record a send of `documents[document]` and hand it to the sandbox; its send id."""
+    receipt = request_send(db, SendRequest(documents[document], to, cc, "alice"),
+                           SendPolicy.from_settings(settings))
+    with SmtpTransport(settings.smtp) as transport:
+        Outbox(db, transport, settings).run_until_empty()
+    return receipt.send_id
+
+
+def sandbox_state(db, send_id, idx):
+    return db.cursor().execute("SELECT state, reason, complained FROM deliveries "
+                               "WHERE send_id = ? AND idx = ?", [send_id, idx]).fetchone()

@@ -62,8 +62,10 @@ def bounce_mailbox(deliveries: list[tuple[str, int, str]], key: bytes, count: in
     """`count` distinct messages about `deliveries` ((send id, index, address), in order).
 
     Out of every 20: 15 delivery reports cycling through the shapes above (so a delivery
-    reported delivered may later fail — a late bounce), 2 auto-replies, 1 with no key at all
-    (unmatched), 1 with a forged token (suspicious), 1 that is not a message (undecodable).
+    reported delivered may later fail — a late bounce), 2 auto-replies, 1 without a token —
+    alternately with no key at all (unmatched) and with the send's ENVID and headers (a
+    proposal, issue 9) —, 1 with a forged token (suspicious), 1 that is not a message
+    (undecodable).
     """
     dsns = [_dsn(*shape) for shape in _DSN_SHAPES]
     keyless = _dsn("failed", "5.1.1", "550 5.1.1 unknown", envelope_id="")
@@ -77,6 +79,8 @@ def bounce_mailbox(deliveries: list[tuple[str, int, str]], key: bytes, count: in
             template = dsns[(seq // len(deliveries) + case) % len(dsns)]
         elif case < 17:
             template = autoreply
+        elif case == 17 and (seq // 20) % 2:
+            template, token = dsns[0], ""        # our keys, anyone's to copy: proposed only
         elif case == 17:
             template = keyless
             send_id, token, address = "unknown", "", f"stranger{seq}@elsewhere.test"

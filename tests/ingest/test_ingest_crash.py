@@ -1,6 +1,6 @@
 """Crash safety: `python -m tracking ingest --once` over 2,000 messages in a real Dovecot, killed
 with SIGKILL at random points; each time a clean rerun must leave the database exactly as one
-uninterrupted run does — no message lost, none doubled, no event twice."""
+uninterrupted run does — no message lost, none doubled, no event or proposal twice."""
 
 from __future__ import annotations
 
@@ -82,6 +82,7 @@ def _outcome(db_path: Path) -> dict[str, set]:
                               FROM events"""),
             "deliveries": rows("SELECT * EXCLUDE (in_flight) FROM deliveries"),
             "checkpoints": rows("SELECT source, uidvalidity, last_uid FROM mailbox_checkpoints"),
+            "proposals": rows("SELECT * FROM report_proposals"),
         }
 
 
@@ -96,7 +97,8 @@ def test_sigkill_at_random_points_then_rerun_equals_one_clean_run(crash_world) -
     reference = _outcome(reference_db)
     assert len(reference["returned"]) == MESSAGES
     states = {row[5] for row in reference["returned"]}
-    assert states == {"matched", "unmatched", "suspicious"}, states
+    assert states == {"matched", "proposed", "unmatched", "suspicious"}, states
+    assert len(reference["proposals"]) == MESSAGES // 40   # one every other 20
     kinds = {row[2] for row in reference["returned"]}
     assert {"failure", "success", "delay", "autoreply", "undecodable"} <= kinds
 

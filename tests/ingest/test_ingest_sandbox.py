@@ -1,56 +1,25 @@
 """Ingestion of the sandbox's Maildir (real aiosmtpd recipient side, real RFC 3464 DSNs), the
-correlation order of DESIGN §6.4, and support's manual attach / dismiss."""
+correlation order of DESIGN §6.4 (only a valid token applies; the other keys propose), and
+support's manual attach / dismiss."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.ingest.conftest import VERP_KEY, seed_documents
-from tracking.config import load_settings
+from tests.ingest.conftest import run_sandbox_send as _run
+from tests.ingest.conftest import sandbox_state as _state
 from tracking.errors import InvalidInput
 from tracking.inbound.correlate import (
     Candidates, MatchMethod, MatchState, SendCandidate, correlate,
 )
 from tracking.inbound.maildir import MaildirMailbox
 from tracking.inbound.result import Correlation, ParseResult, RecipientReport
-from tracking.ingest import IngestPolicy, attach_bounce, dismiss_bounce, ingest_available
+from tracking.ingest import IngestPolicy, ingest_available
 from tracking.models import BounceKind, Reason
-from tracking.outbound.sandbox import SandboxServer
-from tracking.outbound.smtp import SmtpTransport
-from tracking.outbox import Outbox
-from tracking.service import SendPolicy, SendRequest, request_send
+from tracking.returned_actions import attach_bounce, dismiss_bounce
 from tracking.store import inbound
-from tracking.store.connection import open_database
-
-
-@pytest.fixture
-def sandbox_world(tmp_path):
-    maildir = tmp_path / "mail"
-    settings = load_settings({"SUIVI_VERP_KEY": VERP_KEY, "SUIVI_SMTP_TLS": "none",
-                              "SUIVI_SMTP_HOST": "127.0.0.1",
-                              "SUIVI_BOUNCE_DOMAIN": "bounces.suivi.localhost"})
-    db = open_database(tmp_path / "suivi.duckdb")
-    documents = seed_documents(db, 3)
-    with SandboxServer(maildir, bounce_domain=settings.bounce_domain) as server:
-        settings = replace(settings, smtp=replace(settings.smtp, port=server.port))
-        yield db, settings, documents, maildir
-    db.close()
-
-
-def _run(db, settings, documents, document: int, to, cc=()) -> str:
-    receipt = request_send(db, SendRequest(documents[document], to, cc, "alice"),
-                           SendPolicy.from_settings(settings))
-    with SmtpTransport(settings.smtp) as transport:
-        Outbox(db, transport, settings).run_until_empty()
-    return receipt.send_id
-
-
-def _state(db, send_id, idx):
-    return db.cursor().execute("SELECT state, reason, complained FROM deliveries "
-                               "WHERE send_id = ? AND idx = ?", [send_id, idx]).fetchone()
 
 
 def test_sandbox_maildir_round_trip_and_manual_attach(sandbox_world) -> None:
@@ -75,12 +44,12 @@ def test_sandbox_maildir_round_trip_and_manual_attach(sandbox_world) -> None:
     [queued] = inbound.unmatched_queue(db.cursor())
     other = _run(db, settings, documents, 1, ("gone@client.test",))
     assert _state(db, other, 0)[0] == "sent"
-    events = attach_bounce(db, queued["id"], other, 0, "support")
+    events = attach_bounce(db, queued["id"], other, "gone@client.test", "support")
     assert [e.type for e in events][0] == "bounce_attached"
     assert _state(db, other, 0)[0] == "not_delivered"
     assert inbound.unmatched_queue(db.cursor()) == []
     with pytest.raises(InvalidInput):
-        attach_bounce(db, queued["id"], other, 0, "support")                 # already matched
+        attach_bounce(db, queued["id"], other, "gone@client.test", "support")  # already matched
     with pytest.raises(InvalidInput):
         dismiss_bounce(db, queued["id"], "support")
 
@@ -118,12 +87,12 @@ def _result(correlation: Correlation, recipient: str = "y@client.test") -> Parse
     (Correlation(tracking_id="s1"), MatchMethod.HEADER),
     (Correlation(), MatchMethod.ADDRESS_WINDOW),
 ])
-def test_keys_in_order_of_trust(correlation, method) -> None:
+def test_keys_in_order_of_trust_only_propose(correlation, method) -> None:
     candidates = Candidates({"s1": _SEND}, {"<suivi.s1@atelier.test>": "s1"},
                             {"y@client.test": (("s1", _SEND.requested_at),)})
     match = correlate(_result(correlation), candidates, verp_key=b"k", received_at=_AT)
     assert (match.state, match.method, [t.idx for t in match.targets]) == (
-        MatchState.MATCHED, method, [1])
+        MatchState.PROPOSED, method, [1])
 
 
 def test_address_outside_the_window_stays_unmatched() -> None:

@@ -5,11 +5,15 @@ In order of trust, first answer wins:
    that is present but does not verify (altered, forged, truncated) makes the message
    *suspicious* — recorded, never applied, and no weaker key is tried, because a forger can
    copy our Message-ID or ENVID as easily as a token;
-2. `Original-Envelope-Id` (our ENVID, the send id);
+2. `Original-Envelope-Id` (our ENVID, an opaque reference of the send);
 3. the original `Message-ID` in the returned headers;
 4. our `X-Suivi-Tracking` header in the returned headers;
 5. a reported recipient address with a send to it shortly before — low confidence, flagged.
 A message none of these ties to a send is *unmatched* and waits for a human.
+
+Only (1) is *authenticated*: keys 2-4 travel in the message every recipient receives and (5) is
+public, so anyone can write a report carrying them (issue 9). A message tied by them is
+*proposed*: it names a send and recipients, but changes nothing until support applies it.
 
 The store looks candidates up in bulk for a batch (`lookup_keys` says which); `correlate` only
 compares values.
@@ -30,7 +34,8 @@ ADDRESS_WINDOW = timedelta(days=14)   # DSN retries last ~5 days; late bounces a
 
 
 class MatchState(StrEnum):
-    MATCHED = "matched"
+    MATCHED = "matched"           # authenticated (valid VERP token) or tied by hand: applied
+    PROPOSED = "proposed"         # tied by a key anyone can copy: "à vérifier", applied by hand
     UNMATCHED = "unmatched"
     SUSPICIOUS = "suspicious"
     IGNORED = "ignored"           # ordinary mail, or dismissed by hand
@@ -125,8 +130,16 @@ def correlate(result: ParseResult, candidates: Candidates, *, verp_key: bytes | 
     ):
         send = candidates.sends.get(send_id) if send_id else None
         if send is not None:
-            return _with_targets(result, send, method)
-    return _by_address(result, candidates, received_at, window)
+            return _proposed(_with_targets(result, send, method))
+    return _proposed(_by_address(result, candidates, received_at, window))
+
+
+def _proposed(match: Match) -> Match:
+    """A token-less match names its send and recipients but is only a proposal (issue 9)."""
+    if match.state is not MatchState.MATCHED:
+        return match
+    return Match(MatchState.PROPOSED, match.method, match.send, match.targets, match.note,
+                 match.verp)
 
 
 def normalize_message_id(value: str) -> str:

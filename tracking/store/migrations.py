@@ -199,6 +199,38 @@ _V5_STORE_FACTS = (
 )
 
 
+# Version 8 belongs to verified reports (issue 9, tracking.store.proposals): a returned message
+# tied to a send only by a key anyone can copy (ENVID, Message-ID, our header, the address) is
+# a proposal per recipient, with its evidence, until support applies or rejects it.
+# (Versions 6 and 7 are other branches'; the lead renumbers on merge if needed.)
+_V8_REPORT_PROPOSALS = (
+    """CREATE TABLE report_proposals (
+        id VARCHAR PRIMARY KEY,          -- from returned message + send + recipient: re-reads add none
+        returned_message_id VARCHAR NOT NULL,
+        received_at TIMESTAMP NOT NULL,  -- UTC, the returned message's
+        account_id VARCHAR NOT NULL,
+        document_id VARCHAR NOT NULL,
+        send_id VARCHAR NOT NULL,
+        recipient_idx INTEGER NOT NULL,
+        recipient VARCHAR NOT NULL,      -- the candidate delivery's address
+        match_method VARCHAR NOT NULL,   -- envid | message_id | header | address_window
+        event_type VARCHAR NOT NULL,     -- what applying it records (dsn_failed, …)
+        reported_recipient VARCHAR,      -- the address the report itself names
+        action VARCHAR,                  -- RFC 3464 Action
+        status_code VARCHAR,
+        reason VARCHAR,
+        diagnostic VARCHAR,
+        details VARCHAR NOT NULL,        -- JSON: the event details applying it records
+        decision VARCHAR NOT NULL,       -- open | applied | rejected
+        decided_by VARCHAR,
+        decided_at TIMESTAMP,
+        note VARCHAR
+    )""",
+    "CREATE INDEX report_proposals_document ON report_proposals (document_id)",
+    "CREATE INDEX report_proposals_message ON report_proposals (returned_message_id)",
+)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core tables: accounts, users, clients, documents, sends, deliveries, events",
               _V1_CORE),
@@ -209,6 +241,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "document marks: each document's latest send and failure flag, for the console",
               _V4_DOCUMENT_MARKS),
     Migration(5, "store facts: what the database is (a generated demo, …)", _V5_STORE_FACTS),
+    Migration(8, "report proposals: token-less returned messages waiting to be verified",
+              _V8_REPORT_PROPOSALS),
 )
 
 

@@ -21,7 +21,7 @@ from tracking.errors import StorageError
 from tracking.store.connection import Database
 
 TABLES = ("accounts", "users", "clients", "client_addresses", "documents", "sends",
-          "deliveries", "events", "document_marks")
+          "deliveries", "events", "document_marks", "report_proposals")
 RETURNED_COLUMNS = ("id, received_at, source, size_bytes, ''::BLOB AS raw_zlib, truncated, "
                     "kind, detector, subject, defects, match_state, match_method, send_id, "
                     "document_id")
