@@ -249,7 +249,7 @@ def test_dismissing_is_an_event(sandbox_world) -> None:
     ingest_available(db, MaildirMailbox(maildir), IngestPolicy.from_settings(settings))
     [queued] = inbound.unmatched_queue(db.cursor())
     [event] = dismiss_bounce(db, queued["id"], "support", note="junk")
-    assert (event.type, event.actor, event.details["note"]) == ("bounce_dismissed", "support",
+    assert (event.type, event.actor, event.details.note) == ("bounce_dismissed", "support",
                                                                 "junk")
     assert db.cursor().execute("SELECT count(*) FROM events WHERE type = 'bounce_dismissed'"
                                ).fetchone()[0] == 1
