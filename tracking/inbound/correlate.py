@@ -5,7 +5,7 @@ In order of trust, first answer wins:
    that is present but does not verify (altered, forged, truncated) makes the message
    *suspicious* — recorded, never applied, and no weaker key is tried, because a forger can
    copy our Message-ID or ENVID as easily as a token;
-2. `Original-Envelope-Id` (our ENVID, an opaque reference of the send);
+2. `Original-Envelope-Id` (our ENVID, the send id — every relay on the way sees it);
 3. the original `Message-ID` in the returned headers;
 4. our `X-Suivi-Tracking` header in the returned headers;
 5. a reported recipient address with a send to it shortly before — low confidence, flagged.
