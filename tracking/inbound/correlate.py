@@ -11,9 +11,10 @@ In order of trust, first answer wins:
 5. a reported recipient address with a send to it shortly before — low confidence, flagged.
 A message none of these ties to a send is *unmatched* and waits for a human.
 
-Only (1) is *authenticated*: keys 2-4 travel in the message every recipient receives and (5) is
-public, so anyone can write a report carrying them (issue 9). A message tied by them is
-*proposed*: it names a send and recipients, but changes nothing until support applies it.
+Only (1) is *authenticated*: keys 2-4 travel with the message (its envelope or its headers) to
+every server and recipient on the way, and (5) is public, so anyone can write a report carrying
+them (issue 9). A message tied by them is *proposed*: it names a send and recipients, but
+changes nothing until support applies it.
 
 The store looks candidates up in bulk for a batch (`lookup_keys` says which); `correlate` only
 compares values.
