@@ -30,8 +30,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from multiprocessing import get_context
 
+from tracking.auth.principal import Principal
+from tracking.auth.roles import Action
 from tracking.clock import to_db, utc_now
-from tracking.errors import InvalidInput, NotFound
+from tracking.errors import Forbidden, InvalidInput, NotFound
 from tracking.events import (
     BounceAttached, BounceReport, BounceSuspicious, BounceUnmatched, Event, event_id,
 )
@@ -321,26 +323,27 @@ def _returned_row(rm_id: str, source: str, raw: bytes, at: datetime, result: Par
 # -- support's manual handling ------------------------------------------------------------------
 
 def attach_bounce(db: Database, returned_message_id: str, send_id: str, recipient_idx: int,
-                  actor: str, *, now: datetime | None = None) -> list[Event]:
+                  actor: Principal, *, now: datetime | None = None) -> list[Event]:
     """Support ties an unmatched (or suspicious, or undecodable) message to a recipient of a send.
 
     Recorded as a `bounce_attached` event by `actor`, plus what the message says about that
     recipient (its failure, delay, success…), applied by the usual state rules.
     Returns the events recorded.
     """
-    if not actor or not actor.strip():
-        raise InvalidInput("attaching a bounce needs the name of who does it")
+    _require_handler(actor)
     now = now or utc_now()
     with db.transaction() as cursor:
         stored = inbound.get_returned(cursor, returned_message_id)
         if stored is None:
             raise NotFound(f"unknown returned message {returned_message_id!r}")
+        _require_sees_returned(cursor, actor, stored)
         if stored.match_state == MatchState.MATCHED:
             raise InvalidInput(f"returned message {returned_message_id[:12]}… is already tied "
                                f"to send {stored.send_id}")
         send = queries.get_send(cursor, send_id)
         if send is None:
             raise NotFound(f"unknown send {send_id!r}")
+        actor.require(Action.HANDLE_RETURNED, send.account_id)
         deliveries = queries.deliveries_of_send(cursor, send_id)
         if not 0 <= recipient_idx < len(deliveries):
             raise InvalidInput(f"send {send_id} has no recipient {recipient_idx}")
@@ -354,31 +357,49 @@ def attach_bounce(db: Database, returned_message_id: str, send_id: str, recipien
                       (Target(recipient_idx, report),))
         attached = Event(
             event_id(EventType.BOUNCE_ATTACHED, returned_message_id, send.id, recipient_idx),
-            EventType.BOUNCE_ATTACHED, now, actor, send.account_id, send.document_id, send.id,
-            recipient_idx, deliveries[recipient_idx].address,
+            EventType.BOUNCE_ATTACHED, now, actor.login, send.account_id, send.document_id,
+            send.id, recipient_idx, deliveries[recipient_idx].address,
             BounceAttached(returned_message_id=returned_message_id, kind=stored.kind,
-                           previous_match_state=stored.match_state))
+                           previous_match_state=stored.match_state), origin=str(actor.origin))
         events = [attached, *events_for(returned_message_id, result, match, stored.received_at,
-                                        actor)]
+                                        actor.login)]
         recorded = record_events(cursor, events)
         inbound.settle_returned(cursor, returned_message_id, match_state=MatchState.MATCHED,
                                 match_method=MatchMethod.MANUAL, send_id=send.id,
-                                document_id=send.document_id, action="attached", actor=actor)
+                                document_id=send.document_id, action="attached",
+                                actor=actor.login)
     return recorded
 
 
-def dismiss_bounce(db: Database, returned_message_id: str, actor: str, note: str = "") -> None:
+def dismiss_bounce(db: Database, returned_message_id: str, actor: Principal,
+                   note: str = "") -> None:
     """Support decides a queued message needs nothing (spam, a duplicate, ordinary mail)."""
-    if not actor or not actor.strip():
-        raise InvalidInput("dismissing a bounce needs the name of who does it")
+    _require_handler(actor)
     with db.transaction() as cursor:
         stored = inbound.get_returned(cursor, returned_message_id)
         if stored is None:
             raise NotFound(f"unknown returned message {returned_message_id!r}")
+        _require_sees_returned(cursor, actor, stored)
         if stored.match_state == MatchState.MATCHED:
             raise InvalidInput(f"returned message {returned_message_id[:12]}… is tied to send "
                                f"{stored.send_id}; it cannot be dismissed")
         inbound.settle_returned(cursor, returned_message_id, match_state=MatchState.IGNORED,
                                 match_method=None, send_id=stored.send_id,
                                 document_id=stored.document_id,
-                                action="dismissed", actor=actor, note=note)
+                                action="dismissed", actor=actor.login, note=note)
+
+
+def _require_handler(actor: Principal) -> None:
+    if not isinstance(actor, Principal) or not actor.login.strip():
+        raise InvalidInput("handling a returned message needs the person who does it")
+    actor.require(Action.HANDLE_RETURNED)
+
+
+def _require_sees_returned(cursor, actor: Principal, stored) -> None:
+    """A message tied to no document may be about any account: only unscoped users handle it."""
+    document = queries.get_document(cursor, stored.document_id) if stored.document_id else None
+    if document is not None:
+        actor.require(Action.HANDLE_RETURNED, document.account_id)
+    elif actor.accounts is not None:
+        raise Forbidden(f"{actor.login!r} may not handle a returned message tied to no account",
+                        code="account", login=actor.login, action=str(Action.HANDLE_RETURNED))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tests.actors import support
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -17,7 +19,7 @@ def console_db(tmp_path, monkeypatch):
     db = open_database(path)
     documents = seed(db)
     request_send(db, SendRequest(documents[SendingMode.RELAY][0], ("a@client.test",),
-                                 actor="alice"), SendPolicy(verp_key=b"k"))
+                                 actor=support("alice")), SendPolicy(verp_key=b"k"))
     db.close()
     monkeypatch.setenv("SUIVI_DB", str(path))
     monkeypatch.setenv("SUIVI_WORKERS", "0")

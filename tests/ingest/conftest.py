@@ -8,6 +8,8 @@ through, and each test starts from an empty INBOX.
 
 from __future__ import annotations
 
+from tests.actors import support
+
 import imaplib
 import time
 from collections.abc import Iterator
@@ -81,7 +83,7 @@ class RelayWorld:
 
     def send(self, *recipients: tuple[str, tuple[str, ...], tuple[str, ...]]) -> list[str]:
         """Record one send per (document index, to, cc) and run the outbox through Postfix."""
-        requests = [SendRequest(self.documents[index], to, cc, "alice")
+        requests = [SendRequest(self.documents[index], to, cc, support("alice"))
                     for index, to, cc in recipients]
         receipts = request_sends(self.db, requests, SendPolicy.from_settings(self.settings))
         with SmtpTransport(self.settings.smtp) as transport:

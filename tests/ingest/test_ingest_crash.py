@@ -4,6 +4,8 @@ uninterrupted run does — no message lost, none doubled, no event twice."""
 
 from __future__ import annotations
 
+from tests.actors import support
+
 import os
 import random
 import shutil
@@ -38,7 +40,7 @@ def crash_world(ingest_stack: MailStack, tmp_path_factory):
     with open_database(template) as db:
         documents = seed_documents(db, 500)
         receipts = request_sends(db, [SendRequest(doc, (f"a{i}@client.test",),
-                                                  (f"b{i}@client.test",), "alice")
+                                                  (f"b{i}@client.test",), support("alice"))
                                       for i, doc in enumerate(documents)],
                                  SendPolicy("atelier.test", VERP_KEY.encode()))
         deliveries = db.cursor().execute(
