@@ -1,7 +1,7 @@
 """The Document page's actions: forms in, service calls, a clear message out.
 
-Each action goes through `tracking.service` (validated, all-or-nothing); a refusal is shown as
-an error and nothing is written. Succeeded actions forget the cached reads and rerun.
+Each action takes the signed-in `Principal` and goes through `tracking.service` (role and account
+checked there, validated, all-or-nothing); a refusal is shown as an error and nothing is written. Succeeded actions forget the cached reads and rerun.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import streamlit as st
 
 from tracking import ingest as ingest_actions
 from tracking import service
+from tracking.auth.principal import Principal
 from tracking.clock import format_local, local_to_utc, parse_local, zone as time_zone
 from tracking.errors import InvalidInput, NotFound, SuiviError
 from tracking.store import queries
@@ -49,7 +50,7 @@ def _submission_key(name: str) -> str:
     return st.session_state[key]
 
 
-def send_online(box, actor: str) -> None:
+def send_online(box, actor: Principal) -> None:
     to = [a for a, role in box.client_addresses if role == "to"]
     cc = [a for a, role in box.client_addresses if role == "cc"]
     with st.form("send_online"):
@@ -64,7 +65,7 @@ def send_online(box, actor: str) -> None:
         _record_send(request)
 
 
-def resend_corrected(box, actor: str) -> None:
+def resend_corrected(box, actor: Principal) -> None:
     failed = box.recipients[box.recipients["state"].isin(["not_sent", "not_delivered"])]
     if failed.empty:
         return
@@ -90,7 +91,7 @@ def _record_send(request: service.SendRequest) -> None:
     done(t("action.sent") if receipt.created else t("action.already"))
 
 
-def mark_sent(box, actor: str) -> None:
+def mark_sent(box, actor: Principal) -> None:
     with st.form("mark_sent"):
         note = st.text_input(t("action.note"), key="mark_note")
         submitted = st.form_submit_button(t("action.submit_mark"), key="mark_submit")
@@ -103,7 +104,7 @@ def mark_sent(box, actor: str) -> None:
         done(t("action.marked"))
 
 
-def edit_send_date(box, actor: str) -> None:
+def edit_send_date(box, actor: Principal) -> None:
     """Date and time pickers in the account's zone; old → new shown before saving."""
     zone = box.document["time_zone"]
     current = box.document["send_date"]
@@ -138,11 +139,11 @@ def ingestion():
     return ingest_actions
 
 
-def attach_bounce(box, actor: str) -> None:
+def attach_bounce(box, actor: Principal) -> None:
     ingest = ingestion()
-    queue = data.mailbox_queue()
+    queue = data.mailbox_queue(scope=actor.scope)
     queue = queue[queue["match_state"] == "unmatched"]
-    targets = data.sends_for_attachment(box.document["id"])
+    targets = data.sends_for_attachment(box.document["id"], scope=actor.scope)
     if queue.empty or targets.empty:
         st.caption(t("action.no_unmatched"))
         return
@@ -165,12 +166,12 @@ def attach_bounce(box, actor: str) -> None:
 
 
 def attach_by_reference(ingest, message_id: str, reference: str, recipient_idx: int,
-                        actor: str) -> None:
+                        actor: Principal) -> None:
     """From the Mailbox page: attach to the latest send of a document named by number or id."""
     document_id = queries.find_document_id(database().cursor(), reference.strip())
     if document_id is None:
         raise NotFound(f"no single document {reference.strip()!r}")
-    sends = data.sends_for_attachment(document_id)
+    sends = data.sends_for_attachment(document_id, scope=actor.scope)
     if sends.empty:
         raise InvalidInput(f"document {reference.strip()!r} was never sent online")
     ingest.attach_bounce(database(), message_id, str(sends.iloc[0]["send_id"]), recipient_idx,
