@@ -23,13 +23,14 @@ MAX_DISPLAY_NAME = 100
 MIN_PASSWORD = 8  # NIST SP 800-63B §5.1.1.2: at least 8 characters for a chosen password
 
 # Demo users seeded by the demo generator and printed by the README: login -> (role, password).
-# `support.nord` sees one account only (the scoping demo); see DEMO_LIMITED_ACCOUNTS.
+# `support.dubois` sees one account only (the scoping demo): DEMO_LIMITED_USER's account.
 DEMO_USERS: dict[str, tuple[Role, str]] = {
     "admin": (Role.ADMIN, "admin-demo"),
     "support": (Role.SUPPORT, "support-demo"),
     "analyst": (Role.ANALYST, "analyst-demo"),
-    "support.nord": (Role.SUPPORT, "support-nord-demo"),
+    "support.dubois": (Role.SUPPORT, "dubois-demo"),
 }
+DEMO_LIMITED_USER = ("support.dubois", "acct-dubois")   # login, the one account it sees
 
 
 def authenticate(db, login: str, password: str) -> Principal | None:

@@ -74,8 +74,8 @@ def list_all(cursor: Cursor) -> list[StoredUser]:
 
 def insert(cursor: Cursor, *, login: str, display_name: str, role: str,
            password_hash: str | None, email: str | None, subject: str | None,
-           accounts: tuple[str, ...] | None) -> None:
-    now = utc_now_naive()
+           accounts: tuple[str, ...] | None, now: datetime | None = None) -> None:
+    now = now or utc_now_naive()   # naive UTC; the demo passes its own present
     cursor.execute(
         """INSERT INTO users (id, account_id, name, email, login, role, password_hash, disabled,
                               accounts, oidc_subject, created_at, updated_at)
