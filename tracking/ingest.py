@@ -255,20 +255,21 @@ def _correlate_all(cursor, items: list[tuple[ParseResult, datetime]], policy: In
 
 
 def events_for(rm_id: str, result: ParseResult, match: Match, at: datetime,
-               actor: str = SYSTEM_ACTOR) -> list[Event]:
-    """The facts a correlated message adds to the log (pure)."""
+               actor: str = SYSTEM_ACTOR, origin: str | None = None) -> list[Event]:
+    """The facts a correlated message adds to the log (pure); `origin` as for `Event`."""
     common = {"returned_message_id": rm_id, "kind": str(result.kind),
               "detector": result.detector, "subject": result.subject[:200]}
     send = match.send
     if match.state is MatchState.SUSPICIOUS:
         return [Event(event_id(EventType.BOUNCE_SUSPICIOUS, rm_id), EventType.BOUNCE_SUSPICIOUS,
                       at, actor, details=BounceSuspicious(**common, note=match.note,
-                                                          verp_check=str(match.verp)))]
+                                                          verp_check=str(match.verp)),
+                      origin=origin)]
     if match.state is MatchState.UNMATCHED:
         return [Event(event_id(EventType.BOUNCE_UNMATCHED, rm_id), EventType.BOUNCE_UNMATCHED,
                       at, actor, send.account_id if send else None,
                       send.document_id if send else None, send.send_id if send else None,
-                      details=BounceUnmatched(**common, note=match.note))]
+                      details=BounceUnmatched(**common, note=match.note), origin=origin)]
     if match.state is not MatchState.MATCHED or send is None:
         return []
     events = []
@@ -284,7 +285,7 @@ def events_for(rm_id: str, result: ParseResult, match: Match, at: datetime,
         events.append(Event(
             event_id(event_type, rm_id, send.send_id, target.idx), event_type, at, actor,
             send.account_id, send.document_id, send.send_id, target.idx,
-            send.addresses[target.idx], details))
+            send.addresses[target.idx], details, origin=origin))
     return events
 
 
@@ -362,7 +363,7 @@ def attach_bounce(db: Database, returned_message_id: str, send_id: str, recipien
             BounceAttached(returned_message_id=returned_message_id, kind=stored.kind,
                            previous_match_state=stored.match_state), origin=str(actor.origin))
         events = [attached, *events_for(returned_message_id, result, match, stored.received_at,
-                                        actor.login)]
+                                        actor.login, str(actor.origin))]
         recorded = record_events(cursor, events)
         inbound.settle_returned(cursor, returned_message_id, match_state=MatchState.MATCHED,
                                 match_method=MatchMethod.MANUAL, send_id=send.id,

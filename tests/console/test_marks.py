@@ -4,7 +4,6 @@ computation, and an action's events move just the documents they touch."""
 from __future__ import annotations
 
 from tests.actors import support
-
 from tests.console.conftest import copy_demo
 from tracking.service import SendPolicy, SendRequest, request_send
 from tracking.store.connection import open_database

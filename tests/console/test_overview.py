@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from tests.actors import support
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.actors import support
 from tests.core.conftest import seed
 from tracking.models import SendingMode
 from tracking.service import SendPolicy, SendRequest, request_send

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from tests.actors import support
-
 import asyncio
 import os
 import signal
@@ -15,6 +13,7 @@ from collections import Counter
 
 import pytest
 
+from tests.actors import support
 from tests.core.conftest import seed
 from tracking.config import load_settings
 from tracking.models import DeliveryState, EventType, SendingMode

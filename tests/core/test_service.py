@@ -3,13 +3,12 @@ file."""
 
 from __future__ import annotations
 
-from tests.actors import admin, support
-
 import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.actors import admin, support
 from tests.core.conftest import send_dates, table_counts
 from tracking.errors import ConfigError, InvalidInput, NotFound, ResendTooSoon
 from tracking.events import AccountSettingsChanged

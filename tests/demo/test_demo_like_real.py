@@ -8,13 +8,12 @@ keys as the demo's events of that type.
 
 from __future__ import annotations
 
-from tests.actors import support
-
 import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.actors import support
 from tracking.demo import DEMO_VERP_KEY, generate
 from tracking import verp
 from tracking.outbox import Outbox

@@ -8,8 +8,6 @@ through, and each test starts from an empty INBOX.
 
 from __future__ import annotations
 
-from tests.actors import support
-
 import imaplib
 import time
 from collections.abc import Iterator
@@ -19,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.actors import support
 from tests.mailstack import BOUNCE_USER, DOMAIN, SKIP_REASON, MailStack
 from tracking.config import ImapSettings, ImapTls, Secret, Settings, load_settings
 from tracking.ingest import IngestPolicy

@@ -4,8 +4,6 @@ uninterrupted run does — no message lost, none doubled, no event twice."""
 
 from __future__ import annotations
 
-from tests.actors import support
-
 import os
 import random
 import shutil
@@ -17,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.actors import support
 from tests.ingest.conftest import VERP_KEY, seed_documents
 from tests.ingest.samples import bounce_mailbox
 from tests.mailstack import MailStack

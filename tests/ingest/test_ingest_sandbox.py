@@ -3,13 +3,12 @@ correlation order of DESIGN §6.4, and support's manual attach / dismiss."""
 
 from __future__ import annotations
 
-from tests.actors import support
-
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.actors import support
 from tests.ingest.conftest import VERP_KEY, seed_documents
 from tracking.config import load_settings
 from tracking.errors import InvalidInput
