@@ -23,3 +23,9 @@ def test_every_demo_user_signs_in_with_the_readme_password(demo_db):
         assert users.principal_for_login(db, "admin").scope is None
         known = {row[0] for row in db.cursor().execute("SELECT id FROM accounts").fetchall()}
         assert account in known
+
+
+def test_the_readme_prints_the_demo_logins_and_passwords(repo_root):
+    readme = (repo_root / "README.md").read_text(encoding="utf-8")
+    for login, (role, password) in DEMO_USERS.items():
+        assert f"| `{login}` | `{password}` | {role}" in readme, login
