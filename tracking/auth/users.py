@@ -35,8 +35,8 @@ DEMO_LIMITED_USER = ("support.dubois", "acct-dubois")   # login, the one account
 
 def authenticate(db, login: str, password: str) -> Principal | None:
     """The principal for a right login and password; None otherwise, at the same cost."""
-    user = store.get_by_login(db.cursor(), normalise_login(login)) if _LOGIN.fullmatch(
-        normalise_login(login)) else None
+    login = normalise_login(login)
+    user = store.get_by_login(db.cursor(), login) if _LOGIN.fullmatch(login) else None
     if user is None or user.password_hash is None:
         burn_verification(password or "")
         return None

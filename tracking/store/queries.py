@@ -228,9 +228,9 @@ def history(cursor: Cursor, *, event_types: list[str] | None = None, actor: str 
     `scope`: only these accounts' events (None: all); `actor_name` is the display name of a
     known user, else the login."""
     types = list(event_types) if event_types else None
-    accounts = None if scope is None else sorted(scope)
+    scoped, scope_params = _in_scope("e.account_id", scope)
     return cursor.execute(
-        """SELECT e.occurred_at, e.type, e.actor, coalesce(u.name, e.actor) AS actor_name,
+        f"""SELECT e.occurred_at, e.type, e.actor, coalesce(u.name, e.actor) AS actor_name,
                   e.account_id, a.time_zone, e.document_id,
                   d.number AS document_number, e.send_id, e.recipient_idx, e.recipient,
                   e.details, e.id
@@ -244,13 +244,13 @@ def history(cursor: Cursor, *, event_types: list[str] | None = None, actor: str 
              AND (?::VARCHAR IS NULL OR e.document_id = ?)
              AND (?::TIMESTAMP IS NULL OR e.occurred_at >= ?)
              AND (?::TIMESTAMP IS NULL OR e.occurred_at < ?)
-             AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], e.account_id))
+             AND {scoped}
            ORDER BY e.occurred_at DESC, e.seq DESC
            LIMIT ?""",
         [types, types, actor, actor, account_id, account_id, document_id, document_id,
          to_db(since) if since else None, to_db(since) if since else None,
          to_db(until) if until else None, to_db(until) if until else None,
-         accounts, accounts, limit],
+         *scope_params, limit],
     ).df()
 
 
@@ -264,12 +264,10 @@ class Overview:
 
 def overview(cursor: Cursor, *, scope: frozenset[str] | None = None) -> Overview:
     """Counts for the Overview page; `scope`: only these accounts (None: all)."""
-    accounts = None if scope is None else sorted(scope)
-    scoped = "(?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], account_id))"
+    scoped, params = _in_scope("account_id", scope)
     documents, sends = cursor.execute(
         f"""SELECT (SELECT count(*) FROM documents WHERE {scoped}),
-                   (SELECT count(*) FROM sends WHERE {scoped})""",
-        [accounts, accounts, accounts, accounts]).fetchall()[0]
+                   (SELECT count(*) FROM sends WHERE {scoped})""", params * 2).fetchall()[0]
     failing = cursor.execute(
         f"""WITH latest AS (
                SELECT id FROM sends WHERE {scoped}
@@ -277,14 +275,20 @@ def overview(cursor: Cursor, *, scope: frozenset[str] | None = None) -> Overview
                                           ORDER BY requested_at DESC, id DESC) = 1)
            SELECT count(DISTINCT s.document_id) FROM sends s JOIN latest l ON l.id = s.id
            JOIN deliveries d ON d.send_id = s.id
-           WHERE d.state IN ('not_sent', 'not_delivered')""", [accounts, accounts]).fetchall()[0][0]
+           WHERE d.state IN ('not_sent', 'not_delivered')""", params).fetchall()[0][0]
     # Unscoped, the whole table is counted without the sends lookup (a million rows).
-    only_scope = "" if accounts is None else (
-        "WHERE send_id IN (SELECT id FROM sends WHERE list_contains(?::VARCHAR[], account_id))")
+    only_scope = "" if scope is None else f"WHERE send_id IN (SELECT id FROM sends WHERE {scoped})"
     by_state = cursor.execute(
         f"""SELECT state, count(*) AS count FROM deliveries {only_scope}
            GROUP BY state
            ORDER BY array_position(['pending', 'sent', 'not_sent', 'delivered',
-                                    'not_delivered'], state)""",
-        [] if accounts is None else [accounts]).df()
+                                    'not_delivered'], state)""", params).df()
     return Overview(documents, sends, failing, by_state)
+
+
+def _in_scope(column: str, scope: frozenset[str] | None) -> tuple[str, list]:
+    """SQL and parameters for "`column` is one of the scope's accounts"; TRUE without a scope
+    (the same rule as `console_queries`: unscoped plans stay as they were)."""
+    if scope is None:
+        return "TRUE", []
+    return f"list_contains(?::VARCHAR[], {column})", [sorted(scope)]
