@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import duckdb
 import pytest
 
@@ -147,3 +149,22 @@ def test_the_last_admin_cannot_be_demoted_or_disabled(db):
     assert users.principal_for_login(db, "root") is None
     with pytest.raises(NotFound):
         users.set_role(db, admin(), "ghost", "admin")
+
+
+def _median_seconds(action, rounds: int = 3) -> float:
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - start)
+    return sorted(times)[rounds // 2]
+
+
+def test_an_unknown_login_costs_a_password_verification_too(db):
+    """No login enumeration by timing: without the dummy verification an unknown login answers
+    ~100x faster than a wrong password; the bound leaves room for a loaded machine."""
+    users.add_user(db, admin(), login="known", display_name="K", role="analyst",
+                   password="long-enough")
+    wrong_password = _median_seconds(lambda: users.authenticate(db, "known", "not-it-at-all"))
+    unknown_login = _median_seconds(lambda: users.authenticate(db, "unknown", "not-it-at-all"))
+    assert unknown_login > 0.3 * wrong_password

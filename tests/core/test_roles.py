@@ -14,7 +14,7 @@ import pytest
 from tests.actors import admin, analyst, support
 from tracking.auth.principal import Principal
 from tracking.config import load_settings
-from tracking.errors import Forbidden
+from tracking.errors import Forbidden, InvalidInput
 from tracking.inbound.maildir import MaildirMailbox
 from tracking.ingest import IngestPolicy, attach_bounce, dismiss_bounce, ingest_available
 from tracking.models import SendingMode
@@ -157,3 +157,15 @@ def test_the_command_line_acts_as_given_with_origin_cli(db, world):
     mark_sent_manually(db, world["docs"][SendingMode.MANUAL][0], Principal.cli("Ops Jane"),
                        now=NOW)
     assert _last_event(db) == ("Ops Jane", "cli")
+
+
+def test_an_action_without_an_actor_or_with_a_typed_string_is_refused(db, world):
+    before = snapshot(db)
+    document = world["docs"][SendingMode.RELAY][0]
+    with pytest.raises(InvalidInput, match="names its actor"):
+        request_send(db, SendRequest(document, ("a@b.test",)), world["policy"], now=NOW)
+    with pytest.raises(InvalidInput, match="names its actor"):
+        mark_sent_manually(db, document, "j.dubois", now=NOW)      # a string proves nothing
+    with pytest.raises(InvalidInput):
+        dismiss_bounce(db, world["message"], "support")
+    assert snapshot(db) == before
