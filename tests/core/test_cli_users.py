@@ -4,8 +4,11 @@ prompt, never from the command line."""
 from __future__ import annotations
 
 import os
+import pty
+import select
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -96,3 +99,46 @@ def test_the_last_admin_stays(cli):
     assert cli("add", "root", "--name", "Root", "--role", "admin", "--no-password").returncode == 0
     result = cli("disable", "root")
     assert result.returncode == 2 and "last admin" in result.stderr
+
+
+def _in_a_terminal(args: list[str], answers: list[bytes], env: dict,
+                   cwd) -> tuple[bytes, int]:
+    """Run the command on a real pseudo-terminal, answering each prompt in turn."""
+    pid, fd = pty.fork()
+    if pid == 0:                                              # the child: the command line
+        os.chdir(cwd)
+        os.execvpe(sys.executable, [sys.executable, "-m", "tracking", *args], env)
+    output = b""
+
+    def read_until(marker: bytes | None) -> None:
+        """Read until `marker` is shown, or (None) until the command exits."""
+        nonlocal output
+        deadline = time.monotonic() + 60
+        while (marker is None or marker not in output) and time.monotonic() < deadline:
+            if select.select([fd], [], [], 0.5)[0]:
+                try:
+                    output += os.read(fd, 1024)
+                except OSError:                               # the child closed the terminal
+                    return
+
+    for answer in answers:
+        read_until(b": ")
+        os.write(fd, answer)
+        read_until(b"\n")
+    read_until(None)
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    return output, os.waitstatus_to_exitcode(status)
+
+
+def test_the_prompt_asks_twice_and_never_echoes(cli, repo_root):
+    env = {**os.environ, "SUIVI_DB": str(cli.db_path)}
+    args = ["users", "add", "tty.user", "--name", "T", "--role", "analyst"]
+    output, code = _in_a_terminal(args, [b"typed-secret\n", b"typed-secret\n"], env, repo_root)
+    assert code == 0, output
+    assert b"Password (again)" in output and b"typed-secret" not in output
+    assert _sign_in(cli, "tty.user", "typed-secret") is not None
+    output, code = _in_a_terminal(["users", "set-password", "tty.user"],
+                                  [b"new-secret-1\n", b"new-secret-2\n"], env, repo_root)
+    assert code == 2 and b"differ" in output
+    assert _sign_in(cli, "tty.user", "typed-secret") is not None      # nothing changed
