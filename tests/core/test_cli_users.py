@@ -106,28 +106,40 @@ def _in_a_terminal(args: list[str], answers: list[bytes], env: dict,
     """Run the command on a real pseudo-terminal, answering each prompt in turn."""
     pid, fd = pty.fork()
     if pid == 0:                                              # the child: the command line
-        os.chdir(cwd)
-        os.execvpe(sys.executable, [sys.executable, "-m", "tracking", *args], env)
+        try:
+            os.chdir(cwd)
+            os.execvpe(sys.executable, [sys.executable, "-m", "tracking", *args], env)
+        finally:
+            os._exit(127)                                     # never run pytest twice
     output = b""
 
-    def read_until(marker: bytes | None) -> None:
-        """Read until `marker` is shown, or (None) until the command exits."""
+    def read_until(done) -> None:
+        """Read until `done(output)`, or until the command exits."""
         nonlocal output
         deadline = time.monotonic() + 60
-        while (marker is None or marker not in output) and time.monotonic() < deadline:
+        while not done(output) and time.monotonic() < deadline:
             if select.select([fd], [], [], 0.5)[0]:
                 try:
                     output += os.read(fd, 1024)
                 except OSError:                               # the child closed the terminal
                     return
 
-    for answer in answers:
-        read_until(b": ")
+    for shown, answer in enumerate(answers, start=1):
+        # Answer only once this prompt is shown: getpass flushes what was typed before it.
+        read_until(lambda text, shown=shown: text.count(b"Password") >= shown)
         os.write(fd, answer)
-        read_until(b"\n")
-    read_until(None)
-    _, status = os.waitpid(pid, 0)
-    os.close(fd)
+    read_until(lambda text: False)
+    try:
+        deadline = time.monotonic() + 30
+        done, status = os.waitpid(pid, os.WNOHANG)
+        while done == 0 and time.monotonic() < deadline:
+            time.sleep(0.1)
+            done, status = os.waitpid(pid, os.WNOHANG)
+        if done == 0:                                         # stuck on a prompt: fail, not hang
+            os.kill(pid, 9)
+            _, status = os.waitpid(pid, 0)
+    finally:
+        os.close(fd)
     return output, os.waitstatus_to_exitcode(status)
 
 
