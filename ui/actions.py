@@ -1,7 +1,8 @@
 """The Document page's actions: forms in, service calls, a clear message out.
 
 Each action takes the signed-in `Principal` and goes through `tracking.service` (role and account
-checked there, validated, all-or-nothing); a refusal is shown as an error and nothing is written. Succeeded actions forget the cached reads and rerun.
+checked there, validated, all-or-nothing); a refusal is shown as an error and nothing is
+written. Succeeded actions forget the cached reads and rerun.
 """
 
 from __future__ import annotations

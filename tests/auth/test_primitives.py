@@ -48,7 +48,8 @@ def test_principal_requires_role_then_account():
 
 def test_cli_principal_is_the_operator_as_given():
     cli = Principal.cli("Ops Jane")
-    assert (cli.login, cli.role, cli.scope, cli.origin) == ("Ops Jane", Role.ADMIN, None, Origin.CLI)
+    assert (cli.login, cli.role, cli.scope, cli.origin) == (
+        "Ops Jane", Role.ADMIN, None, Origin.CLI)
     cli.require(Action.MANAGE_USERS, "any-account")
 
 

@@ -82,7 +82,7 @@ def test_oidc_identity_by_subject_or_unique_email_and_group_roles(db):
     assert users.principal_for_identity(db, email=None, subject="sub-123").login == "ana"
     assert users.principal_for_identity(db, email="ana@example.TEST", subject=None).login == "ana"
     assert users.principal_for_identity(db, email="who@example.test", subject="sub-9") is None
-    assert users.authenticate(db, "ana", "") is None               # no password: no password sign-in
+    assert users.authenticate(db, "ana", "") is None        # no password: no password sign-in
     mapped = users.principal_for_identity(db, email=None, subject="sub-123",
                                           groups=["suivi-support", "other"],
                                           group_roles={"suivi-support": Role.SUPPORT})

@@ -45,7 +45,8 @@ def test_add_list_set_role_set_password_disable(cli):
     assert "m.lefevre added (support, acct-relay)" in added.stdout
     assert "first-secret" not in added.stdout + added.stderr
     principal = _sign_in(cli, "m.lefevre", "first-secret")
-    assert principal.scope == frozenset({"acct-relay"}) and principal.display_name == "Marie Lefèvre"
+    assert principal.scope == frozenset({"acct-relay"})
+    assert principal.display_name == "Marie Lefèvre"
 
     assert cli("add", "root", "--name", "Root", "--role", "admin", "--password-stdin",
                stdin="root-secret\n").returncode == 0
@@ -79,7 +80,8 @@ def test_a_password_on_the_command_line_is_refused_without_echo_and_nothing_writ
 @pytest.mark.parametrize("args, stdin, message", [
     (("add", "bob", "--name", "Bob", "--role", "admin"), "", "--password-stdin"),  # no terminal
     (("add", "bob", "--name", "Bob", "--role", "admin", "--password-stdin"), "", "no password"),
-    (("add", "bob", "--name", "Bob", "--role", "admin", "--password-stdin"), "short\n", "at least 8"),
+    (("add", "bob", "--name", "Bob", "--role", "admin", "--password-stdin"), "short\n",
+     "at least 8"),
     (("add", "<b>", "--name", "Bob", "--role", "admin", "--no-password"), None, "invalid login"),
     (("add", "bob", "--name", "Bob", "--role", "admin", "--account", "nope", "--no-password"),
      None, "unknown account"),

@@ -122,7 +122,8 @@ def test_unreachable_server_gives_not_sent_with_the_last_error(db, server):
         dead_port = probe.getsockname()[1]
     settings = load_settings(env_for(dead_port))
     send_id = request_send(db, SendRequest(documents[SendingMode.SMTP][0], ("a@client.test",),
-                                           actor=support("alice")), SendPolicy.from_settings(settings)).send_id
+                                           actor=support("alice")),
+                           SendPolicy.from_settings(settings)).send_id
     with SmtpTransport(settings.smtp) as transport:
         Outbox(db, transport, settings, sleep=lambda _: None).run_until_empty()
     [delivery] = queries.deliveries_of_send(db.cursor(), send_id)
@@ -138,7 +139,8 @@ def test_killed_worker_never_sends_twice_and_loses_nothing(tmp_path, server):
     documents = seed(database, documents_per_account=40)
     policy = SendPolicy(verp_key=b"test-verp-key")
     for document_id in documents[SendingMode.RELAY] + documents[SendingMode.SMTP]:
-        request_send(database, SendRequest(document_id, ("ok@client.test",), actor=support("alice")),
+        request_send(database, SendRequest(document_id, ("ok@client.test",),
+                                           actor=support("alice")),
                      policy)
     database.close()
     total = 80

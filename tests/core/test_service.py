@@ -27,7 +27,8 @@ NOW = datetime(2026, 11, 28, 13, 32, tzinfo=UTC)
 def test_send_request_records_pending_deliveries_and_the_send_date(db, seeded, policy):
     document_id = seeded[SendingMode.RELAY][0]
     receipt = request_send(db, SendRequest(document_id, ("Billing@Client.test",),
-                                           ("boss@client.test",), support("alice")), policy, now=NOW)
+                                           ("boss@client.test",), support("alice")),
+                           policy, now=NOW)
     cursor = db.cursor()
     deliveries = queries.deliveries_of_send(cursor, receipt.send_id)
     assert [(d.address, d.role, d.state) for d in deliveries] == [
@@ -95,10 +96,12 @@ def test_refused_send_writes_nothing(db, seeded, policy, request_args, error):
 
 def test_manual_account_cannot_send_online_and_relay_needs_a_key(db, seeded, policy):
     with pytest.raises(InvalidInput, match="mark-sent"):
-        request_send(db, SendRequest(seeded[SendingMode.MANUAL][0], ("a@b.test",), actor=support("a")),
+        request_send(db, SendRequest(seeded[SendingMode.MANUAL][0], ("a@b.test",),
+                                     actor=support("a")),
                      policy, now=NOW)
     with pytest.raises(ConfigError, match="VERP"):
-        request_send(db, SendRequest(seeded[SendingMode.RELAY][0], ("a@b.test",), actor=support("a")),
+        request_send(db, SendRequest(seeded[SendingMode.RELAY][0], ("a@b.test",),
+                                     actor=support("a")),
                      SendPolicy(verp_key=None), now=NOW)
     assert table_counts(db)["sends"] == 0
 
@@ -155,7 +158,8 @@ def test_nonexistent_local_time_is_refused(db, seeded, zone, local):
 def test_send_date_edit_defaults_to_the_account_zone_and_never_touches_deliveries(
         db, seeded, policy):
     document_id = seeded[SendingMode.SMTP][0]  # account in Asia/Tokyo
-    receipt = request_send(db, SendRequest(document_id, ("a@b.test",), actor=support("a")), policy, now=NOW)
+    receipt = request_send(db, SendRequest(document_id, ("a@b.test",), actor=support("a")), policy,
+                           now=NOW)
     deliveries_before = queries.deliveries_of_send(db.cursor(), receipt.send_id)
     set_send_date(db, document_id, datetime(2026, 11, 27, 9, 0), support("carol"), now=NOW)
     assert queries.get_document(db.cursor(), document_id).send_date == \
@@ -177,7 +181,8 @@ def test_invalid_send_date_edit_writes_nothing(db, seeded, document_id, zone, er
 
 def test_history_lists_events_newest_first_with_filters(db, seeded, policy):
     document_id = seeded[SendingMode.RELAY][0]
-    request_send(db, SendRequest(document_id, ("a@b.test",), actor=support("alice")), policy, now=NOW)
+    request_send(db, SendRequest(document_id, ("a@b.test",), actor=support("alice")), policy,
+                 now=NOW)
     set_send_date(db, document_id, datetime(2026, 11, 28, 10, 0), support("carol"),
                   now=NOW + timedelta(minutes=1))
     frame = queries.history(db.cursor(), document_id=document_id)
@@ -194,7 +199,8 @@ def account_rows(database) -> list:
 
 def test_account_settings_change_records_old_and_new_and_moves_no_delivery(db, seeded, policy):
     document_id = seeded[SendingMode.RELAY][0]
-    receipt = request_send(db, SendRequest(document_id, ("a@b.test",), actor=support("alice")), policy,
+    receipt = request_send(db, SendRequest(document_id, ("a@b.test",), actor=support("alice")),
+                           policy,
                            now=NOW)
     dates = send_dates(db)
     event = change_account_settings(db, "acct-relay", time_zone="America/Sao_Paulo",
@@ -219,7 +225,8 @@ def test_account_settings_change_records_old_and_new_and_moves_no_delivery(db, s
     assert json.loads(row[5])["new"]["time_zone"] == "America/Sao_Paulo"
     # the new mode applies to the next send: an smtp send has no VERP token
     later = request_send(db, SendRequest(seeded[SendingMode.RELAY][1], ("a@b.test",),
-                                         actor=support("alice")), policy, now=NOW + timedelta(hours=1))
+                                         actor=support("alice")), policy,
+                         now=NOW + timedelta(hours=1))
     assert queries.get_send(db.cursor(), later.send_id).mode is SendingMode.SMTP
 
 
@@ -250,6 +257,7 @@ def test_refused_account_settings_change_writes_nothing(db, seeded, account_id, 
                                                          actor, error, message):
     before, accounts = table_counts(db), account_rows(db)
     with pytest.raises(error, match=message):
-        change_account_settings(db, account_id, time_zone=zone, sending_mode=mode, actor=admin(actor),
+        change_account_settings(db, account_id, time_zone=zone, sending_mode=mode,
+                                actor=admin(actor),
                                 now=NOW)
     assert table_counts(db) == before and account_rows(db) == accounts

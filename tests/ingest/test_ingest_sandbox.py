@@ -81,7 +81,7 @@ def test_sandbox_maildir_round_trip_and_manual_attach(sandbox_world) -> None:
     assert _state(db, other, 0)[0] == "not_delivered"
     assert inbound.unmatched_queue(db.cursor()) == []
     with pytest.raises(InvalidInput):
-        attach_bounce(db, queued["id"], other, 0, support("support"))                 # already matched
+        attach_bounce(db, queued["id"], other, 0, support("support"))    # already matched
     with pytest.raises(InvalidInput):
         dismiss_bounce(db, queued["id"], support("support"))
 

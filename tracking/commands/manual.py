@@ -24,7 +24,8 @@ def register(subparsers) -> None:
     edit.add_argument("document", help="document id or number")
     edit.add_argument("date", help="DD/MM/YYYY HH:MM (or ISO 8601), in --zone")
     edit.add_argument("--zone", default=None, help="IANA zone of DATE (default: the account's)")
-    edit.add_argument("--actor", required=True, help="who is editing (recorded as given, origin cli)")
+    edit.add_argument("--actor", required=True,
+                      help="who is editing (recorded as given, origin cli)")
     add_db_option(edit)
     edit.set_defaults(func=run_set_send_date)
 

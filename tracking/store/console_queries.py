@@ -9,9 +9,11 @@ the account's zone.
 Every query takes `scope` (the signed-in user's accounts; None: all) and never returns a row of
 another account; a returned message tied to no document belongs to no account, so only an
 unscoped user sees it. Actors come with `actor_name`: the user's display name when the login is a
-known user, the login otherwise. Sized for a million documents: the list pages by top-N on documents and
-looks at sends and deliveries only for the page it shows (or, for the state filters, only for
-the deliveries in that state).
+known user, the login otherwise.
+
+Sized for a million documents: the list pages by top-N on documents and looks at sends and
+deliveries only for the page it shows (or, for the state filters, only for the deliveries in
+that state).
 """
 
 from __future__ import annotations
