@@ -31,7 +31,7 @@ left, right = st.columns([3, 2])
 with left:
     st.markdown(tracking_box(box), unsafe_allow_html=True)
     show_diagnostics(box.recipients)
-    returned_mail.document_proposals(document_id)
+    returned_mail.document_proposals(document_id, who)
     events = data.timeline(document_id)
     if not events.empty:
         st.plotly_chart(charts.timeline(events, lang), key="timeline")

@@ -4,6 +4,7 @@ drill-down to the documents; CSV export."""
 import streamlit as st
 
 from tracking import charts
+from tracking.export import frame_to_csv
 from tracking.labels import word_for
 from tracking.models import ReasonGroup
 from ui import data
@@ -57,5 +58,5 @@ st.dataframe(failed.assign(link=failed["document_id"].map(document_link)), hide_
     "document_id": None, "time_zone": None,
     "link": st.column_config.LinkColumn(t("page.document"), display_text="↗"),
     "document_number": st.column_config.TextColumn(t("col.document"))})
-st.download_button(t("export"), failed.to_csv(index=False).encode("utf-8"),
+st.download_button(t("export"), frame_to_csv(failed),
                    file_name="suivi-failures.csv", mime="text/csv", key="failures_csv")

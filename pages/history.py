@@ -3,6 +3,7 @@
 import streamlit as st
 
 from tracking import charts
+from tracking.export import frame_to_csv
 from tracking.labels import word_for
 from tracking.models import EventType
 from ui import data
@@ -34,7 +35,7 @@ st.dataframe(shown.drop(columns=["time_zone", "document_id", "details", "occurre
                  "document_number": st.column_config.TextColumn(t("col.document")),
                  "old_value": st.column_config.TextColumn(t("col.old")),
                  "new_value": st.column_config.TextColumn(t("col.new"))})
-st.download_button(t("export"), events.to_csv(index=False).encode("utf-8"),
+st.download_button(t("export"), frame_to_csv(events),
                    file_name="suivi-history.csv", mime="text/csv", key="history_csv")
 
 st.subheader(t("history.charts"))

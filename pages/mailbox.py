@@ -25,12 +25,12 @@ else:
         watcher.poll_now()
 
 st.subheader(t("mailbox.counts"))
-st.dataframe(data.mailbox_counts(), hide_index=True, key="counts")
+st.dataframe(data.mailbox_counts(scope=who.scope), hide_index=True, key="counts")
 
 returned.verify_queue(who)
 
 st.subheader(t("mailbox.queue"))
-queue = data.mailbox_queue()
+queue = data.mailbox_queue(scope=who.scope)
 if queue.empty:
     st.caption(t("mailbox.empty"))
     st.stop()
@@ -39,7 +39,7 @@ subjects = dict(zip(queue["id"], queue["subject"].fillna("")))
 chosen = st.selectbox(t("action.message"), list(subjects), key="mailbox_message",
                       format_func=lambda m: f"{subjects[m][:80]} ({m[:8]})")
 if st.toggle(t("raw.show"), key="mailbox_raw"):
-    st.code(data.raw_message(chosen) or "", language=None)
+    st.code(data.raw_message(chosen, scope=who.scope) or "", language=None)
 if st.button(t("action.dismiss"), key="dismiss"):
     try:
         dismiss_bounce(resources.database(), chosen, who)

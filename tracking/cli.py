@@ -14,10 +14,11 @@ import sys
 from types import ModuleType
 
 from tracking import bench
-from tracking.commands import demo, history, ingest, manual, parse, send
+from tracking.commands import demo, history, ingest, manual, parse, send, users
 from tracking.errors import SuiviError
 
-COMMAND_MODULES: tuple[ModuleType, ...] = (demo, send, manual, history, parse, ingest, bench)
+COMMAND_MODULES: tuple[ModuleType, ...] = (demo, send, manual, history, parse, ingest, users,
+                                           bench)
 
 
 def register_all(subparsers, modules: tuple[ModuleType, ...]) -> None:

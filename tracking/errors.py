@@ -17,6 +17,19 @@ class InvalidInput(SuiviError):
     """
 
 
+class Forbidden(InvalidInput):
+    """The signed-in person's role or account scope does not allow this action.
+
+    Raised before anything is written. `code` names the refusal (`role` or `account`) and
+    `params` what the console needs to word it in the user's language.
+    """
+
+    def __init__(self, message: str, *, code: str = "forbidden", **params: object) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = params
+
+
 class NotFound(InvalidInput):
     """The named document, send, account or user does not exist."""
 

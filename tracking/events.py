@@ -257,6 +257,7 @@ class Event:
     recipient_idx: int | None = None
     recipient: str | None = None
     details: Payload | Mapping[str, Any] | None = None
+    origin: str | None = None      # where the actor acted from: console | cli | system
 
     def __post_init__(self) -> None:
         expected = PAYLOADS[self.type]

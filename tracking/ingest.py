@@ -260,8 +260,8 @@ def _correlate_all(cursor, items: list[tuple[ParseResult, datetime]], policy: In
 
 
 def events_for(rm_id: str, result: ParseResult, match: Match, at: datetime,
-               actor: str = SYSTEM_ACTOR) -> list[Event]:
-    """The facts a correlated message adds to the log (pure).
+               actor: str = SYSTEM_ACTOR, origin: str | None = None) -> list[Event]:
+    """The facts a correlated message adds to the log (pure); `origin` as for `Event`.
 
     Only an authenticated match (a valid VERP token) records the events that move deliveries;
     a proposed one records `bounce_proposed` per recipient, which moves nothing (issue 9).
@@ -271,22 +271,23 @@ def events_for(rm_id: str, result: ParseResult, match: Match, at: datetime,
     if match.state is MatchState.SUSPICIOUS:
         return [Event(event_id(EventType.BOUNCE_SUSPICIOUS, rm_id), EventType.BOUNCE_SUSPICIOUS,
                       at, actor, details=BounceSuspicious(**common, note=match.note,
-                                                          verp_check=str(match.verp)))]
+                                                          verp_check=str(match.verp)),
+                      origin=origin)]
     if match.state is MatchState.UNMATCHED:
         return [Event(event_id(EventType.BOUNCE_UNMATCHED, rm_id), EventType.BOUNCE_UNMATCHED,
                       at, actor, send.account_id if send else None,
                       send.document_id if send else None, send.send_id if send else None,
-                      details=BounceUnmatched(**common, note=match.note))]
+                      details=BounceUnmatched(**common, note=match.note), origin=origin)]
     if match.state is MatchState.PROPOSED:
         return [_proposed_event(rm_id, event, at)
-                for event in delivery_events(rm_id, result, match, at, actor)]
+                for event in delivery_events(rm_id, result, match, at, actor, origin)]
     if match.state is MatchState.MATCHED:
-        return delivery_events(rm_id, result, match, at, actor)
+        return delivery_events(rm_id, result, match, at, actor, origin)
     return []
 
 
 def delivery_events(rm_id: str, result: ParseResult, match: Match, at: datetime,
-                    actor: str = SYSTEM_ACTOR) -> list[Event]:
+                    actor: str = SYSTEM_ACTOR, origin: str | None = None) -> list[Event]:
     """What the message says about each recipient it is tied to (failure, delay, success…), as
     the events that move deliveries — whether the tie is authenticated is the caller's business.
     The ids depend on the message, send and recipient only: applying a proposal by hand records
@@ -308,7 +309,7 @@ def delivery_events(rm_id: str, result: ParseResult, match: Match, at: datetime,
         events.append(Event(
             event_id(event_type, rm_id, send.send_id, target.idx), event_type, at, actor,
             send.account_id, send.document_id, send.send_id, target.idx,
-            send.addresses[target.idx], details))
+            send.addresses[target.idx], details, origin=origin))
     return events
 
 
@@ -325,7 +326,8 @@ def _proposed_event(rm_id: str, would_record: Event, at: datetime) -> Event:
                  would_record.document_id, would_record.send_id, would_record.recipient_idx,
                  would_record.recipient,
                  BounceProposed(**{**report, "proposal_id": pid,
-                                   "would_record": str(would_record.type)}))
+                                   "would_record": str(would_record.type)}),
+                 origin=would_record.origin)
 
 
 def proposal_rows(events: list[Event]) -> list[dict]:

@@ -12,7 +12,9 @@ a refusal raises before anything is written.
   recorded (same id, so it can never count twice).
 - **reject** a proposal, **dismiss** a queued message: recorded as events, nothing moves.
 
-NOTE for the sign-in work: these take `actor: str` like the rest of the core today.
+Every action takes the signed-in `Principal` and checks, before anything is written, that its
+role may handle returned messages and that it sees the account concerned; a message tied to no
+document may be about any account, so only a user who sees every account handles it.
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ import zlib
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from tracking.auth.principal import Principal
+from tracking.auth.roles import Action
 from tracking.clock import utc_now
-from tracking.errors import InvalidInput, NotFound, RefusedValue
+from tracking.errors import Forbidden, InvalidInput, NotFound, RefusedValue
 from tracking.events import (
     BounceAttached, BounceDismissed, BounceReport, Event, ProposalDecision, event_id,
 )
@@ -67,18 +71,19 @@ def reported_recipients(db: Database, returned_message_id: str) -> tuple[str, ..
 
 
 def attach_bounce(db: Database, returned_message_id: str, send_id: str, recipient: str,
-                  actor: str, *, confirmation: MismatchConfirmation | None = None,
+                  actor: Principal, *, confirmation: MismatchConfirmation | None = None,
                   now: datetime | None = None) -> list[Event]:
     """Tie a queued message to the recipient `recipient` (an address) of `send_id`.
 
     Recorded as `bounce_attached` by `actor`, plus what the message says about that recipient,
     applied by the usual state rules. Returns the events recorded.
     """
-    _require_actor(actor, "attaching a bounce")
+    _require_handler(actor)
     now = now or utc_now()
     chosen = recipient.strip().lower()
     with db.transaction() as cursor:
         stored = _stored(cursor, returned_message_id)
+        _require_sees_returned(cursor, actor, stored)
         if stored.match_state == MatchState.MATCHED:
             raise InvalidInput(f"returned message {returned_message_id[:12]}… is already tied "
                                f"to send {stored.send_id}")
@@ -88,6 +93,7 @@ def attach_bounce(db: Database, returned_message_id: str, send_id: str, recipien
         send = queries.get_send(cursor, send_id)
         if send is None:
             raise NotFound(f"unknown send {send_id!r}")
+        actor.require(Action.HANDLE_RETURNED, send.account_id)
         deliveries = queries.deliveries_of_send(cursor, send_id)
         idx = next((d.idx for d in deliveries if d.address.lower() == chosen), None)
         if idx is None:
@@ -99,28 +105,30 @@ def attach_bounce(db: Database, returned_message_id: str, send_id: str, recipien
         match = Match(MatchState.MATCHED, MatchMethod.MANUAL, candidate, (Target(idx, report),))
         attached = Event(
             event_id(EventType.BOUNCE_ATTACHED, returned_message_id, send.id, idx),
-            EventType.BOUNCE_ATTACHED, now, actor, send.account_id, send.document_id, send.id,
+            EventType.BOUNCE_ATTACHED, now, actor.login, send.account_id, send.document_id, send.id,
             idx, deliveries[idx].address,
             BounceAttached(returned_message_id=returned_message_id, kind=stored.kind,
                            previous_match_state=stored.match_state,
                            reported_recipients=list(_named(result)), chosen_recipient=chosen,
-                           recipient_mismatch_confirmed=confirmed))
+                           recipient_mismatch_confirmed=confirmed),
+            origin=str(actor.origin))
         events = [attached, *delivery_events(returned_message_id, result, match,
-                                             stored.received_at, actor)]
+                                             stored.received_at, actor.login, str(actor.origin))]
         recorded = record_events(cursor, events)
         inbound.settle_returned(cursor, returned_message_id, match_state=MatchState.MATCHED,
                                 match_method=MatchMethod.MANUAL, send_id=send.id,
-                                document_id=send.document_id, action="attached", actor=actor)
+                                document_id=send.document_id, action="attached", actor=actor.login)
     return recorded
 
 
-def dismiss_bounce(db: Database, returned_message_id: str, actor: str, note: str = "",
+def dismiss_bounce(db: Database, returned_message_id: str, actor: Principal, note: str = "",
                    *, now: datetime | None = None) -> list[Event]:
     """Support decides a queued message needs nothing (spam, a duplicate, ordinary mail)."""
-    _require_actor(actor, "dismissing a bounce")
+    _require_handler(actor)
     now = now or utc_now()
     with db.transaction() as cursor:
         stored = _stored(cursor, returned_message_id)
+        _require_sees_returned(cursor, actor, stored)
         if stored.match_state == MatchState.MATCHED:
             raise InvalidInput(f"returned message {returned_message_id[:12]}… is tied to send "
                                f"{stored.send_id}; it cannot be dismissed")
@@ -130,66 +138,72 @@ def dismiss_bounce(db: Database, returned_message_id: str, actor: str, note: str
         send = queries.get_send(cursor, stored.send_id) if stored.send_id else None
         dismissed = Event(
             event_id(EventType.BOUNCE_DISMISSED, returned_message_id), EventType.BOUNCE_DISMISSED,
-            now, actor, send.account_id if send else None, stored.document_id, stored.send_id,
+            now, actor.login, send.account_id if send else None, stored.document_id,
+            stored.send_id,
             details=BounceDismissed(returned_message_id=returned_message_id, kind=stored.kind,
                                     previous_match_state=stored.match_state,
-                                    note=note or None))
+                                    note=note or None),
+            origin=str(actor.origin))
         recorded = record_events(cursor, [dismissed])
         inbound.settle_returned(cursor, returned_message_id, match_state=MatchState.IGNORED,
                                 match_method=None, send_id=stored.send_id,
                                 document_id=stored.document_id,
-                                action="dismissed", actor=actor, note=note)
+                                action="dismissed", actor=actor.login, note=note)
     return recorded
 
 
-def apply_proposal(db: Database, proposal_id: str, actor: str, note: str = "",
+def apply_proposal(db: Database, proposal_id: str, actor: Principal, note: str = "",
                    *, now: datetime | None = None) -> list[Event]:
     """Support checked the evidence: the report counts, exactly as if it had been authenticated."""
-    _require_actor(actor, "applying a report to verify")
+    _require_handler(actor)
     now = now or utc_now()
     with db.transaction() as cursor:
         proposal = _open_proposal(cursor, proposal_id)
+        actor.require(Action.HANDLE_RETURNED, proposal.account_id)
         evidence = BounceReport.from_stored(json.loads(proposal.details))
         event_type = EventType(proposal.event_type)
         report = Event(
             event_id(event_type, proposal.returned_message_id, proposal.send_id,
                      proposal.recipient_idx),
-            event_type, proposal.received_at, actor, proposal.account_id, proposal.document_id,
-            proposal.send_id, proposal.recipient_idx, proposal.recipient,
-            replace(evidence, proposal_id=proposal.id, verified_by=actor))
+            event_type, proposal.received_at, actor.login, proposal.account_id,
+            proposal.document_id, proposal.send_id, proposal.recipient_idx, proposal.recipient,
+            replace(evidence, proposal_id=proposal.id, verified_by=actor.login),
+            origin=str(actor.origin))
         recorded = record_events(cursor, [_decision_event(
             EventType.PROPOSAL_APPLIED, proposal, actor, now, note), report])
-        proposals.decide(cursor, proposal.id, proposals.APPLIED, actor, now, note)
-        _settle_message(cursor, proposal, "applied", actor, note)
+        proposals.decide(cursor, proposal.id, proposals.APPLIED, actor.login, now, note)
+        _settle_message(cursor, proposal, "applied", actor.login, note)
     return recorded
 
 
-def reject_proposal(db: Database, proposal_id: str, actor: str, note: str = "",
+def reject_proposal(db: Database, proposal_id: str, actor: Principal, note: str = "",
                     *, now: datetime | None = None) -> list[Event]:
     """Support judged the report not to be about this delivery (or forged): nothing moves."""
-    _require_actor(actor, "rejecting a report to verify")
+    _require_handler(actor)
     now = now or utc_now()
     with db.transaction() as cursor:
         proposal = _open_proposal(cursor, proposal_id)
+        actor.require(Action.HANDLE_RETURNED, proposal.account_id)
         recorded = record_events(cursor, [_decision_event(
             EventType.PROPOSAL_REJECTED, proposal, actor, now, note)])
-        proposals.decide(cursor, proposal.id, proposals.REJECTED, actor, now, note)
-        _settle_message(cursor, proposal, "rejected", actor, note)
+        proposals.decide(cursor, proposal.id, proposals.REJECTED, actor.login, now, note)
+        _settle_message(cursor, proposal, "rejected", actor.login, note)
     return recorded
 
 
-def _decision_event(event_type: EventType, proposal: proposals.Proposal, actor: str,
+def _decision_event(event_type: EventType, proposal: proposals.Proposal, actor: Principal,
                     now: datetime, note: str) -> Event:
     # The state rules move nothing on a decision; the report event after an apply does.
     return Event(
-        event_id(event_type, proposal.id), event_type, now, actor, proposal.account_id,
+        event_id(event_type, proposal.id), event_type, now, actor.login, proposal.account_id,
         proposal.document_id, proposal.send_id, proposal.recipient_idx, proposal.recipient,
         ProposalDecision(proposal_id=proposal.id,
                          returned_message_id=proposal.returned_message_id,
                          match_method=proposal.match_method, would_record=proposal.event_type,
                          reported_recipient=proposal.reported_recipient, action=proposal.action,
                          status_code=proposal.status_code, reason=proposal.reason,
-                         diagnostic=proposal.diagnostic, note=note or None))
+                         diagnostic=proposal.diagnostic, note=note or None),
+        origin=str(actor.origin))
 
 
 def _settle_message(cursor, proposal: proposals.Proposal, action: str, actor: str,
@@ -253,6 +267,17 @@ def _parse(stored: inbound.StoredReturn) -> ParseResult:
     return parse_message(zlib.decompress(stored.raw_zlib))
 
 
-def _require_actor(actor: str, what: str) -> None:
-    if not actor or not actor.strip():
-        raise InvalidInput(f"{what} needs the name of who does it")
+def _require_handler(actor: Principal) -> None:
+    if not isinstance(actor, Principal) or not actor.login.strip():
+        raise InvalidInput("handling a returned message needs the person who does it")
+    actor.require(Action.HANDLE_RETURNED)
+
+
+def _require_sees_returned(cursor, actor: Principal, stored: inbound.StoredReturn) -> None:
+    """A message tied to no document may be about any account: only unscoped users handle it."""
+    document = queries.get_document(cursor, stored.document_id) if stored.document_id else None
+    if document is not None:
+        actor.require(Action.HANDLE_RETURNED, document.account_id)
+    elif actor.accounts is not None:
+        raise Forbidden(f"{actor.login!r} may not handle a returned message tied to no account",
+                        code="account", login=actor.login, action=str(Action.HANDLE_RETURNED))

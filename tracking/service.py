@@ -2,7 +2,9 @@
 change an account's settings.
 
 Each action validates everything first and writes nothing when refused (`InvalidInput` and its
-subclasses); when accepted it writes its rows and events in one transaction. SMTP work is not
+subclasses); when accepted it writes its rows and events in one transaction. Every action takes
+the `Principal` it is done for and checks its role and account scope (`Forbidden`) before
+writing: hiding a button in the console is not the check, this is. SMTP work is not
 done here: an online send is recorded as `pending` and returns at once; the outbox worker
 (`tracking.outbox`) hands it to the server.
 """
@@ -13,6 +15,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from tracking.auth.principal import Principal
+from tracking.auth.roles import Action
 from tracking.clock import local_to_utc, utc_now, zone
 from tracking.errors import ConfigError, InvalidInput, NotFound, ResendTooSoon
 from tracking.events import (
@@ -36,7 +40,7 @@ class SendRequest:
     document_id: str
     to: tuple[str, ...]
     cc: tuple[str, ...] = ()
-    actor: str = "system"
+    actor: Principal | None = None     # required: who asks for the send
     force: bool = False                 # resend within RESEND_WINDOW on purpose
     idempotency_key: str | None = None  # e.g. the console form's submission id
 
@@ -74,6 +78,8 @@ def request_sends(db: Database, requests: list[SendRequest], policy: SendPolicy,
     any of them is written.
     """
     now = now or utc_now()
+    for request in requests:
+        _require_actor(request.actor).require(Action.SEND)
     recipients = [_recipients(request) for request in requests]
     with db.transaction() as cursor:
         keys = [r.idempotency_key for r in requests if r.idempotency_key]
@@ -82,6 +88,9 @@ def request_sends(db: Database, requests: list[SendRequest], policy: SendPolicy,
         found = queries.documents_with_accounts(cursor, document_ids)
         client_names = queries.client_names(
             cursor, sorted({document.client_id for document, _ in found.values()}))
+        for request in requests:  # scope first: nothing about another account is answered
+            if request.document_id in found:
+                request.actor.require(Action.SEND, found[request.document_id][1].id)
         latest = queries.latest_online_sends(cursor, document_ids, since=now - RESEND_WINDOW)
         receipts: list[SendReceipt] = []
         sends: list[Send] = []
@@ -118,9 +127,9 @@ def request_sends(db: Database, requests: list[SendRequest], policy: SendPolicy,
                                            address=address, role=role, verp_token=token))
                 events.append(Event(
                     event_id(EventType.SEND_REQUESTED, send.id, idx), EventType.SEND_REQUESTED,
-                    now, request.actor, account.id, document.id, send.id, idx, address,
+                    now, request.actor.login, account.id, document.id, send.id, idx, address,
                     SendRequested(mode=str(account.sending_mode), role=str(role),
-                                  forced=request.force)))
+                                  forced=request.force), origin=str(request.actor.origin)))
             receipts.append(SendReceipt(send.id, created=True))
         writes.insert_sends(cursor, sends)
         writes.insert_deliveries(cursor, deliveries)
@@ -139,32 +148,33 @@ def _check_mode(account: Account, policy: SendPolicy) -> None:
 def _new_send(request: SendRequest, document: Document, account: Account, policy: SendPolicy,
               now: datetime) -> Send:
     send_id = uuid.uuid4().hex
-    return Send(send_id, document.id, account.id, account.sending_mode, now, request.actor,
+    return Send(send_id, document.id, account.id, account.sending_mode, now, request.actor.login,
                 f"<suivi.{send_id}@{policy.message_domain}>", send_id,
                 request.idempotency_key or send_id, "queued")
 
 
-def mark_sent_manually(db: Database, document_id: str, actor: str,
+def mark_sent_manually(db: Database, document_id: str, actor: Principal,
                        *, now: datetime | None = None, note: str = "") -> str:
     """The user sent the document by hand (post, in person): the send date is now."""
     now = now or utc_now()
-    _require_actor(actor)
+    _require_actor(actor).require(Action.MARK_SENT)
     with db.transaction() as cursor:
         document, account = _document_and_account(cursor, document_id)
+        actor.require(Action.MARK_SENT, account.id)
         send_id = uuid.uuid4().hex
         writes.insert_send(cursor, Send(send_id, document.id, account.id, SendingMode.MANUAL,
-                                        now, actor, None, None, send_id, "none"))
+                                        now, actor.login, None, None, send_id, "none"))
         writes.set_document_sent(cursor, document.id, now)
         record_events(cursor, [Event(
             event_id(EventType.MARKED_SENT_MANUALLY, send_id), EventType.MARKED_SENT_MANUALLY,
-            now, actor, account.id, document.id, send_id,
+            now, actor.login, account.id, document.id, send_id,
             details=MarkedSentManually(note=note, previous_send_date=_iso(document.send_date),
-                                       send_date=_iso(now)),
+                                       send_date=_iso(now)), origin=str(actor.origin),
         )])
     return send_id
 
 
-def set_send_date(db: Database, document_id: str, new_value: datetime | None, actor: str,
+def set_send_date(db: Database, document_id: str, new_value: datetime | None, actor: Principal,
                   *, zone_name: str | None = None, now: datetime | None = None) -> Event:
     """Set or change the document's "Date d'envoi au client" by hand.
 
@@ -173,21 +183,22 @@ def set_send_date(db: Database, document_id: str, new_value: datetime | None, ac
     untouched.
     """
     now = now or utc_now()
-    _require_actor(actor)
+    _require_actor(actor).require(Action.EDIT_SEND_DATE)
     if zone_name is not None:
         zone(zone_name)  # refuse an unknown zone before anything else
     with db.transaction() as cursor:
         document, account = _document_and_account(cursor, document_id)
+        actor.require(Action.EDIT_SEND_DATE, account.id)
         new_utc = None if new_value is None else local_to_utc(new_value,
                                                               zone_name or account.time_zone)
         if new_utc is not None and new_utc > now + timedelta(minutes=5):
             raise InvalidInput("the send date cannot be in the future")
         event = Event(
             event_id(EventType.SEND_DATE_CHANGED, document.id, _iso(document.send_date),
-                     _iso(new_utc), actor, _iso(now)),
-            EventType.SEND_DATE_CHANGED, now, actor, account.id, document.id,
+                     _iso(new_utc), actor.login, _iso(now)),
+            EventType.SEND_DATE_CHANGED, now, actor.login, account.id, document.id,
             details=SendDateChanged(old=_iso(document.send_date), new=_iso(new_utc),
-                                    zone=zone_name or account.time_zone),
+                                    zone=zone_name or account.time_zone), origin=str(actor.origin),
         )
         writes.set_document_send_date(cursor, document.id, new_utc)
         record_events(cursor, [event])
@@ -195,7 +206,7 @@ def set_send_date(db: Database, document_id: str, new_value: datetime | None, ac
 
 
 def change_account_settings(db: Database, account_id: str, *, time_zone: str,
-                            sending_mode: SendingMode | str, actor: str,
+                            sending_mode: SendingMode | str, actor: Principal,
                             now: datetime | None = None) -> Event:
     """Change an account's time zone and sending mode (the console's Settings page).
 
@@ -204,7 +215,7 @@ def change_account_settings(db: Database, account_id: str, *, time_zone: str,
     (nothing written) for an unknown account, zone or mode, or when nothing would change.
     """
     now = now or utc_now()
-    _require_actor(actor)
+    _require_actor(actor).require(Action.EDIT_SETTINGS, account_id)
     zone(time_zone)  # InvalidInput with a clear message for a name zoneinfo does not know
     try:
         mode = SendingMode(sending_mode)
@@ -222,9 +233,9 @@ def change_account_settings(db: Database, account_id: str, *, time_zone: str,
         # `old`/`new` are the keys the history shows as "old value" / "new value".
         event = Event(
             event_id(EventType.ACCOUNT_SETTINGS_CHANGED, account.id, *old.values(),
-                     *new.values(), actor, _iso(now)),
-            EventType.ACCOUNT_SETTINGS_CHANGED, now, actor, account.id,
-            details=AccountSettingsChanged(old=old, new=new),
+                     *new.values(), actor.login, _iso(now)),
+            EventType.ACCOUNT_SETTINGS_CHANGED, now, actor.login, account.id,
+            details=AccountSettingsChanged(old=old, new=new), origin=str(actor.origin),
         )
         writes.update_account_settings(cursor, account.id, time_zone=time_zone,
                                        sending_mode=str(mode))
@@ -250,13 +261,13 @@ def _recipients(request: SendRequest) -> list[tuple[str, RecipientRole]]:
         if address not in seen:
             seen.add(address)
             recipients.append((address, role))
-    _require_actor(request.actor)
     return recipients
 
 
-def _require_actor(actor: str) -> None:
-    if not actor or not actor.strip():
-        raise InvalidInput("every action names its actor")
+def _require_actor(actor: Principal | None) -> Principal:
+    if not isinstance(actor, Principal) or not actor.login.strip():
+        raise InvalidInput("every action names its actor (a signed-in user or --actor)")
+    return actor
 
 
 def _document_and_account(cursor, document_id: str) -> tuple[Document, Account]:

@@ -1,7 +1,8 @@
 """The Document page's actions: forms in, service calls, a clear message out.
 
-Each action goes through `tracking.service` (validated, all-or-nothing); a refusal is shown as
-an error and nothing is written. Succeeded actions forget the cached reads and rerun.
+Each action takes the signed-in `Principal` and goes through `tracking.service` (role and account
+checked there, validated, all-or-nothing); a refusal is shown as an error and nothing is
+written. Succeeded actions forget the cached reads and rerun.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from tracking import service
+from tracking.auth.principal import Principal
 from tracking.clock import format_local, local_to_utc, parse_local, zone as time_zone
 from tracking.errors import SuiviError
 from tracking.runtime import settings_for
@@ -47,7 +49,7 @@ def _submission_key(name: str) -> str:
     return st.session_state[key]
 
 
-def send_online(box, actor: str) -> None:
+def send_online(box, actor: Principal) -> None:
     to = [a for a, role in box.client_addresses if role == "to"]
     cc = [a for a, role in box.client_addresses if role == "cc"]
     with st.form("send_online"):
@@ -62,7 +64,7 @@ def send_online(box, actor: str) -> None:
         _record_send(request)
 
 
-def resend_corrected(box, actor: str) -> None:
+def resend_corrected(box, actor: Principal) -> None:
     failed = box.recipients[box.recipients["state"].isin(["not_sent", "not_delivered"])]
     if failed.empty:
         return
@@ -88,7 +90,7 @@ def _record_send(request: service.SendRequest) -> None:
     done(t("action.sent") if receipt.created else t("action.already"))
 
 
-def mark_sent(box, actor: str) -> None:
+def mark_sent(box, actor: Principal) -> None:
     with st.form("mark_sent"):
         note = st.text_input(t("action.note"), key="mark_note")
         submitted = st.form_submit_button(t("action.submit_mark"), key="mark_submit")
@@ -101,7 +103,7 @@ def mark_sent(box, actor: str) -> None:
         done(t("action.marked"))
 
 
-def edit_send_date(box, actor: str) -> None:
+def edit_send_date(box, actor: Principal) -> None:
     """Date and time pickers in the account's zone; old → new shown before saving."""
     zone = box.document["time_zone"]
     current = box.document["send_date"]

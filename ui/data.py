@@ -1,5 +1,9 @@
 """Cached reads for the pages: `st.cache_data` keyed on plain values (the database path, the
-filters), never on a connection. Actions call `forget()` so the next run reads fresh data."""
+filters, the signed-in user's `scope`), never on a connection. Actions call `forget()` so the
+next run reads fresh data.
+
+Every read takes `scope` (a frozenset of account ids, None: every account) and is part of the
+cache key, so one user's cached rows are never served to a user with another scope."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ import streamlit as st
 from tracking.runtime import database_path
 from tracking.store import console_queries as q
 from tracking.store import proposals
+from tracking.store.console_queries import Scope
 from ui.resources import _database, refresh_document_marks
 
 
@@ -24,88 +29,89 @@ def _cursor(db_path: str):
 
 @st.cache_data(ttl=20, show_spinner=False)
 def documents_page(db_path: str, filters: q.DocumentFilters, page: int,
-                   page_size: int) -> q.DocumentPage:
+                   page_size: int, *, scope: Scope = None) -> q.DocumentPage:
     if filters.failures_only or filters.state or filters.mode or filters.search:
         refresh_document_marks()
-    return q.documents_page(_cursor(db_path), filters, page=page, page_size=page_size)
+    return q.documents_page(_cursor(db_path), filters, page=page, page_size=page_size,
+                            scope=scope)
 
 
 @st.cache_data(ttl=300, show_spinner=False)
-def accounts(db_path: str) -> pd.DataFrame:
-    return q.accounts(_cursor(db_path))
+def accounts(db_path: str, *, scope: Scope = None) -> pd.DataFrame:
+    return q.accounts(_cursor(db_path), scope=scope)
 
 
 @st.cache_data(ttl=300, show_spinner=False)
-def actors(db_path: str) -> list[str]:
-    return q.actors(_cursor(db_path))
+def actors(db_path: str, *, scope: Scope = None) -> list[str]:
+    return q.actors(_cursor(db_path), scope=scope)
 
 
 @st.cache_data(ttl=120, show_spinner=False)
 def failure_summary(db_path: str, since: datetime, until: datetime,
-                    account_id: str | None) -> q.FailureSummary:
-    return q.failure_summary(_cursor(db_path), since, until, account_id)
+                    account_id: str | None, *, scope: Scope = None) -> q.FailureSummary:
+    return q.failure_summary(_cursor(db_path), since, until, account_id, scope=scope)
 
 
 @st.cache_data(ttl=60, show_spinner=False)
 def failing_deliveries(db_path: str, since: datetime, until: datetime, account_id: str | None,
                        reasons: tuple[str, ...] | None, domain: str | None,
-                       mode: str | None) -> pd.DataFrame:
+                       mode: str | None, *, scope: Scope = None) -> pd.DataFrame:
     return q.failing_deliveries(_cursor(db_path), since, until, account_id=account_id,
                                 reasons=list(reasons) if reasons else None, domain=domain,
-                                mode=mode)
+                                mode=mode, scope=scope)
 
 
 @st.cache_data(ttl=30, show_spinner=False)
 def history_page(db_path: str, since: datetime, until: datetime,
                  event_types: tuple[str, ...], actor: str | None, account_id: str | None,
-                 document: str | None) -> pd.DataFrame:
+                 document: str | None, *, scope: Scope = None) -> pd.DataFrame:
     return q.history_page(_cursor(db_path), since=since, until=until,
                           event_types=list(event_types) or None, actor=actor,
-                          account_id=account_id, document=document)
+                          account_id=account_id, document=document, scope=scope)
 
 
 @st.cache_data(ttl=120, show_spinner=False)
 def history_charts(db_path: str, since: datetime, until: datetime,
-                   account_id: str | None) -> q.HistoryCharts:
-    return q.history_charts(_cursor(db_path), since, until, account_id)
+                   account_id: str | None, *, scope: Scope = None) -> q.HistoryCharts:
+    return q.history_charts(_cursor(db_path), since, until, account_id, scope=scope)
 
 
-def document_box(document_id: str) -> q.DocumentBox | None:
+def document_box(document_id: str, *, scope: Scope = None) -> q.DocumentBox | None:
     """Not cached: the box must show the outbox's and the mailbox's latest word (≈ms)."""
-    return q.document_box(_cursor(path()), document_id)
+    return q.document_box(_cursor(path()), document_id, scope=scope)
 
 
-def timeline(document_id: str) -> pd.DataFrame:
-    return q.timeline(_cursor(path()), document_id)
+def timeline(document_id: str, *, scope: Scope = None) -> pd.DataFrame:
+    return q.timeline(_cursor(path()), document_id, scope=scope)
 
 
-def returned_messages(document_id: str) -> pd.DataFrame:
-    return q.returned_messages_of_document(_cursor(path()), document_id)
+def returned_messages(document_id: str, *, scope: Scope = None) -> pd.DataFrame:
+    return q.returned_messages_of_document(_cursor(path()), document_id, scope=scope)
 
 
-def raw_message(message_id: str) -> str | None:
-    return q.raw_message(_cursor(path()), message_id)
+def raw_message(message_id: str, *, scope: Scope = None) -> str | None:
+    return q.raw_message(_cursor(path()), message_id, scope=scope)
 
 
-def mailbox_counts() -> pd.DataFrame:
-    return q.mailbox_counts(_cursor(path()))
+def mailbox_counts(*, scope: Scope = None) -> pd.DataFrame:
+    return q.mailbox_counts(_cursor(path()), scope=scope)
 
 
-def mailbox_queue() -> pd.DataFrame:
-    return q.mailbox_queue(_cursor(path()))
+def mailbox_queue(*, scope: Scope = None) -> pd.DataFrame:
+    return q.mailbox_queue(_cursor(path()), scope=scope)
 
 
-def sends_for_attachment(document_id: str) -> pd.DataFrame:
-    return q.sends_for_attachment(_cursor(path()), document_id)
+def sends_for_attachment(document_id: str, *, scope: Scope = None) -> pd.DataFrame:
+    return q.sends_for_attachment(_cursor(path()), document_id, scope=scope)
 
 
-def proposals_queue() -> pd.DataFrame:
+def proposals_queue(*, scope: Scope = None) -> pd.DataFrame:
     """Not cached: the "à vérifier" queue must show a decision at once."""
-    return proposals.open_queue(_cursor(path()))
+    return proposals.open_queue(_cursor(path()), scope=scope)
 
 
-def document_proposals(document_id: str) -> pd.DataFrame:
-    return proposals.of_document(_cursor(path()), document_id)
+def document_proposals(document_id: str, *, scope: Scope = None) -> pd.DataFrame:
+    return proposals.of_document(_cursor(path()), document_id, scope=scope)
 
 
 def forget() -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from tracking.auth.principal import Principal
+from tracking.auth.roles import Role
 from tracking.errors import RefusedValue
 from tracking.labels import explain_refusal
 from ui.i18n import language, language_picker, t
@@ -22,9 +24,12 @@ def start_page() -> None:
     inject_css()
 
 
-def actor() -> str:
-    """The login the sidebar says is acting; actions refuse an empty one."""
-    return st.sidebar.text_input(t("actor"), value="support", key="actor").strip()
+def actor() -> Principal:
+    """Interim, until the sign-in form replaces it (helper `auth-console`): the login the sidebar
+    says is acting, with today's rights (every action, every account). Actions refuse an empty
+    one."""
+    login = st.sidebar.text_input(t("actor"), value="support", key="actor").strip()
+    return Principal(login, login, Role.ADMIN)
 
 
 def error(err: Exception) -> None:

@@ -15,6 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from tracking import returned_actions as act
+from tracking.auth.principal import Principal
 from tracking.errors import NotFound, RefusedValue, SuiviError
 from tracking.labels import explain_refusal, word_for
 from tracking.models import EventType, Reason
@@ -43,11 +44,11 @@ def evidence_table(queue: pd.DataFrame) -> pd.DataFrame:
     return shown.rename(columns={c: t(k) for c, k in _EVIDENCE_COLUMNS.items()})
 
 
-def verify_queue(actor: str) -> None:
+def verify_queue(actor: Principal) -> None:
     """Mailbox page: the open proposals, their evidence, apply or reject."""
     st.subheader(t("verify.heading"))
     st.caption(t("verify.explain"))
-    queue = data.proposals_queue()
+    queue = data.proposals_queue(scope=actor.scope)
     if queue.empty:
         st.caption(t("verify.empty"))
         return
@@ -66,9 +67,9 @@ def verify_queue(actor: str) -> None:
         _decide(act.reject_proposal, chosen, actor, note, t("verify.rejected"))
 
 
-def document_proposals(document_id: str) -> None:
+def document_proposals(document_id: str, actor: Principal) -> None:
     """Document page: the proposals about this document's sends (open first)."""
-    found = data.document_proposals(document_id)
+    found = data.document_proposals(document_id, scope=actor.scope)
     if found.empty:
         return
     st.markdown(f"**{t('verify.document_heading')}**")
@@ -77,7 +78,7 @@ def document_proposals(document_id: str) -> None:
     st.dataframe(shown, hide_index=True, key="document_proposals")
 
 
-def attach_form(message_id: str, actor: str, *, key: str, document_id: str | None = None) -> None:
+def attach_form(message_id: str, actor: Principal, *, key: str, document_id: str | None = None) -> None:
     """Tie `message_id` to a recipient, chosen by address, of one of a document's sends (Mailbox:
     the document typed by number or id; Document page: this document)."""
     if document_id is None:
@@ -88,7 +89,7 @@ def attach_form(message_id: str, actor: str, *, key: str, document_id: str | Non
         if document_id is None:
             error(NotFound(tf("attach.no_document", reference=reference)))
             return
-    sends = data.sends_for_attachment(document_id)        # latest send first
+    sends = data.sends_for_attachment(document_id, scope=actor.scope)  # latest send first
     if sends.empty:
         st.caption(t("attach.no_send"))
         return
@@ -122,11 +123,11 @@ def attach_form(message_id: str, actor: str, *, key: str, document_id: str | Non
         done(t("action.attached"))
 
 
-def unmatched_for_document(box, actor: str) -> None:
+def unmatched_for_document(box, actor: Principal) -> None:
     """Document page: attach a message of the queue to one of this document's recipients."""
-    queue = data.mailbox_queue()
+    queue = data.mailbox_queue(scope=actor.scope)
     queue = queue[queue["match_state"].isin(["unmatched", "suspicious"])]
-    if queue.empty or data.sends_for_attachment(box.document["id"]).empty:
+    if queue.empty or data.sends_for_attachment(box.document["id"], scope=actor.scope).empty:
         st.caption(t("action.no_unmatched"))
         return
     subjects = dict(zip(queue["id"], queue["subject"].fillna("")))
@@ -169,7 +170,7 @@ def _evidence_text(row: pd.Series) -> str:
     return "\n".join(lines)
 
 
-def _decide(action, proposal_id: str, actor: str, note: str, message: str) -> None:
+def _decide(action, proposal_id: str, actor: Principal, note: str, message: str) -> None:
     try:
         action(database(), proposal_id, actor, note)
     except SuiviError as err:

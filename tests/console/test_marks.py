@@ -3,6 +3,7 @@ computation, and an action's events move just the documents they touch."""
 
 from __future__ import annotations
 
+from tests.actors import support
 from tests.console.conftest import copy_demo
 from tracking.service import SendPolicy, SendRequest, request_send
 from tracking.store.connection import open_database
@@ -32,7 +33,7 @@ def test_marks_follow_the_events(demo_template, tmp_path):
 
         failing = cursor.execute("SELECT document_id FROM document_marks WHERE failing "
                                  "ORDER BY document_id LIMIT 1").fetchone()[0]
-        request_send(db, SendRequest(failing, ("fixed@client.example",), actor="support",
+        request_send(db, SendRequest(failing, ("fixed@client.example",), actor=support("support"),
                                      force=True), SendPolicy(verp_key=b"k"))
         again = refresh_marks(db)
         assert not again.full and 1 <= again.documents <= 5_000

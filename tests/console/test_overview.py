@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.actors import support
 from tests.core.conftest import seed
 from tracking.models import SendingMode
 from tracking.service import SendPolicy, SendRequest, request_send
@@ -17,7 +18,7 @@ def console_db(tmp_path, monkeypatch):
     db = open_database(path)
     documents = seed(db)
     request_send(db, SendRequest(documents[SendingMode.RELAY][0], ("a@client.test",),
-                                 actor="alice"), SendPolicy(verp_key=b"k"))
+                                 actor=support("alice")), SendPolicy(verp_key=b"k"))
     db.close()
     monkeypatch.setenv("SUIVI_DB", str(path))
     monkeypatch.setenv("SUIVI_WORKERS", "0")

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from tracking.events import PAYLOADS, BounceReport, Event, Payload, RecipientRefused, event_id
+from tests.actors import support
 from tests.core.conftest import seed
 from tracking.models import EventType, SendingMode
 from tracking.records import STATUS_FIELDS, Delivery, DeliveryStatus
@@ -93,7 +94,7 @@ def test_a_delivery_is_its_status_plus_who_and_where(db):
 def test_the_store_reads_a_delivery_with_the_same_status_it_folds(db, policy):
     documents = seed(db)
     receipt = request_send(db, SendRequest(documents[SendingMode.RELAY][0], to=("a@b.example",),
-                                           actor="alice"), policy, now=AT)
+                                           actor=support("alice")), policy, now=AT)
     (delivery,) = queries.deliveries_of_send(db.cursor(), receipt.send_id)
     assert delivery.status == DeliveryStatus(delivery.state, AT)
 

@@ -13,6 +13,7 @@ from collections import Counter
 
 import pytest
 
+from tests.actors import support
 from tests.core.conftest import seed
 from tracking.config import load_settings
 from tracking.models import DeliveryState, EventType, SendingMode
@@ -84,10 +85,10 @@ def test_outcomes_per_recipient_with_retries(db, server):
     policy = SendPolicy.from_settings(settings)
     relay = request_send(db, SendRequest(
         documents[SendingMode.RELAY][0], ("ok@client.test", "refuse@client.test"),
-        ("flaky@client.test", "busy@client.test"), "alice"), policy).send_id
+        ("flaky@client.test", "busy@client.test"), support("alice")), policy).send_id
     smtp = request_send(db, SendRequest(
         documents[SendingMode.SMTP][0], ("ok2@client.test", "refuse2@client.test"),
-        actor="alice"), policy).send_id
+        actor=support("alice")), policy).send_id
     with SmtpTransport(settings.smtp) as transport:
         stats = Outbox(db, transport, settings, sleep=lambda _: None).run_until_empty()
     assert (stats.handled, stats.accepted, stats.refused) == (6, 3, 3)
@@ -121,7 +122,8 @@ def test_unreachable_server_gives_not_sent_with_the_last_error(db, server):
         dead_port = probe.getsockname()[1]
     settings = load_settings(env_for(dead_port))
     send_id = request_send(db, SendRequest(documents[SendingMode.SMTP][0], ("a@client.test",),
-                                           actor="alice"), SendPolicy.from_settings(settings)).send_id
+                                           actor=support("alice")),
+                           SendPolicy.from_settings(settings)).send_id
     with SmtpTransport(settings.smtp) as transport:
         Outbox(db, transport, settings, sleep=lambda _: None).run_until_empty()
     [delivery] = queries.deliveries_of_send(db.cursor(), send_id)
@@ -137,7 +139,8 @@ def test_killed_worker_never_sends_twice_and_loses_nothing(tmp_path, server):
     documents = seed(database, documents_per_account=40)
     policy = SendPolicy(verp_key=b"test-verp-key")
     for document_id in documents[SendingMode.RELAY] + documents[SendingMode.SMTP]:
-        request_send(database, SendRequest(document_id, ("ok@client.test",), actor="alice"),
+        request_send(database, SendRequest(document_id, ("ok@client.test",),
+                                           actor=support("alice")),
                      policy)
     database.close()
     total = 80

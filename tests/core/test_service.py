@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.actors import admin, support
 from tests.core.conftest import send_dates, table_counts
 from tracking.errors import ConfigError, InvalidInput, NotFound, ResendTooSoon
 from tracking.events import AccountSettingsChanged
@@ -26,7 +27,8 @@ NOW = datetime(2026, 11, 28, 13, 32, tzinfo=UTC)
 def test_send_request_records_pending_deliveries_and_the_send_date(db, seeded, policy):
     document_id = seeded[SendingMode.RELAY][0]
     receipt = request_send(db, SendRequest(document_id, ("Billing@Client.test",),
-                                           ("boss@client.test",), "alice"), policy, now=NOW)
+                                           ("boss@client.test",), support("alice")),
+                           policy, now=NOW)
     cursor = db.cursor()
     deliveries = queries.deliveries_of_send(cursor, receipt.send_id)
     assert [(d.address, d.role, d.state) for d in deliveries] == [
@@ -44,21 +46,21 @@ def test_send_request_records_pending_deliveries_and_the_send_date(db, seeded, p
 
 def test_smtp_mode_has_no_verp_token(db, seeded, policy):
     receipt = request_send(db, SendRequest(seeded[SendingMode.SMTP][0], ("a@b.test",),
-                                           actor="alice"), policy, now=NOW)
+                                           actor=support("alice")), policy, now=NOW)
     assert queries.deliveries_of_send(db.cursor(), receipt.send_id)[0].verp_token is None
 
 
 def test_double_click_never_sends_twice_even_with_force(db, seeded, policy):
-    request = SendRequest(seeded[SendingMode.RELAY][0], ("a@b.test",), actor="alice")
+    request = SendRequest(seeded[SendingMode.RELAY][0], ("a@b.test",), actor=support("alice"))
     first = request_send(db, request, policy, now=NOW)
-    forced = SendRequest(request.document_id, request.to, actor="alice", force=True)
+    forced = SendRequest(request.document_id, request.to, actor=support("alice"), force=True)
     again = request_send(db, forced, policy, now=NOW + timedelta(seconds=2))
     assert (again.send_id, again.created) == (first.send_id, False)
     assert table_counts(db)["sends"] == 1
 
 
 def test_same_idempotency_key_returns_the_same_send(db, seeded, policy):
-    request = SendRequest(seeded[SendingMode.RELAY][0], ("a@b.test",), actor="alice",
+    request = SendRequest(seeded[SendingMode.RELAY][0], ("a@b.test",), actor=support("alice"),
                           idempotency_key="form-123")
     first = request_send(db, request, policy, now=NOW)
     later = request_send(db, request, policy, now=NOW + timedelta(days=5))
@@ -66,13 +68,13 @@ def test_same_idempotency_key_returns_the_same_send(db, seeded, policy):
 
 
 def test_resend_within_three_days_needs_force(db, seeded, policy):
-    request = SendRequest(seeded[SendingMode.RELAY][0], ("a@b.test",), actor="alice")
+    request = SendRequest(seeded[SendingMode.RELAY][0], ("a@b.test",), actor=support("alice"))
     request_send(db, request, policy, now=NOW)
     before = table_counts(db)
     with pytest.raises(ResendTooSoon, match="--force"):
         request_send(db, request, policy, now=NOW + timedelta(hours=2))
     assert table_counts(db) == before
-    forced = SendRequest(request.document_id, request.to, actor="alice", force=True)
+    forced = SendRequest(request.document_id, request.to, actor=support("alice"), force=True)
     assert request_send(db, forced, policy, now=NOW + timedelta(hours=2)).created
     assert request_send(db, request, policy, now=NOW + timedelta(days=6)).created
 
@@ -88,23 +90,25 @@ def test_refused_send_writes_nothing(db, seeded, policy, request_args, error):
     before, dates = table_counts(db), send_dates(db)
     with pytest.raises(error):
         request_send(db, SendRequest(document_id or seeded[SendingMode.RELAY][0], to,
-                                     actor="alice"), policy, now=NOW)
+                                     actor=support("alice")), policy, now=NOW)
     assert table_counts(db) == before and send_dates(db) == dates
 
 
 def test_manual_account_cannot_send_online_and_relay_needs_a_key(db, seeded, policy):
     with pytest.raises(InvalidInput, match="mark-sent"):
-        request_send(db, SendRequest(seeded[SendingMode.MANUAL][0], ("a@b.test",), actor="a"),
+        request_send(db, SendRequest(seeded[SendingMode.MANUAL][0], ("a@b.test",),
+                                     actor=support("a")),
                      policy, now=NOW)
     with pytest.raises(ConfigError, match="VERP"):
-        request_send(db, SendRequest(seeded[SendingMode.RELAY][0], ("a@b.test",), actor="a"),
+        request_send(db, SendRequest(seeded[SendingMode.RELAY][0], ("a@b.test",),
+                                     actor=support("a")),
                      SendPolicy(verp_key=None), now=NOW)
     assert table_counts(db)["sends"] == 0
 
 
 def test_mark_sent_manually_sets_the_send_date_to_the_action_time(db, seeded):
     document_id = seeded[SendingMode.MANUAL][0]
-    send_id = mark_sent_manually(db, document_id, "bob", now=NOW, note="par courrier")
+    send_id = mark_sent_manually(db, document_id, support("bob"), now=NOW, note="par courrier")
     cursor = db.cursor()
     send = queries.get_send(cursor, send_id)
     assert (send.mode, send.actor, send.requested_at) == (SendingMode.MANUAL, "bob", NOW)
@@ -130,8 +134,8 @@ DST_CASES = [
 @pytest.mark.parametrize("zone, local, expected_utc", DST_CASES)
 def test_send_date_edit_across_dst(db, seeded, zone, local, expected_utc):
     document_id = seeded[SendingMode.RELAY][1]
-    mark_sent_manually(db, document_id, "bob", now=NOW)
-    event = set_send_date(db, document_id, local, "carol", zone_name=zone, now=NOW)
+    mark_sent_manually(db, document_id, support("bob"), now=NOW)
+    event = set_send_date(db, document_id, local, support("carol"), zone_name=zone, now=NOW)
     stored = queries.get_document(db.cursor(), document_id).send_date
     assert stored == expected_utc.replace(tzinfo=UTC)
     assert event.details.old == NOW.isoformat()
@@ -147,16 +151,17 @@ def test_send_date_edit_across_dst(db, seeded, zone, local, expected_utc):
 def test_nonexistent_local_time_is_refused(db, seeded, zone, local):
     document_id = seeded[SendingMode.RELAY][1]
     with pytest.raises(InvalidInput, match="does not exist"):
-        set_send_date(db, document_id, local, "carol", zone_name=zone, now=NOW)
+        set_send_date(db, document_id, local, support("carol"), zone_name=zone, now=NOW)
     assert table_counts(db)["events"] == 0
 
 
 def test_send_date_edit_defaults_to_the_account_zone_and_never_touches_deliveries(
         db, seeded, policy):
     document_id = seeded[SendingMode.SMTP][0]  # account in Asia/Tokyo
-    receipt = request_send(db, SendRequest(document_id, ("a@b.test",), actor="a"), policy, now=NOW)
+    receipt = request_send(db, SendRequest(document_id, ("a@b.test",), actor=support("a")), policy,
+                           now=NOW)
     deliveries_before = queries.deliveries_of_send(db.cursor(), receipt.send_id)
-    set_send_date(db, document_id, datetime(2026, 11, 27, 9, 0), "carol", now=NOW)
+    set_send_date(db, document_id, datetime(2026, 11, 27, 9, 0), support("carol"), now=NOW)
     assert queries.get_document(db.cursor(), document_id).send_date == \
         datetime(2026, 11, 27, 0, 0, tzinfo=UTC)
     assert queries.deliveries_of_send(db.cursor(), receipt.send_id) == deliveries_before
@@ -170,14 +175,15 @@ def test_invalid_send_date_edit_writes_nothing(db, seeded, document_id, zone, er
     before, dates = table_counts(db), send_dates(db)
     with pytest.raises(error):
         set_send_date(db, document_id or seeded[SendingMode.RELAY][0], datetime(2026, 11, 1, 9),
-                      "carol", zone_name=zone, now=NOW)
+                      support("carol"), zone_name=zone, now=NOW)
     assert table_counts(db) == before and send_dates(db) == dates
 
 
 def test_history_lists_events_newest_first_with_filters(db, seeded, policy):
     document_id = seeded[SendingMode.RELAY][0]
-    request_send(db, SendRequest(document_id, ("a@b.test",), actor="alice"), policy, now=NOW)
-    set_send_date(db, document_id, datetime(2026, 11, 28, 10, 0), "carol",
+    request_send(db, SendRequest(document_id, ("a@b.test",), actor=support("alice")), policy,
+                 now=NOW)
+    set_send_date(db, document_id, datetime(2026, 11, 28, 10, 0), support("carol"),
                   now=NOW + timedelta(minutes=1))
     frame = queries.history(db.cursor(), document_id=document_id)
     assert list(frame["type"]) == ["send_date_changed", "send_requested"]
@@ -193,11 +199,12 @@ def account_rows(database) -> list:
 
 def test_account_settings_change_records_old_and_new_and_moves_no_delivery(db, seeded, policy):
     document_id = seeded[SendingMode.RELAY][0]
-    receipt = request_send(db, SendRequest(document_id, ("a@b.test",), actor="alice"), policy,
+    receipt = request_send(db, SendRequest(document_id, ("a@b.test",), actor=support("alice")),
+                           policy,
                            now=NOW)
     dates = send_dates(db)
     event = change_account_settings(db, "acct-relay", time_zone="America/Sao_Paulo",
-                                    sending_mode="smtp", actor="carol",
+                                    sending_mode="smtp", actor=admin("carol"),
                                     now=NOW + timedelta(minutes=3))
     assert event.type is EventType.ACCOUNT_SETTINGS_CHANGED
     assert event.details == AccountSettingsChanged(
@@ -218,18 +225,19 @@ def test_account_settings_change_records_old_and_new_and_moves_no_delivery(db, s
     assert json.loads(row[5])["new"]["time_zone"] == "America/Sao_Paulo"
     # the new mode applies to the next send: an smtp send has no VERP token
     later = request_send(db, SendRequest(seeded[SendingMode.RELAY][1], ("a@b.test",),
-                                         actor="alice"), policy, now=NOW + timedelta(hours=1))
+                                         actor=support("alice")), policy,
+                         now=NOW + timedelta(hours=1))
     assert queries.get_send(db.cursor(), later.send_id).mode is SendingMode.SMTP
 
 
 def test_account_settings_change_back_and_forth_is_two_distinct_events(db, seeded):
     first = change_account_settings(db, "acct-smtp", time_zone="Europe/Paris",
-                                    sending_mode="smtp", actor="carol", now=NOW)
+                                    sending_mode="smtp", actor=admin("carol"), now=NOW)
     back = change_account_settings(db, "acct-smtp", time_zone="Asia/Tokyo",
-                                   sending_mode=SendingMode.SMTP, actor="carol",
+                                   sending_mode=SendingMode.SMTP, actor=admin("carol"),
                                    now=NOW + timedelta(minutes=1))
     again = change_account_settings(db, "acct-smtp", time_zone="Europe/Paris",
-                                    sending_mode="smtp", actor="carol",
+                                    sending_mode="smtp", actor=admin("carol"),
                                     now=NOW + timedelta(minutes=2))
     assert len({first.id, back.id, again.id}) == 3
     assert list(queries.history(db.cursor(), actor="carol")["type"]) == [
@@ -249,6 +257,7 @@ def test_refused_account_settings_change_writes_nothing(db, seeded, account_id, 
                                                          actor, error, message):
     before, accounts = table_counts(db), account_rows(db)
     with pytest.raises(error, match=message):
-        change_account_settings(db, account_id, time_zone=zone, sending_mode=mode, actor=actor,
+        change_account_settings(db, account_id, time_zone=zone, sending_mode=mode,
+                                actor=admin(actor),
                                 now=NOW)
     assert table_counts(db) == before and account_rows(db) == accounts

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.actors import support
 from tests.core.conftest import seed, table_counts
 from tests.core.test_outbox import ScriptedServer, env_for
 from tracking.config import load_settings
@@ -66,7 +67,7 @@ def test_a_control_character_in_any_header_bound_field_is_refused_and_nothing_wr
         target[0] = poison(target[0], character)
     before = table_counts(db)
     with pytest.raises(RefusedValue) as refused:
-        request_send(db, SendRequest(document_id, tuple(to), tuple(cc), "alice"), policy)
+        request_send(db, SendRequest(document_id, tuple(to), tuple(cc), support("alice")), policy)
     expected_field = "recipient" if field in ("to", "cc") else field
     assert refused.value.code == "control_character"
     assert refused.value.params == {"field": expected_field,
@@ -84,7 +85,7 @@ def test_address_lengths_follow_rfc_5321(db, policy, local, domain_length, code)
     assert len(domain) == domain_length
     documents = seed(db)
     before = table_counts(db)
-    request = SendRequest(documents[SendingMode.SMTP][0], (address,), actor="alice")
+    request = SendRequest(documents[SendingMode.SMTP][0], (address,), actor=support("alice"))
     if code is None:
         check_address(address, "recipient")
         assert request_send(db, request, policy).created
@@ -101,7 +102,7 @@ def test_the_5000_character_local_part_of_the_issue_is_refused(db, policy):
     documents = seed(db)
     with pytest.raises(RefusedValue, match="5000 octets"):
         request_send(db, SendRequest(documents[SendingMode.SMTP][0], ("x" * 5000 + "@a.test",),
-                                     actor="alice"), policy)
+                                     actor=support("alice")), policy)
 
 
 def test_a_long_sender_address_is_refused_like_a_recipient(db, policy):
@@ -110,7 +111,7 @@ def test_a_long_sender_address_is_refused_like_a_recipient(db, policy):
     with db.transaction() as cursor:
         cursor.execute(FIELD_UPDATES["sender_address"], ["s" * 65 + "@dupont.test", document_id])
     with pytest.raises(RefusedValue) as refused:
-        request_send(db, SendRequest(document_id, ("a@b.test",), actor="alice"), policy)
+        request_send(db, SendRequest(document_id, ("a@b.test",), actor=support("alice")), policy)
     assert (refused.value.code, refused.value.params["field"]) == ("local_part_too_long",
                                                                    "sender_address")
 
@@ -122,8 +123,8 @@ def test_one_bad_document_in_a_bulk_send_refuses_the_whole_selection(db, policy)
         cursor.execute(FIELD_UPDATES["document_number"], ["FV\r\nBcc: everyone@x.test", bad])
     before = table_counts(db)
     with pytest.raises(RefusedValue, match="document_number"):
-        request_sends(db, [SendRequest(good, ("a@b.test",), actor="alice"),
-                           SendRequest(bad, ("a@b.test",), actor="alice")], policy)
+        request_sends(db, [SendRequest(good, ("a@b.test",), actor=support("alice")),
+                           SendRequest(bad, ("a@b.test",), actor=support("alice"))], policy)
     assert table_counts(db) == before
 
 
@@ -145,9 +146,9 @@ def test_a_stored_document_compose_refuses_fails_only_its_own_send_with_the_caus
     from tracking.service import SendPolicy
     policy = SendPolicy.from_settings(settings)
     bad_doc, good_doc = documents[SendingMode.SMTP][0], documents[SendingMode.RELAY][0]
-    bad = request_send(db, SendRequest(bad_doc, ("one@client.test",), actor="alice"),
+    bad = request_send(db, SendRequest(bad_doc, ("one@client.test",), actor=support("alice")),
                        policy).send_id
-    good = request_send(db, SendRequest(good_doc, ("two@client.test",), actor="alice"),
+    good = request_send(db, SendRequest(good_doc, ("two@client.test",), actor=support("alice")),
                         policy).send_id
     with db.transaction() as cursor:  # the document changes after it was queued
         cursor.execute(FIELD_UPDATES["document_number"], ["FV 42\r\nBcc: all@x.test", bad_doc])

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.actors import support
 from tracking.demo import DEMO_VERP_KEY, generate
 from tracking import verp
 from tracking.outbox import Outbox
@@ -41,11 +42,11 @@ def demo_with_real_activity(tmp_path):
         moment = datetime.now(UTC)
         receipt = request_send(db, SendRequest(
             unsent["relay"], to=("claire@client.example", "reject-x@client.example"),
-            cc=("tempfail-y@client.example",), actor="m.lefevre"), policy, now=moment)
+            cc=("tempfail-y@client.example",), actor=support("m.lefevre")), policy, now=moment)
         with outbound_transport(settings, "sandbox", db=db) as transport:
             Outbox(db, transport, settings, sleep=lambda seconds: None).run_until_empty()
-        manual = mark_sent_manually(db, unsent["smtp"], "ops.claire", note="sent by post")
-        set_send_date(db, unsent["smtp"], moment - timedelta(days=1), "ops.claire")
+        manual = mark_sent_manually(db, unsent["smtp"], support("ops.claire"), note="sent by post")
+        set_send_date(db, unsent["smtp"], moment - timedelta(days=1), support("ops.claire"))
         yield db, {receipt.send_id, manual}, moment - timedelta(seconds=1)
 
 

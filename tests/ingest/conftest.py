@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.actors import support
 from tests.mailstack import BOUNCE_USER, DOMAIN, SKIP_REASON, MailStack
 from tracking.config import ImapSettings, ImapTls, Secret, Settings, load_settings
 from tracking.ingest import IngestPolicy
@@ -83,7 +84,7 @@ class RelayWorld:
 
     def send(self, *recipients: tuple[str, tuple[str, ...], tuple[str, ...]]) -> list[str]:
         """Record one send per (document index, to, cc) and run the outbox through Postfix."""
-        requests = [SendRequest(self.documents[index], to, cc, "alice")
+        requests = [SendRequest(self.documents[index], to, cc, support("alice"))
                     for index, to, cc in recipients]
         receipts = request_sends(self.db, requests, SendPolicy.from_settings(self.settings))
         with SmtpTransport(self.settings.smtp) as transport:
@@ -146,7 +147,7 @@ def sandbox_world(tmp_path):
 
 def run_sandbox_send(db, settings, documents, document: int, to, cc=()) -> str:
     """Record a send of `documents[document]` and hand it to the sandbox; its send id."""
-    receipt = request_send(db, SendRequest(documents[document], to, cc, "alice"),
+    receipt = request_send(db, SendRequest(documents[document], to, cc, support("alice")),
                            SendPolicy.from_settings(settings))
     with SmtpTransport(settings.smtp) as transport:
         Outbox(db, transport, settings).run_until_empty()

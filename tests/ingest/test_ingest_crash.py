@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.actors import support
 from tests.ingest.conftest import VERP_KEY, seed_documents
 from tests.ingest.samples import bounce_mailbox
 from tests.mailstack import MailStack
@@ -38,7 +39,7 @@ def crash_world(ingest_stack: MailStack, tmp_path_factory):
     with open_database(template) as db:
         documents = seed_documents(db, 500)
         receipts = request_sends(db, [SendRequest(doc, (f"a{i}@client.test",),
-                                                  (f"b{i}@client.test",), "alice")
+                                                  (f"b{i}@client.test",), support("alice"))
                                       for i, doc in enumerate(documents)],
                                  SendPolicy("atelier.test", VERP_KEY.encode()))
         deliveries = db.cursor().execute(

@@ -44,14 +44,14 @@ def test_sandbox_maildir_round_trip_and_manual_attach(sandbox_world) -> None:
     [queued] = inbound.unmatched_queue(db.cursor())
     other = _run(db, settings, documents, 1, ("gone@client.test",))
     assert _state(db, other, 0)[0] == "sent"
-    events = attach_bounce(db, queued["id"], other, "gone@client.test", "support")
+    events = attach_bounce(db, queued["id"], other, "gone@client.test", support("support"))
     assert [e.type for e in events][0] == "bounce_attached"
     assert _state(db, other, 0)[0] == "not_delivered"
     assert inbound.unmatched_queue(db.cursor()) == []
     with pytest.raises(InvalidInput):
-        attach_bounce(db, queued["id"], other, "gone@client.test", "support")  # already matched
+        attach_bounce(db, queued["id"], other, "gone@client.test", support("support"))  # already matched
     with pytest.raises(InvalidInput):
-        dismiss_bounce(db, queued["id"], "support")
+        dismiss_bounce(db, queued["id"], support("support"))
 
 
 def test_dismissed_message_leaves_the_queue(sandbox_world) -> None:
@@ -62,7 +62,7 @@ def test_dismissed_message_leaves_the_queue(sandbox_world) -> None:
     assert stats.stored == 1
     [queued] = inbound.unmatched_queue(db.cursor())
     assert queued["kind"] == "undecodable" and "no message headers" in queued["defects"]
-    dismiss_bounce(db, queued["id"], "support", note="junk")
+    dismiss_bounce(db, queued["id"], support("support"), note="junk")
     assert inbound.unmatched_queue(db.cursor()) == []
     row = db.cursor().execute("SELECT action, actor, note FROM returned_message_handling"
                               ).fetchone()

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.actors import support
 from tests.ingest.conftest import VERP_KEY
 from tests.ingest.conftest import run_sandbox_send as send
 from tests.ingest.conftest import sandbox_state as state
@@ -155,7 +156,7 @@ def test_applying_a_proposal_moves_the_state_and_names_the_actor(sandbox_world, 
     with pytest.raises(InvalidInput):
         apply_proposal(db, success, "  ")                       # nobody named: nothing written
     assert state(db, send_id, 0)[0] == "sent"
-    recorded = apply_proposal(db, success, "sophie", note="confirmé par le client")
+    recorded = apply_proposal(db, success, support("sophie"), note="confirmé par le client")
     assert [e.type for e in recorded] == ["proposal_applied", "dsn_delivered"]
     assert state(db, send_id, 0)[0] == "delivered"
     [applied] = _events(db, send_id, "proposal_applied")
@@ -165,9 +166,9 @@ def test_applying_a_proposal_moves_the_state_and_names_the_actor(sandbox_world, 
     [delivered] = _events(db, send_id, "dsn_delivered")
     assert delivered["actor"] == "sophie" and delivered["details"]["verified_by"] == "sophie"
     with pytest.raises(InvalidInput, match="already applied by sophie"):
-        apply_proposal(db, success, "sophie")
+        apply_proposal(db, success, support("sophie"))
 
-    reject_proposal(db, failure, "marc", note="faux rapport")
+    reject_proposal(db, failure, support("marc"), note="faux rapport")
     assert state(db, send_id, 0)[0] == "delivered"
     [rejected] = _events(db, send_id, "proposal_rejected")
     assert rejected["actor"] == "marc" and rejected["details"]["note"] == "faux rapport"
@@ -202,19 +203,19 @@ def test_attach_checks_the_recipient_by_address(sandbox_world) -> None:
     before = _snapshot(db)
 
     with pytest.raises(RecipientMismatch) as refused:
-        attach_bounce(db, queued["id"], send_id, "marie@client.test", "support")
+        attach_bounce(db, queued["id"], send_id, "marie@client.test", support("support"))
     assert (refused.value.reported, refused.value.chosen) == (
         "jean.nouveau@client.test", "marie@client.test")
     with pytest.raises(RecipientMismatch):       # a confirmation for another pair does not count
-        attach_bounce(db, queued["id"], send_id, "marie@client.test", "support",
+        attach_bounce(db, queued["id"], send_id, "marie@client.test", support("support"),
                       confirmation=MismatchConfirmation("jean.nouveau@client.test",
                                                         "paul@client.test"))
     with pytest.raises(InvalidInput, match="not a recipient"):
-        attach_bounce(db, queued["id"], send_id, "jean.nouveau@client.test", "support")
+        attach_bounce(db, queued["id"], send_id, "jean.nouveau@client.test", support("support"))
     assert _snapshot(db) == before                               # nothing written
 
     recorded = attach_bounce(
-        db, queued["id"], send_id, "Marie@client.test", "support",
+        db, queued["id"], send_id, "Marie@client.test", support("support"),
         confirmation=MismatchConfirmation("jean.nouveau@client.test", "marie@client.test"))
     assert [e.type for e in recorded] == ["bounce_attached", "dsn_failed"]
     [attached] = _events(db, send_id, "bounce_attached")
@@ -237,7 +238,7 @@ def test_a_keyless_bounce_for_a_recipient_is_proposed_for_that_recipient(sandbox
     queue = proposals.open_queue(db.cursor())
     [pid] = queue[queue["recipient"] == "paul@client.test"]["id"]
     assert list(queue["match_method"]) == ["address_window"]
-    [recorded] = [e for e in apply_proposal(db, pid, "support") if e.type == "dsn_failed"]
+    [recorded] = [e for e in apply_proposal(db, pid, support("support")) if e.type == "dsn_failed"]
     assert recorded.recipient_idx == 1 and state(db, send_id, 1)[0] == "not_delivered"
     assert state(db, send_id, 0)[0] == "delivered"
 
@@ -248,7 +249,7 @@ def test_dismissing_is_an_event(sandbox_world) -> None:
     (maildir / "new" / "3.junk.host").write_bytes(b"\xff\xfe not a message\n")
     ingest_available(db, MaildirMailbox(maildir), IngestPolicy.from_settings(settings))
     [queued] = inbound.unmatched_queue(db.cursor())
-    [event] = dismiss_bounce(db, queued["id"], "support", note="junk")
+    [event] = dismiss_bounce(db, queued["id"], support("support"), note="junk")
     assert (event.type, event.actor, event.details.note) == ("bounce_dismissed", "support",
                                                                 "junk")
     assert db.cursor().execute("SELECT count(*) FROM events WHERE type = 'bounce_dismissed'"

@@ -28,6 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from tracking.auth.principal import Principal
 from tracking.config import ImapSettings, ImapTls, Secret
 from tracking.inbound.mailbox import FETCH_CHUNK, ImapMailbox
 from tracking.inbound.parse import parse_message
@@ -158,7 +159,7 @@ def _seed(path: Path, sends: int, domain: str) -> list[tuple[str, int, str]]:
         policy = SendPolicy("atelier.test", KEY)
         for first in range(0, sends, 1000):
             request_sends(db, [SendRequest(f"doc-{i}", (f"{_SHAPES[i % 4][0]}@{domain}",),
-                                           actor="bench")
+                                           actor=Principal.cli("bench"))
                                for i in range(first, min(sends, first + 1000))], policy)
         return db.cursor().execute(
             "SELECT send_id, idx, address FROM deliveries ORDER BY send_id").fetchall()

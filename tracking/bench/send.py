@@ -25,6 +25,7 @@ from tracking.config import load_settings
 from tracking.models import SendingMode
 from tracking.outbound.smtp import SmtpTransport
 from tracking.outbox import Outbox, OutboxThread
+from tracking.auth.principal import Principal
 from tracking.service import SendPolicy, SendRequest, request_sends
 from tracking.store.connection import open_database
 
@@ -92,7 +93,7 @@ def tracked_round(port: int, count: int) -> tuple[float, list]:
             worker.start()
             for first in range(0, count, CHUNK):
                 request_sends(db, [SendRequest(document_id, ("client@example.test",),
-                                               actor="bench")
+                                               actor=Principal.cli("bench"))
                                    for document_id in documents[first:first + CHUNK]], policy_)
                 worker.wake()
             while outbox.stats.handled < count and worker.last_error is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from tracking.auth.principal import Principal
 from tracking.clock import format_local, parse_local
 from tracking.commands._common import add_db_option, open_db, resolve_document
 from tracking.service import mark_sent_manually, set_send_date
@@ -13,7 +14,7 @@ from tracking.store import queries
 def register(subparsers) -> None:
     mark = subparsers.add_parser("mark-sent", help="record that a document was sent by hand")
     mark.add_argument("document", help="document id or number")
-    mark.add_argument("--actor", required=True, help="who sent it")
+    mark.add_argument("--actor", required=True, help="who sent it (recorded as given, origin cli)")
     mark.add_argument("--note", default="", help="how it was sent (post, hand delivery…)")
     add_db_option(mark)
     mark.set_defaults(func=run_mark_sent)
@@ -23,7 +24,8 @@ def register(subparsers) -> None:
     edit.add_argument("document", help="document id or number")
     edit.add_argument("date", help="DD/MM/YYYY HH:MM (or ISO 8601), in --zone")
     edit.add_argument("--zone", default=None, help="IANA zone of DATE (default: the account's)")
-    edit.add_argument("--actor", required=True, help="who is editing")
+    edit.add_argument("--actor", required=True,
+                      help="who is editing (recorded as given, origin cli)")
     add_db_option(edit)
     edit.set_defaults(func=run_set_send_date)
 
@@ -31,7 +33,7 @@ def register(subparsers) -> None:
 def run_mark_sent(args: argparse.Namespace) -> int:
     with open_db(args) as db:
         document_id = resolve_document(db, args.document)
-        send_id = mark_sent_manually(db, document_id, args.actor, note=args.note)
+        send_id = mark_sent_manually(db, document_id, Principal.cli(args.actor), note=args.note)
         _print_send_date(db, document_id, f"marked sent by hand (send {send_id})")
     return 0
 
@@ -40,7 +42,7 @@ def run_set_send_date(args: argparse.Namespace) -> int:
     value = parse_local(args.date)  # malformed input is refused before the database is opened
     with open_db(args) as db:
         document_id = resolve_document(db, args.document)
-        set_send_date(db, document_id, value, args.actor, zone_name=args.zone)
+        set_send_date(db, document_id, value, Principal.cli(args.actor), zone_name=args.zone)
         _print_send_date(db, document_id, "send date changed")
     return 0
 

@@ -11,6 +11,7 @@ import argparse
 from tracking.commands._common import add_db_option, open_db, resolve_document
 from tracking.outbox import Outbox
 from tracking.runtime import outbound_transport, settings_for
+from tracking.auth.principal import Principal
 from tracking.service import SendPolicy, SendRequest, request_send
 from tracking.store import queries
 
@@ -46,7 +47,8 @@ def run(args: argparse.Namespace) -> int:
                 client = queries.get_client(db.cursor(), document.client_id)
                 to = [a.address for a in client.addresses if a.role == "to"] if client else []
                 cc = cc or [a.address for a in client.addresses if a.role == "cc"]
-            receipt = request_send(db, SendRequest(document_id, tuple(to), tuple(cc), args.actor,
+            receipt = request_send(db, SendRequest(document_id, tuple(to), tuple(cc),
+                                                   Principal.cli(args.actor),
                                                    args.force), SendPolicy.from_settings(settings))
             state = "recorded" if receipt.created else "already recorded (double click)"
             print(f"send {receipt.send_id} {state}")

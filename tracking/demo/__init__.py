@@ -37,6 +37,7 @@ from tracking.demo import events, returned, rows
 from tracking.demo.calendar import Calendar
 from tracking.demo.plan import make_plan
 from tracking.demo.templates import build_templates
+from tracking.demo.users import insert_demo_users
 from tracking.errors import InvalidInput
 from tracking.models import SendingMode
 from tracking.store.connection import open_database
@@ -135,6 +136,7 @@ def _build(path: Path, documents: int, seed: int, now: datetime,
         events.create_macros(cursor)
         mark_demo(cursor)
         rows.insert_reference(cursor, calendar.now)
+        insert_demo_users(cursor, calendar.now)
         rows.insert_clients(cursor, seed)
         rows.insert_addresses(cursor)
         rows.insert_documents(cursor, seed)

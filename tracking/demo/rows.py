@@ -126,11 +126,14 @@ def insert_reference(cursor: Cursor, now_micros: int) -> None:
                        [account.key, account.name, account.time_zone, str(account.mode),
                         account.sender_address, account.sender_name, account.language, created])
         for login, name in account.users:
-            cursor.execute("INSERT INTO users VALUES (?, ?, ?, ?)",
-                           [login, account.key, name, f"{login}@{account.domain}"])
+            cursor.execute("INSERT INTO users (id, account_id, name, email, login, accounts) "
+                           "VALUES (?, ?, ?, ?, ?, ?)",
+                           [login, account.key, name, f"{login}@{account.domain}", login,
+                            [account.key]])
     for login, name in cat.OPERATORS:
-        cursor.execute("INSERT INTO users VALUES (?, NULL, ?, ?)",
-                       [login, name, f"{login}@{cat.MESSAGE_DOMAIN}"])
+        cursor.execute("INSERT INTO users (id, account_id, name, email, login) "
+                       "VALUES (?, NULL, ?, ?, ?)",
+                       [login, name, f"{login}@{cat.MESSAGE_DOMAIN}", login])
 
 
 _SLUG = "trim(regexp_replace(lower(strip_accents({0})), '[^a-z0-9]+', '-', 'g'), '-')"

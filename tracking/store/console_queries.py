@@ -4,9 +4,16 @@ Every query is parameterized; the only SQL text assembled here is our own fixed 
 chosen by which filters are set. Functions take a cursor (the console's, or a notebook's
 connection over the Parquet snapshot — see `tracking.store.snapshot`) and plain values, and
 return DataFrames or small dataclasses. Times are naive UTC, as stored; the UI shows them in
-the account's zone. Sized for a million documents: the list pages by top-N on documents and
-looks at sends and deliveries only for the page it shows (or, for the state filters, only for
-the deliveries in that state).
+the account's zone.
+
+Every query takes `scope` (the signed-in user's accounts; None: all) and never returns a row of
+another account; a returned message tied to no document belongs to no account, so only an
+unscoped user sees it. Actors come with `actor_name`: the user's display name when the login is a
+known user, the login otherwise.
+
+Sized for a million documents: the list pages by top-N on documents and looks at sends and
+deliveries only for the page it shows (or, for the state filters, only for the deliveries in
+that state).
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import pandas as pd
 from tracking.events import PAYLOADS, BounceReport
 from tracking.labels import reason_group
 from tracking.models import DeliveryState
+from tracking.store.scope import Scope, in_scope as _in_scope
 
 Cursor = duckdb.DuckDBPyConnection
 FAILED_STATES = (DeliveryState.NOT_SENT.value, DeliveryState.NOT_DELIVERED.value)
@@ -48,8 +56,9 @@ class DocumentPage:
     total: int
 
 
-def _document_where(filters: DocumentFilters) -> tuple[str, list]:
-    clauses, params = ["TRUE"], []
+def _document_where(filters: DocumentFilters, scope: Scope) -> tuple[str, list]:
+    in_scope, params = _in_scope("d.account_id", scope)
+    clauses = [in_scope]
     for column, value in (("d.account_id", filters.account_id), ("d.kind", filters.kind),
                           ("d.status", filters.status)):
         if value:
@@ -85,13 +94,13 @@ def _document_where(filters: DocumentFilters) -> tuple[str, list]:
 
 
 def documents_page(cursor: Cursor, filters: DocumentFilters, *, page: int = 0,
-                   page_size: int = 50) -> DocumentPage:
+                   page_size: int = 50, scope: Scope = None) -> DocumentPage:
     """One page of documents, newest issue date first, with their latest send's marks.
 
     Three short queries: the count, the page (top-N on documents alone, then its accounts and
     clients), and the marks of just those documents through the sends and deliveries indexes.
     """
-    where, params = _document_where(filters)
+    where, params = _document_where(filters, scope)
     total = cursor.execute(f"SELECT count(*) FROM documents d WHERE {where}",
                            params).fetchall()[0][0]
     rows = cursor.execute(
@@ -130,16 +139,22 @@ def documents_page(cursor: Cursor, filters: DocumentFilters, *, page: int = 0,
     return DocumentPage(rows, int(total))
 
 
-def accounts(cursor: Cursor) -> pd.DataFrame:
+def accounts(cursor: Cursor, *, scope: Scope = None) -> pd.DataFrame:
+    in_scope, params = _in_scope("id", scope)
     return cursor.execute(
-        """SELECT id, name, time_zone, sending_mode, sender_address, language
-           FROM accounts ORDER BY name, id""").df()
+        f"""SELECT id, name, time_zone, sending_mode, sender_address, language
+            FROM accounts WHERE {in_scope} ORDER BY name, id""", params).df()
 
 
-def actors(cursor: Cursor) -> list[str]:
-    """Everyone who can appear as an event's actor: the users, and `system`."""
-    rows = cursor.execute("SELECT id FROM users ORDER BY id").fetchall()
-    return ["system", *(row[0] for row in rows)]
+def actors(cursor: Cursor, *, scope: Scope = None) -> list[str]:
+    """Everyone who can appear as an event's actor: `system` and the users (logins); with a
+    scope, only users of every account or of one of the scope's accounts."""
+    accounts = None if scope is None else sorted(scope)
+    rows = cursor.execute(
+        """SELECT login FROM users
+           WHERE ?::VARCHAR[] IS NULL OR accounts IS NULL OR list_has_any(accounts, ?::VARCHAR[])
+           ORDER BY login""", [accounts, accounts]).fetchall()
+    return ["system", *(row[0] for row in rows if row[0] != "system")]
 
 
 @dataclass(frozen=True)
@@ -156,20 +171,22 @@ class DocumentBox:
         return None if self.sends.empty else self.sends.iloc[0].to_dict()
 
 
-def document_box(cursor: Cursor, document_id: str) -> DocumentBox | None:
+def document_box(cursor: Cursor, document_id: str, *, scope: Scope = None) -> DocumentBox | None:
+    """None for an unknown document, or one outside `scope` (the same answer, on purpose)."""
+    in_scope, params = _in_scope("d.account_id", scope)
     rows = cursor.execute(
-        """SELECT d.id, d.number, d.kind, d.status, d.issue_date, d.send_date, d.amount,
-                  d.currency, d.account_id, a.name AS account, a.time_zone,
-                  a.sending_mode AS account_mode, d.client_id, c.name AS client
-           FROM documents d JOIN accounts a ON a.id = d.account_id
-           LEFT JOIN clients c ON c.id = d.client_id WHERE d.id = ?""",
-        [document_id]).df()
+        f"""SELECT d.id, d.number, d.kind, d.status, d.issue_date, d.send_date, d.amount,
+                   d.currency, d.account_id, a.name AS account, a.time_zone,
+                   a.sending_mode AS account_mode, d.client_id, c.name AS client
+            FROM documents d JOIN accounts a ON a.id = d.account_id
+            LEFT JOIN clients c ON c.id = d.client_id WHERE d.id = ? AND {in_scope}""",
+        [document_id, *params]).df()
     if rows.empty:
         return None
     sends = cursor.execute(
         """SELECT s.id, s.mode, s.requested_at, s.actor, u.name AS actor_name, s.message_id,
                   s.outbox_state
-           FROM sends s LEFT JOIN users u ON u.id = s.actor
+           FROM sends s LEFT JOIN users u ON u.login = s.actor
            WHERE s.document_id = ? ORDER BY s.requested_at DESC, s.id DESC""",
         [document_id]).df()
     recipients = cursor.execute(
@@ -183,31 +200,49 @@ def document_box(cursor: Cursor, document_id: str) -> DocumentBox | None:
     return DocumentBox(rows.iloc[0].to_dict(), sends, recipients, [tuple(a) for a in addresses])
 
 
-def timeline(cursor: Cursor, document_id: str) -> pd.DataFrame:
+def timeline(cursor: Cursor, document_id: str, *, scope: Scope = None) -> pd.DataFrame:
     """Every event of the document, oldest first, with the reason fields pulled from details."""
+    in_scope, params = _in_scope("d.account_id", scope)
     return cursor.execute(
-        """SELECT occurred_at, type, actor, send_id, recipient_idx, recipient,
-                  json_extract_string(details, '$.reason') AS reason,
-                  json_extract_string(details, '$.status_code') AS status_code,
-                  json_extract_string(details, '$.diagnostic') AS diagnostic,
-                  json_extract_string(details, '$.old') AS old_value,
-                  json_extract_string(details, '$.new') AS new_value,
-                  details
-           FROM events WHERE document_id = ? ORDER BY occurred_at, seq""",
-        [document_id]).df()
+        f"""SELECT e.occurred_at, e.type, e.actor, coalesce(u.name, e.actor) AS actor_name,
+                   e.send_id, e.recipient_idx, e.recipient,
+                   json_extract_string(e.details, '$.reason') AS reason,
+                   json_extract_string(e.details, '$.status_code') AS status_code,
+                   json_extract_string(e.details, '$.diagnostic') AS diagnostic,
+                   json_extract_string(e.details, '$.old') AS old_value,
+                   json_extract_string(e.details, '$.new') AS new_value,
+                   e.details
+            FROM events e LEFT JOIN users u ON u.login = e.actor
+            WHERE e.document_id = ?
+              AND EXISTS (SELECT 1 FROM documents d WHERE d.id = ? AND {in_scope})
+            ORDER BY e.occurred_at, e.seq""",
+        [document_id, document_id, *params]).df()
 
 
-def returned_messages_of_document(cursor: Cursor, document_id: str) -> pd.DataFrame:
+# A returned message belongs to its document's account; one tied to no document, to no account.
+def _message_in_scope(scope: Scope) -> tuple[str, list]:
+    if scope is None:
+        return "TRUE", []
+    in_scope, params = _in_scope("d.account_id", scope)
+    return (f"document_id IN (SELECT d.id FROM documents d WHERE {in_scope})", params)
+
+
+def returned_messages_of_document(cursor: Cursor, document_id: str, *,
+                                  scope: Scope = None) -> pd.DataFrame:
+    in_scope, params = _message_in_scope(scope)
     return cursor.execute(
-        """SELECT id, received_at, kind, subject, match_state, match_method, send_id
-           FROM returned_messages WHERE document_id = ? ORDER BY received_at DESC""",
-        [document_id]).df()
+        f"""SELECT id, received_at, kind, subject, match_state, match_method, send_id
+            FROM returned_messages WHERE document_id = ? AND {in_scope}
+            ORDER BY received_at DESC""",
+        [document_id, *params]).df()
 
 
-def raw_message(cursor: Cursor, message_id: str) -> str | None:
+def raw_message(cursor: Cursor, message_id: str, *, scope: Scope = None) -> str | None:
     """The returned message as text (decompressed, undecodable bytes replaced), or None."""
-    rows = cursor.execute("SELECT raw_zlib, truncated FROM returned_messages WHERE id = ?",
-                          [message_id]).fetchall()
+    in_scope, params = _message_in_scope(scope)
+    rows = cursor.execute(
+        f"SELECT raw_zlib, truncated FROM returned_messages WHERE id = ? AND {in_scope}",
+        [message_id, *params]).fetchall()
     if not rows:
         return None
     try:
@@ -227,7 +262,8 @@ _FAILURE_BASE = """
            list_contains(?::VARCHAR[], x.state) AS failed
     FROM deliveries x JOIN sends s ON s.id = x.send_id
     WHERE s.requested_at >= ? AND s.requested_at < ?
-      AND (?::VARCHAR IS NULL OR s.account_id = ?)"""
+      AND (?::VARCHAR IS NULL OR s.account_id = ?)
+      AND {scope}"""
 
 
 @dataclass(frozen=True)
@@ -245,16 +281,17 @@ class FailureSummary:
 
 
 def failure_summary(cursor: Cursor, since: datetime, until: datetime,
-                    account_id: str | None = None) -> FailureSummary:
+                    account_id: str | None = None, *, scope: Scope = None) -> FailureSummary:
     """One pass over the period's deliveries, grouped several ways (GROUPING SETS)."""
+    scoped, scope_params = _in_scope("s.account_id", scope)
     frame = cursor.execute(
-        f"""WITH base AS ({_FAILURE_BASE})
+        f"""WITH base AS ({_FAILURE_BASE.format(scope=scoped)})
             SELECT mode, account_id, domain, reason, day,
                    GROUPING(mode, account_id, domain, reason, day) AS grouping_id,
                    count(*) FILTER (WHERE failed) AS failures, count(*) AS total
             FROM base
             GROUP BY GROUPING SETS ((mode), (account_id), (domain), (day, reason))""",
-        [list(FAILED_STATES), since, until, account_id, account_id]).df()
+        [list(FAILED_STATES), since, until, account_id, account_id, *scope_params]).df()
     names = dict(cursor.execute("SELECT id, name FROM accounts").fetchall())
     return _summarise(frame, names)
 
@@ -309,10 +346,11 @@ def _summarise(frame: pd.DataFrame, account_names: dict[str, str]) -> FailureSum
 def failing_deliveries(cursor: Cursor, since: datetime, until: datetime, *,
                        account_id: str | None = None, reasons: list[str] | None = None,
                        domain: str | None = None, mode: str | None = None,
-                       limit: int = 1000) -> pd.DataFrame:
+                       limit: int = 1000, scope: Scope = None) -> pd.DataFrame:
     """The failed recipients behind the aggregates (drill-down and CSV export), newest first."""
+    scoped, scope_params = _in_scope("s.account_id", scope)
     return cursor.execute(
-        """SELECT s.requested_at, d.number AS document_number, d.id AS document_id,
+        f"""SELECT s.requested_at, d.number AS document_number, d.id AS document_id,
                   a.name AS account, a.time_zone, s.mode, x.address AS recipient, x.state,
                   x.state_at, x.reason, x.status_code, x.smtp_reply, x.diagnostic,
                   x.remote_mta
@@ -324,10 +362,11 @@ def failing_deliveries(cursor: Cursor, since: datetime, until: datetime, *,
              AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], x.reason))
              AND (?::VARCHAR IS NULL OR lower(split_part(x.address, '@', 2)) = ?)
              AND (?::VARCHAR IS NULL OR s.mode = ?)
+             AND {scoped}
            ORDER BY s.requested_at DESC, x.send_id, x.idx
            LIMIT ?""",
         [list(FAILED_STATES), since, until, account_id, account_id, reasons, reasons,
-         domain, domain, mode, mode, limit]).df()
+         domain, domain, mode, mode, *scope_params, limit]).df()
 
 
 # --- activity history --------------------------------------------------------------------------
@@ -339,12 +378,13 @@ _DSN_TYPES = [str(t) for t, payload in PAYLOADS.items() if payload is BounceRepo
 def history_page(cursor: Cursor, *, since: datetime, until: datetime,
                  event_types: list[str] | None = None, actor: str | None = None,
                  account_id: str | None = None, document: str | None = None,
-                 limit: int = 500) -> pd.DataFrame:
+                 limit: int = 500, scope: Scope = None) -> pd.DataFrame:
     """The event log, newest first, with the exact error fields taken out of the details.
 
     `document` matches a document id or its exact number."""
+    scoped, scope_params = _in_scope("e.account_id", scope)
     return cursor.execute(
-        """WITH chosen AS (
+        f"""WITH chosen AS (
                SELECT * FROM events e
                WHERE e.occurred_at >= ? AND e.occurred_at < ?
                  AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], e.type))
@@ -352,9 +392,11 @@ def history_page(cursor: Cursor, *, since: datetime, until: datetime,
                  AND (?::VARCHAR IS NULL OR e.account_id = ?)
                  AND (?::VARCHAR IS NULL OR e.document_id IN (
                          SELECT id FROM documents WHERE id = ? OR number = ?))
+                 AND {scoped}
                ORDER BY e.occurred_at DESC, e.seq DESC
                LIMIT ?)
-           SELECT e.occurred_at, e.type, e.actor, a.name AS account, a.time_zone,
+           SELECT e.occurred_at, e.type, e.actor, coalesce(u.name, e.actor) AS actor_name,
+                  a.name AS account, a.time_zone,
                   d.number AS document_number, e.document_id, e.recipient,
                   json_extract_string(e.details, '$.reason') AS reason,
                   json_extract_string(e.details, '$.status_code') AS status_code,
@@ -372,9 +414,11 @@ def history_page(cursor: Cursor, *, since: datetime, until: datetime,
                   e.details
            FROM chosen e LEFT JOIN documents d ON d.id = e.document_id
            LEFT JOIN accounts a ON a.id = e.account_id
+           LEFT JOIN users u ON u.login = e.actor
            ORDER BY e.occurred_at DESC, e.seq DESC""",
         [since, until, event_types or None, event_types or None, actor, actor, account_id,
-         account_id, document, document, document, limit, _DSN_TYPES, _DSN_TYPES]).df()
+         account_id, document, document, document, *scope_params, limit, _DSN_TYPES,
+         _DSN_TYPES]).df()
 
 
 # Buckets of "time from send to delivery" (a DSN `delivered` after the request).
@@ -391,28 +435,32 @@ class HistoryCharts:
 
 
 def history_charts(cursor: Cursor, since: datetime, until: datetime,
-                   account_id: str | None = None) -> HistoryCharts:
+                   account_id: str | None = None, *, scope: Scope = None) -> HistoryCharts:
+    events_scoped, events_params = _in_scope("account_id", scope)
+    sends_scoped, sends_params = _in_scope("s.account_id", scope)
     activity = cursor.execute(
-        """SELECT date_trunc('day', occurred_at) AS day, type, count(*) AS events
-           FROM events WHERE occurred_at >= ? AND occurred_at < ?
-             AND (?::VARCHAR IS NULL OR account_id = ?)
-           GROUP BY ALL ORDER BY day, type""",
-        [since, until, account_id, account_id]).df()
+        f"""SELECT date_trunc('day', occurred_at) AS day, type, count(*) AS events
+            FROM events WHERE occurred_at >= ? AND occurred_at < ?
+              AND (?::VARCHAR IS NULL OR account_id = ?)
+              AND {events_scoped}
+            GROUP BY ALL ORDER BY day, type""",
+        [since, until, account_id, account_id, *events_params]).df()
     rate = cursor.execute(
-        f"""WITH base AS ({_FAILURE_BASE})
+        f"""WITH base AS ({_FAILURE_BASE.format(scope=sends_scoped)})
             SELECT day, count(*) FILTER (WHERE failed) AS failures, count(*) AS total
             FROM base GROUP BY day ORDER BY day""",
-        [list(FAILED_STATES), since, until, account_id, account_id]).df()
+        [list(FAILED_STATES), since, until, account_id, account_id, *sends_params]).df()
     rate["rate"] = (rate["failures"] / rate["total"]).astype(float)
     bounds = [b for b, _ in DELIVERY_DELAY_BUCKETS if b is not None]
     delay = cursor.execute(
-        """SELECT 1 + length(list_filter(?::DOUBLE[], lambda b: b <= epoch(x.state_at - s.requested_at)))
+        f"""SELECT 1 + length(list_filter(?::DOUBLE[], lambda b: b <= epoch(x.state_at - s.requested_at)))
                   AS bucket, count(*) AS deliveries
            FROM deliveries x JOIN sends s ON s.id = x.send_id
            WHERE x.state = 'delivered' AND s.requested_at >= ? AND s.requested_at < ?
              AND (?::VARCHAR IS NULL OR s.account_id = ?)
+             AND {sends_scoped}
            GROUP BY bucket""",
-        [bounds, since, until, account_id, account_id]).df()
+        [bounds, since, until, account_id, account_id, *sends_params]).df()
     counts = dict(zip(delay["bucket"], delay["deliveries"]))
     delay_frame = pd.DataFrame({
         "bucket": [label for _, label in DELIVERY_DELAY_BUCKETS],
@@ -422,25 +470,32 @@ def history_charts(cursor: Cursor, since: datetime, until: datetime,
 
 # --- mailbox -----------------------------------------------------------------------------------
 
-def mailbox_counts(cursor: Cursor) -> pd.DataFrame:
+def mailbox_counts(cursor: Cursor, *, scope: Scope = None) -> pd.DataFrame:
+    in_scope, params = _message_in_scope(scope)
     return cursor.execute(
-        """SELECT match_state, kind, count(*) AS messages, max(received_at) AS latest
-           FROM returned_messages GROUP BY ALL ORDER BY match_state, kind""").df()
+        f"""SELECT match_state, kind, count(*) AS messages, max(received_at) AS latest
+            FROM returned_messages WHERE {in_scope}
+            GROUP BY ALL ORDER BY match_state, kind""", params).df()
 
 
-def mailbox_queue(cursor: Cursor, *, limit: int = 200) -> pd.DataFrame:
+def mailbox_queue(cursor: Cursor, *, limit: int = 200, scope: Scope = None) -> pd.DataFrame:
     """Returned messages a person must look at: unmatched, suspicious, undecodable."""
+    in_scope, params = _message_in_scope(scope)
     return cursor.execute(
-        """SELECT id, received_at, kind, match_state, subject, detector, defects, source
-           FROM returned_messages
-           WHERE match_state IN ('unmatched', 'suspicious') OR kind = 'undecodable'
-           ORDER BY received_at DESC, id LIMIT ?""", [limit]).df()
+        f"""SELECT id, received_at, kind, match_state, subject, detector, defects, source
+            FROM returned_messages
+            WHERE (match_state IN ('unmatched', 'suspicious') OR kind = 'undecodable')
+              AND {in_scope}
+            ORDER BY received_at DESC, id LIMIT ?""", [*params, limit]).df()
 
 
-def sends_for_attachment(cursor: Cursor, document_id: str) -> pd.DataFrame:
+def sends_for_attachment(cursor: Cursor, document_id: str, *,
+                         scope: Scope = None) -> pd.DataFrame:
     """The online sends of a document and their recipients, to tie a returned message to."""
+    in_scope, params = _in_scope("s.account_id", scope)
     return cursor.execute(
-        """SELECT s.id AS send_id, s.requested_at, s.mode, x.idx, x.address, x.state
-           FROM sends s JOIN deliveries x ON x.send_id = s.id
-           WHERE s.document_id = ? ORDER BY s.requested_at DESC, x.idx""",
-        [document_id]).df()
+        f"""SELECT s.id AS send_id, s.requested_at, s.mode, x.idx, x.address, x.state
+            FROM sends s JOIN deliveries x ON x.send_id = s.id
+            WHERE s.document_id = ? AND {in_scope}
+            ORDER BY s.requested_at DESC, x.idx""",
+        [document_id, *params]).df()

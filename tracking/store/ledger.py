@@ -24,7 +24,7 @@ _EVENT_SCHEMA = pa.schema([
     ("id", pa.string()), ("type", pa.string()), ("occurred_at", pa.timestamp("us")),
     ("actor", pa.string()), ("account_id", pa.string()), ("document_id", pa.string()),
     ("send_id", pa.string()), ("recipient_idx", pa.int32()), ("recipient", pa.string()),
-    ("details", pa.string()), ("ord", pa.int32()),
+    ("details", pa.string()), ("origin", pa.string()), ("ord", pa.int32()),
 ])
 
 _STATUS_TYPES = {"state_at": pa.timestamp("us"), "complained": pa.bool_()}  # others: text
@@ -46,9 +46,9 @@ def record_events(cursor: duckdb.DuckDBPyConnection, events: list[Event]) -> lis
     try:
         inserted_ids = {row[0] for row in cursor.execute(
             """INSERT INTO events (id, type, occurred_at, actor, account_id, document_id, send_id,
-                                   recipient_idx, recipient, details)
+                                   recipient_idx, recipient, details, origin)
                SELECT b.id, b.type, b.occurred_at, b.actor, b.account_id, b.document_id, b.send_id,
-                      b.recipient_idx, b.recipient, b.details
+                      b.recipient_idx, b.recipient, b.details, b.origin
                FROM suivi_event_batch b
                WHERE b.id NOT IN (SELECT e.id FROM events e
                                   WHERE e.id IN (SELECT id FROM suivi_event_batch))
@@ -126,7 +126,8 @@ def _event_row(event: Event, ord_: int) -> dict[str, object]:
         "id": event.id, "type": str(event.type), "occurred_at": to_db(event.occurred_at),
         "actor": event.actor, "account_id": event.account_id, "document_id": event.document_id,
         "send_id": event.send_id, "recipient_idx": event.recipient_idx,
-        "recipient": event.recipient, "details": payload_json(event.details), "ord": ord_,
+        "recipient": event.recipient, "details": payload_json(event.details),
+        "origin": None if event.origin is None else str(event.origin), "ord": ord_,
     }
 
 

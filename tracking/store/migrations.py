@@ -199,10 +199,31 @@ _V5_STORE_FACTS = (
 )
 
 
+# Version 6 belongs to sign-in (issue 8, tracking.store.users): the users table becomes the
+# sign-in table, and every event records where its actor acted from. Existing rows (the people
+# named as actors so far) keep their id as login and get no role: they stay display names for
+# the history but cannot sign in until an admin gives them a role and a password. `name` is the
+# display name; `accounts` NULL means every account.
+_V6_SIGN_IN = (
+    "ALTER TABLE users ADD COLUMN login VARCHAR",
+    "ALTER TABLE users ADD COLUMN role VARCHAR",            # analyst | support | admin | NULL
+    "ALTER TABLE users ADD COLUMN password_hash VARCHAR",   # argon2id, NULL: no password sign-in
+    "ALTER TABLE users ADD COLUMN disabled BOOLEAN NOT NULL DEFAULT FALSE",
+    "ALTER TABLE users ADD COLUMN accounts VARCHAR[]",      # NULL: every account
+    "ALTER TABLE users ADD COLUMN oidc_subject VARCHAR",
+    "ALTER TABLE users ADD COLUMN created_at TIMESTAMP",
+    "ALTER TABLE users ADD COLUMN updated_at TIMESTAMP",
+    "ALTER TABLE users ALTER COLUMN email DROP NOT NULL",
+    """UPDATE users SET login = id,
+              accounts = CASE WHEN account_id IS NULL THEN NULL ELSE [account_id] END""",
+    "CREATE UNIQUE INDEX users_login ON users (login)",
+    "ALTER TABLE events ADD COLUMN origin VARCHAR",         # console | cli | system, NULL before
+)
+
+
 # Version 8 belongs to verified reports (issue 9, tracking.store.proposals): a returned message
 # tied to a send only by a key anyone can copy (ENVID, Message-ID, our header, the address) is
 # a proposal per recipient, with its evidence, until support applies or rejects it.
-# (Versions 6 and 7 are other branches'; the lead renumbers on merge if needed.)
 _V8_REPORT_PROPOSALS = (
     """CREATE TABLE report_proposals (
         id VARCHAR PRIMARY KEY,          -- from returned message + send + recipient: re-reads add none
@@ -241,6 +262,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "document marks: each document's latest send and failure flag, for the console",
               _V4_DOCUMENT_MARKS),
     Migration(5, "store facts: what the database is (a generated demo, …)", _V5_STORE_FACTS),
+    Migration(6, "sign-in: users get a login, role, password hash and accounts; events an origin",
+              _V6_SIGN_IN),
     Migration(8, "report proposals: token-less returned messages waiting to be verified",
               _V8_REPORT_PROPOSALS),
 )

@@ -16,6 +16,7 @@ import pandas as pd
 import pyarrow as pa
 
 from tracking.clock import from_db, to_db
+from tracking.store.scope import Scope, in_scope as _in_scope
 
 Cursor = duckdb.DuckDBPyConnection
 
@@ -99,21 +100,24 @@ def decisions_of_message(cursor: Cursor, returned_message_id: str) -> dict[str, 
            GROUP BY decision""", [returned_message_id]).fetchall())
 
 
-def open_queue(cursor: Cursor, *, limit: int = 200) -> pd.DataFrame:
-    """The "à vérifier" queue with its evidence, newest first (the Mailbox page)."""
+def open_queue(cursor: Cursor, *, limit: int = 200, scope: Scope = None) -> pd.DataFrame:
+    """The "à vérifier" queue with its evidence, newest first (the Mailbox page), limited to the
+    accounts of `scope` (None: every account)."""
+    in_scope, params = _in_scope("p.account_id", scope)
     return cursor.execute(
-        """SELECT p.id, p.received_at, d.number AS document, p.recipient, p.reported_recipient,
+        f"""SELECT p.id, p.received_at, d.number AS document, p.recipient, p.reported_recipient,
                   p.match_method, p.event_type, p.status_code, p.reason, p.diagnostic,
                   p.send_id, p.returned_message_id
            FROM report_proposals p LEFT JOIN documents d ON d.id = p.document_id
-           WHERE p.decision = 'open'
-           ORDER BY p.received_at DESC, p.id LIMIT ?""", [limit]).df()
+           WHERE p.decision = 'open' AND {in_scope}
+           ORDER BY p.received_at DESC, p.id LIMIT ?""", [*params, limit]).df()
 
 
-def of_document(cursor: Cursor, document_id: str) -> pd.DataFrame:
-    """A document's proposals, open first (the Document page)."""
+def of_document(cursor: Cursor, document_id: str, *, scope: Scope = None) -> pd.DataFrame:
+    """A document's proposals, open first (the Document page); none outside `scope`."""
+    in_scope, params = _in_scope("account_id", scope)
     return cursor.execute(
-        """SELECT id, received_at, recipient, reported_recipient, match_method, event_type,
+        f"""SELECT id, received_at, recipient, reported_recipient, match_method, event_type,
                   status_code, reason, diagnostic, decision, decided_by
-           FROM report_proposals WHERE document_id = ?
-           ORDER BY decision <> 'open', received_at DESC, id""", [document_id]).df()
+           FROM report_proposals WHERE document_id = ? AND {in_scope}
+           ORDER BY decision <> 'open', received_at DESC, id""", [document_id, *params]).df()

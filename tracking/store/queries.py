@@ -222,27 +222,35 @@ def events_of_delivery(cursor: Cursor, send_id: str, idx: int) -> list[Event]:
 def history(cursor: Cursor, *, event_types: list[str] | None = None, actor: str | None = None,
             account_id: str | None = None, document_id: str | None = None,
             since: datetime | None = None, until: datetime | None = None,
-            limit: int = 1000) -> pd.DataFrame:
-    """The activity history, newest first, filtered; one row per event."""
+            limit: int = 1000, scope: frozenset[str] | None = None) -> pd.DataFrame:
+    """The activity history, newest first, filtered; one row per event.
+
+    `scope`: only these accounts' events (None: all); `actor_name` is the display name of a
+    known user, else the login."""
     types = list(event_types) if event_types else None
+    scoped, scope_params = _in_scope("e.account_id", scope)
     return cursor.execute(
-        """SELECT e.occurred_at, e.type, e.actor, e.account_id, a.time_zone, e.document_id,
+        f"""SELECT e.occurred_at, e.type, e.actor, coalesce(u.name, e.actor) AS actor_name,
+                  e.account_id, a.time_zone, e.document_id,
                   d.number AS document_number, e.send_id, e.recipient_idx, e.recipient,
                   e.details, e.id
            FROM events e
            LEFT JOIN documents d ON d.id = e.document_id
            LEFT JOIN accounts a ON a.id = e.account_id
+           LEFT JOIN users u ON u.login = e.actor
            WHERE (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], e.type))
              AND (?::VARCHAR IS NULL OR e.actor = ?)
              AND (?::VARCHAR IS NULL OR e.account_id = ?)
              AND (?::VARCHAR IS NULL OR e.document_id = ?)
              AND (?::TIMESTAMP IS NULL OR e.occurred_at >= ?)
              AND (?::TIMESTAMP IS NULL OR e.occurred_at < ?)
+             AND {scoped}
            ORDER BY e.occurred_at DESC, e.seq DESC
            LIMIT ?""",
         [types, types, actor, actor, account_id, account_id, document_id, document_id,
          to_db(since) if since else None, to_db(since) if since else None,
-         to_db(until) if until else None, to_db(until) if until else None, limit],
+         to_db(until) if until else None, to_db(until) if until else None,
+         *scope_params, limit],
     ).df()
 
 
@@ -254,19 +262,33 @@ class Overview:
     by_state: pd.DataFrame          # state, count
 
 
-def overview(cursor: Cursor) -> Overview:
+def overview(cursor: Cursor, *, scope: frozenset[str] | None = None) -> Overview:
+    """Counts for the Overview page; `scope`: only these accounts (None: all)."""
+    scoped, params = _in_scope("account_id", scope)
     documents, sends = cursor.execute(
-        "SELECT (SELECT count(*) FROM documents), (SELECT count(*) FROM sends)").fetchall()[0]
+        f"""SELECT (SELECT count(*) FROM documents WHERE {scoped}),
+                   (SELECT count(*) FROM sends WHERE {scoped})""", params * 2).fetchall()[0]
     failing = cursor.execute(
-        """WITH latest AS (
-               SELECT id FROM sends
+        f"""WITH latest AS (
+               SELECT id FROM sends WHERE {scoped}
                QUALIFY row_number() OVER (PARTITION BY document_id
                                           ORDER BY requested_at DESC, id DESC) = 1)
            SELECT count(DISTINCT s.document_id) FROM sends s JOIN latest l ON l.id = s.id
            JOIN deliveries d ON d.send_id = s.id
-           WHERE d.state IN ('not_sent', 'not_delivered')""").fetchall()[0][0]
+           WHERE d.state IN ('not_sent', 'not_delivered')""", params).fetchall()[0][0]
+    # Unscoped, the whole table is counted without the sends lookup (a million rows).
+    only_scope = "" if scope is None else f"WHERE send_id IN (SELECT id FROM sends WHERE {scoped})"
     by_state = cursor.execute(
-        """SELECT state, count(*) AS count FROM deliveries GROUP BY state
+        f"""SELECT state, count(*) AS count FROM deliveries {only_scope}
+           GROUP BY state
            ORDER BY array_position(['pending', 'sent', 'not_sent', 'delivered',
-                                    'not_delivered'], state)""").df()
+                                    'not_delivered'], state)""", params).df()
     return Overview(documents, sends, failing, by_state)
+
+
+def _in_scope(column: str, scope: frozenset[str] | None) -> tuple[str, list]:
+    """SQL and parameters for "`column` is one of the scope's accounts"; TRUE without a scope
+    (the same rule as `console_queries`: unscoped plans stay as they were)."""
+    if scope is None:
+        return "TRUE", []
+    return f"list_contains(?::VARCHAR[], {column})", [sorted(scope)]

@@ -34,8 +34,9 @@ def update_account_settings(cursor: Cursor, account_id: str, *, time_zone: str,
 
 
 def insert_user(cursor: Cursor, user: User) -> None:
-    cursor.execute("INSERT INTO users VALUES (?, ?, ?, ?)",
-                   [user.id, user.account_id, user.name, user.email])
+    # Named columns: migration 6 added the sign-in columns; such a user is an actor name only.
+    cursor.execute("INSERT INTO users (id, account_id, name, email, login) VALUES (?, ?, ?, ?, ?)",
+                   [user.id, user.account_id, user.name, user.email, user.id])
 
 
 def insert_client(cursor: Cursor, client: Client) -> None:

