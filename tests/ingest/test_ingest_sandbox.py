@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.actors import support
 from tests.ingest.conftest import run_sandbox_send as _run
 from tests.ingest.conftest import sandbox_state as _state
 from tracking.errors import InvalidInput
