@@ -12,7 +12,7 @@ APT_PACKAGES := postfix dovecot-imapd dovecot-lmtpd chromium
 .PHONY: console test venv venv-dev system-deps demo bench clean
 
 console: venv $(DEMO_DB)
-	SUIVI_DB=$(DEMO_DB) SUIVI_TRANSPORT=sandbox $(VENV)/bin/streamlit run console.py \
+	SUIVI_DB=$(DEMO_DB) SUIVI_TRANSPORT=sandbox $(VENV)/bin/streamlit run serve.py \
 	  --server.port $(PORT) --server.address $(ADDRESS) --browser.gatherUsageStats false --client.toolbarMode minimal
 
 test: system-deps venv-dev

@@ -1,10 +1,14 @@
-"""Suivi console — the router only: pages are listed here, each lives in pages/."""
+"""Suivi console — the router: the sign-in gate first, then the pages, each in pages/.
+
+Served by `streamlit run serve.py`, which adds the sign-in routes beside this script."""
 
 import streamlit as st
 
+from ui.auth import gate
 from ui.i18n import t
 
 st.set_page_config(page_title="Suivi", page_icon="✉️", layout="wide")
+gate()  # stops here, with the sign-in form or a refusal, unless someone is signed in
 
 pages = [
     st.Page("pages/documents.py", title=t("page.documents"), icon=":material/description:", default=True),

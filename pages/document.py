@@ -5,26 +5,29 @@ import streamlit as st
 from tracking import charts
 from tracking.labels import word_for
 from tracking.models import DocumentKind, DocumentStatus, SendingMode
+from tracking.auth.roles import Action
 from ui import actions, data
 from ui import returned as returned_mail
 from ui.i18n import language, t
-from ui.layout import actor, start_page
+from ui.layout import may_act, start_page
+from ui.text import markdown_text
 from ui.widgets import show_diagnostics, tracking_box
 
-start_page()
+who = start_page()
 lang = language()
-who = actor()
 document_id = st.query_params.get("doc", "")
-box = data.document_box(document_id) if document_id else None
+box = data.document_box(document_id, scope=who.scope) if document_id else None
 st.page_link("pages/documents.py", label=t("doc.back"))
 if box is None:
     st.info(t("doc.missing") if not document_id else t("doc.unknown"))
     st.stop()
 
 doc = box.document
-st.title(f"{word_for(DocumentKind, doc['kind'], lang)} {doc['number']}")
-st.caption(f"{doc['client']} · {doc['account']} · {word_for(DocumentStatus, doc['status'], lang)}"
-           f" · {doc['amount']:,.2f} {doc['currency']}".replace(",", " "))
+st.title(f"{word_for(DocumentKind, doc['kind'], lang)} {markdown_text(doc['number'])}")
+amount = f"{doc['amount']:,.2f}".replace(",", " ")
+st.caption(" · ".join(markdown_text(part) for part in (
+    doc["client"], doc["account"], word_for(DocumentStatus, doc["status"], lang),
+    f"{amount} {doc['currency']}")))
 actions.flash()
 
 left, right = st.columns([3, 2])
@@ -32,11 +35,11 @@ with left:
     st.markdown(tracking_box(box), unsafe_allow_html=True)
     show_diagnostics(box.recipients)
     returned_mail.document_proposals(document_id, who)
-    events = data.timeline(document_id)
+    events = data.timeline(document_id, scope=who.scope)
     if not events.empty:
         st.plotly_chart(charts.timeline(events, lang), key="timeline")
     with st.expander(t("raw.title")):
-        returned = data.returned_messages(document_id)
+        returned = data.returned_messages(document_id, scope=who.scope)
         if returned.empty:
             st.caption(t("raw.none"))
         else:
@@ -44,19 +47,26 @@ with left:
             chosen = st.selectbox(t("raw.show"), returned["id"].tolist(), key="raw_id",
                                   format_func=lambda m: f"{m[:12]}…")
             if st.button(t("raw.show"), key="raw_show"):
-                st.code(data.raw_message(chosen) or "", language=None)
+                st.code(data.raw_message(chosen, scope=who.scope) or "", language=None)
 
 with right:
+    if not may_act(who, *Action):
+        st.info(t("auth.read_only"))
+        st.stop()
     manual_only = doc["account_mode"] == SendingMode.MANUAL
-    with st.expander(t("action.send"), expanded=not box.latest_send and not manual_only):
-        if manual_only:
-            st.caption(t("action.manual_mode"))
-        else:
-            actions.send_online(box, who)
-    actions.resend_corrected(box, who)
-    with st.expander(t("action.mark")):
-        actions.mark_sent(box, who)
-    with st.expander(t("action.date"), expanded=True):
-        actions.edit_send_date(box, who)
-    with st.expander(t("action.attach")):
-        returned_mail.unmatched_for_document(box, who)
+    if who.may(Action.SEND):
+        with st.expander(t("action.send"), expanded=not box.latest_send and not manual_only):
+            if manual_only:
+                st.caption(t("action.manual_mode"))
+            else:
+                actions.send_online(box, who)
+        actions.resend_corrected(box, who)
+    if who.may(Action.MARK_SENT):
+        with st.expander(t("action.mark")):
+            actions.mark_sent(box, who)
+    if who.may(Action.EDIT_SEND_DATE):
+        with st.expander(t("action.date"), expanded=True):
+            actions.edit_send_date(box, who)
+    if who.may(Action.HANDLE_RETURNED):
+        with st.expander(t("action.attach")):
+            returned_mail.unmatched_for_document(box, who)

@@ -12,9 +12,9 @@ from ui.widgets import documents_table
 
 PAGE_SIZE = 50
 
-start_page()
+who = start_page()
 lang = language()
-accounts = data.accounts(data.path())
+accounts = data.accounts(data.path(), scope=who.scope)
 names = dict(zip(accounts["id"], accounts["name"]))
 
 st.title(t("page.documents"))
@@ -49,7 +49,7 @@ if st.session_state.get("doc_filters") != filters:
     st.session_state["doc_filters"], st.session_state["doc_page"] = filters, 1
 
 result = data.documents_page(data.path(), filters, st.session_state.get("doc_page", 1) - 1,
-                             PAGE_SIZE)
+                             PAGE_SIZE, scope=who.scope)
 pages = max(1, -(-result.total // PAGE_SIZE))
 footer = st.columns([2, 1, 5])
 footer[0].markdown(tf("documents.count", n=f"{result.total:,}".replace(",", " ")))

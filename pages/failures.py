@@ -13,11 +13,11 @@ from ui.layout import start_page
 from ui.period import period_and_account
 from ui.widgets import document_link
 
-start_page()
+who = start_page()
 lang = language()
 st.title(t("failures.heading"))
-since, until, account = period_and_account("failures")
-summary = data.failure_summary(data.path(), since, until, account)
+since, until, account = period_and_account("failures", scope=who.scope)
+summary = data.failure_summary(data.path(), since, until, account, scope=who.scope)
 rate = summary.failures / summary.total if summary.total else 0.0
 st.markdown(tf("failures.summary", f=f"{summary.failures:,}".replace(",", " "),
                n=f"{summary.total:,}".replace(",", " "), r=f"{rate:.2%}"))
@@ -52,7 +52,7 @@ mode = columns[2].selectbox(t("filter.mode"), [None, *summary.by_mode["mode"].to
                             key="drill_mode", format_func=lambda m: t("all") if m is None
                             else charts.mode_label(lang)(m))
 failed = data.failing_deliveries(data.path(), since, until, account,
-                                 (reason,) if reason else None, domain, mode)
+                                 (reason,) if reason else None, domain, mode, scope=who.scope)
 st.dataframe(failed.assign(link=failed["document_id"].map(document_link)), hide_index=True,
              key="drill_table", column_config={
     "document_id": None, "time_zone": None,

@@ -4,14 +4,14 @@ handle (attach by address, dismiss)."""
 import streamlit as st
 
 from tracking.errors import SuiviError
+from tracking.auth.roles import Action
 from tracking.returned_actions import dismiss_bounce
 from ui import actions, data, resources, returned
 from ui.i18n import t
-from ui.layout import actor, error, start_page
+from ui.layout import error, start_page
 from ui.widgets import watcher_status
 
-start_page()
-who = actor()
+who = start_page()
 st.title(t("mailbox.heading"))
 actions.flash()
 
@@ -40,6 +40,9 @@ chosen = st.selectbox(t("action.message"), list(subjects), key="mailbox_message"
                       format_func=lambda m: f"{subjects[m][:80]} ({m[:8]})")
 if st.toggle(t("raw.show"), key="mailbox_raw"):
     st.code(data.raw_message(chosen, scope=who.scope) or "", language=None)
+if not who.may(Action.HANDLE_RETURNED):
+    st.caption(t("auth.read_only"))
+    st.stop()
 if st.button(t("action.dismiss"), key="dismiss"):
     try:
         dismiss_bounce(resources.database(), chosen, who)

@@ -3,16 +3,17 @@
 import streamlit as st
 
 from tracking.store import queries
-from ui.i18n import language_picker, t
-from ui.resources import database, outbox_worker
+from ui.i18n import t
+from ui.layout import start_page
+from ui.resources import database
+from ui.text import markdown_text
 
-language_picker()
+who = start_page()
 db = database()
-outbox_worker()
-overview = queries.overview(db.cursor())
+overview = queries.overview(db.cursor(), scope=who.scope)
 
 st.title(t("overview.heading"))
-st.caption(f"{t('overview.database')} : {db.path}")
+st.caption(f"{t('overview.database')} : {markdown_text(db.path)}")
 columns = st.columns(3)
 columns[0].metric(t("overview.documents"), f"{overview.documents:,}".replace(",", " "))
 columns[1].metric(t("overview.sends"), f"{overview.sends:,}".replace(",", " "))
@@ -25,7 +26,7 @@ st.dataframe(by_state.rename(columns={"state": t("col.state"), "count": t("col.c
              hide_index=True)
 
 st.subheader(t("overview.recent"))
-recent = queries.history(db.cursor(), limit=20)[
+recent = queries.history(db.cursor(), limit=20, scope=who.scope)[
     ["occurred_at", "type", "actor", "document_number", "recipient"]]
 st.dataframe(recent.rename(columns={
     "occurred_at": t("col.when"), "type": t("col.type"), "actor": t("col.actor"),

@@ -12,16 +12,17 @@ from tracking.models import SendingMode
 from ui import data, resources
 from ui.actions import done, flash
 from ui.i18n import language, t, tf
-from ui.layout import actor, error, start_page
+from tracking.auth.roles import Action
+from ui.layout import error, start_page
 from ui.resources import database
+from ui.text import markdown_text
 from ui.widgets import connection_status
 
 # Region/City names and UTC; tzdata's "localtime", "Factory", "EST5EDT"… mean nothing to a client.
 ZONES = sorted(z for z in available_timezones() if "/" in z or z == "UTC")
 
-start_page()
+who = start_page()
 lang = language()
-who = actor()
 st.title(t("settings.heading"))
 flash()
 
@@ -33,7 +34,7 @@ def mode_word(mode: str) -> str:
 def edit_account(account) -> None:
     """Zone and mode pickers; the change is shown old → new and saved only when confirmed."""
     zones = ZONES if account.time_zone in ZONES else sorted([*ZONES, account.time_zone])
-    with st.expander(f"{account.name} — {t('settings.edit')}"):
+    with st.expander(f"{markdown_text(account.name)} — {t('settings.edit')}"):
         left, right = st.columns(2)
         zone = left.selectbox(t("settings.zone"), zones, index=zones.index(account.time_zone),
                               key=f"zone_{account.id}")
@@ -42,8 +43,9 @@ def edit_account(account) -> None:
                                key=f"mode_{account.id}")
         if (zone, str(mode)) == (account.time_zone, account.sending_mode):
             return
-        st.markdown(f"{t('settings.preview')} : **{account.time_zone} · "
-                    f"{mode_word(account.sending_mode)} → {zone} · {mode_word(mode)}**")
+        st.markdown(f"{t('settings.preview')} : **{markdown_text(account.time_zone)} · "
+                    f"{mode_word(account.sending_mode)} → {markdown_text(zone)} · "
+                    f"{mode_word(mode)}**")
         st.caption(t("settings.zone_note"))
         if st.button(t("settings.save"), key=f"save_settings_{account.id}", type="primary"):
             try:
@@ -52,23 +54,26 @@ def edit_account(account) -> None:
             except SuiviError as err:
                 error(err)
                 return
-            done(tf("settings.saved", name=account.name))
+            done(tf("settings.saved", name=markdown_text(account.name)))
 
 
 st.subheader(t("settings.accounts"))
-accounts = data.accounts(data.path())
+accounts = data.accounts(data.path(), scope=who.scope)
 st.dataframe(accounts.assign(sending_mode=[mode_word(m) for m in accounts["sending_mode"]]),
              hide_index=True, key="accounts", column_config={
                  "id": None, "name": st.column_config.TextColumn(t("col.account")),
                  "time_zone": st.column_config.TextColumn(t("col.zone")),
                  "sending_mode": st.column_config.TextColumn(t("col.mode")),
                  "sender_address": st.column_config.TextColumn(t("col.sender"))})
-for account in accounts.itertuples():
-    edit_account(account)
+if who.may(Action.EDIT_SETTINGS):
+    for account in accounts.itertuples():
+        edit_account(account)
+else:
+    st.caption(t("auth.read_only"))
 
 st.subheader(t("settings.connection"))
 st.dataframe(connection_status(), hide_index=True, key="connections")
 
 st.subheader(t("settings.snapshot"))
 if st.button(t("settings.refresh_snapshot"), key="snapshot"):
-    st.success(tf("settings.snapshot_done", path=resources.refresh_snapshot()))
+    st.success(tf("settings.snapshot_done", path=markdown_text(resources.refresh_snapshot())))

@@ -3,9 +3,16 @@
 Each function takes the frame a `tracking.store.console_queries` function returns plus the
 language, and returns a Figure; nothing here reads the database or Streamlit. Times arrive as
 naive UTC and are labelled so.
+
+Plotly reads a small HTML subset in every text it draws (axis ticks, legends, hovers): a stored
+name like `<a href="…">Nord</a>` became a live link in a bar chart (checked in Chromium). Text
+that comes from the database goes through `_plain`, whose entities Plotly shows as the
+characters themselves.
 """
 
 from __future__ import annotations
+
+import html
 
 import pandas as pd
 import plotly.express as px
@@ -37,6 +44,11 @@ _TEXT = {
 }
 
 
+def _plain(value: object) -> str:
+    """Stored text as Plotly shows it literally (`<`, `>`, `&` as entities)."""
+    return html.escape(str(value), quote=False)
+
+
 def _t(key: str, language: str) -> str:
     return _TEXT[key][1 if language == "en" else 0]
 
@@ -51,9 +63,10 @@ def timeline(events: pd.DataFrame, language: str = "fr") -> go.Figure:
     """Every event of a document on a time axis, one row per recipient (or the document)."""
     frame = events.copy()
     frame["event"] = [word_for(EventType, t, language) for t in frame["type"]]
-    frame["who"] = frame["recipient"].fillna("document").astype(str)
+    frame["who"] = [_plain(who) for who in frame["recipient"].fillna("document")]
     frame["failure"] = frame["type"].isin(_FAILURE_EVENTS)
-    frame["reason"] = frame["reason"].fillna("")
+    frame["reason"] = [_plain(reason) for reason in frame["reason"].fillna("")]
+    frame["actor"] = [_plain(actor) for actor in frame["actor"].fillna("")]
     figure = px.scatter(frame, x="occurred_at", y="who", color="event", symbol="failure",
                         hover_data={"actor": True, "reason": True, "failure": False},
                         labels={"occurred_at": _t("when", language), "who": ""})
@@ -67,7 +80,7 @@ def failures_by(frame: pd.DataFrame, dimension: str, language: str = "fr",
                 label=None) -> go.Figure:
     """Horizontal bars of failures per value of `dimension`, with the rate in the hover."""
     frame = frame.copy()
-    frame["label"] = [label(v) if label else str(v) for v in frame[dimension]]
+    frame["label"] = [_plain(label(v) if label else v) for v in frame[dimension]]
     colour = "group" if "group" in frame.columns else None
     figure = px.bar(frame.iloc[::-1], x="failures", y="label", orientation="h", color=colour,
                     color_discrete_map=GROUP_COLOURS, hover_data={"rate": ":.2%"},

@@ -18,7 +18,46 @@ LABELS: dict[str, dict[str, str]] = {
         "fr": "Les pages Documents, Échecs, Historique et Boîte aux lettres arrivent.",
         "en": "The Documents, Failures, History and Mailbox pages are on their way."},
     "language": {"fr": "Langue", "en": "Language"},
-    "actor": {"fr": "Votre identifiant (auteur des actions)", "en": "Your login (actions' author)"},
+    "auth.title": {"fr": "Suivi — connexion", "en": "Suivi — sign in"},
+    "auth.login": {"fr": "Identifiant", "en": "Login"},
+    "auth.password": {"fr": "Mot de passe", "en": "Password"},
+    "auth.sign_in": {"fr": "Se connecter", "en": "Sign in"},
+    "auth.sign_out": {"fr": "Se déconnecter", "en": "Sign out"},
+    "auth.failed": {"fr": "Identifiant ou mot de passe incorrect.",
+                    "en": "Wrong login or password."},
+    "auth.oidc_intro": {"fr": "Connectez-vous avec le compte de votre organisation.",
+                        "en": "Sign in with your organisation's account."},
+    "auth.no_access": {
+        "fr": "Pas d'accès : cette identité n'est pas un utilisateur de Suivi. Demandez à un "
+              "administrateur de vous ajouter.",
+        "en": "No access: this identity is not a Suivi user. Ask an administrator to add you."},
+    "auth.no_users": {
+        "fr": "Aucun utilisateur dans cette base : la console ne démarre pas. Arrêtez-la (elle "
+              "tient le fichier), créez le premier administrateur dans un terminal (le mot de "
+              "passe est demandé), puis relancez-la :",
+        "en": "This database has no user: the console will not start. Stop it (it holds the "
+              "file), create the first administrator in a terminal (it asks for the "
+              "password), then start it again:"},
+    "auth.config": {"fr": "Connexion mal configurée", "en": "Sign-in is misconfigured"},
+    "auth.proxy_refused": {
+        "fr": "Accès refusé : cette requête ne vient pas d'un proxy autorisé.",
+        "en": "Access refused: this request does not come from an allowed proxy."},
+    "auth.proxy_missing": {
+        "fr": "Accès refusé : le proxy n'a pas transmis d'identifiant.",
+        "en": "Access refused: the proxy passed no login."},
+    "auth.forbidden": {"fr": "Refusé : votre rôle ne permet pas cette action, rien n'a été "
+                             "enregistré.",
+                       "en": "Refused: your role does not allow this action; nothing was "
+                             "written."},
+    "auth.forbidden_account": {"fr": "Refusé : ce compte ne vous est pas ouvert, rien n'a été "
+                                     "enregistré.",
+                               "en": "Refused: this account is not open to you; nothing was "
+                                     "written."},
+    "auth.read_only": {"fr": "Lecture seule : votre rôle ne permet aucune action ici.",
+                       "en": "Read only: your role allows no action here."},
+    "role.analyst": {"fr": "analyste", "en": "analyst"},
+    "role.support": {"fr": "support", "en": "support"},
+    "role.admin": {"fr": "administrateur", "en": "administrator"},
     "page.documents": {"fr": "Documents", "en": "Documents"},
     "page.document": {"fr": "Document", "en": "Document"},
     "page.failures": {"fr": "Échecs", "en": "Failures"},

@@ -12,10 +12,12 @@ from ui.i18n import t
 DEFAULT_DAYS = 90
 
 
-def period_and_account(prefix: str) -> tuple[dt.datetime, dt.datetime, str | None]:
-    """Naive UTC [since, until) from two date pickers, and an account (None = all)."""
+def period_and_account(prefix: str, *, scope: frozenset[str] | None = None
+                       ) -> tuple[dt.datetime, dt.datetime, str | None]:
+    """Naive UTC [since, until) from two date pickers, and an account (None = all those in
+    `scope`, the signed-in user's accounts)."""
     today = dt.datetime.now(dt.UTC).date()
-    accounts = data.accounts(data.path())
+    accounts = data.accounts(data.path(), scope=scope)
     names = dict(zip(accounts["id"], accounts["name"]))
     columns = st.columns(3)
     since = columns[0].date_input(t("filter.since"), today - dt.timedelta(days=DEFAULT_DAYS),

@@ -16,6 +16,7 @@ import streamlit as st
 
 from tracking import returned_actions as act
 from tracking.auth.principal import Principal
+from tracking.auth.roles import Action
 from tracking.errors import NotFound, RefusedValue, SuiviError
 from tracking.labels import explain_refusal, word_for
 from tracking.models import EventType, Reason
@@ -59,6 +60,8 @@ def verify_queue(actor: Principal) -> None:
         format_func=lambda p: f"{rows.at[p, 'document']} · {rows.at[p, 'recipient']} · "
         f"{t('method.' + str(rows.at[p, 'match_method']))} ({p[:8]})")
     st.text(_evidence_text(rows.loc[chosen]))
+    if not actor.may(Action.HANDLE_RETURNED):
+        return      # read-only roles see the evidence, the core would refuse the decision anyway
     note = st.text_input(t("verify.note"), key="verify_note")
     apply_column, reject_column = st.columns(2)
     if apply_column.button(t("verify.apply"), key="verify_apply", type="primary"):

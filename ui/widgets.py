@@ -17,6 +17,7 @@ from tracking.clock import format_local
 from tracking.labels import ceiling, explain_reason, word_for
 from tracking.models import DeliveryState, DocumentKind, DocumentStatus, SendingMode
 from ui.i18n import language, t
+from ui.text import markdown_text
 
 _CSS = """<style>
 .suivi-dot { display: inline-block; width: .75em; height: .75em; border-radius: 50%;
@@ -41,8 +42,11 @@ def inject_css() -> None:
 
 
 def _e(value: object) -> str:
-    return "" if value is None or (isinstance(value, float) and pd.isna(value)) \
-        else html.escape(str(value))
+    """Escaped for HTML; line breaks become spaces too, since a blank line would end the HTML
+    block inside `st.markdown` and hand the rest of the value to the Markdown parser."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    return html.escape(" ".join(str(value).splitlines()))
 
 
 def failure_dot(title: str = "") -> str:
@@ -138,7 +142,7 @@ def show_diagnostics(recipients: pd.DataFrame) -> None:
         text = "\n".join(str(v) for v in (r.smtp_reply, r.diagnostic, r.remote_mta)
                          if isinstance(v, str) and v)
         if text:
-            st.caption(f"{r.address} — {t('col.diagnostic')}")
+            st.caption(f"{markdown_text(r.address)} — {t('col.diagnostic')}")
             st.code(text, language=None)
 
 

@@ -11,6 +11,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from tracking.auth.session import sign_session
+from tracking.auth.users import DEMO_USERS
 from tracking.demo import generate
 from tracking.store.connection import open_database
 
@@ -24,6 +26,26 @@ def demo_template(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
     generate(path, documents=400, now=DEMO_NOW)
     return path
+
+
+def demo_password(login: str) -> str:
+    return DEMO_USERS[login][1]
+
+
+def session_cookie(path: Path, login: str) -> str:
+    """A session cookie this console would have issued to `login` (same secret)."""
+    from ui.auth_routes import session_secret
+
+    return sign_session(login, session_secret(shared_database(path)))
+
+
+def sign_in(monkeypatch, path: Path, login: str | None) -> None:
+    """Make AppTest's runs carry `login`'s session cookie (None: no cookie). AppTest cannot
+    send cookies, so the one function that reads them from st.context stands in for it."""
+    import ui.auth
+
+    cookies = {} if login is None else {"suivi_session": session_cookie(path, login)}
+    monkeypatch.setattr(ui.auth, "request_cookies", lambda: dict(cookies))
 
 
 def copy_demo(template: Path, target_dir: Path) -> Path:
@@ -40,6 +62,7 @@ def console_db(demo_template, tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("SUIVI_TRANSPORT", "sandbox")
     monkeypatch.setenv("SUIVI_SANDBOX_MAILDIR", str(tmp_path / "sandbox-mail"))
     st.cache_data.clear()
+    sign_in(monkeypatch, path, "support")  # the console's tests act as support unless told
     return path
 
 
@@ -119,3 +142,28 @@ def confirm_box(app: AppTest, form: str):
     """The attach form's mismatch confirmation (its key names the pair of addresses)."""
     [box] = [box for box in app.checkbox if box.key.startswith(f"{form}_confirm_")]
     return box
+
+
+# Names a hostile or careless upstream could store: Markdown that would load an outside image
+# or make a link, and a spreadsheet formula (OWASP CSV injection).
+MARKDOWN_CLIENT = "![x](http://127.0.0.1:9/p.png) [pay](http://127.0.0.1:9/)"
+FORMULA_NUMBER = '=HYPERLINK("http://127.0.0.1:9/","F-1")'
+MARKDOWN_ACCOUNT = "**Nord** :red[alerte] $x$ <b>b</b>"
+
+
+def make_markdown_names(path: Path) -> str:
+    """Give one failing document a Markdown client name, a formula number and a Markdown
+    account name; returns its id."""
+    with open_database(path) as db:
+        cursor = db.cursor()
+        document_id, client_id, account_id = cursor.execute(
+            """SELECT d.id, d.client_id, d.account_id FROM deliveries x
+               JOIN sends s ON s.id = x.send_id JOIN documents d ON d.id = s.document_id
+               WHERE x.state = 'not_delivered' ORDER BY s.requested_at DESC LIMIT 1"""
+        ).fetchone()
+        cursor.execute("UPDATE clients SET name = ? WHERE id = ?", [MARKDOWN_CLIENT, client_id])
+        cursor.execute("UPDATE documents SET number = ? WHERE id = ?",
+                       [FORMULA_NUMBER, document_id])
+        cursor.execute("UPDATE accounts SET name = ? WHERE id = ?",
+                       [MARKDOWN_ACCOUNT, account_id])
+    return document_id

@@ -39,8 +39,10 @@ def free_port() -> int:
 
 
 class ConsoleServer:
-    def __init__(self, repo_root: Path, database: Path, workdir: Path) -> None:
+    def __init__(self, repo_root: Path, database: Path, workdir: Path, *,
+                 env: dict[str, str] | None = None, args: tuple[str, ...] = ()) -> None:
         self.repo_root, self.database, self.workdir = repo_root, database, workdir
+        self.extra_env, self.extra_args = env or {}, args
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
@@ -48,11 +50,11 @@ class ConsoleServer:
 
     def start(self, timeout: float = 60) -> ConsoleServer:
         env = {**os.environ, "SUIVI_DB": str(self.database), "SUIVI_TRANSPORT": "sandbox",
-               "SUIVI_SANDBOX_MAILDIR": str(self.workdir / "sandbox-mail")}
-        command = [sys.executable, "-m", "streamlit", "run", "console.py",
+               "SUIVI_SANDBOX_MAILDIR": str(self.workdir / "sandbox-mail"), **self.extra_env}
+        command = [sys.executable, "-m", "streamlit", "run", "serve.py",
                    "--server.headless", "true", "--server.address", "127.0.0.1",
                    "--server.port", str(self.port), "--browser.gatherUsageStats", "false",
-                   "--client.toolbarMode", "minimal"]
+                   "--client.toolbarMode", "minimal", *self.extra_args]
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(command, cwd=self.repo_root, env=env, stdout=log,
                                             stderr=subprocess.STDOUT)

@@ -12,6 +12,7 @@ import pytest
 
 from tests.console.conftest import HOSTILE, copy_demo, make_hostile
 from tests.console.server import ConsoleServer, browser_skip_reason, launch_chromium
+from tracking.auth.session import cookie_secret, sign_session
 from tracking.store.connection import open_database
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -36,8 +37,10 @@ def console(tmp_path_factory, repo_root, demo_template):
                WHERE x.state = 'not_delivered' AND x.reason = 'userunknown'
                  AND s.document_id <> ?
                ORDER BY d.issue_date DESC LIMIT 1""", [hostile_document]).fetchone()
+    secret = cookie_secret({}, workdir, demo=True)  # the demo's, kept beside the database
     with ConsoleServer(repo_root, database, workdir) as server:
         server.failing, server.hostile = failing, hostile_document
+        server.cookie = sign_session("support", secret)
         with sync_playwright() as playwright:
             browser = launch_chromium(playwright)
             server.browser = browser
@@ -47,10 +50,14 @@ def console(tmp_path_factory, repo_root, demo_template):
 
 @pytest.fixture
 def page(console):
-    page = console.browser.new_page(viewport={"width": 1400, "height": 1000})
+    """A browser tab signed in as `support` (the sign-in form itself: test_browser_auth.py)."""
+    context = console.browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.add_cookies([{"name": "suivi_session", "value": console.cookie,
+                          "url": console.url}])
+    page = context.new_page()
     page.on("dialog", lambda dialog: pytest.fail(f"a dialog opened: {dialog.message}"))
     yield page
-    page.close()
+    context.close()
 
 
 def artifact(repo_root, page, name: str, *, full_page: bool = True) -> None:

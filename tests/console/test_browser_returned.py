@@ -13,6 +13,7 @@ import pytest
 
 from tests.console.conftest import copy_demo, make_unmatched
 from tests.console.server import ConsoleServer, browser_skip_reason, launch_chromium
+from tracking.auth.session import cookie_secret, sign_session
 from tracking.returned_actions import reported_recipients
 from tracking.store import console_queries
 from tracking.store.connection import open_database
@@ -54,10 +55,14 @@ def _scene(database) -> dict:
 def test_attach_mismatch_is_refused_until_confirmed(tmp_path, repo_root, demo_template):
     database = copy_demo(demo_template, tmp_path)
     scene = _scene(database)
+    secret = cookie_secret({}, tmp_path, demo=True)  # the demo's, kept beside the database
     with ConsoleServer(repo_root, database, tmp_path) as server, sync_playwright() as playwright:
         browser = launch_chromium(playwright)
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1400})
+            context = browser.new_context(viewport={"width": 1400, "height": 1400})
+            context.add_cookies([{"name": "suivi_session", "url": server.url,
+                                  "value": sign_session("support", secret)}])
+            page = context.new_page()
             page.goto(f"{server.url}/mailbox")
             expect(page.get_by_role("heading", name="Boîte des retours")).to_be_visible(
                 timeout=30000)

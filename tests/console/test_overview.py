@@ -6,7 +6,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.actors import support
+from tests.console.conftest import sign_in
 from tests.core.conftest import seed
+from tracking.auth.principal import Principal
+from tracking.auth.roles import Role
+from tracking.auth.users import add_user
 from tracking.models import SendingMode
 from tracking.service import SendPolicy, SendRequest, request_send
 from tracking.store.connection import open_database
@@ -19,9 +23,14 @@ def console_db(tmp_path, monkeypatch):
     documents = seed(db)
     request_send(db, SendRequest(documents[SendingMode.RELAY][0], ("a@client.test",),
                                  actor=support("alice")), SendPolicy(verp_key=b"k"))
+    add_user(db, Principal.cli("tests"), login="ana", display_name="Ana", role=Role.ANALYST,
+             password="ana-password")
     db.close()
     monkeypatch.setenv("SUIVI_DB", str(path))
     monkeypatch.setenv("SUIVI_WORKERS", "0")
+    # Not a demo database: the session secret must come from the environment.
+    monkeypatch.setenv("SUIVI_COOKIE_SECRET", "overview-test-secret-0123456789abcdef")
+    sign_in(monkeypatch, path, "ana")
     return path
 
 
