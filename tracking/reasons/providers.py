@@ -58,6 +58,16 @@ PROVIDER_DOMAINS: dict[str, tuple[str, ...]] = {
     "franceptt": ("orange.fr", "wanadoo.fr", "laposte.net"),
     "tencent": ("qq.com",),
     "messagelabs": ("messagelabs.com",),
+    "godaddy": ("secureserver.net",),
+    "mimecast": ("mimecast.com", "mimecast.co.za", "mimecast-offshore.com"),
+    "proofpoint": ("pphosted.com", "ppe-hosted.com"),
+    "barracuda": ("barracudanetworks.com", "cudamail.com"),
+    "zoho": ("zoho.com", "zoho.eu", "zohomail.com"),
+    "apple": ("icloud.com", "me.com", "mac.com"),
+    "unitedinternet": ("gmx.net", "gmx.de", "web.de", "kundenserver.de", "ionos.com"),
+    "free": ("free.fr",),
+    "sfr": ("sfr.fr", "neuf.fr"),
+    "ovh": ("ovh.net", "ovh.com"),
 }
 
 R = Reason
@@ -207,6 +217,80 @@ REPLIES: tuple[ProviderReply, ...] = (
     # --- Mimecast ---
     # "554 email rejected due to security policies - MCSpamSignature.sa.2.2" (rhost-mimecast)
     _said("mimecast", R.VIRUSDETECTED, "rejected due to security policies - MC"),
+    # --- GoDaddy (secureserver.net; godaddy.com/help "What does my email bounceback mean",
+    # 3568 and 40685): every refusal ends with an "IBnnn" code naming the cause ---
+    # "535 Authentication not allowed on IBSMTP Servers … IB401"
+    _token("godaddy", R.SECURITYERROR, "ib401", r"(?<![a-z0-9])ib401(?![a-z0-9])"),
+    # "Blank From: addresses are not allowed … IB501"
+    _token("godaddy", R.NOTCOMPLIANTRFC, "ib501", r"(?<![a-z0-9])ib501(?![a-z0-9])"),
+    # "IP addresses are not allowed as a From: Address … IB502"
+    _token("godaddy", R.NOTCOMPLIANTRFC, "ib502", r"(?<![a-z0-9])ib502(?![a-z0-9])"),
+    # "From: Domain is invalid. Provide a valid From: … IB506"
+    _token("godaddy", R.REJECTED, "ib506", r"(?<![a-z0-9])ib506(?![a-z0-9])"),
+    # "Invalid SPF record … IB508"
+    _token("godaddy", R.AUTHFAILURE, "ib508", r"(?<![a-z0-9])ib508(?![a-z0-9])"),
+    # "Reverse DNS for this IP failed … IB108"
+    _token("godaddy", R.REQUIREPTR, "ib108", r"(?<![a-z0-9])ib108(?![a-z0-9])"),
+    # "content judged to be spam … IB212"
+    _token("godaddy", R.SPAMDETECTED, "ib212", r"(?<![a-z0-9])ib212(?![a-z0-9])"),
+    # "Virus infected message rejected … IB705"
+    _token("godaddy", R.VIRUSDETECTED, "ib705", r"(?<![a-z0-9])ib705(?![a-z0-9])"),
+    # "This message contains too many recipients … IB605"
+    _token("godaddy", R.TOOMANYCONN, "ib605", r"(?<![a-z0-9])ib605(?![a-z0-9])"),
+    # "too many sessions from This IP … IB007"
+    _token("godaddy", R.TOOMANYCONN, "ib007", r"(?<![a-z0-9])ib007(?![a-z0-9])"),
+    # "Server temporarily unavailable. Try again later … IB101"
+    _token("godaddy", R.SPEEDING, "ib101", r"(?<![a-z0-9])ib101(?![a-z0-9])"),
+    # "temporarily blocked for ... spam … IB110"
+    _token("godaddy", R.BLOCKED, "ib110", r"(?<![a-z0-9])ib110(?![a-z0-9])"),
+    # "blocked for the day ... spam … IB111"
+    _token("godaddy", R.BLOCKED, "ib111", r"(?<![a-z0-9])ib111(?![a-z0-9])"),
+    # "temporarily blocked ... too many invalid recipients … IB112"
+    _token("godaddy", R.BLOCKED, "ib112", r"(?<![a-z0-9])ib112(?![a-z0-9])"),
+    # "blocked for the day ... too many invalid recipients … IB113"
+    _token("godaddy", R.BLOCKED, "ib113", r"(?<![a-z0-9])ib113(?![a-z0-9])"),
+    # "This IP has sent too many messages this hour … IB504"
+    _token("godaddy", R.SPEEDING, "ib504", r"(?<![a-z0-9])ib504(?![a-z0-9])"),
+    # "exceeded the max number of messages per session … IB510"
+    _token("godaddy", R.SPEEDING, "ib510", r"(?<![a-z0-9])ib510(?![a-z0-9])"),
+    # "sent too many to too many recipients this hour … IB607"
+    _token("godaddy", R.SPEEDING, "ib607", r"(?<![a-z0-9])ib607(?![a-z0-9])"),
+    # "poor reputation on Cloudmark Sender Intelligence … IB103"
+    _token("godaddy", R.BADREPUTATION, "ib103", r"(?<![a-z0-9])ib103(?![a-z0-9])"),
+    # "listed on the Spamhaus Block List … IB104"
+    _token("godaddy", R.BLOCKED, "ib104", r"(?<![a-z0-9])ib104(?![a-z0-9])"),
+    # "listed on the Exploits Block List … IB105"
+    _token("godaddy", R.BLOCKED, "ib105", r"(?<![a-z0-9])ib105(?![a-z0-9])"),
+    # "listed on the Policy Block List … IB106"
+    _token("godaddy", R.BLOCKED, "ib106", r"(?<![a-z0-9])ib106(?![a-z0-9])"),
+    # --- Mimecast (community.mimecast.com "Mimecast SMTP Error Codes") ---
+    _said("mimecast", R.AUTHFAILURE, "SPF Sender Invalid - envelope rejected",
+          "DKIM Sender Invalid - envelope rejected", "DMARC Sender Invalid - envelope rejected"),
+    _said("mimecast", R.BADREPUTATION, "Local CT IP Reputation"),
+    _said("mimecast", R.BLOCKED, "IP temporarily blacklisted"),
+    _said("mimecast", R.POLICYVIOLATION, "Anti-Spoofing policy - Inbound not allowed",
+          "Rejected by header-based Anti-Spoofing policy",
+          "Message bounced due to Content Examination policy", "Host network not allowed"),
+    _said("mimecast", R.REJECTED, "Administrative prohibition envelope blocked",
+          "Envelope blocked - User Entry", "Envelope blocked - User Domain Entry",
+          "Rejected by header-based Blocked Senders", "Envelope rejected - Block policy"),
+    _said("mimecast", R.SECURITYERROR, "This route requires encryption (TLS)",
+          "This route requires TLS version", "This route requires high-strength ciphers",
+          "Submitter failed to authenticate"),
+    _said("mimecast", R.SYSTEMERROR, "Unable to process connection at this time", "Message ended early"),
+    _said("mimecast", R.TOOMANYCONN, "Account service is temporarily unavailable",
+          "Exceeding outbound thread limit"),
+    _said("mimecast", R.NOTACCEPT, "Account inbounds disabled"),
+    # --- Tencent QQ (service.mail.qq.com/detail/122/…: one help page per refusal) ---
+    _said("tencent", R.SPEEDING, "Mailbox unavailable or access denined", "IP frequency limited",
+          "Domain frequency limited", "Sender frequency limited",
+          "frequency of receiving messages is limited"),
+    _said("tencent", R.BLOCKED, "Suspected bounce attacks", "Suspected spam ip"),
+    _said("tencent", R.REJECTED, "Mail is rejected by recipients"),
+    _said("tencent", R.SPAMDETECTED, "Spam is embedded in the email", "Mail content denied"),
+    _said("tencent", R.SUSPEND, "is a deactivated mailbox"),
+    _said("tencent", R.SYNTAXERROR, "Bad address syntax"),
+    _said("tencent", R.USERUNKNOWN, "Mailbox not found", host_scoped=True),
     # --- Amazon SES inbound ---
     # "500 5.6.1 Message content rejected" (lhost-receivingses): SES's content filter
     _token("amazon", R.SPAMDETECTED, "5.6.1 message content rejected", r"\b5\.6\.1 message content rejected"),
