@@ -306,6 +306,9 @@ REPLIES: tuple[ProviderReply, ...] = (
     # "550 Unknown user x@docomo.ne.jp" from mfsmax.docomo.ne.jp: DoCoMo answers so when the
     # recipient's filter refuses the sender (rhost-nttdocomo)
     _token("nttdocomo", R.REJECTED, "unknown user", r"^(?:550 )?unknown user", host_scoped=True),
+    # The same answer quoted by a relay that does not name DoCoMo's host ("Other mail system
+    # problem 'Unknown user x@docomo.ne.jp'"): the address after the words is DoCoMo's own.
+    _token("nttdocomo", R.FILTERED, "unknown user", r"unknown user [^\s@']{1,64}@docomo\.ne\.jp"),
     # --- BIGLOBE (Japanese ISP) ---
     # "The number of messages in recipient's mailbox exceeded the local limit." (BIGLOBE's
     # own notices)
