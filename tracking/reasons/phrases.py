@@ -330,24 +330,29 @@ def _pair_found(text: str, first: str, second: str) -> bool:
     return False
 
 
+def _by_length(rows: tuple[Evidence, ...], fallback: bool) -> tuple[tuple[str, str, R, int], ...]:
+    """Every piece of evidence, longest first, table order on equal length (a stable sort):
+    the first one found is then the longest, and the scan stops there."""
+    pieces: list[tuple[str, str, R, int]] = []
+    for row in rows:
+        for phrase in row.fallback if fallback else row.phrases:
+            pieces.append((phrase, "", row.reason, len(phrase)))
+        for first, second in () if fallback else row.pairs:
+            pieces.append((first, second, row.reason, len(first) + len(second) + 1))
+    return tuple(sorted(pieces, key=lambda piece: -piece[3]))
+
+
+_PRECISE = _by_length(EVIDENCE, fallback=False)
+_VAGUE = _by_length(EVIDENCE, fallback=True)
+
+
 def strongest_evidence(lowered: str) -> tuple[R, int] | None:
     """(reason, length of its longest evidence) for an already `normalize`d text, or None."""
-    best: tuple[R, int] | None = None
-    for row in EVIDENCE:
-        for phrase in row.phrases:
-            if (best is None or len(phrase) > best[1]) and phrase in lowered:
-                best = (row.reason, len(phrase))
-        for first, second in row.pairs:
-            length = len(first) + len(second) + 1
-            if (best is None or length > best[1]) and first in lowered and _pair_found(lowered, first, second):
-                best = (row.reason, length)
-    if best is not None:
-        return best
-    for row in EVIDENCE:
-        for phrase in row.fallback:
-            if (best is None or len(phrase) > best[1]) and phrase in lowered:
-                best = (row.reason, len(phrase))
-    return best
+    for pieces in (_PRECISE, _VAGUE):
+        for first, second, reason, length in pieces:
+            if first in lowered and (not second or _pair_found(lowered, first, second)):
+                return reason, length
+    return None
 
 
 def reason_from_text(text: str) -> R | None:
