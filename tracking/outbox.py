@@ -33,6 +33,7 @@ from tracking.outbound.compose import (
 from tracking.outbound.retry import RetryPolicy, Transport, deliver_with_retries
 from tracking.outbound.smtp import RecipientOutcome
 from tracking.outbox_journal import OutboxJournal
+from tracking.reasons import explain_reply
 from tracking.records import Delivery, Send
 from tracking.store import queries, writes
 from tracking.store.connection import Database
@@ -250,8 +251,11 @@ class Outbox:
                 final.append(_event(EventType.RECIPIENT_ACCEPTED, send, outcome, now))
             else:
                 self.stats.refused += 1
+                # the reply explained with the evidence used for returned messages (issue 9)
+                why = explain_reply(outcome.reply, outcome.stage, code=outcome.code)
                 final.append(_event(EventType.RECIPIENT_REFUSED, send, outcome, now,
-                                    retries_exhausted=outcome.transient))
+                                    retries_exhausted=outcome.transient,
+                                    reason=str(why.reason), status_code=why.status))
         return final
 
     def _compose(self, item: queries.OutboxItem) -> ComposedMessage:

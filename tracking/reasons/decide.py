@@ -138,11 +138,14 @@ def explain_reply(text: str, stage: str | Stage | None = None, *, code: int | No
     the_stage = stage_of(stage)
     reason = reason_from_provider_reply(reply) if reply else None
     if reason is None:
-        action = "delayed" if temporary else "failed"
-        reason = choose_reason(status, reply, action, the_stage)
+        # "failed", not "delayed": a temporary reply at our handoff is not a queue retrying;
+        # its class is kept in `temporary` and in the derived status.
+        reason = choose_reason(status, reply, "failed", the_stage)
     if reason is R.EXPIRED and not replycode and the_stage is Stage.CONNECT:
         # No server answered our own connection: a network error, not a queue that gave up.
         reason = R.NETWORKERROR
+    if not replycode and reason in (R.NETWORKERROR, R.EXPIRED):
+        temporary = True  # no server answered: the connection failed, which is worth retrying
     derived = not status
     if derived:
         status = derive_status(reason, temporary)

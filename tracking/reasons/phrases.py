@@ -240,6 +240,8 @@ EVIDENCE: tuple[Evidence, ...] = (
         "envelope sender", "sender not allowed", "rejected sender",
         "sender denied", "invalid sender", "bad sender",
         "envelope blocked", "administrative prohibition", "mail is rejected by recipients",
+        # Exchange Online 5.7.60 "Client does not have permissions to send as this sender"
+        "permissions to send as this sender", "not allowed to send as",
     ), fallback=("access denied", "sender domain", "from address", "mail from", "sender address")),
     # The recipient's own filter (sisimai `filtered`).
     Evidence(R.FILTERED, (
@@ -280,7 +282,8 @@ EVIDENCE: tuple[Evidence, ...] = (
         "could not connect", "unable to connect", "mail loop", "loops back to myself",
         "routing loop", "too many hops", "name server", "dns error", "dns timeout",
         "host not responding", "conversation with", "host unreachable", "message is looping",
-    ), fallback=("timed out",)),
+        "unexpectedly closed",
+    ), (("connection", "lost"),), fallback=("timed out",)),
     Evidence(R.SYSTEMFULL, ("system full", "insufficient system storage", "system storage", "out of disk")),
     # A domain that publishes no mail exchanger accepts no mail (RFC 5321 §5.1, RFC 7505 null
     # MX): qmail/Yahoo "No mx record found for domain=", Exim "indicated no SMTP service",
@@ -310,6 +313,7 @@ EVIDENCE: tuple[Evidence, ...] = (
     ), fallback=(
         "transaction failed", "service currently unavailable", "temporary failure",
         "temporarily unavailable", "service unavailable",
+        "service not available",  # RFC 5321 §4.2.3: 421 "Service not available, closing …"
     )),
 )
 
