@@ -54,8 +54,9 @@ EVIDENCE: tuple[Evidence, ...] = (
         "message is too big", "message is too large", "message exceeds maximum", "size exceeds",
         "size limit", "exceeds size limit", "mail size exceeded", "message length exceeds",
         "exceeded the maximum message size", "message file too big", "email size exceeded",
-        "message trop volumineux",
-    ), (("message", "too large"), ("message", "too big"))),
+        "message trop volumineux", "exceeds the maximum size", "maximum message size",
+        "size too large", "mail too large",
+    ), (("message", "too large"), ("message", "too big"), ("size", "exceed"))),
     # --- the mailbox -------------------------------------------------------------------------
     # Quotas: Postfix/Dovecot "Mailbox full", "Quota exceeded", Exim "mailbox is full", qmail
     # "user is over quota", Gmail "out of storage space", RFC 3463 X.2.2, GoDaddy "Account
@@ -128,11 +129,16 @@ EVIDENCE: tuple[Evidence, ...] = (
         "the email account that you tried to reach does not exist", "unknown account",
         "no account by that name", "user not exist", "no longer available",
         "utilisateur inconnu", "destinataire inconnu", "adresse inconnue", "n'existe pas",
-        "adresse destinataire invalide",
+        "adresse destinataire invalide", "address not found", "couldn't be found",
+        "could not be found", "no such person", "no such address", "invalid user",
+        "user not known", "recipient address not found", "not found in directory",
+        "mailbox name not allowed", "bad recipient", "not a valid recipient",
+        "unknown or invalid recipient", "no mailbox",
         # Postfix's bare "Recipient address rejected." with no cause after it refuses the
         # address itself; any stated cause is longer evidence and wins.
         "recipient address rejected.",
-    ), (("recipient", "does not exist"), ("mailbox", "does not exist"), ("user", "not found"))),
+    ), (("recipient", "does not exist"), ("mailbox", "does not exist"), ("user", "not found"),
+        ("address", "does not exist"), ("recipient", "not found"), ("user", "unknown"))),
     # --- refused for who we are ----------------------------------------------------------------
     # Relaying (RFC 5321 §3.6): Postfix "Relay access denied", Sendmail "Relaying denied", V5
     # Sendmail "Insecure Mail Relay", Mimecast "Open relay not allowed", Amazon SES "Email
@@ -162,8 +168,8 @@ EVIDENCE: tuple[Evidence, ...] = (
         "spf check failed", "spf fail", "spf validation", "did not pass spf",
         "dmarc policy", "dmarc verification", "dmarc check", "failed dmarc", "dkim fail",
         "dkim signature", "not pass dmarc", "unauthenticated email", "sender policy framework",
-        "authentication failed", "spf)", "does not pass dmarc", "authentication required",
-        "spf record", "bad spf", "spf policy", "does not have authentication information",
+        "spf)", "does not pass dmarc", "spf record", "spf authentication failed",
+        "dkim authentication failed", "dmarc authentication failed", "bad spf", "spf policy", "does not have authentication information",
         "spf sender invalid", "dkim sender invalid", "dmarc sender invalid",
     )),
     # Reverse DNS required (RFC 5248 X.7.25; Postfix reject_unknown_client_hostname "cannot
@@ -195,6 +201,9 @@ EVIDENCE: tuple[Evidence, ...] = (
         "temporarily deferred", "ts01", "tss04", "ts03", "too many bad recipients",
         "has been temporarily rate limited", "blocked for spam", "invalid ip for sending",
         "is listed on", "suspected spam ip", "suspected bounce attacks", "connection denied",
+        "dynamic ip", "dial-up", "dialup", "residential ip", "sorbs",
+        "abuseat", "uceprotect", "barracudacentral", "not allowed to connect",
+        "ip blacklisted", "your ip address", "poor ip",
     ), fallback=("rejected due to",)),
     # Policy (RFC 3463 X.7.1 wording in many servers; Gmail 552-5.7.0 "content presents a
     # potential security issue"; Mimecast "Anti-Spoofing policy").
@@ -202,7 +211,8 @@ EVIDENCE: tuple[Evidence, ...] = (
         "protocol violation", "content presents a potential", "header error",
         "policy violation", "violates", "violation of", "policy reasons", "prohibited",
         "not allowed by policy", "due to policy", "local policy", "policy restrictions",
-        "message rejected due to", "content policy", "anti-spoofing policy",
+        "message rejected due to", "content policy", "anti-spoofing policy", "policy rejection",
+        "denied by policy", "rejected by policy",
         "dmarc",  # a bare mention: the sender domain's published policy refused us
     )),
     # The message breaks RFC 5322 (Gmail "not RFC 5322 compliant", Postfix/Exim "bare LF").
@@ -228,6 +238,9 @@ EVIDENCE: tuple[Evidence, ...] = (
         "authentication", "encryption required", "tls required", "must issue a starttls",
         "starttls", "certificate", "not authorized", "insecure", "security policy",
         "requires encryption", "incorrect authentication data",
+        # SMTP AUTH (RFC 4954 §6): our credentials, not SPF/DKIM/DMARC
+        "authentication required", "authentication failed", "authentication credentials invalid",
+        "mechanism is too weak", "must authenticate",
     )),
     Evidence(R.SUPPRESSED, ("suppression list", "suppressed", "on the suppression")),
     # Our sender refused: Sendmail "Sender address rejected", "Domain of sender address …
@@ -270,7 +283,8 @@ EVIDENCE: tuple[Evidence, ...] = (
     Evidence(R.SPEEDING, (
         "receiving mail at a rate", "rate limit", "too many messages", "sending rate", "throttl",
         "rate of", "try again later", "greylist", "graylist", "grey-list", "gray-list",
-        "frequency limited", "receiving mail too quickly",
+        "frequency limited", "receiving mail too quickly", "sending too fast", "too frequently",
+        "too many emails", "too many mails", "message rate",
     )),
     # DNS trouble that is not a missing domain (Postfix "Name service error … Malformed or
     # unexpected name server reply", "Host not found, try again" for TRY_AGAIN), connections
