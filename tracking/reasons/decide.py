@@ -73,6 +73,9 @@ def choose_reason(status: str, diagnostic: str, action: str, command: str | Stag
         return R.EXPIRED  # a delay notice that says nothing more is the queue still retrying
     else:
         reason = text_reason or code_reason
+        if reason is R.NOTACCEPT and text_reason is None and status.startswith("4"):
+            # X.3.2 "system not accepting network messages" in class 4: not now, not never
+            reason = R.SYSTEMERROR
     stage = stage_of(command)
     if reason is None:
         if stage in (Stage.CONNECT, Stage.HELO) and (status.startswith("5") or diagnostic[:1] == "5"):

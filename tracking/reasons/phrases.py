@@ -282,10 +282,10 @@ EVIDENCE: tuple[Evidence, ...] = (
     # sender to come back later — a delay, never a final answer.
     Evidence(R.SPEEDING, (
         "receiving mail at a rate", "rate limit", "too many messages", "sending rate", "throttl",
-        "rate of", "try again later", "greylist", "graylist", "grey-list", "gray-list",
+        "rate of", "greylist", "graylist", "grey-list", "gray-list",
         "frequency limited", "receiving mail too quickly", "sending too fast", "too frequently",
         "too many emails", "too many mails", "message rate",
-    )),
+    )),  # "try again later" alone names no cause: the status code decides
     # DNS trouble that is not a missing domain (Postfix "Name service error … Malformed or
     # unexpected name server reply", "Host not found, try again" for TRY_AGAIN), connections
     # lost or reset, mail loops (RFC 5321 §6.3).
