@@ -114,7 +114,7 @@ EVIDENCE: tuple[Evidence, ...] = (
         "recipient address rejected: access denied",
         "user unknown", "unknown user", "no such user", "no such mailbox", "no such recipient",
         "unknown recipient", "recipient unknown", "recipient not found", "recipnotfound",
-        "mailbox not found", "mailbox unavailable", "mailbox does not exist",
+        "mailbox not found", "mailbox does not exist",
         "address does not exist", "account does not exist", "user does not exist",
         "user doesn't exist", "does not exist", "doesn't exist", "doesn't have a",
         "no mailbox here by that name", "invalid recipient", "invalid mailbox",
@@ -138,7 +138,10 @@ EVIDENCE: tuple[Evidence, ...] = (
         # address itself; any stated cause is longer evidence and wins.
         "recipient address rejected.",
     ), (("recipient", "does not exist"), ("mailbox", "does not exist"), ("user", "not found"),
-        ("address", "does not exist"), ("recipient", "not found"), ("user", "unknown"))),
+        ("address", "does not exist"), ("recipient", "not found"), ("user", "unknown")),
+        # RFC 5321 §4.2.3's stock text for any 550 ("Requested action not taken: mailbox
+        # unavailable"): an unknown mailbox only when the server says nothing more precise
+        fallback=("mailbox unavailable",)),
     # --- refused for who we are ----------------------------------------------------------------
     # Relaying (RFC 5321 §3.6): Postfix "Relay access denied", Sendmail "Relaying denied", V5
     # Sendmail "Insecure Mail Relay", Mimecast "Open relay not allowed", Amazon SES "Email
