@@ -55,7 +55,8 @@ EVIDENCE: tuple[Evidence, ...] = (
         "size limit", "exceeds size limit", "mail size exceeded", "message length exceeds",
         "exceeded the maximum message size", "message file too big", "email size exceeded",
         "message trop volumineux", "exceeds the maximum size", "maximum message size",
-        "size too large", "mail too large",
+        "size too large", "mail too large", "taille limite du message atteinte",
+        "mail file size exceeds the maximum size",
     ), (("message", "too large"), ("message", "too big"), ("size", "exceed"))),
     # --- the mailbox -------------------------------------------------------------------------
     # Quotas: Postfix/Dovecot "Mailbox full", "Quota exceeded", Exim "mailbox is full", qmail
@@ -134,11 +135,24 @@ EVIDENCE: tuple[Evidence, ...] = (
         "user not known", "recipient address not found", "not found in directory",
         "mailbox name not allowed", "bad recipient", "not a valid recipient",
         "unknown or invalid recipient", "no mailbox",
+        "address not present in directory", "can't accept user", "destination addresses were unknown",
+        "destination server rejected recipients", "invalid mailbox path",
+        "is not an active address at this host", "mailbox invalid", "mailbox not present",
+        "no such address here", "not a valid user here", "not a local address",
+        "recipient is not accepted", "recipient is not local", "recipient not ok", "badrcptto",
+        "your envelope recipient has been denied", "the user's email name is not found",
+        "there is no one at this address", "this address no longer accepts mail",
+        "this email address is wrong or no longer valid", "validrcptto list",
+        "user missing home directory", "invalid or unknown virtual user",
+        "nessun utente simile", "no existe dicha persona", "no existe ese usuario",
         # Postfix's bare "Recipient address rejected." with no cause after it refuses the
         # address itself; any stated cause is longer evidence and wins.
         "recipient address rejected.",
     ), (("recipient", "does not exist"), ("mailbox", "does not exist"), ("user", "not found"),
-        ("address", "does not exist"), ("recipient", "not found"), ("user", "unknown")),
+        ("address", "does not exist"), ("recipient", "not found"), ("user", "unknown"),
+        ("account", "does not exist at the organization"), ("non", "existent user"),
+        ("recipient", "was not found in"), ("user", "was not found"), ("user", "does not exist"),
+        ("unknown e", "mail address")),
         # RFC 5321 §4.2.3's stock text for any 550 ("Requested action not taken: mailbox
         # unavailable"): an unknown mailbox only when the server says nothing more precise
         fallback=("mailbox unavailable",)),
@@ -206,7 +220,12 @@ EVIDENCE: tuple[Evidence, ...] = (
         "is listed on", "suspected spam ip", "suspected bounce attacks", "connection denied",
         "dynamic ip", "dial-up", "dialup", "residential ip", "sorbs",
         "abuseat", "uceprotect", "barracudacentral", "not allowed to connect",
-        "ip blacklisted", "your ip address", "poor ip",
+        "ip blacklisted", "your ip address", "poor ip", "cannot resolve your address",
+        "may not be mail exchanger", "confirm this mail server", "go away",
+        "hosts with dynamic ip", "is not allowed to send mail from", "no access from mail server",
+        "not currently accepting mail from your ip", "rejecting open proxy",
+        "looks suspiciously like spammer", "is blacklisted", "unresolvable relay host name",
+        "your server requires confirmation", "we do not accept mail from dynamic",
     ), fallback=("rejected due to",)),
     # Policy (RFC 3463 X.7.1 wording in many servers; Gmail 552-5.7.0 "content presents a
     # potential security issue"; Mimecast "Anti-Spoofing policy").
@@ -215,7 +234,9 @@ EVIDENCE: tuple[Evidence, ...] = (
         "policy violation", "violates", "violation of", "policy reasons", "prohibited",
         "not allowed by policy", "due to policy", "local policy", "policy restrictions",
         "message rejected due to", "content policy", "anti-spoofing policy", "policy rejection",
-        "denied by policy", "rejected by policy",
+        "denied by policy", "rejected by policy", "an illegal attachment on your message",
+        "closed mailing list", "members-only list", "organizational settings",
+        "rejected by organization policy", "using a mass mailer",
         "dmarc",  # a bare mention: the sender domain's published policy refused us
     )),
     # The message breaks RFC 5322 (Gmail "not RFC 5322 compliant", Postfix/Exim "bare LF").
@@ -258,11 +279,22 @@ EVIDENCE: tuple[Evidence, ...] = (
         "envelope blocked", "administrative prohibition", "mail is rejected by recipients",
         # Exchange Online 5.7.60 "Client does not have permissions to send as this sender"
         "permissions to send as this sender", "not allowed to send as",
+        # sisimai's Rejected index: refusals of the envelope sender (BATV, null sender, callouts)
+        "batv failed to verify", "batv validation failure", "rejected by batv",
+        "backscatter protection", "bogus mail from", "delivery not authorized, message refused",
+        "emetteur invalide", "empty envelope senders not allowed", "no third-party dsns",
+        "from: domain is invalid", "fully qualified email address required",
+        "mail from not owned by user", "null sender is not allowed",
+        "returned mail not accepted here", "sender email address rejected", "sender is spammer",
+        "sender not pre-approved", "sender domain is empty", "unroutable sender address",
     ), fallback=("access denied", "sender domain", "from address", "mail from", "sender address")),
     # The recipient's own filter (sisimai `filtered`).
     Evidence(R.FILTERED, (
         "refused by the recipient", "recipient rejected the message", "rejected by the recipient",
         "due to user's mail setting", "by the user's", "does not accept mail from",
+        "only accepting mail from specific email addresses", "is not accepting any mail",
+        "resolver.rst.notauthorized", "this account is protected by", "user reject",
+        "you have been blocked by the recipient", "refuse to receive mail",
     ), fallback=("filtered", "message was rejected by", "content rejected")),
     # --- transient -----------------------------------------------------------------------------
     # The queue gave up: Postfix "connect to host[ip]:25: Connection timed out / refused" in a
@@ -278,7 +310,7 @@ EVIDENCE: tuple[Evidence, ...] = (
         "unable to deliver for", "was not delivered within", "delivery timeout",
     )),
     Evidence(R.TOOMANYCONN, (
-        "connection rate limit", "too many connections", "too many concurrent", "connection limit",
+        "trop de connexions", "connection rate limit", "too many connections", "too many concurrent", "connection limit",
         "too many smtp sessions", "too many recipients", "too many sessions",
     )),
     # Pacing: rate limits, and greylisting (RFC 6647), which is the receiver asking an unknown
@@ -287,7 +319,8 @@ EVIDENCE: tuple[Evidence, ...] = (
         "receiving mail at a rate", "rate limit", "too many messages", "sending rate", "throttl",
         "rate of", "greylist", "graylist", "grey-list", "gray-list",
         "frequency limited", "receiving mail too quickly", "sending too fast", "too frequently",
-        "too many emails", "too many mails", "message rate",
+        "too many emails", "too many mails", "message rate", "max emails per hour",
+        "please try again slower", "throttling failure", "too many errors from your ip",
     )),  # "try again later" alone names no cause: the status code decides
     # DNS trouble that is not a missing domain (Postfix "Name service error … Malformed or
     # unexpected name server reply", "Host not found, try again" for TRY_AGAIN), connections
