@@ -396,14 +396,26 @@ def _by_length(rows: tuple[Evidence, ...], fallback: bool) -> tuple[tuple[str, s
     return tuple(sorted(pieces, key=lambda piece: -piece[3]))
 
 
-_PRECISE = _by_length(EVIDENCE, fallback=False)
-_VAGUE = _by_length(EVIDENCE, fallback=True)
+def _by_first_letters(pieces: tuple[tuple[str, str, R, int], ...]) -> dict[str, tuple[tuple[int, str, str, R, int], ...]]:
+    """The pieces grouped by their first three characters, each with its rank in the
+    longest-first order: a text is then compared only with the pieces that can start in it."""
+    groups: dict[str, list[tuple[int, str, str, R, int]]] = {}
+    for rank, (first, second, reason, length) in enumerate(pieces):
+        groups.setdefault(first[:3], []).append((rank, first, second, reason, length))
+    return {key: tuple(group) for key, group in groups.items()}
+
+
+_PRECISE = _by_first_letters(_by_length(EVIDENCE, fallback=False))
+_VAGUE = _by_first_letters(_by_length(EVIDENCE, fallback=True))
 
 
 def strongest_evidence(lowered: str) -> tuple[R, int] | None:
     """(reason, length of its longest evidence) for an already `normalize`d text, or None."""
-    for pieces in (_PRECISE, _VAGUE):
-        for first, second, reason, length in pieces:
+    starts = {lowered[i:i + 3] for i in range(len(lowered) - 2)}
+    for index in (_PRECISE, _VAGUE):
+        candidates = [piece for start in starts if start in index for piece in index[start]]
+        candidates.sort()  # by rank: longest first, table order on equal length
+        for _, first, second, reason, length in candidates:
             if first in lowered and (not second or _pair_found(lowered, first, second)):
                 return reason, length
     return None
