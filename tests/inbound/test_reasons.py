@@ -223,7 +223,20 @@ def test_explain_reply_takes_the_code_given_apart():
     ("550 Ip frequency limited. http://service.mail.qq.com/", "", R.SPEEDING),
     # NTT DoCoMo's filter answer quoted by a relay that does not name DoCoMo
     ("Other mail system problem 'Unknown user k@docomo.ne.jp'", "", R.FILTERED),
+    # iCloud, Proofpoint, Yahoo, Zoho, MessageLabs
+    ("550 5.7.0 Blocked - see https://support.proofpoint.com/dnsbl-lookup.cgi?ip=192.0.2.1", "", R.BLOCKED),
+    ("421 4.7.1 Messages to x@icloud.com deferred due to excessive volume.", "", R.SPEEDING),
+    ("550 5.1.1 <x@icloud.com>: inactive email address", "mx01.mail.icloud.com", R.USERUNKNOWN),
+    ("554 delivery error: dd x@yahoo.com is no longer valid.", "mta7.am0.yahoodns.net", R.SUSPEND),
+    ("554 5.7.7 Email policy violation detected", "mx.zoho.com", R.POLICYVIOLATION),
+    ("501 Connection rejected by policy [7.7] 20805", "", R.BADREPUTATION),
+    ("553 sorry, your envelope sender is in my badmailfrom list", "", R.REJECTED),
 ])
+
+
+def test_host_scoped_rows_need_the_providers_host():
+    assert reason_from_provider_reply("550 5.1.1 <x@example.org>: inactive email address") is None
+    assert reason_from_provider_reply("554 x is no longer valid.", "mx.example.net") is None
 def test_provider_replies(text, remote, reason):
     assert reason_from_provider_reply(text, remote) is reason
 

@@ -291,6 +291,63 @@ REPLIES: tuple[ProviderReply, ...] = (
     _said("tencent", R.SUSPEND, "is a deactivated mailbox"),
     _said("tencent", R.SYNTAXERROR, "Bad address syntax"),
     _said("tencent", R.USERUNKNOWN, "Mailbox not found", host_scoped=True),
+    # --- Apple iCloud (support.apple.com/102322 "Postmaster information for iCloud Mail") ---
+    # "554 5.7.1 Your message was rejected due to example.org's DMARC policy"
+    _said("apple", R.AUTHFAILURE, "blocked for failing both SPF and DKIM"),
+    # "550 5.7.1 Mail from IP x was rejected due to listing in Spamhaus SBL"
+    _said("apple", R.BLOCKED, "rejected due to listing in Spamhaus",
+          "rejected due to having a domain present in the Spamhaus"),
+    # "554 x-smtpin001.me.com ESMTP not accepting connections"
+    _said("apple", R.BLOCKED, "ESMTP not accepting connections", host_scoped=True),
+    # "421 4.7.1 Messages to x@icloud.com deferred due to excessive volume"
+    _said("apple", R.SPEEDING, "deferred due to excessive volume"),
+    # "550 5.1.1 <x@icloud.com>: inactive email address"
+    _said("apple", R.USERUNKNOWN, "inactive email address", host_scoped=True),
+    # --- Proofpoint (its DNSBL lookup page, quoted by its customers' servers, iCloud's too) ---
+    _said("proofpoint", R.BLOCKED, "support.proofpoint.com/dnsbl-lookup"),
+    # --- Yahoo / AOL, more of senders.yahooinc.com/smtp-error-codes ---
+    # "554 delivery error: dd x@yahoo.com is no longer valid."
+    _said("yahoo", R.SUSPEND, "is no longer valid.", host_scoped=True),
+    # "451 Message temporarily deferred due to unresolvable RFC.5321 from domain"
+    _said("yahoo", R.REJECTED, "unresolvable RFC.5321"),
+    _said("yahoo", R.NOTCOMPLIANTRFC, "headers are not RFC compliant"),
+    # "421 Max message per connection reached, closing transmission channel"
+    _said("yahoo", R.TOOMANYCONN, "Max message per connection reached"),
+    # "553 5.7.1 [BL21] Connections will not be accepted from x, because the ip is in
+    # Spamhaus's list"
+    _said("yahoo", R.BLOCKED, "because the ip is in Spamhaus's list",
+          "not accepted from IP addresses on Spamhaus XBL"),
+    # AOL's MX is Yahoo's; a broken MX answer there means the domain takes no mail
+    _said("yahoo", R.NOTACCEPT, "type=MX: Malformed or unexpected name server reply",
+          host_scoped=True),
+    # --- Zoho Mail (zoho.com/mail/help, smtpfieldmanual.com/provider/zoho) ---
+    _said("zoho", R.AUTHFAILURE, "Email rejected per DMARC policy"),
+    # "554 5.7.1 Email cannot be delivered. Reason: Email flagged as Spam"
+    _said("zoho", R.REJECTED, "Reason: Email flagged as Spam", "Mail rejected by destination domain"),
+    _said("zoho", R.POLICYVIOLATION, "Email policy violation detected",
+          "Mailbox delivery restricted by policy error"),
+    _said("zoho", R.SYSTEMERROR, "452 4.3.1 Temporary System Error"),
+    _said("zoho", R.VIRUSDETECTED, "detected by Zoho Mail"),
+    # --- MessageLabs / Symantec Email Security.cloud (knowledge.broadcom.com articles) ---
+    _said("messagelabs", R.AUTHFAILURE, "domain authentication fail"),
+    # "501 Connection rejected by policy [7.7] 20805" — the sending IP's reputation
+    _said("messagelabs", R.BADREPUTATION, "Connection rejected by policy"),
+    _said("messagelabs", R.BLOCKED, "mail rejected because your IP is in the PBL"),
+    # "553 Stray linefeeds in message (#5.6.2)"
+    _said("messagelabs", R.CONTENTERROR, "Stray linefeeds in message"),
+    # "451 TLS/SSLv3 Connection required. (#4.7.1)"
+    _said("messagelabs", R.FAILEDSTARTTLS, "TLS/SSLv3 Connection required"),
+    # "You are trying to use me [server-x.tower-x.messagelabs.com] as a relay"
+    _said("messagelabs", R.NORELAYING, "messagelabs.com] as a relay"),
+    _said("messagelabs", R.NOTCOMPLIANTRFC, "has detected that this message is not RFC 5322"),
+    _said("messagelabs", R.SPEEDING, "Too many recipients received this hour"),
+    _said("messagelabs", R.REJECTED, "sender envelope domain not allowed for sender IP address",
+          "your domain has been blocked", "your email address has been blocked",
+          "your envelope sender is in my badmailfrom list",
+          "your email address has been blacklisted", "your domain has been blacklisted"),
+    _said("messagelabs", R.SECURITYERROR, "Please turn on SMTP Authentication in your mail client"),
+    _said("messagelabs", R.SPAMDETECTED, "filtered by Outbound scanning"),
+    _said("messagelabs", R.USERUNKNOWN, "Recipient mailbox is not allowed"),
     # --- Amazon SES inbound ---
     # "500 5.6.1 Message content rejected" (lhost-receivingses): SES's content filter
     _token("amazon", R.SPAMDETECTED, "5.6.1 message content rejected", r"\b5\.6\.1 message content rejected"),
