@@ -233,12 +233,13 @@ def test_explain_reply_takes_the_code_given_apart():
     ("553 sorry, your envelope sender is in my badmailfrom list", "", R.REJECTED),
 ])
 
+def test_provider_replies(text, remote, reason):
+    assert reason_from_provider_reply(text, remote) is reason
+
 
 def test_host_scoped_rows_need_the_providers_host():
     assert reason_from_provider_reply("550 5.1.1 <x@example.org>: inactive email address") is None
     assert reason_from_provider_reply("554 x is no longer valid.", "mx.example.net") is None
-def test_provider_replies(text, remote, reason):
-    assert reason_from_provider_reply(text, remote) is reason
 
 
 def test_godaddy_code_needs_its_own_token():
