@@ -194,6 +194,19 @@ def failure_explanation(reason: Reason | str | None, language: str = "fr") -> st
     return _pick(_REASONS[known], language)
 
 
+# A delay notice with no stated cause is the queue still retrying (sisimai files it `expired`):
+# while the delivery is pending, say that, not "given up".
+STILL_RETRYING = ("Remise retardée : le serveur d'envoi réessaie.",
+                  "Delivery delayed: the sending server keeps retrying.")
+
+
+def pending_explanation(reason: Reason | str | None, language: str = "fr") -> str:
+    """The words for a delivery still pending after a delay or a failed attempt."""
+    if reason == Reason.EXPIRED:
+        return _pick(STILL_RETRYING, language)
+    return explain_reason(reason, language)
+
+
 def explain_reason(reason: Reason | str | None, language: str = "fr") -> str:
     """One line in plain words; an unknown reason string says so instead of failing."""
     if not reason:

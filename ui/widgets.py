@@ -14,7 +14,14 @@ import pandas as pd
 import streamlit as st
 
 from tracking.clock import format_local
-from tracking.labels import ceiling, explain_reason, failure_explanation, no_reason_given, word_for
+from tracking.labels import (
+    ceiling,
+    explain_reason,
+    failure_explanation,
+    no_reason_given,
+    pending_explanation,
+    word_for,
+)
 from tracking.models import DeliveryState, DocumentKind, DocumentStatus, SendingMode
 from ui.i18n import language, t
 
@@ -127,7 +134,9 @@ def tracking_box(box) -> str:
                 reason = (f"{failure_dot(explanation)} {_e(explanation)} "
                           f'<span class="suivi-muted" data-testid="suivi-server-said">{_e(said)}</span>')
             elif isinstance(r.reason, str) and r.reason:
-                reason = f'<span class="suivi-muted">{_e(explain_reason(r.reason, lang))}</span>'
+                words = (pending_explanation(r.reason, lang) if r.state == "pending"
+                         else explain_reason(r.reason, lang))
+                reason = f'<span class="suivi-muted">{_e(words)}</span>'
             if r.complained:
                 reason += f' <span class="suivi-q">⚑ {_e(t("box.complained"))}</span>'
             parts.append(f"<tr><td>{_e(r.address)} <span class='suivi-muted'>({_e(r.role)})"
