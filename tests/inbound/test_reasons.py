@@ -242,6 +242,22 @@ def test_host_scoped_rows_need_the_providers_host():
     assert reason_from_provider_reply("554 x is no longer valid.", "mx.example.net") is None
 
 
+@pytest.mark.parametrize(("text", "reason"), [
+    ("550 5.1.1 Adresse d au moins un destinataire invalide. Invalid recipient. OFR_416 [416]", R.USERUNKNOWN),
+    ("552 5.1.1 Boite du destinataire pleine. Recipient overquota. OFR_417 [417]", R.MAILBOXFULL),
+    ("550 5.5.0 Boite du destinataire archivee. Archived recipient. LPN007_420", R.SUSPEND),
+    ("501 5.1.0 Emetteur invalide. Invalid Sender. OFR004_405 [405]", R.REJECTED),
+    ("421 Trop de connexions, veuillez verifier votre configuration. LPN105-104", R.TOOMANYCONN),
+    ("Message refuse, verification DMARC en echec LPN007_517", R.AUTHFAILURE),
+])
+def test_orange_and_la_poste_codes_name_the_cause(text, reason):
+    assert reason_from_provider_reply(text) is reason
+
+
+def test_orange_codes_that_only_say_try_later_leave_it_to_the_words():
+    assert reason_from_provider_reply("421 Veuillez essayer plus tard. LPN003_109") is None
+
+
 def test_godaddy_code_needs_its_own_token():
     assert reason_from_provider_reply("550 message id FIB5060 rejected") is None
 

@@ -201,6 +201,9 @@ REPLIES: tuple[ProviderReply, ...] = (
     # "550 5.2.0 Mail rejete. Mail rejected. ofr_506 [506]" (rhost-franceptt, lhost-einsundeins)
     _said("franceptt", R.SPAMDETECTED, "Mail rejete. Mail rejected"),
     _token("franceptt", R.SPAMDETECTED, "_506", r"\bofr0{0,3}6?_506\b"),
+    # "421 smtp.orange.fr Emetteur invalide, Veuillez verifier la configuration SPF/DNS de
+    # votre nom de domaine" (Orange: our SPF record)
+    _said("franceptt", R.AUTHFAILURE, "SPF/DNS de votre nom de domaine"),
     # "421 mwinf5c77 ME Service refuse. Veuillez essayer plus tard. ... OFR_999 [999]"
     _token("franceptt", R.BLOCKED, "ofr_999", r"\bofr_999\b"),
     # --- Tencent QQ (service.mail.qq.com help pages) ---
@@ -381,6 +384,24 @@ _PHRASES: tuple[tuple[str, ProviderReply], ...] = tuple(
     (phrase, row) for row in REPLIES for phrase in row.phrases
 )
 
+# Orange / Wanadoo / La Poste end every refusal with a code whose last three digits name the
+# cause ("LPN007_416", "OFR004_405 [405]", "ofr_506", "LPN105-104"; postmaster.orange.fr and
+# the Orange postmaster code lists). Codes that only say "try later" are left to the words.
+_FRANCEPTT_CODE = re.compile(r"\b(?:lpnaaa|lpn|ofr|ouk)(?:\d{3})?[-_](\d{3})\b")
+FRANCEPTT_CODES: dict[str, Reason] = {
+    "101": R.BLOCKED, "102": R.BLOCKED, "103": R.BLOCKED,  # block lists, spam incidents
+    "104": R.TOOMANYCONN,                                  # "Trop de connexions"
+    "305": R.SECURITYERROR, "402": R.SECURITYERROR,        # authentication required / invalid
+    "401": R.AUTHFAILURE, "517": R.AUTHFAILURE,            # SPF, DMARC verification failed
+    "403": R.REJECTED, "405": R.REJECTED, "415": R.REJECTED, "421": R.REJECTED,  # "Emetteur invalide"
+    "416": R.USERUNKNOWN,                                  # "Adresse destinataire invalide"
+    "417": R.MAILBOXFULL,                                  # "Boite du destinataire pleine"
+    "420": R.SUSPEND, "426": R.SUSPEND,                    # archived / blocked account
+    "505": R.SYSTEMERROR, "506": R.SPAMDETECTED, "510": R.BLOCKED,
+    "514": R.MESGTOOBIG,                                   # "Taille limite du message atteinte"
+    "630": R.POLICYVIOLATION, "999": R.BLOCKED,
+}
+
 # Google's DNS answers that say the domain does not exist (not a lookup that failed).
 _NO_SUCH_DOMAIN = ("nxdomain", "domain name not found")
 
@@ -409,6 +430,10 @@ def reason_from_provider_reply(
     if not text:
         return None
     lowered = " ".join(text[:_MAX_TEXT].lower().split())
+    if "lpn" in lowered or "ofr" in lowered or "ouk_" in lowered:
+        coded = _FRANCEPTT_CODE.search(lowered)
+        if coded and coded.group(1) in FRANCEPTT_CODES:
+            return FRANCEPTT_CODES[coded.group(1)]
     provider = None  # looked up only when a host-scoped row's phrase is present
     for phrase, row in _PHRASES:  # a flat loop: this runs for every failed recipient
         if phrase not in lowered:
