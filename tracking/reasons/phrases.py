@@ -20,6 +20,7 @@ and documentation, providers' postmaster pages, sisimai's reason descriptions).
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import NamedTuple
 
 from tracking.models import Reason as R
@@ -413,16 +414,26 @@ def strongest_evidence(lowered: str) -> tuple[R, int] | None:
     """(reason, length of its longest evidence) for an already `normalize`d text, or None."""
     starts = {lowered[i:i + 3] for i in range(len(lowered) - 2)}
     for index in (_PRECISE, _VAGUE):
-        candidates = [piece for start in starts if start in index for piece in index[start]]
-        candidates.sort()  # by rank: longest first, table order on equal length
-        for _, first, second, reason, length in candidates:
-            if first in lowered and (not second or _pair_found(lowered, first, second)):
-                return reason, length
+        best: tuple[int, R, int] | None = None  # (rank, reason, length): the lowest rank wins
+        for start in starts:
+            group = index.get(start)
+            if group is None:
+                continue
+            for rank, first, second, reason, length in group:
+                if best is not None and rank >= best[0]:
+                    break  # a group is in rank order: nothing later in it can win
+                if first in lowered and (not second or _pair_found(lowered, first, second)):
+                    best = (rank, reason, length)
+                    break
+        if best is not None:
+            return best[1], best[2]
     return None
 
 
+@lru_cache(maxsize=512)
 def reason_from_text(text: str) -> R | None:
-    """The reason the server's words give (None when no row has evidence in them)."""
+    """The reason the server's words give (None when no row has evidence in them). Cached:
+    the classifier and the detectors read the same diagnostic more than once."""
     lowered = normalize(text)
     if not lowered:
         return None
