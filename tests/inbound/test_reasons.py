@@ -231,6 +231,11 @@ def test_explain_reply_takes_the_code_given_apart():
     ("554 5.7.7 Email policy violation detected", "mx.zoho.com", R.POLICYVIOLATION),
     ("501 Connection rejected by policy [7.7] 20805", "", R.BADREPUTATION),
     ("553 sorry, your envelope sender is in my badmailfrom list", "", R.REJECTED),
+    # Google Workspace / Gmail sender guidelines
+    ("550-5.7.26 The MAIL FROM domain [x] has an SPF record with a hard fail policy (-all)", "",
+     R.AUTHFAILURE),
+    ("421-4.7.0 IP not in whitelist for RCPT domain, closing connection.", "", R.BLOCKED),
+    ("550-5.7.0 Mail relay denied [192.0.2.1]. Invalid credentials for relay", "", R.NORELAYING),
 ])
 
 def test_provider_replies(text, remote, reason):

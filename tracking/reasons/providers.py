@@ -116,6 +116,28 @@ REPLIES: tuple[ProviderReply, ...] = (
     # "DNS Error: 16578478 DNS type 'mx' lookup of x responded with code NXDOMAIN" (rhost-gsuite);
     # Google's DNS failures are retried: a network error (see `permanent` for final ones)
     _token("google", R.NETWORKERROR, "dns error: ", r"\bdns error: "),
+    # More of Google's "Email sender guidelines" (support.google.com/mail/answer/81126) and
+    # "SMTP error messages" (support.google.com/a/answer/3221692) texts, Gmail and Workspace:
+    # SPF/DKIM/DMARC refusals and rate limits for unauthenticated mail (4.7.24-4.7.32)
+    _said("google", R.AUTHFAILURE, "the SPF record of the sending domain",
+          "fails to pass SPF checks", "has an SPF record with a hard fail policy",
+          "is not accepted due to domain's DMARC policy", "fails to pass authentication checks",
+          "senders to authenticate with SPF", "senders to authenticate their email with SPF",
+          "senders to authenticate their email with DKIM", "senders to authenticate with DKIM",
+          "aligned with either the authenticated SPF or DKIM"),
+    # "421 4.7.0 IP not in whitelist for RCPT domain" (Workspace allowlists), HELO refused,
+    # "421 4.7.28 Gmail has detected an unusual rate of mail originating from your IP"
+    _said("google", R.BLOCKED, "IP not in whitelist for RCPT domain", "HELO/EHLO argument is invalid",
+          "empty HELO/EHLO argument not allowed", "an unusual rate of unsolicited mail",
+          "has detected an unusual rate of mail"),
+    # "421 4.7.0 Connection expired, try reconnecting", "451 4.4.2 Timeout - closing connection"
+    _said("google", R.EXPIRED, "Connection expired, try reconnecting", "Timeout - closing connection"),
+    _said("google", R.MAILBOXFULL, "email quota exceeded"),
+    # "554 5.4.6 Message exceeded 50 hops, this may indicate a mail loop"
+    _said("google", R.NETWORKERROR, "Message exceeded 50 hops"),
+    # Workspace SMTP relay (support.google.com/a/answer/6140680)
+    _said("google", R.NORELAYING, "Mail relay denied", "Invalid credentials for relay"),
+    _said("google", R.NOTCOMPLIANTRFC, "multiple addresses in From: header are not accepted"),
     # --- Microsoft (learn.microsoft.com "NDRs in Exchange Online", mail.live.com troubleshooting) ---
     # "550 5.7.606 Access denied, banned sending IP [x]" (rhost-microsoft; 5.7.606-649 block list)
     _said("microsoft", R.BLOCKED, "banned sending IP"),
