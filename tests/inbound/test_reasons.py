@@ -236,6 +236,10 @@ def test_explain_reply_takes_the_code_given_apart():
      R.AUTHFAILURE),
     ("421-4.7.0 IP not in whitelist for RCPT domain, closing connection.", "", R.BLOCKED),
     ("550-5.7.0 Mail relay denied [192.0.2.1]. Invalid credentials for relay", "", R.NORELAYING),
+    # Exchange Online
+    ("451 4.7.500 Server busy. Access denied, please try again later. (AS9815)", "", R.BLOCKED),
+    ("550 5.7.513 Service unavailable, Client host [192.0.2.1] blocked by example.org using "
+     "Customer Block list (AS16012607)", "", R.BLOCKED),
 ])
 
 def test_provider_replies(text, remote, reason):

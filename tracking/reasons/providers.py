@@ -182,6 +182,22 @@ REPLIES: tuple[ProviderReply, ...] = (
     # "550 domain [x] mismatches client ip 192.0.2.1." — Hotmail wants forward/reverse DNS to
     # agree (rhost-outlook)
     _token("microsoft", R.REQUIREPTR, "mismatches client ip", r"domain \[[^\]\s]{1,256}\] mismatches client ip"),
+    # More of Microsoft's "NDRs in Exchange Online" list:
+    # "4.7.26 Access denied, a message sent over IPv6 … must pass either SPF or DKIM validation";
+    # "5.7.23 The message was rejected because of Sender Policy Framework violation"
+    _said("microsoft", R.AUTHFAILURE, "must pass either SPF or DKIM validation",
+          "rejected because of Sender Policy Framework violation"),
+    # "4.7.500-699 / 4.7.850-899 Access denied, please try again later" (suspicious activity
+    # from the sending IP), "5.7.506 Access denied, bad HELO", "5.7.507 Access denied, rejected
+    # by recipient", "5.7.510 … does not accept email over IPv6", "5.7.511 Access denied,
+    # banned sender", "5.7.513 … blocked by x using Customer Block list", Outlook.com "(S3150)"
+    _token("microsoft", R.BLOCKED, "access denied, please try again later",
+           r"4\.7\.[5-8][0-9]{2} .{0,60}access denied, please try again later"),
+    _said("microsoft", R.BLOCKED, "Access denied, bad HELO", "Access denied, rejected by recipient",
+          "does not accept email over IPv6", "Access denied, banned sender",
+          "using Customer Block list", "part of their network is on our block list"),
+    # "5.2.3 RESOLVER.RST.RecipSizeLimit; message too large for this recipient"
+    _said("microsoft", R.EXCEEDLIMIT, "RESOLVER.RST.RecipSizeLimit"),
     # --- Yahoo / AOL (senders.yahooinc.com/smtp-error-codes) ---
     # "554 delivery error: dd This user doesn't have a yahoo.com account" (rhost-yahooinc)
     _token("yahoo", R.USERUNKNOWN, "doesn't have a ", r"doesn't have a (?:yahoo|ymail|aol)\S{0,20} account"),
