@@ -115,7 +115,7 @@ EVIDENCE: tuple[Evidence, ...] = (
     Evidence(R.USERUNKNOWN, (
         "recipient address rejected: access denied",
         "user unknown", "unknown user", "no such user", "no such mailbox", "no such recipient",
-        "unknown recipient", "recipient unknown", "recipient not found", "recipnotfound",
+        "unknown recipient", "recipient unknown", "recipient not found",
         "mailbox not found", "mailbox does not exist",
         "address does not exist", "account does not exist", "user does not exist",
         "user doesn't exist", "does not exist", "doesn't exist", "doesn't have a",
@@ -159,10 +159,9 @@ EVIDENCE: tuple[Evidence, ...] = (
         fallback=("mailbox unavailable",)),
     # --- refused for who we are ----------------------------------------------------------------
     # Relaying (RFC 5321 §3.6): Postfix "Relay access denied", Sendmail "Relaying denied", V5
-    # Sendmail "Insecure Mail Relay", Mimecast "Open relay not allowed", Amazon SES "Email
-    # address is not verified" (an identity not allowed to send through it).
+    # Sendmail "Insecure Mail Relay", Mimecast "Open relay not allowed".
     Evidence(R.NORELAYING, (
-        "email address is not verified", "insecure mail relay",
+        "insecure mail relay",
         "relay access denied", "relaying denied", "relay not permitted", "relaying not allowed",
         "not permitted to relay", "unable to relay", "relay denied", "we do not relay",
         "relay not allowed", "relaying mail to", "is not permitted to relay", "no relaying",
@@ -204,7 +203,7 @@ EVIDENCE: tuple[Evidence, ...] = (
         "sender reputation",
     )),
     # Where we connect from is refused: block lists (Spamhaus, SpamCop, Barracuda), Microsoft
-    # "banned sending IP", Yahoo "[TS01]"/"[TSS04]", Postfix "refused to talk to me", Japanese
+    # "banned sending IP", Postfix "refused to talk to me", Japanese
     # ISPs' port-25 blocking ("smtp server of your isp"), GoDaddy "RBL Reject", Tencent
     # "suspected spam ip", a Yahoo-hosted receiver's "invalid ip for sending".
     Evidence(R.BLOCKED, (
@@ -216,7 +215,7 @@ EVIDENCE: tuple[Evidence, ...] = (
         "has been blocked", "is blocked", "blocked by", "refused by", "connection refused by",
         "service unavailable, client host", "not allowed to send", "your network",
         "sender ip", "rejected because of", "mail from ip", "connection rejected",
-        "temporarily deferred", "ts01", "tss04", "ts03", "too many bad recipients",
+        "temporarily deferred", "too many bad recipients",
         "has been temporarily rate limited", "blocked for spam", "invalid ip for sending",
         "is listed on", "suspected spam ip", "suspected bounce attacks", "connection denied",
         "dynamic ip", "dial-up", "dialup", "residential ip", "sorbs",

@@ -209,6 +209,9 @@ REPLIES: tuple[ProviderReply, ...] = (
     # or user complaints" — Yahoo's error-code page: the sending IP's reputation (complaints,
     # volume), retried later (lhost-opensmtpd, lhost-postfix via yahoodns.net)
     _said("yahoo", R.BADREPUTATION, "deferred due to unexpected volume or user complaints"),
+    # "421 4.7.0 [TS01] Messages from x temporarily deferred due to user complaints", "[TS03]",
+    # a "[TSS04]" without its usual words: Yahoo defers the sending IP
+    _said("yahoo", R.BLOCKED, "[TS01]", "[TS03]", "[TSS04]"),
     # "553 5.7.2 [TSS09] All messages from x will be permanently deferred"
     _said("yahoo", R.BLOCKED, "[TSS09]"),
     # --- Apple iCloud ---
@@ -389,6 +392,9 @@ REPLIES: tuple[ProviderReply, ...] = (
     _said("messagelabs", R.SECURITYERROR, "Please turn on SMTP Authentication in your mail client"),
     _said("messagelabs", R.SPAMDETECTED, "filtered by Outbound scanning"),
     _said("messagelabs", R.USERUNKNOWN, "Recipient mailbox is not allowed"),
+    # --- Amazon SES (docs.aws.amazon.com/ses: sending from an identity not verified in the
+    # region is refused, as a relay would refuse an unknown sender) ---
+    _said("amazon", R.NORELAYING, "Email address is not verified"),
     # --- Amazon SES inbound ---
     # "500 5.6.1 Message content rejected" (lhost-receivingses): SES's content filter
     _token("amazon", R.SPAMDETECTED, "5.6.1 message content rejected", r"\b5\.6\.1 message content rejected"),
