@@ -129,10 +129,13 @@ def tracking_box(box) -> str:
             if r.state in ("not_sent", "not_delivered"):
                 explanation = failure_explanation(r.reason, lang)
                 # with no reason, what the server said is the only evidence: show it
-                said = (_text(r.smtp_reply) or _text(r.diagnostic)
-                        if explanation == no_reason_given(lang) else f"{_text(r.reason)} {_text(r.status_code)}")
+                if explanation == no_reason_given(lang):
+                    said = _text(r.smtp_reply) or _text(r.diagnostic) or _text(r.reason)
+                else:
+                    said = f"{_text(r.reason)} {_text(r.status_code)}"
                 reason = (f"{failure_dot(explanation)} {_e(explanation)} "
-                          f'<span class="suivi-muted" data-testid="suivi-server-said">{_e(said)}</span>')
+                          f'<span class="suivi-muted" data-testid="suivi-server-said">'
+                          f"{_e(said)}</span>")
             elif isinstance(r.reason, str) and r.reason:
                 words = (pending_explanation(r.reason, lang) if r.state == "pending"
                          else explain_reason(r.reason, lang))

@@ -148,7 +148,8 @@ def create_events(cursor: Cursor) -> None:
                CASE WHEN st.type = 'send_interrupted' THEN '{INTERRUPTED_REASON}'
                     WHEN st.type = 'recipient_refused' THEN st.reason
                     WHEN st.type <> 'recipient_accepted' THEN text END,
-               CASE WHEN st.type = 'recipient_refused' THEN st.status_code END, CASE WHEN st.type <> 'send_interrupted' THEN text END, NULL, NULL,
+               CASE WHEN st.type = 'recipient_refused' THEN st.status_code END,
+               CASE WHEN st.type <> 'send_interrupted' THEN text END, NULL, NULL,
                TRUE, st.send_no, st.idx, st.ord
         FROM demo_step st
         WHERE st.type IN ('send_attempt_failed', 'recipient_accepted', 'recipient_refused',

@@ -79,7 +79,8 @@ def register_catalogue(cursor: Cursor) -> None:
                                 "remote": [b.remote for b in bounces]})
     # a refusal's reason and status come from the outbox's own classifier (explain_reply)
     refusals = [explain_reply(reply, stage) for stage, reply in cat.REFUSALS]
-    transients = [explain_reply(reply, stage, code=code) for code, stage, reply in cat.TRANSIENTS]
+    transients = [explain_reply(reply, stage, code=code)
+                  for code, stage, reply in cat.TRANSIENTS]
     register(cursor, "cat_refusal", {"no": list(range(len(cat.REFUSALS))),
                                      "stage": [r[0] for r in cat.REFUSALS],
                                      "reply": [r[1] for r in cat.REFUSALS],

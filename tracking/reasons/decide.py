@@ -51,7 +51,9 @@ _LOCAL_AGENTS = ("procmail:", "mail.local:", "maildrop:", "deliver:", "dovecot-l
 _CONNECTION_WORDS = ("connection refused", "connection timed out", "timed out")
 
 
-def choose_reason(status: str, diagnostic: str, action: str, command: str | Stage | None = "") -> Reason:
+def choose_reason(
+    status: str, diagnostic: str, action: str, command: str | Stage | None = ""
+) -> Reason:
     if action in _DELIVERED_ACTIONS:
         return R.DELIVERED
     code_reason = reason_from_status(status)
@@ -78,7 +80,8 @@ def choose_reason(status: str, diagnostic: str, action: str, command: str | Stag
             reason = R.SYSTEMERROR
     stage = stage_of(command)
     if reason is None:
-        if stage in (Stage.CONNECT, Stage.HELO) and (status.startswith("5") or diagnostic[:1] == "5"):
+        refused = status.startswith("5") or diagnostic[:1] == "5"
+        if stage in (Stage.CONNECT, Stage.HELO) and refused:
             # Refused before any address was given: the host we connect from is refused.
             return R.BLOCKED
         if status.startswith("4"):
@@ -92,7 +95,8 @@ def choose_reason(status: str, diagnostic: str, action: str, command: str | Stag
         return R.NETWORKERROR
     # "553 mx.example.com does not exist" (Exim relaying a remote refusal): what does not
     # exist is a host, named without any local part — the domain, not a mailbox.
-    if reason is R.USERUNKNOWN and "does not exist" in diagnostic and _HOST_DOES_NOT_EXIST.search(diagnostic[:2000]):
+    if (reason is R.USERUNKNOWN and "does not exist" in diagnostic
+            and _HOST_DOES_NOT_EXIST.search(diagnostic[:2000])):
         reason = R.HOSTUNKNOWN
     # A recipient refused only after DATA existed at RCPT time: the content or the sender was
     # filtered, whatever the words say (sisimai's rule; Postfix "(in reply to end of DATA
@@ -124,7 +128,9 @@ class Explanation:
         return self.reason not in (R.ONHOLD, R.UNDEFINED)
 
 
-def explain_reply(text: str, stage: str | Stage | None = None, *, code: int | None = None) -> Explanation:
+def explain_reply(
+    text: str, stage: str | Stage | None = None, *, code: int | None = None
+) -> Explanation:
     """Explain an SMTP reply seen at our own handoff ("550 5.1.1 <a@b>: Recipient address
     rejected: User unknown", answered to RCPT) with the evidence used for returned messages.
     `code` is the reply code when the client library gives it apart from the text."""

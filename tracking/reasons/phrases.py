@@ -136,7 +136,8 @@ EVIDENCE: tuple[Evidence, ...] = (
         "user not known", "recipient address not found", "not found in directory",
         "mailbox name not allowed", "bad recipient", "not a valid recipient",
         "unknown or invalid recipient", "no mailbox",
-        "address not present in directory", "can't accept user", "destination addresses were unknown",
+        "address not present in directory", "can't accept user",
+        "destination addresses were unknown",
         "destination server rejected recipients", "invalid mailbox path",
         "is not an active address at this host", "mailbox invalid", "mailbox not present",
         "no such address here", "not a valid user here", "not a local address",
@@ -186,13 +187,15 @@ EVIDENCE: tuple[Evidence, ...] = (
         "dmarc policy", "dmarc verification", "dmarc check", "failed dmarc", "dkim fail",
         "dkim signature", "not pass dmarc", "unauthenticated email", "sender policy framework",
         "spf)", "does not pass dmarc", "spf record", "spf authentication failed",
-        "dkim authentication failed", "dmarc authentication failed", "bad spf", "spf policy", "does not have authentication information",
+        "dkim authentication failed", "dmarc authentication failed", "bad spf", "spf policy",
+        "does not have authentication information",
         "spf sender invalid", "dkim sender invalid", "dmarc sender invalid",
     )),
     # Reverse DNS required (RFC 5248 X.7.25; Postfix reject_unknown_client_hostname "cannot
     # find your hostname", GoDaddy "Reverse DNS for this IP failed").
     Evidence(R.REQUIREPTR, (
-        "reverse dns", "no ptr", "ptr record", "reverse lookup", "rdns", "cannot find your hostname",
+        "reverse dns", "no ptr", "ptr record", "reverse lookup", "rdns",
+        "cannot find your hostname",
         "client host rejected: cannot find your", "no reverse", "dns ptr", "hostname lookup failed",
         "does not have a ptr", "reverse mapping", "ip name lookup failed",
     )),
@@ -310,7 +313,8 @@ EVIDENCE: tuple[Evidence, ...] = (
         "unable to deliver for", "was not delivered within", "delivery timeout",
     )),
     Evidence(R.TOOMANYCONN, (
-        "trop de connexions", "connection rate limit", "too many connections", "too many concurrent", "connection limit",
+        "trop de connexions", "connection rate limit", "too many connections",
+        "too many concurrent", "connection limit",
         "too many smtp sessions", "too many recipients", "too many sessions",
     )),
     # Pacing: rate limits, and greylisting (RFC 6647), which is the receiver asking an unknown
@@ -334,7 +338,9 @@ EVIDENCE: tuple[Evidence, ...] = (
         "host not responding", "conversation with", "host unreachable", "message is looping",
         "unexpectedly closed",
     ), (("connection", "lost"),), fallback=("timed out",)),
-    Evidence(R.SYSTEMFULL, ("system full", "insufficient system storage", "system storage", "out of disk")),
+    Evidence(R.SYSTEMFULL, (
+        "system full", "insufficient system storage", "system storage", "out of disk",
+    )),
     # A domain that publishes no mail exchanger accepts no mail (RFC 5321 §5.1, RFC 7505 null
     # MX): qmail/Yahoo "No mx record found for domain=", Exim "indicated no SMTP service",
     # RFC 3463 X.3.2 "not accepting network messages".
@@ -384,10 +390,14 @@ def _pair_found(text: str, first: str, second: str) -> bool:
     return False
 
 
-def _by_length(rows: tuple[Evidence, ...], fallback: bool) -> tuple[tuple[str, str, R, int], ...]:
+Piece = tuple[str, str, R, int]          # (phrase or first word, second word, reason, length)
+Ranked = tuple[int, str, str, R, int]    # the same with its rank in the longest-first order
+
+
+def _by_length(rows: tuple[Evidence, ...], fallback: bool) -> tuple[Piece, ...]:
     """Every piece of evidence, longest first, table order on equal length (a stable sort):
     the first one found is then the longest, and the scan stops there."""
-    pieces: list[tuple[str, str, R, int]] = []
+    pieces: list[Piece] = []
     for row in rows:
         for phrase in row.fallback if fallback else row.phrases:
             pieces.append((phrase, "", row.reason, len(phrase)))
@@ -396,10 +406,10 @@ def _by_length(rows: tuple[Evidence, ...], fallback: bool) -> tuple[tuple[str, s
     return tuple(sorted(pieces, key=lambda piece: -piece[3]))
 
 
-def _by_first_letters(pieces: tuple[tuple[str, str, R, int], ...]) -> dict[str, tuple[tuple[int, str, str, R, int], ...]]:
+def _by_first_letters(pieces: tuple[Piece, ...]) -> dict[str, tuple[Ranked, ...]]:
     """The pieces grouped by their first three characters, each with its rank in the
     longest-first order: a text is then compared only with the pieces that can start in it."""
-    groups: dict[str, list[tuple[int, str, str, R, int]]] = {}
+    groups: dict[str, list[Ranked]] = {}
     for rank, (first, second, reason, length) in enumerate(pieces):
         groups.setdefault(first[:3], []).append((rank, first, second, reason, length))
     return {key: tuple(group) for key, group in groups.items()}
