@@ -151,6 +151,12 @@ def test_greylisting_delay_is_a_delay_reason_never_expired():
     assert report.reason is R.SPEEDING and not report.hardbounce
 
 
+def test_greylisted_until_the_queue_gave_up_is_expired():
+    report = _failed("450 4.2.0 <a@example.org>: Recipient address rejected: Greylisted",
+                     status="4.2.0")
+    assert report.reason is R.EXPIRED and not report.hardbounce
+
+
 def test_delay_for_a_host_refusing_connections_is_a_network_error():
     report = _failed("connect to mx.example.net[192.0.2.9]:25: Connection refused",
                      action="delayed", status="4.4.1", kind=BounceKind.DELAY)

@@ -47,6 +47,7 @@ _WORDS_BEAT_CODE = frozenset((R.MAILBOXFULL, R.SUSPEND, R.MAILERERROR))
 # Words that only say a connection could not be made or kept ("connect to mx[ip]:25:
 # Connection refused"): the queue's lifetime ran out if the report is final (`expired`); a
 # delay notice is the same trouble still being retried (`networkerror`, "host unreachable").
+_GREYLIST_WORDS = ("greylist", "graylist", "grey-list", "gray-list")
 _LOCAL_AGENTS = ("procmail:", "mail.local:", "maildrop:", "deliver:", "dovecot-lda:")
 _CONNECTION_WORDS = ("connection refused", "connection timed out", "timed out")
 
@@ -93,6 +94,10 @@ def choose_reason(
         return R.ONHOLD if diagnostic or status else R.UNDEFINED
     if delayed and reason is R.EXPIRED and any(w in diagnostic.lower() for w in _CONNECTION_WORDS):
         return R.NETWORKERROR
+    if (not delayed and reason is R.SPEEDING and status.startswith("4")
+            and any(w in diagnostic.lower() for w in _GREYLIST_WORDS)):
+        # greylisted until the queue lifetime ran out: only a delay, which lasted too long
+        return R.EXPIRED
     # "553 mx.example.com does not exist" (Exim relaying a remote refusal): what does not
     # exist is a host, named without any local part — the domain, not a mailbox.
     if (reason is R.USERUNKNOWN and "does not exist" in diagnostic
