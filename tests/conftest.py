@@ -5,6 +5,7 @@ Kept small on purpose; each test package adds its own conftest.py for what only 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,8 +23,9 @@ def repo_root() -> Path:
 
 @pytest.fixture(scope="session")
 def shared_corpus(repo_root: Path) -> Path:
-    """../shared/bounce-corpus (read in place, never copied into the repository)."""
-    corpus = repo_root.parent / "shared" / "bounce-corpus"
+    """../shared/bounce-corpus (read in place, never copied into the repository);
+    SUIVI_BOUNCE_CORPUS names another place (a worktree one level deeper)."""
+    corpus = Path(os.environ.get("SUIVI_BOUNCE_CORPUS") or repo_root.parent / "shared" / "bounce-corpus")
     if not (corpus / "expected.jsonl").is_file():
         pytest.skip(f"shared bounce corpus not found at {corpus}")
     return corpus

@@ -98,6 +98,7 @@ class RecipientAccepted(SmtpOutcome):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RecipientRefused(SmtpOutcome):
     retries_exhausted: bool = False  # transient refusals until the retries ran out
+    status_code: str | None = None   # RFC 3463 status read from the reply (tracking.reasons)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

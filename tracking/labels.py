@@ -174,6 +174,39 @@ def ceiling(mode: SendingMode | str, language: str = "fr") -> str:
         return ""
 
 
+# A failure whose reason says nothing: said in words, with the server's own reply beside it.
+NO_REASON_GIVEN = ("Le serveur n'a pas donné de raison.", "The server gave no reason.")
+
+
+def no_reason_given(language: str = "fr") -> str:
+    return _pick(NO_REASON_GIVEN, language)
+
+
+def failure_explanation(reason: Reason | str | None, language: str = "fr") -> str:
+    """The plain words for a failed delivery: its reason, or "the server gave no reason" when
+    the reason is missing, `onhold`/`undefined`, or a raw reply stored by an older version."""
+    try:
+        known = Reason(reason) if reason else None
+    except ValueError:
+        known = None
+    if known is None or known in (Reason.ONHOLD, Reason.UNDEFINED):
+        return no_reason_given(language)
+    return _pick(_REASONS[known], language)
+
+
+# A delay notice with no stated cause is the queue still retrying (sisimai files it `expired`):
+# while the delivery is pending, say that, not "given up".
+STILL_RETRYING = ("Remise retardée : le serveur d'envoi réessaie.",
+                  "Delivery delayed: the sending server keeps retrying.")
+
+
+def pending_explanation(reason: Reason | str | None, language: str = "fr") -> str:
+    """The words for a delivery still pending after a delay or a failed attempt."""
+    if reason == Reason.EXPIRED:
+        return _pick(STILL_RETRYING, language)
+    return explain_reason(reason, language)
+
+
 def explain_reason(reason: Reason | str | None, language: str = "fr") -> str:
     """One line in plain words; an unknown reason string says so instead of failing."""
     if not reason:

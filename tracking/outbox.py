@@ -33,6 +33,7 @@ from tracking.outbound.compose import (
 from tracking.outbound.retry import RetryPolicy, Transport, deliver_with_retries
 from tracking.outbound.smtp import RecipientOutcome
 from tracking.outbox_journal import OutboxJournal
+from tracking.reasons import explain_reply
 from tracking.records import Delivery, Send
 from tracking.store import queries, writes
 from tracking.store.connection import Database
@@ -250,8 +251,13 @@ class Outbox:
                 final.append(_event(EventType.RECIPIENT_ACCEPTED, send, outcome, now))
             else:
                 self.stats.refused += 1
+                # the reply explained with the evidence used for returned messages (issue 9)
+                explained = {}
+                if outcome.stage != "compose":  # a server answered: read its reply (issue 9)
+                    why = explain_reply(outcome.reply, outcome.stage, code=outcome.code)
+                    explained = {"reason": str(why.reason), "status_code": why.status}
                 final.append(_event(EventType.RECIPIENT_REFUSED, send, outcome, now,
-                                    retries_exhausted=outcome.transient))
+                                    retries_exhausted=outcome.transient, **explained))
         return final
 
     def _compose(self, item: queries.OutboxItem) -> ComposedMessage:
@@ -322,9 +328,9 @@ def _event(event_type: EventType, send: Send, outcome: RecipientOutcome, now, **
     identity = (send.id, recipient.index, extra.get("attempt"))
     # a document that could not be composed never reached the server: no reply, only a cause
     server_reply = None if outcome.stage == "compose" else outcome.reply
-    payload = PAYLOADS[event_type](
-        smtp_reply=server_reply, reply_code=outcome.code, stage=outcome.stage,
-        reason=None if outcome.accepted else outcome.reply, **extra)
+    fields = {"smtp_reply": server_reply, "reply_code": outcome.code, "stage": outcome.stage,
+              "reason": None if outcome.accepted else outcome.reply, **extra}
+    payload = PAYLOADS[event_type](**fields)
     return Event(
         event_id(event_type, *identity), event_type, now, SYSTEM_ACTOR, send.account_id,
         send.document_id, send.id, recipient.index, recipient.address, payload,

@@ -14,7 +14,14 @@ import pandas as pd
 import streamlit as st
 
 from tracking.clock import format_local
-from tracking.labels import ceiling, explain_reason, word_for
+from tracking.labels import (
+    ceiling,
+    explain_reason,
+    failure_explanation,
+    no_reason_given,
+    pending_explanation,
+    word_for,
+)
 from tracking.models import DeliveryState, DocumentKind, DocumentStatus, SendingMode
 from ui.i18n import language, t
 from ui.text import markdown_text
@@ -49,6 +56,11 @@ def _e(value: object) -> str:
     return html.escape(" ".join(str(value).splitlines()))
 
 
+def _text(value: object) -> str:
+    """A text cell of a DataFrame row ('' for None/NaN)."""
+    return value if isinstance(value, str) else ""
+
+
 def failure_dot(title: str = "") -> str:
     """The blinking red dot and its `?` (DESIGN §4); `title` is our own words, escaped."""
     return (f'<span class="suivi-dot" role="img" aria-label="{_e(title) or "échec"}" '
@@ -68,7 +80,7 @@ def documents_table(rows: pd.DataFrame) -> str:
     body = []
     for row in rows.itertuples(index=False):
         mark = " ✉" if row.sends else ""
-        dot = failure_dot(explain_reason(row.failure_reason, lang)) if row.failing else ""
+        dot = failure_dot(failure_explanation(row.failure_reason, lang)) if row.failing else ""
         states = row.states if isinstance(row.states, (list, tuple)) or hasattr(
             row.states, "__len__") else []
         states = ", ".join(word_for(DeliveryState, s, lang) for s in list(states))
@@ -119,11 +131,19 @@ def tracking_box(box) -> str:
             when = format_local(r.state_at.to_pydatetime(), zone)
             reason = ""
             if r.state in ("not_sent", "not_delivered"):
-                explanation = explain_reason(r.reason, lang)
+                explanation = failure_explanation(r.reason, lang)
+                # with no reason, what the server said is the only evidence: show it
+                if explanation == no_reason_given(lang):
+                    said = _text(r.smtp_reply) or _text(r.diagnostic) or _text(r.reason)
+                else:
+                    said = f"{_text(r.reason)} {_text(r.status_code)}"
                 reason = (f"{failure_dot(explanation)} {_e(explanation)} "
-                          f'<span class="suivi-muted">{_e(r.reason)} {_e(r.status_code)}</span>')
+                          f'<span class="suivi-muted" data-testid="suivi-server-said">'
+                          f"{_e(said)}</span>")
             elif isinstance(r.reason, str) and r.reason:
-                reason = f'<span class="suivi-muted">{_e(explain_reason(r.reason, lang))}</span>'
+                words = (pending_explanation(r.reason, lang) if r.state == "pending"
+                         else explain_reason(r.reason, lang))
+                reason = f'<span class="suivi-muted">{_e(words)}</span>'
             if r.complained:
                 reason += f' <span class="suivi-q">⚑ {_e(t("box.complained"))}</span>'
             parts.append(f"<tr><td>{_e(r.address)} <span class='suivi-muted'>({_e(r.role)})"

@@ -11,6 +11,7 @@ from tests.console.conftest import (
     HOSTILE, confirm_box, console_app, make_hostile, make_unmatched, shared_database, sign_in,
 )
 from tracking.clock import format_local
+from tracking.store.connection import open_database
 from tracking.models import SendingMode
 
 
@@ -385,3 +386,25 @@ def test_account_settings_offer_only_known_zones_and_modes_and_refuse_the_rest(
     zone = shared_database(console_db).cursor().execute(
         "SELECT time_zone FROM accounts WHERE id = 'acct-kiwi'").fetchone()[0]
     assert zone == "Pacific/Auckland"
+
+
+def test_failure_without_a_reason_says_so_and_shows_what_the_server_said(console_db, repo_root):
+    """Issue 9: no failure without words — "the server gave no reason" and its exact reply."""
+    with open_database(console_db) as db:
+        cursor = db.cursor()
+        send_id, idx, document_id = cursor.execute(
+            """SELECT x.send_id, x.idx, s.document_id FROM deliveries x
+               JOIN sends s ON s.id = x.send_id
+               WHERE x.state = 'not_sent' AND s.requested_at = (
+                   SELECT max(requested_at) FROM sends t WHERE t.document_id = s.document_id)
+               ORDER BY s.requested_at DESC LIMIT 1""").fetchall()[0]
+        cursor.execute("UPDATE deliveries SET reason = NULL, status_code = NULL, "
+                       "smtp_reply = ? WHERE send_id = ? AND idx = ?",
+                       ["550 nope <b>bold</b>", send_id, idx])
+    app = console_app(repo_root, doc=document_id).run().switch_page("pages/document.py").run()
+    assert not app.exception
+    box = box_html(app)
+    assert "Le serveur n&#x27;a pas donné de raison." in box
+    assert "550 nope &lt;b&gt;bold&lt;/b&gt;" in box and "<b>bold</b>" not in box
+    app.sidebar.radio[0].set_value("en").run()
+    assert "The server gave no reason." in box_html(app)

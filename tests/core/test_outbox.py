@@ -99,8 +99,11 @@ def test_outcomes_per_recipient_with_retries(db, server):
     refused = states["refuse@client.test"]
     assert refused.state is DeliveryState.NOT_SENT
     assert refused.smtp_reply.startswith("550 5.1.1") and "User unknown" in refused.smtp_reply
+    # explained like a returned message (tracking.reasons.explain_reply), not "unrecognised"
+    assert (refused.reason, refused.status_code) == ("userunknown", "5.1.1")
     busy = states["busy@client.test"]
     assert busy.state is DeliveryState.NOT_SENT and busy.smtp_reply.startswith("451 4.3.2")
+    assert busy.reason == "systemerror" and busy.status_code == "4.3.2"
     attempts = [e for e in queries.events_of_delivery(cursor, relay, busy.idx)
                 if e.type is EventType.SEND_ATTEMPT_FAILED]
     assert [e.details.attempt for e in attempts] == [1, 2]
@@ -129,6 +132,8 @@ def test_unreachable_server_gives_not_sent_with_the_last_error(db, server):
     [delivery] = queries.deliveries_of_send(db.cursor(), send_id)
     assert delivery.state is DeliveryState.NOT_SENT
     assert delivery.smtp_reply and "refused" in delivery.smtp_reply.lower()
+    # nobody answered our own connection: a network error, not a queue that expired
+    assert delivery.reason == "networkerror"
     assert delivery.smtp_attempts == 1  # one claim; the retries happen inside it
 
 

@@ -16,7 +16,7 @@ import pytest
 from tracking.inbound.detectors.base import MessageView
 from tracking.inbound.detectors.providers import PROVIDER_DETECTORS
 from tracking.inbound.parse import parse_message
-from tracking.inbound.provider_replies import provider_of, reason_from_provider_reply
+from tracking.reasons.providers import provider_of, reason_from_provider_reply
 from tracking.models import BounceKind, Reason
 
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "bounces" / "providers"
@@ -202,7 +202,7 @@ def test_reply_rows_are_written_for_the_lowered_text():
     """The text is lower-cased once; a row with an upper-case literal could never match."""
     import re
 
-    from tracking.inbound.provider_replies import REPLIES
+    from tracking.reasons.providers import REPLIES
 
     for row in REPLIES:
         assert row.phrases and all(phrase == phrase.lower() for phrase in row.phrases), row

@@ -68,10 +68,12 @@ def create_step_texts(cursor: Cursor) -> None:
                    CASE st.type WHEN 'dsn_failed' THEN fl.reason WHEN 'dsn_delayed' THEN dy.reason
                        WHEN 'dsn_delivered' THEN 'delivered'
                        WHEN 'autoreply_received' THEN 'vacation'
-                       WHEN 'complaint_received' THEN 'feedback' END AS reason,
+                       WHEN 'complaint_received' THEN 'feedback'
+                       WHEN 'recipient_refused' THEN coalesce(rf.reason, tr.reason) END AS reason,
                    CASE st.type WHEN 'dsn_failed' THEN fl.status WHEN 'dsn_delayed' THEN dy.status
                        WHEN 'dsn_delivered' THEN coalesce(nullif(regexp_extract(dl.delivered,
                            '^[0-9]{{3}}[ -]([245][.][0-9]{{1,3}}[.][0-9]{{1,3}})', 1), ''), '2.0.0')
+                       WHEN 'recipient_refused' THEN coalesce(rf.status, tr.status)
                    END AS status_code,
                    coalesce(fl.remote, dy.remote, st.type = 'dsn_delivered') AS remote,
                    CASE WHEN s.mode IN {relay} THEN '{cat.RELAY_HOST}' ELSE s.smtp_host END
@@ -139,13 +141,15 @@ def create_events(cursor: Cursor) -> None:
                        reason="NULL::VARCHAR", reply_code=reply_code, smtp_reply="text",
                        stage="stage")}
                    WHEN 'recipient_refused' THEN {json_object(
-                       reason="text", reply_code=reply_code, retries_exhausted="st.exhausted",
-                       smtp_reply="text", stage="stage")}
+                       reason="st.reason", reply_code=reply_code, retries_exhausted="st.exhausted",
+                       smtp_reply="text", stage="stage", status_code="st.status_code")}
                    ELSE {json_object(attempt="1", reason=f"'{INTERRUPTED_REASON}'")}
                END,
                CASE WHEN st.type = 'send_interrupted' THEN '{INTERRUPTED_REASON}'
+                    WHEN st.type = 'recipient_refused' THEN st.reason
                     WHEN st.type <> 'recipient_accepted' THEN text END,
-               NULL, CASE WHEN st.type <> 'send_interrupted' THEN text END, NULL, NULL,
+               CASE WHEN st.type = 'recipient_refused' THEN st.status_code END,
+               CASE WHEN st.type <> 'send_interrupted' THEN text END, NULL, NULL,
                TRUE, st.send_no, st.idx, st.ord
         FROM demo_step st
         WHERE st.type IN ('send_attempt_failed', 'recipient_accepted', 'recipient_refused',

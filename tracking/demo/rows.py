@@ -20,6 +20,7 @@ from tracking.demo import catalogue as cat
 from tracking.demo.plan import MODES, Plan, user_numbers
 from tracking.demo.calendar import DAY
 from tracking.models import SendingMode
+from tracking.reasons import explain_reply
 
 Cursor = duckdb.DuckDBPyConnection
 BASE32 = "abcdefghijklmnopqrstuvwxyz234567"
@@ -76,12 +77,20 @@ def register_catalogue(cursor: Cursor) -> None:
                                 "status": [b.status for b in bounces],
                                 "diagnostic": [b.diagnostic for b in bounces],
                                 "remote": [b.remote for b in bounces]})
+    # a refusal's reason and status come from the outbox's own classifier (explain_reply)
+    refusals = [explain_reply(reply, stage) for stage, reply in cat.REFUSALS]
+    transients = [explain_reply(reply, stage, code=code)
+                  for code, stage, reply in cat.TRANSIENTS]
     register(cursor, "cat_refusal", {"no": list(range(len(cat.REFUSALS))),
                                      "stage": [r[0] for r in cat.REFUSALS],
-                                     "reply": [r[1] for r in cat.REFUSALS]})
+                                     "reply": [r[1] for r in cat.REFUSALS],
+                                     "reason": [str(e.reason) for e in refusals],
+                                     "status": [e.status for e in refusals]})
     register(cursor, "cat_transient", {"no": list(range(len(cat.TRANSIENTS))),
                                        "stage": [t[1] for t in cat.TRANSIENTS],
-                                       "reply": [t[2] for t in cat.TRANSIENTS]})
+                                       "reply": [t[2] for t in cat.TRANSIENTS],
+                                       "reason": [str(e.reason) for e in transients],
+                                       "status": [e.status for e in transients]})
     logins, _, _ = user_numbers()
     register(cursor, "cat_user", {"user_no": list(range(len(logins))), "login": logins})
 

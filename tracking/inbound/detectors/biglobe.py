@@ -9,7 +9,7 @@ preamble, then English lines (seen 2010-2013):
     The number of messages in recipient's mailbox exceeded the local limit.
 
 The sentence under the address list is the explanation, read by the classifier (and by
-`provider_replies` for BIGLOBE's own wording). The notice never shows the SMTP exchange, so
+`tracking.reasons.providers` for BIGLOBE's own wording). The notice never shows the SMTP exchange, so
 an "unknown user" without a 5.1.x code is filed as `filtered` (`filtered_when_step_unknown`).
 """
 

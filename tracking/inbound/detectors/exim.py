@@ -26,6 +26,8 @@ from tracking.inbound.detectors.mta_text import (
     address_in, delivery_status_blocks, finding, join_reply, strip_type, unfold,
 )
 from tracking.models import BounceKind, Reason
+from tracking.reasons.codes import derive_status
+from tracking.reasons.phrases import reason_from_text
 
 _BANNERS = (
     "This message was created automatically by mail delivery software",
@@ -161,8 +163,6 @@ def _fill_from_report(findings: list[Finding], view: MessageView) -> None:
 def _keep_temporary_class(findings: list[Finding]) -> None:
     """Exim gave up after retrying temporary errors: a code derived for it keeps their class 4
     (sisimai's convention: "mailbox is full: retry timeout exceeded" -> 4.0.922)."""
-    from tracking.inbound.classify import derive_status, reason_from_text  # classify imports base
-
     for found in findings:
         if found.status or not (found.reason is Reason.EXPIRED or _RETRY_TIMEOUT in found.diagnostic):
             continue

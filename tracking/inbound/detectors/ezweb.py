@@ -17,7 +17,7 @@ Status is a bare 5.0.0, so the text is read first:
         <<< 550 <rcpt@example.org>: User unknown
 
 The first two sentences are EZweb's own statement of the reason; the third carries the remote
-server's reply, left to the classifier (and to `provider_replies` for the remote provider).
+server's reply, left to the classifier (and to `tracking.reasons.providers` for the remote provider).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ One text/plain part, no delivery-status report (seen 2010-2016):
 
 Newer Google notices are RFC 3464 reports and take the standard path; Google Groups' refusals
 share the sender but have their own detector. Google's own sentences (no connection, quota…)
-are read by `provider_replies`; the remote server's reply is left to the classifier.
+are read by `tracking.reasons.providers`; the remote server's reply is left to the classifier.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import re
 
 from tracking.inbound.detectors.base import Detection, Finding, MessageView, contains_any
 from tracking.inbound.detectors.mta_text import address_in, between, finding, unfold
-from tracking.inbound.provider_replies import reason_from_provider_reply
+from tracking.reasons.providers import reason_from_provider_reply
 from tracking.models import BounceKind, Reason
 
 _SENDERS = ("mailer-daemon@googlemail.com", "mailer-daemon@google.com", "mailer-daemon@gmail.com")

@@ -10,7 +10,7 @@ human part says what happened:
     Unspecified Error (SENT_SECOND_EHLO): Smtp server does not advertise AUTH capability
 
 The recipient is in `X-Failed-Recipients`. Google's own sentence decides the reason when
-`provider_replies` knows it; the server's response is left to the classifier otherwise.
+`tracking.reasons.providers` knows it; the server's response is left to the classifier otherwise.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import re
 
 from tracking.inbound.detectors.base import Detection, Finding, MessageView, contains_any
 from tracking.inbound.detectors.mta_text import address_in, delivery_status_blocks, finding, unfold
-from tracking.inbound.provider_replies import reason_from_provider_reply
+from tracking.reasons.providers import reason_from_provider_reply
 from tracking.models import BounceKind
 
 _SENDERS = ("mailer-daemon@googlemail.com", "mailer-daemon@google.com")

@@ -13,6 +13,8 @@ from email.message import Message
 from tracking.inbound.detectors.base import Finding, MessageView, decode_payload
 from tracking.inbound.structure import content_type_of
 from tracking.models import Reason
+from tracking.reasons.codes import reason_from_status
+from tracking.reasons.phrases import reason_from_text
 
 # An SMTP reply code (RFC 5321 §4.2) optionally followed by an enhanced status code (RFC 3463),
 # not part of an IP address or a longer number: "550 5.1.1 <a@b>...", "host [192.0.2.1]: 550".
@@ -186,8 +188,6 @@ def filtered_when_step_unknown(found: Finding) -> None:
     says "bad mailbox" (x.1.x). sisimai files these as `filtered`; so do we. Seen in X1, X2,
     Active!Hunter, Apache James and Messaging Server notices.
     """
-    from tracking.inbound.classify import reason_from_status, reason_from_text  # classify imports base
-
     if found.reason is not None or found.command:
         return
     if reason_from_text(found.diagnostic) is not Reason.USERUNKNOWN:
