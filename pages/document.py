@@ -9,6 +9,7 @@ from ui import actions, data
 from ui import returned as returned_mail
 from ui.i18n import language, t
 from ui.layout import actor, start_page
+from ui.live import has_pending, live
 from ui.widgets import show_diagnostics, tracking_box
 
 start_page()
@@ -28,9 +29,18 @@ st.caption(f"{doc['client']} · {doc['account']} · {word_for(DocumentStatus, do
 actions.flash()
 
 left, right = st.columns([3, 2])
+
+
+def tracking_part() -> bool:
+    """The box, fresh: refreshed by itself while a recipient is still `pending`."""
+    current = data.document_box(document_id) or box
+    st.markdown(tracking_box(current), unsafe_allow_html=True)
+    show_diagnostics(current.recipients)
+    return has_pending(current.recipients.get("state", []))
+
+
 with left:
-    st.markdown(tracking_box(box), unsafe_allow_html=True)
-    show_diagnostics(box.recipients)
+    live("document_box", has_pending(box.recipients.get("state", [])), tracking_part)
     returned_mail.document_proposals(document_id, who)
     events = data.timeline(document_id)
     if not events.empty:

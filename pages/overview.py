@@ -3,12 +3,12 @@
 import streamlit as st
 
 from tracking.store import queries
-from ui.i18n import language_picker, t
-from ui.resources import database, outbox_worker
+from ui.i18n import t
+from ui.layout import start_page
+from ui.resources import database
 
-language_picker()
+start_page()
 db = database()
-outbox_worker()
 overview = queries.overview(db.cursor())
 
 st.title(t("overview.heading"))

@@ -454,6 +454,7 @@ class OutboxThread:
     def _wait_seconds(self) -> float:
         try:
             due = self.outbox.next_retry_in()
+            self.outbox.health.set_waiting(queries.outbound_waiting(self.outbox.db.cursor()))
         except Exception:  # noqa: BLE001 - the next pass reports real database trouble
             due = None
         return self.poll_seconds if due is None else min(self.poll_seconds, max(due, 0.05))

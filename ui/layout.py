@@ -1,5 +1,5 @@
-"""What every page does first: language, the process's resources and workers, the CSS, and
-who is acting (every action names its actor)."""
+"""What every page does first: language, the process's owner (get-or-start), the outbound
+server's health, the CSS, and who is acting (every action names its actor)."""
 
 from __future__ import annotations
 
@@ -10,17 +10,14 @@ from tracking.auth.roles import Role
 from tracking.errors import RefusedValue
 from tracking.labels import explain_refusal
 from ui.i18n import language, language_picker, t
-from ui import resources
-from ui.resources import database, outbox_worker, snapshot_refresher
-from ui.widgets import inject_css
+from ui.resources import owner
+from ui.widgets import inject_css, outbound_health
 
 
 def start_page() -> None:
     language_picker()
-    database()
-    outbox_worker()
-    snapshot_refresher()
-    resources.mailbox_watcher()
+    status = owner().status()
+    outbound_health(status.outbound, sending="outbox" in status.running)
     inject_css()
 
 

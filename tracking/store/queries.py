@@ -203,6 +203,11 @@ def outbox_work(cursor: Cursor, limit: int, now: datetime) -> list[OutboxItem]:
     return items
 
 
+def outbound_waiting(cursor: Cursor) -> int:
+    """Deliveries waiting for the outbound server to come back."""
+    return cursor.execute("SELECT count(*) FROM outbound_retries").fetchone()[0]
+
+
 def next_outbound_retry(cursor: Cursor) -> datetime | None:
     """When the earliest delivery waiting for the outbound server is due (naive UTC)."""
     return cursor.execute("SELECT min(retry_at) FROM outbound_retries").fetchone()[0]
