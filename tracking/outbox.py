@@ -9,8 +9,14 @@ behind, and the next start settles it from the journal: outcomes the server gave
 (nothing lost), a send caught mid-handoff is reported interrupted and never resent (nothing
 sent twice), a send never handed over goes back to the queue.
 
-It runs as a thread in the process that owns the database (the console), or once from the
-command line (`python -m tracking send --process`).
+When the outbound server itself fails (unreachable, TLS, AUTH refused, 421 — nobody answered
+about any recipient), the deliveries stay `pending` with the reason and a retry time
+(`outbound_retries`, growing delays); only past `SUIVI_OUTBOUND_MAX_AGE` after the request do
+they end `not_sent` with that reason. A recipient the server refuses (5xx) ends alone.
+
+It runs as a thread of the process's owner (`tracking.server`: the console, or
+`python -m tracking serve`), or once from the command line (`python -m tracking send
+--process`). One sender per database: the journal's lock refuses a second one.
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ from tracking.outbound.health import HealthTracker
 from tracking.outbound.retry import (
     RetryPolicy, Transport, deliver_with_retries, fault_kind, is_server_fault,
 )
-from tracking.outbound.smtp import AuthRefused, RecipientOutcome, TlsFailed
+from tracking.outbound.smtp import AuthRefused, RecipientOutcome, TlsFailed, wire_payload
 from tracking.outbox_journal import OutboxJournal
 from tracking.records import Delivery, Send
 from tracking.store import queries, writes
@@ -73,6 +79,25 @@ class Settled:
         self.events += other.events
         self.deferrals += other.deferrals
         self.skipped += other.skipped
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A composed message and its bytes on the wire, serialized ahead of the handoff."""
+
+    composed: ComposedMessage
+    payload: bytes
+
+
+class _WithPayload:
+    """The transport, handed the bytes already serialized (retries resend the same message to
+    fewer recipients: same bytes)."""
+
+    def __init__(self, transport: Transport, payload: bytes) -> None:
+        self.transport, self.payload = transport, payload
+
+    def deliver(self, composed: ComposedMessage) -> list[RecipientOutcome]:
+        return self.transport.deliver(composed, payload=self.payload)
 
 
 class Outbox:
@@ -259,7 +284,10 @@ class Outbox:
             if not item.deliveries:
                 continue
             try:
-                batch.append((item, self._compose(item)))
+                composed = self._compose(item)
+                # serialized here, on the recording thread, while the sender thread waits for
+                # the server: the SMTP thread then only talks
+                batch.append((item, Prepared(composed, wire_payload(composed))))
             except SuiviError as err:  # e.g. an address compose refuses: nothing is sent
                 batch.append((item, err))
             except Exception as err:  # noqa: BLE001 - one document's bug must not strand the batch
@@ -308,7 +336,8 @@ class Outbox:
                                   if item.send.id not in skipped)
         self.stats.batches += 1
 
-    def _hand_over(self, item: queries.OutboxItem, composed: ComposedMessage | SuiviError
+    def _hand_over(self, item: queries.OutboxItem,
+                   composed: Prepared | ComposedMessage | SuiviError
                    ) -> tuple[Settled, list[RecipientOutcome]]:
         send, deliveries = item.send, item.deliveries
         if isinstance(composed, SuiviError):
@@ -329,7 +358,10 @@ class Outbox:
         try:
             if self.journal is not None:
                 self.journal.begin(send.id)
-            outcomes = deliver_with_retries(self.transport, composed, self.policy,
+            transport, message = self.transport, composed
+            if isinstance(composed, Prepared):
+                transport, message = _WithPayload(self.transport, composed.payload), composed.composed
+            outcomes = deliver_with_retries(transport, message, self.policy,
                                             sleep=self._sleep, on_attempt_failed=on_attempt_failed)
         except PermanentSendError as err:
             # TLS, AUTH or configuration trouble: the server never took the message — except

@@ -30,11 +30,12 @@ def live(key: str, pending: bool, render: Callable[[], bool]) -> None:
 
 
 def has_pending(states) -> bool:
-    """Any `pending` among `states` (a Series of states, or of lists of states per row)."""
+    """Any `pending` among `states` (a Series of states, or of lists of states per row; a
+    document never sent has no list — NaN or None)."""
     for value in states:
         if isinstance(value, str):
             if value == "pending":
                 return True
-        elif value is not None and "pending" in list(value):
+        elif hasattr(value, "__iter__") and "pending" in list(value):
             return True
     return False

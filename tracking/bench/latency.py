@@ -41,8 +41,8 @@ class TimedTransport:
         self.accepted_at: dict[str, float] = {}
         self._lock = threading.Lock()
 
-    def deliver(self, composed):
-        outcomes = self.inner.deliver(composed)
+    def deliver(self, composed, **options):
+        outcomes = self.inner.deliver(composed, **options)
         with self._lock:
             self.accepted_at[composed.message_id] = time.perf_counter()
         return outcomes

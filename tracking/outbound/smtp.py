@@ -104,10 +104,15 @@ class SmtpTransport:
     def connected(self) -> bool:
         return self._connection is not None
 
-    def deliver(self, composed: ComposedMessage) -> list[RecipientOutcome]:
-        """Send every envelope of `composed`; outcomes in envelope order, one per recipient."""
+    def deliver(self, composed: ComposedMessage, payload: bytes | None = None
+                ) -> list[RecipientOutcome]:
+        """Send every envelope of `composed`; outcomes in envelope order, one per recipient.
+
+        `payload`: the message's bytes from `wire_payload`, when the caller serialized it
+        beforehand (the outbox does, on its recording thread, off the SMTP critical path)."""
         international = _needs_smtputf8(composed)
-        payload = composed.message.as_bytes(policy=UTF8_WIRE_POLICY if international else WIRE_POLICY)
+        if payload is None:
+            payload = wire_payload(composed)
         outcomes: list[RecipientOutcome] = []
         for envelope in composed.envelopes:
             try:
@@ -317,6 +322,12 @@ def _outcome(recipient: OutgoingRecipient, code: int, reply: bytes | str, stage:
         transient=not accepted and not permanent,
         stage=stage,
     )
+
+
+def wire_payload(composed: ComposedMessage) -> bytes:
+    """The message as it goes after DATA (CRLF line ends; UTF-8 headers when needed)."""
+    international = _needs_smtputf8(composed)
+    return composed.message.as_bytes(policy=UTF8_WIRE_POLICY if international else WIRE_POLICY)
 
 
 def _needs_smtputf8(composed: ComposedMessage) -> bool:
