@@ -155,7 +155,7 @@ def test_unreachable_server_past_the_maximum_age_gives_not_sent(db, server):
     assert delivery.smtp_attempts == 1
     [refused] = [e for e in queries.events_of_delivery(db.cursor(), send_id, delivery.idx)
                  if e.type is EventType.RECIPIENT_REFUSED]
-    assert refused.details["fault"] == "unreachable"
+    assert refused.details.fault == "unreachable"
 
 
 def test_killed_worker_never_sends_twice_and_loses_nothing(tmp_path, server):
