@@ -42,7 +42,8 @@ def received(log: Path) -> Counter:
     if not log.exists():
         return Counter()
     counts: Counter = Counter()
-    for line in log.read_text().splitlines():
+    # the server may be writing a line right now: only complete lines count
+    for line in log.read_text().split("\n")[:-1]:
         entry = json.loads(line)
         for rcpt in entry["rcpts"]:
             counts[(entry["message_id"], rcpt)] += 1
