@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from tracking.bench.send import _seed
+from tracking.auth.principal import Principal
 from tracking.service import SendPolicy, SendRequest, request_sends
 from tracking.store.connection import Database
 
@@ -69,7 +70,7 @@ def queue_sends(db: Database, count: int, recipients: tuple[str, ...] = ("client
     policy = SendPolicy(message_domain="owner.test", verp_key=VERP_KEY.encode())
     receipts = []
     for first in range(0, count, 500):
-        receipts += request_sends(db, [SendRequest(d, recipients, actor="test")
+        receipts += request_sends(db, [SendRequest(d, recipients, actor=Principal.cli("test"))
                                        for d in documents[first:first + 500]], policy)
     return [r.send_id for r in receipts]
 

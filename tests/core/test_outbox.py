@@ -125,7 +125,7 @@ def test_unreachable_server_leaves_deliveries_pending_with_the_reason(db, server
     settings = load_settings(env_for(_dead_port(), SUIVI_RETRY_BASE_DELAY="30",
                                      SUIVI_RETRY_MAX_DELAY="60"))
     send_id = request_send(db, SendRequest(documents[SendingMode.SMTP][0],
-                                           ("a@client.test", "b@client.test"), actor="alice"),
+                                           ("a@client.test", "b@client.test"), actor=support("alice")),
                            SendPolicy.from_settings(settings)).send_id
     with SmtpTransport(settings.smtp) as transport:
         outbox = Outbox(db, transport, settings, sleep=lambda _: None)

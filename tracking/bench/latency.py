@@ -26,6 +26,7 @@ from pathlib import Path
 from tracking.bench.send import _seed
 from tracking.runtime import settings_for
 from tracking.server import Owner
+from tracking.auth.principal import Principal
 from tracking.service import SendPolicy, SendRequest, request_send
 from tracking.store import console_queries, queries
 
@@ -71,7 +72,7 @@ def run_latency(clicks: int, json_only: bool) -> int:
             for document_id in documents:
                 clicked = time.perf_counter()
                 receipt = request_send(db, SendRequest(document_id, ("client@example.test",),
-                                                       actor="bench"), policy)
+                                                       actor=Principal.cli("bench")), policy)
                 owner.wake()
                 visible.append(_visible_after(db, document_id, clicked))
                 message_id = queries.get_send(db.cursor(), receipt.send_id).message_id
