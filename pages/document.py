@@ -10,6 +10,7 @@ from ui import actions, data
 from ui import returned as returned_mail
 from ui.i18n import language, t
 from ui.layout import may_act, start_page
+from ui.live import has_pending, live
 from ui.text import markdown_text
 from ui.widgets import show_diagnostics, tracking_box
 
@@ -31,9 +32,18 @@ st.caption(" · ".join(markdown_text(part) for part in (
 actions.flash()
 
 left, right = st.columns([3, 2])
+
+
+def tracking_part() -> bool:
+    """The box, fresh: refreshed by itself while a recipient is still `pending`."""
+    current = data.document_box(document_id, scope=who.scope) or box
+    st.markdown(tracking_box(current), unsafe_allow_html=True)
+    show_diagnostics(current.recipients)
+    return has_pending(current.recipients.get("state", []))
+
+
 with left:
-    st.markdown(tracking_box(box), unsafe_allow_html=True)
-    show_diagnostics(box.recipients)
+    live("document_box", has_pending(box.recipients.get("state", [])), tracking_part)
     returned_mail.document_proposals(document_id, who)
     events = data.timeline(document_id, scope=who.scope)
     if not events.empty:

@@ -8,6 +8,7 @@ from tracking.store.console_queries import DocumentFilters
 from ui import data
 from ui.i18n import language, t, tf
 from ui.layout import start_page
+from ui.live import has_pending, live
 from ui.widgets import documents_table
 
 PAGE_SIZE = 50
@@ -56,7 +57,24 @@ footer[0].markdown(tf("documents.count", n=f"{result.total:,}".replace(",", " ")
 footer[1].number_input(t("documents.page"), min_value=1, max_value=pages, step=1,
                        key="doc_page", label_visibility="collapsed")
 footer[2].caption(f"/ {pages}")
-if result.rows.empty:
-    st.info(t("documents.none"))
-else:
-    st.markdown(documents_table(result.rows), unsafe_allow_html=True)
+
+
+first_draw = [True]   # the fragment's later runs (timer) read fresh rows, not the cached ones
+
+
+def rows_part() -> bool:
+    """The rows shown, with their live marks; refreshed by itself while one is pending."""
+    if first_draw:
+        first_draw.clear()
+        shown = result
+    else:
+        shown = data.documents_page_live(data.path(), filters,
+                                         st.session_state.get("doc_page", 1) - 1, PAGE_SIZE)
+    if shown.rows.empty:
+        st.info(t("documents.none"))
+        return False
+    st.markdown(documents_table(shown.rows), unsafe_allow_html=True)
+    return has_pending(shown.rows.get("states", []))
+
+
+live("documents", has_pending(result.rows.get("states", [])), rows_part)

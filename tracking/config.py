@@ -161,6 +161,9 @@ class Settings:
     message_domain: str = "suivi.localhost"
     sandbox_maildir: Path = Path("data/sandbox-mail")
     imap: ImapSettings = field(default_factory=ImapSettings)
+    # How long a delivery may wait for an outbound server that cannot take it (unreachable,
+    # TLS or AUTH failure, 421) before it ends `not_sent` with that reason, in seconds.
+    outbound_max_age: float = 24 * 3600.0
 
     def require_verp_key(self) -> bytes:
         """The VERP key as bytes; relay modes cannot sign their return path without it."""
@@ -199,7 +202,28 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         or Settings.message_domain,
         sandbox_maildir=Path(env.get("SUIVI_SANDBOX_MAILDIR", "") or Settings.sandbox_maildir),
         imap=_imap_settings(env),
+        outbound_max_age=_duration(env, "SUIVI_OUTBOUND_MAX_AGE", 24 * 3600.0),
     )
+
+
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _duration(env: Mapping[str, str], name: str, default: float) -> float:
+    """Seconds from `90`, `45s`, `30m`, `24h` or `2d`; must be positive."""
+    text = env.get(name, "").strip().lower()
+    if not text:
+        return default
+    unit = _DURATION_UNITS.get(text[-1])
+    number = text[:-1] if unit else text
+    try:
+        seconds = float(number) * (unit or 1)
+    except ValueError as err:
+        raise ConfigError(f"{name} must be a duration like 24h, 30m or 90 (seconds), "
+                          f"not {text!r}") from err
+    if not seconds > 0:
+        raise ConfigError(f"{name} must be positive, not {text!r}")
+    return seconds
 
 
 def _imap_settings(env: Mapping[str, str]) -> ImapSettings:

@@ -66,6 +66,10 @@ class SchemaTooNew(StorageError):
     """The database was written by a newer version of Suivi; refusing to touch it."""
 
 
+class SenderBusy(StorageError):
+    """Another outbox sender holds this database's journal: one sender per database."""
+
+
 class MigrationFailed(StorageError):
     """A migration step failed; its transaction was rolled back."""
 

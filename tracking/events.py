@@ -82,6 +82,9 @@ class SmtpOutcome(Payload):
     reply_code: int | None = None   # its bare code (0: no reply, e.g. a refused connection)
     stage: str | None = None        # connect / mail / rcpt / data / compose
     reason: str | None = None       # why it was not accepted, in words (None when accepted)
+    # the outbound server itself failed (nobody answered about the recipient): unreachable,
+    # dropped, tls, auth, config or closing (421); None for a recipient's own answer
+    fault: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

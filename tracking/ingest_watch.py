@@ -7,7 +7,9 @@ and again. `poll_now()` cuts the wait short. Faults:
   doubling to a minute); the checkpoint makes the re-read exact, nothing lost or doubled;
 - login refused, TLS failure, missing folder → the error is shown and the watcher waits for
   `poll_now()` (or a long `refused_retry`) instead of hammering the server;
-- an undecodable message is data (stored with its defect), never an error here.
+- an undecodable message is data (stored with its defect), never an error here;
+- a DuckDB write-write conflict with the sender (both record events on the same deliveries) →
+  the pass was rolled back; read again at once.
 
 Runs as a daemon thread in the process that owns the database (the console), or in the
 foreground for `python -m tracking ingest --watch`.
@@ -30,7 +32,7 @@ from tracking.inbound.mailbox import ImapMailbox, MailboxSource
 from tracking.inbound.maildir import MaildirMailbox
 from tracking.ingest import IngestPolicy, IngestStats, ingest_available
 from tracking.store import inbound
-from tracking.store.connection import Database
+from tracking.store.connection import Database, is_conflict
 
 log = logging.getLogger(__name__)
 
@@ -156,6 +158,12 @@ class MailboxWatcher:
                 self._wake.wait(delay)
                 delay = min(delay * 2, self.backoff_max)
             except Exception as err:  # noqa: BLE001 - the thread must outlive one bad pass
+                if is_conflict(err):
+                    # Another writer (the sender recording the same deliveries) won a DuckDB
+                    # write-write conflict; our transaction was rolled back and the checkpoint
+                    # makes the re-read exact, so go again at once, without alarming anyone.
+                    log.debug("mailbox pass lost a write conflict; again", exc_info=True)
+                    continue
                 log.exception("mailbox pass failed")
                 source, idle = _close(source, idle)
                 self._failed(err, delay, attention=False)

@@ -9,8 +9,14 @@ behind, and the next start settles it from the journal: outcomes the server gave
 (nothing lost), a send caught mid-handoff is reported interrupted and never resent (nothing
 sent twice), a send never handed over goes back to the queue.
 
-It runs as a thread in the process that owns the database (the console), or once from the
-command line (`python -m tracking send --process`).
+When the outbound server itself fails (unreachable, TLS, AUTH refused, 421 — nobody answered
+about any recipient), the deliveries stay `pending` with the reason and a retry time
+(`outbound_retries`, growing delays); only past `SUIVI_OUTBOUND_MAX_AGE` after the request do
+they end `not_sent` with that reason. A recipient the server refuses (5xx) ends alone.
+
+It runs as a thread of the process's owner (`tracking.server`: the console, or
+`python -m tracking serve`), or once from the command line (`python -m tracking send
+--process`). One sender per database: the journal's lock refuses a second one.
 """
 
 from __future__ import annotations
@@ -19,19 +25,24 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
-from tracking.clock import utc_now
+from tracking.clock import to_db, utc_now
 from tracking.config import Settings
 from tracking.errors import PermanentSendError, SuiviError
-from tracking.events import PAYLOADS, Event, SendInterrupted, event_id
+from tracking.events import PAYLOADS, Event, SendAttemptFailed, SendInterrupted, event_id
 from tracking.models import SYSTEM_ACTOR, EventType, RecipientRole
 from tracking.outbound.compose import (
     ComposedMessage, OutgoingDocument, OutgoingRecipient, compose,
 )
-from tracking.outbound.retry import RetryPolicy, Transport, deliver_with_retries
-from tracking.outbound.smtp import RecipientOutcome
+from tracking.outbound.health import HealthTracker
+from tracking.outbound.retry import (
+    RetryPolicy, Transport, deliver_with_retries, fault_kind, is_server_fault,
+)
+from tracking.outbound.smtp import AuthRefused, RecipientOutcome, TlsFailed, wire_payload
 from tracking.outbox_journal import OutboxJournal
 from tracking.reasons import explain_reply
 from tracking.records import Delivery, Send
@@ -53,11 +64,49 @@ class OutboxStats:
     handled: int = 0
     accepted: int = 0
     refused: int = 0
+    deferred: int = 0     # deliveries the outbound server could not take, waiting for a retry
     batches: int = 0
 
 
+@dataclass
+class Settled:
+    """What one batch's SMTP work decided, for the recording transaction."""
+
+    events: list[Event] = field(default_factory=list)
+    deferrals: list[tuple[str, int, datetime]] = field(default_factory=list)  # send, idx, when
+    skipped: list[str] = field(default_factory=list)   # claimed, never handed over (stopping)
+
+    def extend(self, other: Settled) -> None:
+        self.events += other.events
+        self.deferrals += other.deferrals
+        self.skipped += other.skipped
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A composed message and its bytes on the wire, serialized ahead of the handoff."""
+
+    composed: ComposedMessage
+    payload: bytes
+
+
+class _WithPayload:
+    """The transport, handed the bytes already serialized (retries resend the same message to
+    fewer recipients: same bytes)."""
+
+    def __init__(self, transport: Transport, payload: bytes) -> None:
+        self.transport, self.payload = transport, payload
+
+    def deliver(self, composed: ComposedMessage) -> list[RecipientOutcome]:
+        return self.transport.deliver(composed, payload=self.payload)
+
+
 class Outbox:
-    """Hands queued sends to SMTP through `transport` (one reused connection per batch run)."""
+    """Hands queued sends to SMTP through `transport` (one reused connection per batch run).
+
+    One sender per database: the journal's lock (`OutboxJournal.acquire`) is held while it
+    sends, by `acquire()` for a long-running worker or for the duration of one call otherwise.
+    """
 
     def __init__(self, db: Database, transport: Transport, settings: Settings, *,
                  batch_size: int = 500, sleep: Callable[[float], None] = time.sleep,
@@ -67,11 +116,38 @@ class Outbox:
         self.settings = settings
         self.batch_size = batch_size
         self.policy = RetryPolicy.from_settings(settings.retry)
+        self.max_age = timedelta(seconds=settings.outbound_max_age)
         self._sleep = sleep
         self._attachment_for = attachment_for
         self._verp_key = settings.verp_key.reveal().encode() if settings.verp_key else None
         self.stats = OutboxStats()
+        self.health = HealthTracker()
         self.journal = OutboxJournal.beside(db.path)
+        self.stopping = threading.Event()   # set: finish the message in flight, claim no more
+
+    # -- one sender per database -----------------------------------------------------------------
+
+    def acquire(self) -> None:
+        """Become the only sender on this database (`SenderBusy` when another one is)."""
+        if self.journal is not None:
+            self.journal.acquire()
+
+    def release(self) -> None:
+        if self.journal is not None:
+            self.journal.release()
+
+    @contextmanager
+    def _sending(self) -> Iterator[None]:
+        held = self.journal is None or self.journal.held
+        if not held:
+            self.acquire()
+        try:
+            yield
+        finally:
+            if not held:
+                self.release()
+
+    # -- work ------------------------------------------------------------------------------------
 
     def recover(self) -> int:
         """Settle what a crashed process left claimed; returns how many deliveries it was.
@@ -80,6 +156,10 @@ class Outbox:
         outcomes, ones caught mid-handoff are reported interrupted (never resent), untouched ones
         go back to the outbox.
         """
+        with self._sending():
+            return self._recover()
+
+    def _recover(self) -> int:
         stranded = queries.interrupted_deliveries(self.db.cursor())
         if not stranded:
             if self.journal is not None:
@@ -90,55 +170,68 @@ class Outbox:
         for delivery in stranded:
             by_send.setdefault(delivery.send_id, []).append(delivery)
         now = utc_now()
-        events: list[Event] = []
-        settled: list[str] = []
+        settled = Settled()
+        finished: list[str] = []
         untouched: list[str] = []
         cursor = self.db.cursor()
         for send_id, deliveries in by_send.items():
             send = queries.get_send(cursor, send_id)
             if progress is not None and send_id in progress.ended:
                 outcomes = [_outcome_from_journal(entry) for entry in progress.ended[send_id]]
-                events.extend(self._outcome_events(send, outcomes, now))
-                settled.append(send_id)
+                claims = {d.idx: d.smtp_attempts for d in deliveries}
+                settled.extend(self._settle(send, outcomes, now, claims))
+                finished.append(send_id)
             elif progress is None or send_id in progress.begun:
-                events.extend(Event(
+                settled.events.extend(Event(
                     event_id(EventType.SEND_INTERRUPTED, send_id, d.idx, d.smtp_attempts),
                     EventType.SEND_INTERRUPTED, now, SYSTEM_ACTOR, send.account_id,
                     send.document_id, send_id, d.idx, d.address,
                     SendInterrupted(reason=INTERRUPTED_REASON, attempt=d.smtp_attempts),
                 ) for d in deliveries)
-                settled.append(send_id)
+                finished.append(send_id)
             else:
                 untouched.append(send_id)
-        with self.db.transaction() as cursor:
-            record_events(cursor, events)
-            writes.release_from_smtp(cursor, settled)
-            writes.unclaim(cursor, untouched)
+
+        def write(cursor) -> None:
+            record_events(cursor, settled.events)
+            writes.defer_deliveries(cursor, settled.deferrals)
+            writes.release_from_smtp(cursor, finished)
+            writes.unclaim(cursor, untouched, to_db(now))
+
+        self.db.retrying(write)
         if self.journal is not None:
             self.journal.clear()
-        interrupted = sum(1 for e in events if e.type is EventType.SEND_INTERRUPTED)
+        interrupted = sum(1 for e in settled.events if e.type is EventType.SEND_INTERRUPTED)
         if interrupted:
             log.warning("outbox: %d deliveries were interrupted mid-handoff", interrupted)
         return len(stranded)
 
     def run_once(self) -> int:
         """Hand over one batch, synchronously; returns the deliveries handled (0: empty)."""
-        work = self._claim()
-        if not work:
-            return 0
-        self._record(self._send_batch(self._compose_batch(work)), work)
-        if self.journal is not None:
-            self.journal.clear()
-        return sum(len(item.deliveries) for item in work)
+        with self._sending():
+            work = self._claim()
+            if not work:
+                return 0
+            self._record(self._send_batch(self._compose_batch(work)), work)
+            if self.journal is not None:
+                self.journal.clear()
+            return sum(len(item.deliveries) for item in work)
 
     def run_until_empty(self) -> OutboxStats:
-        """Recover, then hand over everything queued.
+        """Recover, then hand over everything due (stopping early once `stopping` is set).
 
         The SMTP conversation runs on a sender thread while this thread records the previous
         batch's outcomes and claims and composes the next one, so the database work hides in
         the time spent waiting for the server (DuckDB and socket waits release the GIL).
         """
-        self.recover()
+        with self._sending():
+            self._recover()
+            self._drain()
+            if self.journal is not None:
+                self.journal.clear()
+        return self.stats
+
+    def _drain(self) -> None:
         batches: queue.Queue = queue.Queue(maxsize=1)
         results: queue.Queue = queue.Queue()
         sender = threading.Thread(target=self._sender_loop, args=(batches, results),
@@ -146,9 +239,13 @@ class Outbox:
         sender.start()
         claimed: list[list[queries.OutboxItem]] = []
         size = FIRST_BATCH
+        # Retries due when the drain starts, not those it defers itself: a server that just
+        # failed is not hammered in a loop within one drain.
+        started = to_db(utc_now())
         try:
             while True:
-                work = self._claim(size) if len(claimed) < 2 else []
+                more = len(claimed) < 2 and not self.stopping.is_set()
+                work = self._claim(size, started) if more else []
                 size = min(self.batch_size, size * 4)
                 if work:
                     claimed.append(work)
@@ -164,15 +261,21 @@ class Outbox:
         finally:
             batches.put(None)
             sender.join()
-        if self.journal is not None:
-            self.journal.clear()
-        return self.stats
 
-    def _claim(self, size: int | None = None) -> list[queries.OutboxItem]:
-        work = queries.outbox_work(self.db.cursor(), size or self.batch_size)
+    def next_retry_in(self) -> float | None:
+        """Seconds until the earliest deferred delivery is due; None when none waits."""
+        due = queries.next_outbound_retry(self.db.cursor())
+        if due is None:
+            return None
+        return max(0.0, (due - to_db(utc_now())).total_seconds())
+
+    def _claim(self, size: int | None = None, now: datetime | None = None
+               ) -> list[queries.OutboxItem]:
+        now = now or to_db(utc_now())
+        work = queries.outbox_work(self.db.cursor(), size or self.batch_size, now)
         if work:
-            with self.db.transaction() as cursor:
-                writes.claim_for_smtp(cursor, [item.send.id for item in work])
+            ids = [item.send.id for item in work]
+            self.db.retrying(lambda cursor: writes.claim_for_smtp(cursor, ids, now))
         return work
 
     def _compose_batch(self, work: list[queries.OutboxItem]) -> list[tuple]:
@@ -182,7 +285,10 @@ class Outbox:
             if not item.deliveries:
                 continue
             try:
-                batch.append((item, self._compose(item)))
+                composed = self._compose(item)
+                # serialized here, on the recording thread, while the sender thread waits for
+                # the server: the SMTP thread then only talks
+                batch.append((item, Prepared(composed, wire_payload(composed))))
             except SuiviError as err:  # e.g. an address compose refuses: nothing is sent
                 batch.append((item, err))
             except Exception as err:  # noqa: BLE001 - one document's bug must not strand the batch
@@ -197,68 +303,122 @@ class Outbox:
             except BaseException as err:  # noqa: BLE001 - handed to the recording thread
                 results.put(err)
 
-    def _send_batch(self, batch: list[tuple]) -> list[Event]:
-        events: list[Event] = []
+    def _send_batch(self, batch: list[tuple]) -> Settled:
+        settled = Settled()
+        fault: RecipientOutcome | None = None
         for item, composed in batch:
-            events.extend(self._hand_over(item, composed))
-        return events
+            if self.stopping.is_set():
+                settled.skipped.append(item.send.id)   # back to the queue, untouched
+            elif fault is not None and not isinstance(composed, SuiviError):
+                # The server just failed us: the rest of the batch waits too, without each
+                # send costing its own connection timeout.
+                outcomes = [RecipientOutcome(_recipient(d), False, fault.code, fault.reply, True,
+                                             fault.stage) for d in item.deliveries]
+                settled.extend(self._settle(item.send, outcomes, utc_now(), _claims(item)))
+            else:
+                result, outcomes = self._hand_over(item, composed)
+                settled.extend(result)
+                fault = next((o for o in outcomes if is_server_fault(o)), None)
+        return settled
 
-    def _record(self, events: list[Event], work: list[queries.OutboxItem]) -> None:
-        with self.db.transaction() as cursor:
-            record_events(cursor, events)
-            writes.release_from_smtp(cursor, [item.send.id for item in work])
-        self.stats.handled += sum(len(item.deliveries) for item in work)
+    def _record(self, settled: Settled, work: list[queries.OutboxItem]) -> None:
+        skipped = set(settled.skipped)
+        done = [item.send.id for item in work if item.send.id not in skipped]
+        now = to_db(utc_now())
+
+        def write(cursor) -> None:
+            record_events(cursor, settled.events)
+            writes.defer_deliveries(cursor, settled.deferrals)
+            writes.release_from_smtp(cursor, done)
+            writes.unclaim(cursor, sorted(skipped), now)
+
+        self.db.retrying(write)
+        self.stats.handled += sum(len(item.deliveries) for item in work
+                                  if item.send.id not in skipped)
         self.stats.batches += 1
 
-    def _hand_over(self, item: queries.OutboxItem, composed: ComposedMessage | SuiviError
-                   ) -> list[Event]:
+    def _hand_over(self, item: queries.OutboxItem,
+                   composed: Prepared | ComposedMessage | SuiviError
+                   ) -> tuple[Settled, list[RecipientOutcome]]:
         send, deliveries = item.send, item.deliveries
         if isinstance(composed, SuiviError):
             outcomes = [RecipientOutcome(_recipient(d), False, 0, str(composed), False, "compose")
                         for d in deliveries]
-            return self._outcome_events(send, outcomes, utc_now())
+            return self._settle(send, outcomes, utc_now(), _claims(item)), outcomes
         attempt_events: list[Event] = []
+        claims = _claims(item)
 
         def on_attempt_failed(attempt: int, outcomes: list[RecipientOutcome], delay: float):
             now = utc_now()
             attempt_events.extend(
                 _event(EventType.SEND_ATTEMPT_FAILED, send, outcome, now, attempt=attempt,
-                       retry_in=round(delay, 1))
+                       claim=claims[outcome.recipient.index], retry_in=round(delay, 1))
                 for outcome in outcomes
             )
 
         try:
             if self.journal is not None:
                 self.journal.begin(send.id)
-            outcomes = deliver_with_retries(self.transport, composed, self.policy,
+            transport, message = self.transport, composed
+            if isinstance(composed, Prepared):
+                transport, message = _WithPayload(self.transport, composed.payload), composed.composed
+            outcomes = deliver_with_retries(transport, message, self.policy,
                                             sleep=self._sleep, on_attempt_failed=on_attempt_failed)
         except PermanentSendError as err:
-            # configuration or TLS/auth trouble: the server never took the message — except
+            # TLS, AUTH or configuration trouble: the server never took the message — except
             # from recipients an earlier attempt settled (`completed`, set by outbound.retry)
-            settled = {o.recipient.index: o for o in getattr(err, "completed", ())}
-            outcomes = [settled.get(d.idx)
-                        or RecipientOutcome(_recipient(d), False, 0, str(err), False, "connect")
+            stage = "auth" if isinstance(err, AuthRefused) else \
+                "tls" if isinstance(err, TlsFailed) else "config"
+            done = {o.recipient.index: o for o in getattr(err, "completed", ())}
+            outcomes = [done.get(d.idx)
+                        or RecipientOutcome(_recipient(d), False, 0, str(err), True, stage)
                         for d in deliveries]
         if self.journal is not None:
             self.journal.end(send.id, [_outcome_to_journal(o) for o in outcomes])
-        return attempt_events + self._outcome_events(send, outcomes, utc_now())
+        self._observe(outcomes)
+        settled = self._settle(send, outcomes, utc_now(), claims)
+        settled.events[:0] = attempt_events
+        return settled, outcomes
 
-    def _outcome_events(self, send: Send, outcomes: list[RecipientOutcome], now) -> list[Event]:
-        final = []
+    def _observe(self, outcomes: list[RecipientOutcome]) -> None:
+        """Tell the health tracker whether the server answered."""
+        fault = next((o for o in outcomes if is_server_fault(o)), None)
+        if any(not is_server_fault(o) and o.stage != "compose" for o in outcomes):
+            self.health.answered()
+        elif fault is not None:
+            self.health.failed(fault_kind(fault), fault.reply)
+
+    def _settle(self, send: Send, outcomes: list[RecipientOutcome], now: datetime,
+                claims: dict[int, int]) -> Settled:
+        """Events (and retries) for final outcomes: accepted -> sent; refused by someone ->
+        not_sent; the server could not take it -> stays pending and is retried later, until
+        `outbound_max_age` after the request, then not_sent with that reason."""
+        settled = Settled()
+        too_old = now - send.requested_at >= self.max_age
         for outcome in outcomes:
+            index = outcome.recipient.index
             if outcome.accepted:
                 self.stats.accepted += 1
-                final.append(_event(EventType.RECIPIENT_ACCEPTED, send, outcome, now))
+                settled.events.append(_event(EventType.RECIPIENT_ACCEPTED, send, outcome, now))
+            elif is_server_fault(outcome) and not too_old:
+                self.stats.deferred += 1
+                claim = claims.get(index, 1)
+                delay = self.policy.deferral_delay(claim)
+                settled.events.append(Event(
+                    event_id(EventType.SEND_ATTEMPT_FAILED, send.id, index, "deferred", claim),
+                    EventType.SEND_ATTEMPT_FAILED, now, SYSTEM_ACTOR, send.account_id,
+                    send.document_id, send.id, index, outcome.recipient.address,
+                    SendAttemptFailed(smtp_reply=outcome.reply, reply_code=outcome.code,
+                                      stage=outcome.stage, reason=outcome.reply,
+                                      fault=fault_kind(outcome), retry_in=round(delay, 1))))
+                settled.deferrals.append((send.id, index, to_db(now) + timedelta(seconds=delay)))
             else:
                 self.stats.refused += 1
-                # the reply explained with the evidence used for returned messages (issue 9)
-                explained = {}
-                if outcome.stage != "compose":  # a server answered: read its reply (issue 9)
-                    why = explain_reply(outcome.reply, outcome.stage, code=outcome.code)
-                    explained = {"reason": str(why.reason), "status_code": why.status}
-                final.append(_event(EventType.RECIPIENT_REFUSED, send, outcome, now,
-                                    retries_exhausted=outcome.transient, **explained))
-        return final
+                fault = fault_kind(outcome) if is_server_fault(outcome) else None
+                settled.events.append(_event(EventType.RECIPIENT_REFUSED, send, outcome, now,
+                                             retries_exhausted=outcome.transient, fault=fault,
+                                             **_explained(outcome)))
+        return settled
 
     def _compose(self, item: queries.OutboxItem) -> ComposedMessage:
         send, document, account = item.send, item.document, item.account
@@ -280,52 +440,84 @@ class Outbox:
 
 
 class OutboxThread:
-    """The worker as a daemon thread: drains the outbox, then waits for `wake()` or a poll."""
+    """The worker as a daemon thread: drains the outbox, then waits for `wake()`, a poll, or
+    the next deferred retry, whichever comes first. Holds the journal lock while it runs."""
 
     def __init__(self, outbox: Outbox, *, poll_seconds: float = 5.0) -> None:
         self.outbox = outbox
         self.poll_seconds = poll_seconds
         self._wake = threading.Event()
-        self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="suivi-outbox", daemon=True)
         self.last_error: str | None = None
+        self.passes = 0      # completed drains (tests and the bench wait on it)
 
     def start(self) -> OutboxThread:
+        self.outbox.acquire()   # SenderBusy here, at once, when another sender runs
         self._thread.start()
         return self
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
 
     def wake(self) -> None:
         self._wake.set()
 
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
+    def stop(self, timeout: float = 30.0) -> None:
+        """Finish the SMTP transaction in flight, record it, put the rest back, and end."""
+        self.outbox.stopping.set()
         self._wake.set()
-        self._thread.join(timeout)
+        if self._thread.is_alive():
+            self._thread.join(timeout)
 
     def _run(self) -> None:
         try:
-            self.outbox.recover()
-        except Exception as err:  # noqa: BLE001 - keep the thread alive; the error is shown
-            self.last_error = str(err)
-            log.exception("outbox recovery failed")
-        while not self._stop.is_set():
-            try:
-                self.outbox.run_until_empty()
-                self.last_error = None
-            except Exception as err:  # noqa: BLE001 - one bad batch must not stop the worker
-                self.last_error = str(err)
-                log.exception("outbox batch failed")
-            self._wake.wait(self.poll_seconds)
-            self._wake.clear()
+            while not self.outbox.stopping.is_set():
+                try:
+                    self.outbox.run_until_empty()
+                    self.last_error = None
+                except Exception as err:  # noqa: BLE001 - one bad batch must not stop the worker
+                    self.last_error = str(err)
+                    log.exception("outbox batch failed")
+                self.passes += 1
+                self._wake.wait(self._wait_seconds())
+                self._wake.clear()
+        finally:
+            self.outbox.release()
+
+    def _wait_seconds(self) -> float:
+        try:
+            due = self.outbox.next_retry_in()
+            self.outbox.health.set_waiting(queries.outbound_waiting(self.outbox.db.cursor()))
+        except Exception:  # noqa: BLE001 - the next pass reports real database trouble
+            due = None
+        return self.poll_seconds if due is None else min(self.poll_seconds, max(due, 0.05))
+
+
+def _claims(item: queries.OutboxItem) -> dict[int, int]:
+    """Per recipient, which claim this is (the count is read before the claim adds one)."""
+    return {d.idx: d.smtp_attempts + 1 for d in item.deliveries}
 
 
 def _recipient(delivery: Delivery) -> OutgoingRecipient:
     return OutgoingRecipient(delivery.address, delivery.role, delivery.idx)
 
 
-def _event(event_type: EventType, send: Send, outcome: RecipientOutcome, now, **extra) -> Event:
+def _explained(outcome: RecipientOutcome) -> dict:
+    """The server's reply read with the evidence used for returned messages (issue 9), so a
+    refusal at our own handoff gets the same plain reason; a compose failure had no reply."""
+    if outcome.stage == "compose":
+        return {}
+    why = explain_reply(outcome.reply, outcome.stage, code=outcome.code)
+    return {"reason": str(why.reason), "status_code": why.status}
+
+
+def _event(event_type: EventType, send: Send, outcome: RecipientOutcome, now, *,
+           claim: int = 1, **extra) -> Event:
     recipient = outcome.recipient
-    identity = (send.id, recipient.index, extra.get("attempt"))
+    identity: tuple = (send.id, recipient.index, extra.get("attempt"))
+    if claim > 1:   # a later claim's retries are other facts than the first claim's
+        identity += (f"claim{claim}",)
     # a document that could not be composed never reached the server: no reply, only a cause
     server_reply = None if outcome.stage == "compose" else outcome.reply
     fields = {"smtp_reply": server_reply, "reply_code": outcome.code, "stage": outcome.stage,

@@ -10,13 +10,23 @@ After a crash the journal decides, per claimed send: `end` present → its outco
 (nothing lost); `begin` without `end` → the server may or may not have the message, so it is
 reported as interrupted and never resent (nothing sent twice); no line → it was never handed
 over and goes back to the outbox. The journal is emptied once a batch's outcomes are committed.
+
+One sender per journal: whoever writes it holds an exclusive `flock` on the file for as long as
+it sends (`acquire` … `release`). The lock belongs to the open file, so a second sender — another
+thread of the same process holding its own `OutboxJournal`, or another process — is refused with
+`SenderBusy` instead of truncating entries the first one still needs. The kernel drops the lock
+when the holder dies, so a killed process never leaves it behind.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tracking.errors import SenderBusy
 
 
 @dataclass
@@ -28,7 +38,7 @@ class JournalState:
 class OutboxJournal:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
-        self._file = None
+        self._fd: int | None = None
 
     @classmethod
     def beside(cls, database_path: str) -> OutboxJournal | None:
@@ -36,6 +46,32 @@ class OutboxJournal:
         if database_path == ":memory:":
             return None
         return cls(Path(database_path + ".outbox-journal"))
+
+    # -- the lock: one sender per journal --------------------------------------------------------
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+    def acquire(self) -> None:
+        """Become the journal's only writer; `SenderBusy` when another sender holds it."""
+        if self._fd is not None:
+            return
+        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as err:
+            os.close(fd)
+            raise SenderBusy(f"another outbox sender is running on {self.path} "
+                             "(one sender per database)") from err
+        self._fd = fd
+
+    def release(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)  # closing the file drops the lock
+
+    # -- entries ---------------------------------------------------------------------------------
 
     def begin(self, send_id: str) -> None:
         self._write({"begin": send_id})
@@ -60,21 +96,19 @@ class OutboxJournal:
         return state
 
     def clear(self) -> None:
-        """Forget everything: the outcomes are committed to the database."""
-        self.close()
-        with open(self.path, "wb"):
-            pass
+        """Forget everything: the outcomes are committed to the database (holder only)."""
+        os.ftruncate(self._holder_fd(), 0)
 
     def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+        self.release()
 
     def _write(self, entry: dict) -> None:
-        if self._file is None:
-            self._file = open(self.path, "ab", buffering=0)  # noqa: SIM115 - kept open on purpose
-        self._file.write(json.dumps(entry, separators=(",", ":")).encode() + b"\n")
+        os.write(self._holder_fd(), json.dumps(entry, separators=(",", ":")).encode() + b"\n")
+
+    def _holder_fd(self) -> int:
+        if self._fd is None:
+            raise SenderBusy(f"{self.path}: written without holding its lock")
+        return self._fd
 
     def __del__(self) -> None:
-        self.close()
-
+        self.release()

@@ -21,7 +21,7 @@ from tracking.runtime import settings_for
 from ui import data
 from ui.i18n import t
 from ui.layout import error
-from ui.resources import database
+from ui.resources import database, owner
 
 
 def _lines(text: str) -> tuple[str, ...]:
@@ -30,6 +30,7 @@ def _lines(text: str) -> tuple[str, ...]:
 
 
 def done(message: str) -> None:
+    owner().wake()   # a send goes to SMTP now (not at the next poll); the marks follow at once
     data.forget()
     st.session_state["flash"] = message
     st.rerun()

@@ -16,7 +16,7 @@ from tracking.runtime import database_path
 from tracking.store import console_queries as q
 from tracking.store import proposals
 from tracking.store.console_queries import Scope
-from ui.resources import _database, refresh_document_marks
+from ui.resources import _database
 
 
 def path() -> str:
@@ -30,8 +30,15 @@ def _cursor(db_path: str):
 @st.cache_data(ttl=20, show_spinner=False)
 def documents_page(db_path: str, filters: q.DocumentFilters, page: int,
                    page_size: int, *, scope: Scope = None) -> q.DocumentPage:
-    if filters.failures_only or filters.state or filters.mode or filters.search:
-        refresh_document_marks()
+    # The marks the filters use are kept up to date by the owner's marks worker (a read
+    # never writes); the rows shown get their marks computed live anyway.
+    return q.documents_page(_cursor(db_path), filters, page=page, page_size=page_size,
+                            scope=scope)
+
+
+def documents_page_live(db_path: str, filters: q.DocumentFilters, page: int,
+                        page_size: int, *, scope: Scope = None) -> q.DocumentPage:
+    """Not cached: the list's self-refresh while a shown delivery is pending."""
     return q.documents_page(_cursor(db_path), filters, page=page, page_size=page_size,
                             scope=scope)
 

@@ -1,5 +1,6 @@
-"""What every page does first: language, the process's resources and workers, the CSS; and who
-acts — the signed-in principal (ui/auth.py), never a name typed in the page."""
+"""What every page does first: language, the process's owner (get-or-start), the outbound
+server's health, the CSS; and who acts — the signed-in principal (ui/auth.py), never a name
+typed in the page."""
 
 from __future__ import annotations
 
@@ -9,21 +10,18 @@ from tracking.auth.principal import Principal
 from tracking.auth.roles import Action
 from tracking.errors import Forbidden, RefusedValue
 from tracking.labels import explain_refusal
-from ui import resources
 from ui.auth import principal
 from ui.i18n import language, language_picker, t
-from ui.resources import database, outbox_worker, snapshot_refresher
+from ui.resources import owner
 from ui.text import markdown_text
-from ui.widgets import inject_css
+from ui.widgets import inject_css, outbound_health
 
 
 def start_page() -> Principal:
     """Set the page up; returns the signed-in principal (the gate already checked it)."""
     language_picker()
-    database()
-    outbox_worker()
-    snapshot_refresher()
-    resources.mailbox_watcher()
+    status = owner().status()
+    outbound_health(status.outbound, sending="outbox" in status.running)
     inject_css()
     return principal()
 

@@ -23,7 +23,7 @@ from tracking.labels import (
     word_for,
 )
 from tracking.models import DeliveryState, DocumentKind, DocumentStatus, SendingMode
-from ui.i18n import language, t
+from ui.i18n import language, t, tf
 from ui.text import markdown_text
 
 _CSS = """<style>
@@ -42,6 +42,29 @@ _CSS = """<style>
 .suivi-state-delivered { color: #1d7a35; font-weight: 600; }
 .suivi-muted { color: #667; font-size: .9em; }
 </style>"""
+
+
+# The console has no per-user zone; the outbound server's health is one fact for everyone.
+HEALTH_ZONE = "Europe/Paris"
+
+
+def outbound_health(health, sending: bool) -> None:
+    """One sidebar line on every page: the outbound server as the sender last saw it, since
+    when; when it is down, a banner too (plain text: the raw error comes from a server)."""
+    since = format_local(health.since, HEALTH_ZONE).split(" ", 1)[1] if health.since else ""
+    if not sending:
+        st.sidebar.caption(t("outbound.off"))
+    elif health.state == "down":
+        line = tf(f"outbound.down.{health.fault}", since=since)
+        st.sidebar.error(line, icon="⚠️")
+        st.warning(line + (" — " + tf("outbound.waiting", count=health.waiting)
+                           if health.waiting else ""), icon="⚠️")
+        if health.detail:
+            st.sidebar.text(health.detail[:200])
+    elif health.state == "up":
+        st.sidebar.caption(tf("outbound.up", since=since))
+    else:
+        st.sidebar.caption(t("outbound.unknown"))
 
 
 def inject_css() -> None:
@@ -186,7 +209,7 @@ def watcher_status(status) -> pd.DataFrame:
 def connection_status() -> pd.DataFrame:
     """Where the console sends and reads mail, and whether each secret is set — never its value."""
     from tracking.runtime import database_path, settings_for, transport_kind
-    from ui.resources import outbox_worker
+    from ui.resources import owner
 
     settings = settings_for()
     smtp, imap = settings.smtp, getattr(settings, "imap", None)
@@ -197,7 +220,7 @@ def connection_status() -> pd.DataFrame:
     rows = [("database", str(database_path())), ("transport", transport_kind()),
             ("SMTP", f"{smtp.host}:{smtp.port} ({smtp.tls})"), ("SMTP user", smtp.user or "—"),
             ("SMTP password", secret(smtp.password)), ("VERP key", secret(settings.verp_key)),
-            ("outbox worker", "on" if outbox_worker() is not None else "off")]
+            ("workers", ", ".join(owner().status().running) or "—")]
     if imap is not None:
         rows += [("IMAP", f"{imap.host}:{imap.port} ({imap.tls}) {imap.folder}" if imap.host
                   else "—"), ("IMAP user", imap.user or "—"),

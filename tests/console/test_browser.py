@@ -142,3 +142,28 @@ def test_a_search_with_quotes_and_sql_finds_nothing(console, page):
     search.fill("")
     page.keyboard.press("Enter")
     expect(page.locator("table.suivi-table tbody tr")).to_have_count(50, timeout=15000)
+
+
+def test_a_send_shows_its_outcome_without_a_reload(console, page, repo_root):
+    """Envoyer wakes the sender at once; the box refreshes itself while a recipient is
+    pending (here `tempfail@`, retried for a few seconds, then refused) and then stops."""
+    document_id, _ = console.failing
+    page.goto(f"{console.url}/document?doc={document_id}")
+    box = page.get_by_test_id("suivi-box").last
+    expect(box).to_be_visible(timeout=30000)
+    expect(page.get_by_text(re.compile("Serveur d'envoi (joignable|: pas encore)"))).to_be_visible()
+    page.evaluate("window.__suivi_same_page = true")
+    page.get_by_text("Envoyer en ligne").click()
+    page.get_by_label("À (une adresse par ligne)").fill("live@client.example\ntempfail@client.example")
+    page.get_by_label("Cc (une adresse par ligne)").fill("")
+    page.get_by_text("Renvoyer même si envoyé il y a moins de 3 jours").click()
+    page.get_by_role("button", name="Envoyer", exact=True).click()
+    expect(page.get_by_text("Envoi enregistré, en cours de remise.")).to_be_visible(timeout=15000)
+    expect(box).to_contain_text("tempfail@client.example", timeout=15000)
+    expect(box).to_contain_text("En cours", timeout=15000)
+    expect(box).to_contain_text("Non envoyé", timeout=30000)       # no reload in between
+    expect(box).not_to_contain_text("En cours")
+    assert page.evaluate("window.__suivi_same_page === true")
+    expect(page.get_by_text("Serveur d'envoi joignable depuis")).to_be_visible()
+    expect(page.get_by_test_id("suivi-box")).to_have_count(1, timeout=15000)  # redrawn in place
+    artifact(repo_root, page, "send-live.png")

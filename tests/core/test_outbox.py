@@ -116,14 +116,37 @@ def test_outcomes_per_recipient_with_retries(db, server):
     assert queries.get_send(cursor, relay).outbox_state == "done"
 
 
-def test_unreachable_server_gives_not_sent_with_the_last_error(db, server):
-    _, port = server
-    documents = seed(db)
+def _dead_port() -> int:
     import socket
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
-        dead_port = probe.getsockname()[1]
-    settings = load_settings(env_for(dead_port))
+        return probe.getsockname()[1]
+
+
+def test_unreachable_server_leaves_deliveries_pending_with_the_reason(db, server):
+    documents = seed(db)
+    settings = load_settings(env_for(_dead_port(), SUIVI_RETRY_BASE_DELAY="30",
+                                     SUIVI_RETRY_MAX_DELAY="60"))
+    send_id = request_send(db, SendRequest(documents[SendingMode.SMTP][0],
+                                           ("a@client.test", "b@client.test"), actor=support("alice")),
+                           SendPolicy.from_settings(settings)).send_id
+    with SmtpTransport(settings.smtp) as transport:
+        outbox = Outbox(db, transport, settings, sleep=lambda _: None)
+        stats = outbox.run_until_empty()
+    assert (stats.accepted, stats.refused, stats.deferred) == (0, 0, 2)
+    for delivery in queries.deliveries_of_send(db.cursor(), send_id):
+        assert delivery.state is DeliveryState.PENDING       # nobody refused anything
+        assert "refused" in delivery.reason.lower()           # … but support sees why it waits
+        assert delivery.smtp_attempts == 1 and not delivery.in_flight
+    health = outbox.health.get()
+    assert health.down and health.fault == "unreachable" and health.since is not None
+    assert 15 <= outbox.next_retry_in() <= 30                 # retried later, not in a loop
+    assert queries.get_send(db.cursor(), send_id).outbox_state == "queued"
+
+
+def test_unreachable_server_past_the_maximum_age_gives_not_sent(db, server):
+    documents = seed(db)
+    settings = load_settings(env_for(_dead_port(), SUIVI_OUTBOUND_MAX_AGE="0.001s"))
     send_id = request_send(db, SendRequest(documents[SendingMode.SMTP][0], ("a@client.test",),
                                            actor=support("alice")),
                            SendPolicy.from_settings(settings)).send_id
@@ -134,7 +157,10 @@ def test_unreachable_server_gives_not_sent_with_the_last_error(db, server):
     assert delivery.smtp_reply and "refused" in delivery.smtp_reply.lower()
     # nobody answered our own connection: a network error, not a queue that expired
     assert delivery.reason == "networkerror"
-    assert delivery.smtp_attempts == 1  # one claim; the retries happen inside it
+    assert delivery.smtp_attempts == 1
+    [refused] = [e for e in queries.events_of_delivery(db.cursor(), send_id, delivery.idx)
+                 if e.type is EventType.RECIPIENT_REFUSED]
+    assert refused.details.fault == "unreachable"
 
 
 def test_killed_worker_never_sends_twice_and_loses_nothing(tmp_path, server):

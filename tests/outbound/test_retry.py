@@ -12,7 +12,7 @@ from tests.outbound.servers import Server, composed
 from tracking.config import RetrySettings
 from tracking.errors import PermanentSendError
 from tracking.models import SendingMode
-from tracking.outbound.retry import RetryPolicy, deliver_with_retries
+from tracking.outbound.retry import RetryPolicy, deliver_with_retries, is_server_fault
 from tracking.outbound.smtp import RecipientOutcome, SmtpTransport
 
 POLICY = RetryPolicy(attempts=3, base_delay=1.0, max_delay=10.0)
@@ -72,15 +72,17 @@ def test_a_dropped_connection_is_retried_without_sending_twice(server: Server) -
     assert recorder.failures[0][:2] == (1, ["drop@client.example"])
 
 
-def test_an_unreachable_server_ends_not_sent_with_the_connection_error(server: Server) -> None:
+def test_an_unreachable_server_is_not_retried_in_a_loop(server: Server) -> None:
+    # Nobody answered: the outbox defers the delivery (minutes), so no quick retries here.
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     outcomes, recorder = send(server, "ok@client.example", port=port)
     [outcome] = outcomes
     assert (outcome.accepted, outcome.transient, outcome.code) == (False, True, 0)
-    assert "cannot connect" in outcome.reply
-    assert recorder.sleeps == [1.0, 2.0]
+    assert "cannot connect" in outcome.reply and outcome.stage == "connect"
+    assert is_server_fault(outcome)
+    assert recorder.sleeps == []
 
 
 def test_permanent_errors_are_not_retried(server: Server) -> None:

@@ -37,6 +37,9 @@ def register(subparsers) -> None:
     parser.add_argument("--json", action="store_true", help="print only the JSON result line")
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--latency", action="store_true",
+                        help="click-to-handoff and click-to-state-visible in the sandbox instead")
+    parser.add_argument("--clicks", type=int, default=40, help="with --latency: sends clicked")
     parser.set_defaults(func=run)
 
 
@@ -124,6 +127,9 @@ def baseline_round(port: int, composed: list) -> float:
 def run(args) -> int:
     """Rounds alternate tracked and baseline back to back; the machine is shared and noisy, so
     each round gives a paired ratio and the median round is reported."""
+    if args.latency:
+        from tracking.bench.latency import run_latency
+        return run_latency(max(1, args.clicks), args.json)
     count = max(1, args.messages)
     rounds = []
     with sink_process() as port:

@@ -53,9 +53,14 @@ def run(args: argparse.Namespace) -> int:
             state = "recorded" if receipt.created else "already recorded (double click)"
             print(f"send {receipt.send_id} {state}")
         with outbound_transport(settings, db=db, allow_demo=args.allow_demo) as transport:
-            stats = Outbox(db, transport, settings).run_until_empty()
+            outbox = Outbox(db, transport, settings)
+            stats = outbox.run_until_empty()
         print(f"outbox: {stats.handled} handed over, {stats.accepted} accepted, "
-              f"{stats.refused} refused")
+              f"{stats.refused} refused, {stats.deferred} waiting for the server")
+        health = outbox.health.get()
+        if health.down:
+            print(f"outbound server {health.fault}: {health.detail} — the deliveries stay "
+                  "pending and are retried by the next outbox run (e.g. `serve`)")
         if args.document:
             for delivery in queries.deliveries_of_send(db.cursor(), receipt.send_id):
                 reply = f"  ({delivery.smtp_reply})" if delivery.smtp_reply else ""

@@ -135,14 +135,16 @@ def create_events(cursor: Cursor) -> None:
                st.address,
                CASE st.type
                    WHEN 'send_attempt_failed' THEN {json_object(
-                       attempt="st.attempt", reason="text", reply_code=reply_code,
-                       retry_in="st.retry_in", smtp_reply="text", stage="stage")}
-                   WHEN 'recipient_accepted' THEN {json_object(
-                       reason="NULL::VARCHAR", reply_code=reply_code, smtp_reply="text",
+                       attempt="st.attempt", fault="NULL::VARCHAR", reason="text",
+                       reply_code=reply_code, retry_in="st.retry_in", smtp_reply="text",
                        stage="stage")}
+                   WHEN 'recipient_accepted' THEN {json_object(
+                       fault="NULL::VARCHAR", reason="NULL::VARCHAR", reply_code=reply_code,
+                       smtp_reply="text", stage="stage")}
                    WHEN 'recipient_refused' THEN {json_object(
-                       reason="st.reason", reply_code=reply_code, retries_exhausted="st.exhausted",
-                       smtp_reply="text", stage="stage", status_code="st.status_code")}
+                       fault="NULL::VARCHAR", reason="st.reason", reply_code=reply_code,
+                       retries_exhausted="st.exhausted", smtp_reply="text", stage="stage",
+                       status_code="st.status_code")}
                    ELSE {json_object(attempt="1", reason=f"'{INTERRUPTED_REASON}'")}
                END,
                CASE WHEN st.type = 'send_interrupted' THEN '{INTERRUPTED_REASON}'

@@ -8,6 +8,12 @@ accepted, still marked `transient=True`, and carries the last error — the call
 
 `PermanentSendError` (TLS verification, AUTH refused) is not retried: it propagates at once,
 with `completed` holding the outcomes already settled (recipients accepted by an earlier attempt).
+
+Server faults — the outbound server itself could not take the message (unreachable, timed out,
+dropped, TLS or AUTH failure, `421` service closing) — are nobody's answer about a recipient:
+retrying them within seconds rarely helps, so `deliver_with_retries` stops at the first one and
+the outbox defers those recipients (`deferral_delay`, growing with each claim) instead of ending
+them, until `SUIVI_OUTBOUND_MAX_AGE`.
 """
 
 from __future__ import annotations
@@ -21,7 +27,33 @@ from typing import Protocol
 from tracking.config import RetrySettings
 from tracking.errors import PermanentSendError, TransientSendError
 from tracking.outbound.compose import ComposedMessage
-from tracking.outbound.smtp import ConnectionLost, RecipientOutcome
+from tracking.outbound.smtp import (
+    SERVICE_CLOSING, CannotConnect, ConnectionLost, RecipientOutcome,
+)
+
+# `RecipientOutcome.stage` values that say the server, not the recipient, was the problem.
+SERVER_FAULT_STAGES = frozenset({"connect", "dropped", "tls", "auth", "config"})
+# … and those where trying again within seconds is pointless: no connection could be opened.
+# A connection dropped mid-way is retried at once (a fresh connection often works).
+_NO_QUICK_RETRY = frozenset({"connect", "tls", "auth", "config"})
+
+
+def is_server_fault(outcome: RecipientOutcome) -> bool:
+    """Nobody answered about this recipient: the outbound server could not take the message."""
+    return outcome.transient and (outcome.stage in SERVER_FAULT_STAGES
+                                  or outcome.code == SERVICE_CLOSING)
+
+
+def _no_quick_retry(outcome: RecipientOutcome) -> bool:
+    return outcome.transient and (outcome.stage in _NO_QUICK_RETRY
+                                  or outcome.code == SERVICE_CLOSING)
+
+
+def fault_kind(outcome: RecipientOutcome) -> str:
+    """`unreachable`, `dropped`, `tls`, `auth`, `config` or `closing` (a 421) — for wording."""
+    if outcome.code == SERVICE_CLOSING:
+        return "closing"
+    return "unreachable" if outcome.stage == "connect" else outcome.stage
 
 
 class Transport(Protocol):
@@ -43,6 +75,11 @@ class RetryPolicy:
     @classmethod
     def from_settings(cls, settings: RetrySettings) -> RetryPolicy:
         return cls(settings.attempts, settings.base_delay, settings.max_delay)
+
+    def deferral_delay(self, claims: int) -> float:
+        """Wait before handing a server-faulted delivery over again after its n-th claim:
+        base·2^(n-1), capped at max_delay — no jitter needed, the whole outbox waits together."""
+        return min(self.max_delay, self.base_delay * 2.0 ** min(max(claims - 1, 0), 30))
 
     def delay(self, failed_attempt: int, rand: Callable[[], float] = random.random) -> float:
         """Wait after the n-th failed attempt (1-based): base·2^(n-1), capped, with equal jitter.
@@ -87,8 +124,8 @@ def deliver_with_retries(
             else:
                 final[outcome.recipient.index] = outcome
         pending = {index for index in pending if index not in final}
-        if not pending:
-            break
+        if not pending or all(_no_quick_retry(last[index]) for index in pending):
+            break  # done, or the server itself is the problem: the caller defers, not us
         if attempt < policy.attempts:
             delay = policy.delay(attempt, rand)
             if on_attempt_failed is not None:
@@ -107,9 +144,10 @@ def _attempt(transport: Transport, composed: ComposedMessage) -> list[RecipientO
         completed = err.completed if isinstance(err, ConnectionLost) else ()
         settled = {outcome.recipient.index for outcome in completed}
         reason = str(err) or type(err).__name__
+        stage = "connect" if isinstance(err, CannotConnect) else "dropped"
         return list(completed) + [
             RecipientOutcome(recipient, accepted=False, code=0, reply=reason, transient=True,
-                             stage="connect")
+                             stage=stage)
             for recipient in composed.recipients
             if recipient.index not in settled
         ]

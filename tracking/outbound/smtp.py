@@ -73,6 +73,18 @@ class ConnectionLost(TransientSendError):
         self.completed = completed
 
 
+class CannotConnect(ConnectionLost):
+    """No connection could be opened at all (refused, timed out, no route, greeting failed)."""
+
+
+class TlsFailed(PermanentSendError):
+    """TLS with the outbound server failed (certificate, handshake, no STARTTLS offered)."""
+
+
+class AuthRefused(PermanentSendError):
+    """The outbound server refused our credentials (535, 534…)."""
+
+
 class SmtpTransport:
     def __init__(self, settings: SmtpSettings, *, ssl_context: ssl.SSLContext | None = None) -> None:
         if settings.tls is TlsMode.NONE and not is_loopback(settings.host):
@@ -92,10 +104,15 @@ class SmtpTransport:
     def connected(self) -> bool:
         return self._connection is not None
 
-    def deliver(self, composed: ComposedMessage) -> list[RecipientOutcome]:
-        """Send every envelope of `composed`; outcomes in envelope order, one per recipient."""
+    def deliver(self, composed: ComposedMessage, payload: bytes | None = None
+                ) -> list[RecipientOutcome]:
+        """Send every envelope of `composed`; outcomes in envelope order, one per recipient.
+
+        `payload`: the message's bytes from `wire_payload`, when the caller serialized it
+        beforehand (the outbox does, on its recording thread, off the SMTP critical path)."""
         international = _needs_smtputf8(composed)
-        payload = composed.message.as_bytes(policy=UTF8_WIRE_POLICY if international else WIRE_POLICY)
+        if payload is None:
+            payload = wire_payload(composed)
         outcomes: list[RecipientOutcome] = []
         for envelope in composed.envelopes:
             try:
@@ -233,7 +250,7 @@ class SmtpTransport:
             if settings.tls is TlsMode.STARTTLS:
                 if not connection.has_extn("starttls"):
                     # Never fall back to plain text: that would leak documents and credentials.
-                    raise PermanentSendError(f"{settings.host} does not offer STARTTLS")
+                    raise TlsFailed(f"{settings.host} does not offer STARTTLS")
                 connection.starttls(context=self._context())
                 connection.ehlo()
             if settings.user:
@@ -243,10 +260,10 @@ class SmtpTransport:
             raise
         except ssl.SSLError as err:        # certificate verification, handshake: configuration
             _abandon(connection)
-            raise PermanentSendError(f"TLS with {settings.host}:{settings.port} failed: {err}") from err
+            raise TlsFailed(f"TLS with {settings.host}:{settings.port} failed: {err}") from err
         except smtplib.SMTPAuthenticationError as err:
             _abandon(connection)
-            raise PermanentSendError(
+            raise AuthRefused(
                 f"authentication as {settings.user!r} refused: {_reply_text(err.smtp_code, err.smtp_error)}"
             ) from err
         except smtplib.SMTPNotSupportedError as err:
@@ -254,7 +271,7 @@ class SmtpTransport:
             raise PermanentSendError(f"{settings.host} does not support AUTH") from err
         except (smtplib.SMTPException, OSError) as err:
             _abandon(connection)
-            raise ConnectionLost(f"cannot connect to {settings.host}:{settings.port}: {_describe(err)}") from err
+            raise CannotConnect(f"cannot connect to {settings.host}:{settings.port}: {_describe(err)}") from err
         self._connection = connection
         self.connections_opened += 1
         return connection, False
@@ -283,7 +300,7 @@ class SmtpTransport:
     def _lost(self, err: BaseException | None, outcomes: list[RecipientOutcome]) -> ConnectionLost:
         self._drop()
         if isinstance(err, ConnectionLost):
-            return ConnectionLost(str(err), tuple(outcomes) + err.completed)
+            return type(err)(str(err), tuple(outcomes) + err.completed)
         return ConnectionLost(
             f"connection to {self.settings.host}:{self.settings.port} lost: {_describe(err)}",
             tuple(outcomes),
@@ -305,6 +322,12 @@ def _outcome(recipient: OutgoingRecipient, code: int, reply: bytes | str, stage:
         transient=not accepted and not permanent,
         stage=stage,
     )
+
+
+def wire_payload(composed: ComposedMessage) -> bytes:
+    """The message as it goes after DATA (CRLF line ends; UTF-8 headers when needed)."""
+    international = _needs_smtputf8(composed)
+    return composed.message.as_bytes(policy=UTF8_WIRE_POLICY if international else WIRE_POLICY)
 
 
 def _needs_smtputf8(composed: ComposedMessage) -> bool:

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 
 from tracking.errors import DatabaseLocked, StorageError
 from tracking.store.migrations import migrate
 
+T = TypeVar("T")
 _LOCK_HOLDER = re.compile(r"Conflicting lock is held in (?P<holder>.+?)(?:\.|$)")
 
 
@@ -39,15 +42,36 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """BEGIN … COMMIT on this thread's cursor; ROLLBACK and re-raise on any error."""
+        """BEGIN … COMMIT on this thread's cursor; ROLLBACK and re-raise on any error.
+
+        The COMMIT is inside the guard too: DuckDB detects write-write conflicts (two threads
+        updating the same rows) when the second one commits, and a failed COMMIT leaves the
+        cursor in an aborted transaction ("Current transaction is aborted") until it is rolled
+        back — every later use of this thread's cursor would fail.
+        """
         cursor = self.cursor()
         cursor.execute("BEGIN TRANSACTION")
         try:
             yield cursor
+            cursor.execute("COMMIT")
         except BaseException:
-            cursor.execute("ROLLBACK")
+            _rollback(cursor)
             raise
-        cursor.execute("COMMIT")
+
+    def retrying(self, work: Callable[[duckdb.DuckDBPyConnection], T], *,
+                 attempts: int = 5) -> T:
+        """Run `work(cursor)` in a transaction, again (after a rollback) when DuckDB reports a
+        write-write conflict with another thread — optimistic concurrency: the loser retries.
+        `work` must be safe to run twice (it only sees its own rolled-back writes once)."""
+        for attempt in range(1, attempts + 1):
+            try:
+                with self.transaction() as cursor:
+                    return work(cursor)
+            except duckdb.Error as err:
+                if attempt == attempts or not is_conflict(err):
+                    raise
+                time.sleep(0.01 * attempt)
+        raise AssertionError("unreachable")
 
     def close(self) -> None:
         self._connection.close()
@@ -57,6 +81,26 @@ class Database:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def is_conflict(err: BaseException | None) -> bool:
+    """DuckDB's optimistic concurrency: "Conflict on update!" / "write-write conflict".
+
+    Looks down the exception chain: a statement run in a `finally` after the conflict (e.g.
+    unregistering an Arrow batch) fails with "Current transaction is aborted" and hides it.
+    """
+    while err is not None:
+        if isinstance(err, duckdb.TransactionException) and "conflict" in str(err).lower():
+            return True
+        err = err.__cause__ or err.__context__
+    return False
+
+
+def _rollback(cursor: duckdb.DuckDBPyConnection) -> None:
+    try:
+        cursor.execute("ROLLBACK")
+    except duckdb.Error:
+        pass  # no transaction left to roll back (DuckDB already ended it)
 
 
 def open_database(path: str | Path, *, migrate_schema: bool = True) -> Database:

@@ -198,6 +198,20 @@ _V5_STORE_FACTS = (
     )""",
 )
 
+# Version 7 (6 is reserved for another change landing separately).
+_V7_OUTBOUND_RETRIES = (
+    # A delivery the outbound server could not take (unreachable, TLS, AUTH refused, 421) stays
+    # `pending` and gets a row here: when the outbox may try it again. The row goes when the
+    # delivery is claimed again; a delivery without one and with SMTP attempts behind it is never
+    # handed over again (it may have reached the server: never send twice).
+    """CREATE TABLE outbound_retries (
+        send_id VARCHAR NOT NULL,
+        idx INTEGER NOT NULL,
+        retry_at TIMESTAMP NOT NULL,
+        PRIMARY KEY (send_id, idx)
+    )""",
+)
+
 
 # Version 6 belongs to sign-in (issue 8, tracking.store.users): the users table becomes the
 # sign-in table, and every event records where its actor acted from. Existing rows (the people
@@ -264,6 +278,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "store facts: what the database is (a generated demo, …)", _V5_STORE_FACTS),
     Migration(6, "sign-in: users get a login, role, password hash and accounts; events an origin",
               _V6_SIGN_IN),
+    Migration(7, "outbound retries: deliveries waiting for the outbound server to come back",
+              _V7_OUTBOUND_RETRIES),
     Migration(8, "report proposals: token-less returned messages waiting to be verified",
               _V8_REPORT_PROPOSALS),
 )

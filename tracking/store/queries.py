@@ -162,8 +162,14 @@ class OutboxItem:
     client_name: str
 
 
-def outbox_work(cursor: Cursor, limit: int) -> list[OutboxItem]:
-    """Queued sends with recipients never handed to SMTP, oldest request first (2 queries)."""
+def outbox_work(cursor: Cursor, limit: int, now: datetime) -> list[OutboxItem]:
+    """Queued sends with recipients to hand to SMTP, oldest request first: recipients never
+    handed over, and recipients the outbound server could not take whose retry is due at `now`
+    (naive UTC; the claim must use the same `now`)."""
+    due = cursor.execute(
+        "SELECT send_id, idx FROM outbound_retries WHERE retry_at <= ? ORDER BY retry_at LIMIT ?",
+        [now, limit]).fetchall()
+    due_sends = sorted({row[0] for row in due})
     heads = cursor.execute(
         f"""SELECT {', '.join('s.' + c.strip() for c in _SEND_COLUMNS.split(','))},
                    d.id, d.account_id, d.client_id, d.kind, d.number, d.amount, d.currency,
@@ -173,24 +179,38 @@ def outbox_work(cursor: Cursor, limit: int) -> list[OutboxItem]:
             FROM sends s JOIN documents d ON d.id = s.document_id
             JOIN accounts a ON a.id = s.account_id LEFT JOIN clients c ON c.id = d.client_id
             WHERE s.outbox_state = 'queued'
-              AND EXISTS (SELECT 1 FROM deliveries x WHERE x.send_id = s.id
-                          AND x.state = 'pending' AND x.smtp_attempts = 0 AND NOT x.in_flight)
-            ORDER BY s.requested_at, s.id LIMIT ?""", [limit]).fetchall()
+              AND (EXISTS (SELECT 1 FROM deliveries x WHERE x.send_id = s.id
+                           AND x.state = 'pending' AND x.smtp_attempts = 0 AND NOT x.in_flight)
+                   OR s.id IN (SELECT unnest(?::VARCHAR[])))
+            ORDER BY s.requested_at, s.id LIMIT ?""", [due_sends, limit]).fetchall()
     if not heads:
         return []
     send_ids = [row[0] for row in heads]
+    due_keys = {(row[0], row[1]) for row in due}
     by_send: dict[str, list[Delivery]] = {}
     for row in cursor.execute(
             f"""SELECT {_DELIVERY_COLUMNS} FROM deliveries
                 WHERE send_id IN (SELECT unnest(?::VARCHAR[]))
-                  AND state = 'pending' AND smtp_attempts = 0 AND NOT in_flight
+                  AND state = 'pending' AND NOT in_flight
                 ORDER BY send_id, idx""", [send_ids]).fetchall():
-        by_send.setdefault(row[0], []).append(_delivery(row))
+        delivery = _delivery(row)
+        if delivery.smtp_attempts == 0 or (delivery.send_id, delivery.idx) in due_keys:
+            by_send.setdefault(row[0], []).append(delivery)
     items = []
     for row in heads:
         items.append(OutboxItem(_send(row[:10]), by_send.get(row[0], []), _document(row[10:20]),
                                 _account(row[20:27]), row[27]))
     return items
+
+
+def outbound_waiting(cursor: Cursor) -> int:
+    """Deliveries waiting for the outbound server to come back."""
+    return cursor.execute("SELECT count(*) FROM outbound_retries").fetchone()[0]
+
+
+def next_outbound_retry(cursor: Cursor) -> datetime | None:
+    """When the earliest delivery waiting for the outbound server is due (naive UTC)."""
+    return cursor.execute("SELECT min(retry_at) FROM outbound_retries").fetchone()[0]
 
 
 def interrupted_deliveries(cursor: Cursor) -> list[Delivery]:

@@ -123,33 +123,60 @@ def _insert_rows(cursor: Cursor, table: str, schema: pa.Schema, rows: list[dict]
         cursor.unregister("suivi_rows")
 
 
-def claim_for_smtp(cursor: Cursor, send_ids: list[str]) -> None:
-    """These sends' untried deliveries are being handed to SMTP now. Until the outcome is
-    recorded they stay `in_flight`; a process that dies meanwhile leaves the flag, and the next
-    start reports them as interrupted instead of sending them twice."""
+def claim_for_smtp(cursor: Cursor, send_ids: list[str], now: datetime) -> None:
+    """These sends' deliveries that are due are being handed to SMTP now: the untried ones, and
+    those whose retry (`outbound_retries`) is due at `now` — the same `now` as `outbox_work`.
+    Until the outcome is recorded they stay `in_flight`; a process that dies meanwhile leaves the
+    flag, and the next start reports them as interrupted instead of sending them twice."""
     if send_ids:
         cursor.execute(
             """UPDATE deliveries SET in_flight = TRUE, smtp_attempts = smtp_attempts + 1
                WHERE send_id IN (SELECT unnest(?::VARCHAR[]))
-                 AND state = 'pending' AND smtp_attempts = 0 AND NOT in_flight""",
-            [send_ids],
+                 AND state = 'pending' AND NOT in_flight
+                 AND (smtp_attempts = 0
+                      OR EXISTS (SELECT 1 FROM outbound_retries r
+                                 WHERE r.send_id = deliveries.send_id AND r.idx = deliveries.idx
+                                   AND r.retry_at <= ?))""",
+            [send_ids, now],
         )
+        cursor.execute(
+            """DELETE FROM outbound_retries
+               WHERE send_id IN (SELECT unnest(?::VARCHAR[])) AND retry_at <= ?""",
+            [send_ids, now])
 
 
-def unclaim(cursor: Cursor, send_ids: list[str]) -> None:
-    """Claimed but never handed over (the journal has no line for them): back to the outbox."""
+def unclaim(cursor: Cursor, send_ids: list[str], now: datetime) -> None:
+    """Claimed but never handed over (the journal has no line for them): back to the outbox —
+    a retry of a delivery the server could not take becomes due again at once."""
     if send_ids:
         cursor.execute(
             """UPDATE deliveries SET in_flight = FALSE, smtp_attempts = smtp_attempts - 1
                WHERE send_id IN (SELECT unnest(?::VARCHAR[])) AND in_flight""", [send_ids])
+        cursor.execute(
+            """INSERT OR REPLACE INTO outbound_retries
+               SELECT send_id, idx, ? FROM deliveries
+               WHERE send_id IN (SELECT unnest(?::VARCHAR[])) AND state = 'pending'
+                 AND smtp_attempts > 0 AND NOT in_flight""", [now, send_ids])
+
+
+def defer_deliveries(cursor: Cursor, retries: list[tuple[str, int, datetime]]) -> None:
+    """(send id, idx, when) — the outbound server could not take these; try again then."""
+    if retries:
+        cursor.execute(
+            """INSERT OR REPLACE INTO outbound_retries
+               SELECT unnest(?::VARCHAR[]), unnest(?::INTEGER[]), unnest(?::TIMESTAMP[])""",
+            [[r[0] for r in retries], [r[1] for r in retries], [r[2] for r in retries]])
 
 
 def release_from_smtp(cursor: Cursor, send_ids: list[str]) -> None:
-    """The outcomes of these sends are recorded: they leave the outbox."""
+    """The outcomes of these sends are recorded: they leave the outbox, except those with a
+    delivery still waiting for a retry (`defer_deliveries`, called before this)."""
     if send_ids:
         cursor.execute(
             "UPDATE deliveries SET in_flight = FALSE WHERE send_id IN (SELECT unnest(?::VARCHAR[]))",
             [send_ids])
         cursor.execute(
-            "UPDATE sends SET outbox_state = 'done' WHERE id IN (SELECT unnest(?::VARCHAR[]))",
+            """UPDATE sends SET outbox_state = 'done'
+               WHERE id IN (SELECT unnest(?::VARCHAR[]))
+                 AND NOT EXISTS (SELECT 1 FROM outbound_retries r WHERE r.send_id = sends.id)""",
             [send_ids])
