@@ -232,3 +232,31 @@ def test_long_adversarial_lines_finish_quickly():
     for detector in ALL_MTA:
         detector.detect(view)
     assert time.perf_counter() - started < 2.0
+
+
+def _exim_notice(step: str, reply: str) -> bytes:
+    return (
+        "From: Mail Delivery System <Mailer-Daemon@relay.example.com>\n"
+        "Subject: Mail delivery failed: returning message to sender\n\n"
+        "This message was created automatically by mail delivery software.\n\n"
+        "A message that you sent could not be delivered to one or more of its\n"
+        "recipients. This is a permanent error. The following address(es) failed:\n\n"
+        "  paul@shop.example.net\n"
+        "    host mx.shop.example.net [192.0.2.40]\n"
+        f"    SMTP error from remote mail server after {step}:\n"
+        f"    {reply}\n\n"
+        "------ This is a copy of the message, including all the headers. ------\n\n"
+        "Subject: Facture F-2024-0042\n\nBonjour\n"
+    ).encode()
+
+
+@pytest.mark.parametrize(("step", "reply", "reason"), [
+    # Exim names the step it was refused at; before any address, our host is refused
+    ("initial connection", "550 Access denied - go elsewhere", Reason.BLOCKED),
+    ("EHLO relay.example.com", "554 Access denied", Reason.BLOCKED),
+    ("MAIL FROM:<bounces@invoices.example.com> SIZE=2048", "550 Access denied", Reason.REJECTED),
+    ("pipelined RCPT TO:<paul@shop.example.net>", "550 No such user here", Reason.USERUNKNOWN),
+])
+def test_exim_names_the_smtp_step_it_was_refused_at(step, reply, reason):
+    result = parse_message(_exim_notice(step, reply))
+    assert [(r.recipient, r.reason) for r in result.recipients] == [("paul@shop.example.net", reason)]

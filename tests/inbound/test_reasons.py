@@ -142,6 +142,23 @@ def test_a_refusal_at_the_greeting_without_words_is_our_host_being_refused():
     assert explain_reply("554 mx.example.net", "rcpt").reason is R.ONHOLD
 
 
+@pytest.mark.parametrize(("diagnostic", "command", "status", "reason"), [
+    # vague words at the greeting or the hello: the host we connect from is refused
+    ("550 Access refused, access denied for you", "CONNECT", "", R.BLOCKED),
+    ("554 access denied", "HELO", "", R.BLOCKED),
+    # in answer to MAIL FROM the vague words stand: our sender was refused
+    ("550 5.7.1 Access denied", "MAIL", "5.7.1", R.REJECTED),
+    # beside a generic X.7.x code, the code names the kind of refusal
+    ("550 5.7.1 <b@example.net>... Access denied (rule 12)", "RCPT", "5.7.1", R.SECURITYERROR),
+    ("550 5.7.0 Access denied", "", "5.7.0", R.SECURITYERROR),
+    # precise words still beat the generic code and the stage
+    ("550 5.7.1 Access denied: client host blocked using bl.example.org", "RCPT", "5.7.1", R.BLOCKED),
+    ("554 5.7.1 No PTR record found for 192.0.2.3", "CONNECT", "5.7.1", R.REQUIREPTR),
+])
+def test_vague_words_give_way_to_the_stage_and_the_code(diagnostic, command, status, reason):
+    assert _failed(diagnostic, command, status).reason is reason
+
+
 # --- delays are delays ------------------------------------------------------------------------
 
 def test_greylisting_delay_is_a_delay_reason_never_expired():

@@ -419,10 +419,11 @@ _PRECISE = _by_first_letters(_by_length(EVIDENCE, fallback=False))
 _VAGUE = _by_first_letters(_by_length(EVIDENCE, fallback=True))
 
 
-def strongest_evidence(lowered: str) -> tuple[R, int] | None:
-    """(reason, length of its longest evidence) for an already `normalize`d text, or None."""
+def strongest_evidence(lowered: str, vague: bool = True) -> tuple[R, int] | None:
+    """(reason, length of its longest evidence) for an already `normalize`d text, or None.
+    `vague=False` reads the precise evidence only."""
     starts = {lowered[i:i + 3] for i in range(len(lowered) - 2)}
-    for index in (_PRECISE, _VAGUE):
+    for index in (_PRECISE, _VAGUE) if vague else (_PRECISE,):
         best: tuple[int, R, int] | None = None  # (rank, reason, length): the lowest rank wins
         for start in starts:
             group = index.get(start)
@@ -437,6 +438,20 @@ def strongest_evidence(lowered: str) -> tuple[R, int] | None:
         if best is not None:
             return best[1], best[2]
     return None
+
+
+def _strongest_precise(lowered: str) -> R | None:
+    best = strongest_evidence(lowered, vague=False)
+    return best[0] if best else None
+
+
+@lru_cache(maxsize=512)
+def precise_reason_from_text(text: str) -> R | None:
+    """The reason the server's words give from precise evidence only (the rows' `phrases`
+    and `pairs`, never their vague `fallback` words): None when only vague words are there,
+    so the caller can weigh them against the status code and the SMTP stage."""
+    lowered = normalize(text)
+    return _strongest_precise(lowered) if lowered else None
 
 
 @lru_cache(maxsize=512)
