@@ -260,3 +260,51 @@ def _exim_notice(step: str, reply: str) -> bytes:
 def test_exim_names_the_smtp_step_it_was_refused_at(step, reply, reason):
     result = parse_message(_exim_notice(step, reply))
     assert [(r.recipient, r.reason) for r in result.recipients] == [("paul@shop.example.net", reason)]
+
+
+def test_transcript_reply_before_any_command_is_the_greeting():
+    entries = read_transcript(
+        "... while talking to mx1.example.org.:\n"
+        "<<< 554 mx1.example.org - we do not talk to 192.0.2.7\n"
+        "554 5.0.0 <c@example.org>... Service unavailable\n"
+    )
+    assert [(e.finding.recipient, e.command) for e in entries] == [("c@example.org", "CONNECT")]
+
+
+def test_transcript_syntax_class_reply_gives_way_to_sendmails_own_code():
+    entries = read_transcript(
+        "While talking to mx.example.org:\n"
+        ">>> MAIL From:<facturation@invoices.example.com>\n"
+        "<<< 501 <facturation@invoices.example.com>... refused, sender host listed at bl.example\n"
+        "554 <d@example.org>... Remote protocol error\n"
+        "While talking to mx.example.net:\n"
+        ">>> RCPT To:<e@example.net>\n"
+        "<<< 550 <e@example.net>... User unknown\n"
+        "554 <e@example.net>... Remote protocol error\n"
+    )
+    assert [(e.finding.recipient, e.finding.replycode, e.command) for e in entries] == [
+        ("d@example.org", "554", "MAIL From:<facturation@invoices.example.com>"),
+        ("e@example.net", "550", "RCPT To:<e@example.net>"),  # a 550 is the server's own verdict
+    ]
+
+
+def test_v5_sendmail_keeps_the_stage_of_each_recipient():
+    raw = (
+        "From: Mail Delivery Subsystem <MAILER-DAEMON@relay.example.com>\n"
+        "Subject: Returned mail: User unknown\nContent-Type: text/plain\n\n"
+        "   ----- Transcript of session follows -----\n"
+        "While talking to mx.example.org:\n"
+        ">>> DATA\n"
+        "<<< 550 Unknown user f@example.org\n"
+        "554 <f@example.org>... Remote protocol error\n"
+        "While talking to mx.example.net:\n"
+        ">>> RCPT To:<g@example.net>\n"
+        "<<< 550 Unknown user g@example.net\n"
+        "550 <g@example.net>... User unknown\n\n"
+        "   ----- Unsent message follows -----\nSubject: Facture\n\nBonjour\n"
+    ).encode()
+    result = parse_message(raw)
+    assert [(r.recipient, r.reason) for r in result.recipients] == [
+        ("f@example.org", Reason.FILTERED),      # refused after DATA: the content, not the address
+        ("g@example.net", Reason.USERUNKNOWN),
+    ]
