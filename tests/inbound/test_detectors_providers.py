@@ -224,3 +224,23 @@ def test_provider_replies_stay_linear_on_adversarial_text():
     started = time.perf_counter()
     assert reason_from_provider_reply(text, "mfsmax.docomo.ne.jp") is None
     assert time.perf_counter() - started < 1.0
+
+
+@pytest.mark.parametrize(("heading", "status"), [
+    ("Technical details of temporary failure:\n", "4.0.947"),  # Google's own heading decides
+    ("", "5.0.947"),  # no heading, no reply code: nothing calls it temporary
+])
+def test_gmail_delay_code_class_follows_googles_heading(heading, status):
+    raw = (
+        "From: Mail Delivery Subsystem <mailer-daemon@googlemail.com>\n"
+        "Subject: Delivery Status Notification (Delay)\nContent-Type: text/plain\n\n"
+        "Delivery to the following recipient has been delayed:\n\n"
+        "     dora@far.example.org\n\n"
+        "Message will be retried for 2 more day(s)\n\n"
+        f"{heading}"
+        "\n----- Original message -----\n\nSubject: Relance\n\nBonjour\n"
+    ).encode()
+    result = parse_message(raw)
+    assert result.kind is BounceKind.DELAY
+    assert [(r.recipient, r.reason, r.status, r.hardbounce) for r in result.recipients] == [
+        ("dora@far.example.org", Reason.EXPIRED, status, False)]

@@ -193,6 +193,26 @@ def test_delay_with_a_temporarily_full_mailbox_keeps_the_words():
     assert report.reason is R.MAILBOXFULL and not report.hardbounce
 
 
+@pytest.mark.parametrize(("diagnostic", "status"), [
+    # the derived code's class is what the reply says, the notice's kind stays `delay`
+    ("Network error on destination MXs", "5.0.944"),
+    ("451 Could not connect to mx.example.org", "4.0.944"),
+    ("Host mx.example.org is temporarily unreachable: network error", "4.0.944"),
+])
+def test_a_delay_derives_its_code_class_from_the_reply(diagnostic, status):
+    report = _failed(diagnostic, action="delayed", kind=BounceKind.DELAY)
+    assert (report.reason, report.status, report.status_derived, report.hardbounce) == (
+        R.NETWORKERROR, status, True, False)
+
+
+def test_a_format_that_calls_the_failure_temporary_decides_the_class():
+    finding = Finding(recipient="a@example.org", action="delayed", diagnostic="Network error",
+                      temporary=True)
+    assert classify(finding, BounceKind.DELAY).status == "4.0.944"
+    finding.temporary = False
+    assert classify(finding, BounceKind.DELAY).status == "5.0.944"
+
+
 # --- our own SMTP replies ---------------------------------------------------------------------
 
 def test_explain_reply_reads_our_handoff_like_a_returned_message():
