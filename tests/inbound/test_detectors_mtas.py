@@ -76,6 +76,8 @@ EXPECTED = {
     "imailserver-01": ("imailserver", F, [("eva@slow.example.org", "", "", "", Reason.EXPIRED)]),
     "imailserver-02": ("imailserver", F, [("rosa@strict.example.org", "5.7.1", "550", "", Reason.SPAMDETECTED)]),
     "interscanmss-01": ("interscanmss", F, [("aya@dest.example.co.jp", "5.1.1", "550", "", Reason.USERUNKNOWN)]),
+    # InterScan's own sentence, no reply: its way of saying the address was refused
+    "interscanmss-02": ("interscanmss", F, [("kenji.sato@dest.example.co.jp", "", "", "", Reason.USERUNKNOWN)]),
     "mailmarshal-01": ("mailmarshal", F, [("tim@dest.example.com", "5.1.1", "550", "198.51.100.7", Reason.USERUNKNOWN)]),
     "mailfoundry-01": ("mailfoundry", F, [
         ("omar@foundry.example.org", "5.2.2", "552", "mail.foundry.example.org", Reason.MAILBOXFULL),
