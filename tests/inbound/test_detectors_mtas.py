@@ -310,3 +310,30 @@ def test_v5_sendmail_keeps_the_stage_of_each_recipient():
         ("f@example.org", Reason.FILTERED),      # refused after DATA: the content, not the address
         ("g@example.net", Reason.USERUNKNOWN),
     ]
+
+
+def _qmail_notice(block: str) -> bytes:
+    return (
+        "From: MAILER-DAEMON@mx.example.net\nSubject: failure notice\n\n"
+        "Hi. This is the qmail-send program at mx.example.net.\n"
+        "I'm afraid I wasn't able to deliver your message to the following addresses.\n"
+        "This is a permanent error; I've given up. Sorry it didn't work out.\n\n"
+        f"<lucie@example.net>:\n{block}\n\n"
+        "--- Below this line is a copy of the message.\n\nSubject: Facture\n\nBonjour\n"
+    ).encode()
+
+
+@pytest.mark.parametrize(("block", "reason"), [
+    # qmail's own "Unable to …": the sending system failed
+    ("Unable to chdir to maildir. (#4.3.0)", Reason.SYSTEMERROR),  # its own code says it too
+    ("Unable to forward message: temporary error writing the queue, giving up.", Reason.SYSTEMERROR),
+    ("Unable to deliver message after multiple retries, giving up.", Reason.SYSTEMERROR),
+    # precise words in it still decide
+    ("Unable to deliver: this mailbox is full", Reason.MAILBOXFULL),
+    # a remote server's reply is never qmail's own failure
+    ("192.0.2.8 does not like recipient.\nRemote host said: 550 Unable to find that user here\n"
+     "Giving up on 192.0.2.8.", Reason.USERUNKNOWN),
+])
+def test_qmail_own_unable_to_sentence_is_a_system_error(block, reason):
+    result = parse_message(_qmail_notice(block))
+    assert [(r.recipient, r.reason) for r in result.recipients] == [("lucie@example.net", reason)]
