@@ -331,7 +331,7 @@ def _qmail_notice(block: str) -> bytes:
     # precise words in it still decide
     ("Unable to deliver: this mailbox is full", Reason.MAILBOXFULL),
     # a remote server's reply is never qmail's own failure
-    ("192.0.2.8 does not like recipient.\nRemote host said: 550 Unable to find that user here\n"
+    ("192.0.2.8 does not like recipient.\nRemote host said: 550 Unable to deliver: no such user here\n"
      "Giving up on 192.0.2.8.", Reason.USERUNKNOWN),
 ])
 def test_qmail_own_unable_to_sentence_is_a_system_error(block, reason):
