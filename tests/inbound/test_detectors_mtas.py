@@ -337,3 +337,34 @@ def _qmail_notice(block: str) -> bytes:
 def test_qmail_own_unable_to_sentence_is_a_system_error(block, reason):
     result = parse_message(_qmail_notice(block))
     assert [(r.recipient, r.reason) for r in result.recipients] == [("lucie@example.net", reason)]
+
+
+@pytest.mark.parametrize(("block", "command"), [
+    ("192.0.2.8 does not like recipient.\nRemote host said: 550 5.2.1 <lucie@example.net>... "
+     "User Unknown\nGiving up on 192.0.2.8.", "RCPT"),
+    ("Remote host said:\n550 5.2.1 <lucie@example.net>... User Unknown\n[RCPT_TO]", "RCPT"),
+    ("192.0.2.8 failed after I sent the message.\nRemote host said: 554 5.2.1 Unknown user",
+     "DATA"),
+    ("Connected to 192.0.2.8 but sender was rejected.\nRemote host said: 553 sorry", "MAIL"),
+])
+def test_qmail_sentences_name_the_smtp_step(block, command):
+    from tracking.inbound.detectors.qmail import Qmail
+
+    raw = _qmail_notice(block)
+    found = Qmail().detect(MessageView(email.message_from_bytes(raw), raw)).findings
+    assert [(f.recipient, f.command) for f in found] == [("lucie@example.net", command)]
+
+
+def test_dragonfly_keeps_the_command_it_was_refused_at():
+    raw = (
+        "From: MAILER-DAEMON@dma.example.com\nSubject: Mail delivery failed\n\n"
+        "This is the DragonFly Mail Agent v0.13 at dma.example.com.\n\n"
+        "There was an error delivering your mail to <noe@example.org>.\n\n"
+        "mx.example.org [192.0.2.25] did not like our RCPT TO:\n"
+        "550 5.2.1 <noe@example.org>: Recipient address rejected: User unknown\n\n"
+        "Original message follows.\n\nSubject: Facture\n\nBonjour\n"
+    ).encode()
+    result = parse_message(raw)
+    # at RCPT, X.2.1 beside "User unknown" is the address refused, not a disabled mailbox
+    assert [(r.recipient, r.reason, r.status) for r in result.recipients] == [
+        ("noe@example.org", Reason.USERUNKNOWN, "5.2.1")]

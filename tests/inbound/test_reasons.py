@@ -159,6 +159,15 @@ def test_vague_words_give_way_to_the_stage_and_the_code(diagnostic, command, sta
     assert _failed(diagnostic, command, status).reason is reason
 
 
+@pytest.mark.parametrize(("command", "reason"), [
+    ("", R.SUSPEND),          # X.2.1 "mailbox disabled": nothing shows the address was refused
+    ("RCPT", R.USERUNKNOWN),  # refused at RCPT: the stock words about the address stand
+    ("DATA", R.FILTERED),     # after DATA the address existed: the content was refused
+])
+def test_mailbox_disabled_code_beside_stock_user_unknown_words(command, reason):
+    assert _failed("550 5.2.1 <jean@example.org>... User Unknown", command, "5.2.1").reason is reason
+
+
 # --- delays are delays ------------------------------------------------------------------------
 
 def test_greylisting_delay_is_a_delay_reason_never_expired():

@@ -125,6 +125,11 @@ def choose_reason(
     # command)", Sendmail transcripts ">>> DATA").
     if reason is R.USERUNKNOWN and stage is Stage.DATA and not is_specific(status):
         return R.FILTERED
+    if reason is R.USERUNKNOWN and stage is None and status.partition(".")[2] == "2.1":
+        # RFC 3463 X.2.1 "mailbox disabled, not accepting messages" beside a stock "User
+        # unknown", and nothing shows the address was refused at RCPT: the code names an
+        # existing but disabled mailbox (sisimai reads it the same way).
+        return R.SUSPEND
     # An unknown-address answer to MAIL FROM is about our sender, not the recipient (Exim
     # "SMTP error … after MAIL FROM:", Sendmail ">>> MAIL From:").
     if reason in (R.USERUNKNOWN, R.HOSTUNKNOWN) and stage is Stage.MAIL:

@@ -43,6 +43,14 @@ _REMOTE = re.compile(
     r"(?: does not like| failed after| but | said)",
     re.M,
 )
+# qmail-remote.c's own sentences name the SMTP step a refusal answered (Yahoo's qmail adds a
+# "[RCPT_TO]" tag after the reply).
+_STEPS = (
+    ("does not like recipient.", "RCPT"), ("[RCPT_TO]", "RCPT"),
+    ("failed on DATA command", "DATA"), ("failed after I sent the message", "DATA"),
+    ("but sender was rejected", "MAIL"), ("but my name was rejected", "HELO"),
+    ("but greeting failed", "CONNECT"),
+)
 _QMAIL_STATUS = re.compile(r"[(\[]#([245]\.[0-9]{1,3}\.[0-9]{1,3})[)\]]")  # "(#5.1.1)", "[#4.1.9]"
 _LOCAL_FAILURE = "Unable to "
 _TRAILERS = ("Giving up on ", "I'm not going to try again", "(Other MXes tried")
@@ -95,6 +103,7 @@ def _read_block(recipient: str, block: str, phases: tuple[tuple[str, Reason], ..
     if not result.status:
         own = _QMAIL_STATUS.search(block)
         result.status = own.group(1) if own else ""
+    result.command = next((verb for words, verb in _STEPS if words in block), "")
     for sentence, reason in phases:
         if sentence in block:
             result.reason = reason
