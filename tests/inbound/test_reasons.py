@@ -168,6 +168,12 @@ def test_mailbox_disabled_code_beside_stock_user_unknown_words(command, reason):
     assert _failed("550 5.2.1 <jean@example.org>... User Unknown", command, "5.2.1").reason is reason
 
 
+def test_a_receiver_that_cannot_verify_our_host_name_requires_a_ptr():
+    report = _failed("450 service permits 1 unverifiable sending IPs - relay.example.com is not "
+                     "192.0.2.44", action="delayed", kind=BounceKind.DELAY)
+    assert (report.reason, report.status) == (R.REQUIREPTR, "4.0.973")
+
+
 # --- delays are delays ------------------------------------------------------------------------
 
 def test_greylisting_delay_is_a_delay_reason_never_expired():

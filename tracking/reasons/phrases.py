@@ -198,6 +198,9 @@ EVIDENCE: tuple[Evidence, ...] = (
         "cannot find your hostname",
         "client host rejected: cannot find your", "no reverse", "dns ptr", "hostname lookup failed",
         "does not have a ptr", "reverse mapping", "ip name lookup failed",
+        # "450 service permits 2 unverifyable sending IPs - host is not 192.0.2.1": a
+        # receiver that cannot verify our host name from our IP (sisimai's RequirePTR facts)
+        "unverifyable sending ip", "unverifiable sending ip",
     )),
     # Reputation of the sending IP or domain (Gmail "low reputation", Microsoft "rate limited
     # due to IP reputation", Cloudmark "poor reputation", Mimecast "IP reputation").
