@@ -76,6 +76,8 @@ EXPECTED = {
     "imailserver-01": ("imailserver", F, [("eva@slow.example.org", "", "", "", Reason.EXPIRED)]),
     "imailserver-02": ("imailserver", F, [("rosa@strict.example.org", "5.7.1", "550", "", Reason.SPAMDETECTED)]),
     "interscanmss-01": ("interscanmss", F, [("aya@dest.example.co.jp", "5.1.1", "550", "", Reason.USERUNKNOWN)]),
+    # InterScan's own sentence, no reply: its way of saying the address was refused
+    "interscanmss-02": ("interscanmss", F, [("kenji.sato@dest.example.co.jp", "", "", "", Reason.USERUNKNOWN)]),
     "mailmarshal-01": ("mailmarshal", F, [("tim@dest.example.com", "5.1.1", "550", "198.51.100.7", Reason.USERUNKNOWN)]),
     "mailfoundry-01": ("mailfoundry", F, [
         ("omar@foundry.example.org", "5.2.2", "552", "mail.foundry.example.org", Reason.MAILBOXFULL),
@@ -232,3 +234,137 @@ def test_long_adversarial_lines_finish_quickly():
     for detector in ALL_MTA:
         detector.detect(view)
     assert time.perf_counter() - started < 2.0
+
+
+def _exim_notice(step: str, reply: str) -> bytes:
+    return (
+        "From: Mail Delivery System <Mailer-Daemon@relay.example.com>\n"
+        "Subject: Mail delivery failed: returning message to sender\n\n"
+        "This message was created automatically by mail delivery software.\n\n"
+        "A message that you sent could not be delivered to one or more of its\n"
+        "recipients. This is a permanent error. The following address(es) failed:\n\n"
+        "  paul@shop.example.net\n"
+        "    host mx.shop.example.net [192.0.2.40]\n"
+        f"    SMTP error from remote mail server after {step}:\n"
+        f"    {reply}\n\n"
+        "------ This is a copy of the message, including all the headers. ------\n\n"
+        "Subject: Facture F-2024-0042\n\nBonjour\n"
+    ).encode()
+
+
+@pytest.mark.parametrize(("step", "reply", "reason"), [
+    # Exim names the step it was refused at; before any address, our host is refused
+    ("initial connection", "550 Access denied - go elsewhere", Reason.BLOCKED),
+    ("EHLO relay.example.com", "554 Access denied", Reason.BLOCKED),
+    ("MAIL FROM:<bounces@invoices.example.com> SIZE=2048", "550 Access denied", Reason.REJECTED),
+    ("pipelined RCPT TO:<paul@shop.example.net>", "550 No such user here", Reason.USERUNKNOWN),
+])
+def test_exim_names_the_smtp_step_it_was_refused_at(step, reply, reason):
+    result = parse_message(_exim_notice(step, reply))
+    assert [(r.recipient, r.reason) for r in result.recipients] == [("paul@shop.example.net", reason)]
+
+
+def test_transcript_reply_before_any_command_is_the_greeting():
+    entries = read_transcript(
+        "... while talking to mx1.example.org.:\n"
+        "<<< 554 mx1.example.org - we do not talk to 192.0.2.7\n"
+        "554 5.0.0 <c@example.org>... Service unavailable\n"
+    )
+    assert [(e.finding.recipient, e.command) for e in entries] == [("c@example.org", "CONNECT")]
+
+
+def test_transcript_syntax_class_reply_gives_way_to_sendmails_own_code():
+    entries = read_transcript(
+        "While talking to mx.example.org:\n"
+        ">>> MAIL From:<facturation@invoices.example.com>\n"
+        "<<< 501 <facturation@invoices.example.com>... refused, sender host listed at bl.example\n"
+        "554 <d@example.org>... Remote protocol error\n"
+        "While talking to mx.example.net:\n"
+        ">>> RCPT To:<e@example.net>\n"
+        "<<< 550 <e@example.net>... User unknown\n"
+        "554 <e@example.net>... Remote protocol error\n"
+    )
+    assert [(e.finding.recipient, e.finding.replycode, e.command) for e in entries] == [
+        ("d@example.org", "554", "MAIL From:<facturation@invoices.example.com>"),
+        ("e@example.net", "550", "RCPT To:<e@example.net>"),  # a 550 is the server's own verdict
+    ]
+
+
+def test_v5_sendmail_keeps_the_stage_of_each_recipient():
+    raw = (
+        "From: Mail Delivery Subsystem <MAILER-DAEMON@relay.example.com>\n"
+        "Subject: Returned mail: User unknown\nContent-Type: text/plain\n\n"
+        "   ----- Transcript of session follows -----\n"
+        "While talking to mx.example.org:\n"
+        ">>> DATA\n"
+        "<<< 550 Unknown user f@example.org\n"
+        "554 <f@example.org>... Remote protocol error\n"
+        "While talking to mx.example.net:\n"
+        ">>> RCPT To:<g@example.net>\n"
+        "<<< 550 Unknown user g@example.net\n"
+        "550 <g@example.net>... User unknown\n\n"
+        "   ----- Unsent message follows -----\nSubject: Facture\n\nBonjour\n"
+    ).encode()
+    result = parse_message(raw)
+    assert [(r.recipient, r.reason) for r in result.recipients] == [
+        ("f@example.org", Reason.FILTERED),      # refused after DATA: the content, not the address
+        ("g@example.net", Reason.USERUNKNOWN),
+    ]
+
+
+def _qmail_notice(block: str) -> bytes:
+    return (
+        "From: MAILER-DAEMON@mx.example.net\nSubject: failure notice\n\n"
+        "Hi. This is the qmail-send program at mx.example.net.\n"
+        "I'm afraid I wasn't able to deliver your message to the following addresses.\n"
+        "This is a permanent error; I've given up. Sorry it didn't work out.\n\n"
+        f"<lucie@example.net>:\n{block}\n\n"
+        "--- Below this line is a copy of the message.\n\nSubject: Facture\n\nBonjour\n"
+    ).encode()
+
+
+@pytest.mark.parametrize(("block", "reason"), [
+    # qmail's own "Unable to …": the sending system failed
+    ("Unable to chdir to maildir. (#4.3.0)", Reason.SYSTEMERROR),  # its own code says it too
+    ("Unable to forward message: temporary error writing the queue, giving up.", Reason.SYSTEMERROR),
+    ("Unable to deliver message after multiple retries, giving up.", Reason.SYSTEMERROR),
+    # precise words in it still decide
+    ("Unable to deliver: this mailbox is full", Reason.MAILBOXFULL),
+    # a remote server's reply is never qmail's own failure
+    ("192.0.2.8 does not like recipient.\nRemote host said: 550 Unable to deliver: no such user here\n"
+     "Giving up on 192.0.2.8.", Reason.USERUNKNOWN),
+])
+def test_qmail_own_unable_to_sentence_is_a_system_error(block, reason):
+    result = parse_message(_qmail_notice(block))
+    assert [(r.recipient, r.reason) for r in result.recipients] == [("lucie@example.net", reason)]
+
+
+@pytest.mark.parametrize(("block", "command"), [
+    ("192.0.2.8 does not like recipient.\nRemote host said: 550 5.2.1 <lucie@example.net>... "
+     "User Unknown\nGiving up on 192.0.2.8.", "RCPT"),
+    ("Remote host said:\n550 5.2.1 <lucie@example.net>... User Unknown\n[RCPT_TO]", "RCPT"),
+    ("192.0.2.8 failed after I sent the message.\nRemote host said: 554 5.2.1 Unknown user",
+     "DATA"),
+    ("Connected to 192.0.2.8 but sender was rejected.\nRemote host said: 553 sorry", "MAIL"),
+])
+def test_qmail_sentences_name_the_smtp_step(block, command):
+    from tracking.inbound.detectors.qmail import Qmail
+
+    raw = _qmail_notice(block)
+    found = Qmail().detect(MessageView(email.message_from_bytes(raw), raw)).findings
+    assert [(f.recipient, f.command) for f in found] == [("lucie@example.net", command)]
+
+
+def test_dragonfly_keeps_the_command_it_was_refused_at():
+    raw = (
+        "From: MAILER-DAEMON@dma.example.com\nSubject: Mail delivery failed\n\n"
+        "This is the DragonFly Mail Agent v0.13 at dma.example.com.\n\n"
+        "There was an error delivering your mail to <noe@example.org>.\n\n"
+        "mx.example.org [192.0.2.25] did not like our RCPT TO:\n"
+        "550 5.2.1 <noe@example.org>: Recipient address rejected: User unknown\n\n"
+        "Original message follows.\n\nSubject: Facture\n\nBonjour\n"
+    ).encode()
+    result = parse_message(raw)
+    # at RCPT, X.2.1 beside "User unknown" is the address refused, not a disabled mailbox
+    assert [(r.recipient, r.reason, r.status) for r in result.recipients] == [
+        ("noe@example.org", Reason.USERUNKNOWN, "5.2.1")]

@@ -224,3 +224,41 @@ def test_provider_replies_stay_linear_on_adversarial_text():
     started = time.perf_counter()
     assert reason_from_provider_reply(text, "mfsmax.docomo.ne.jp") is None
     assert time.perf_counter() - started < 1.0
+
+
+@pytest.mark.parametrize(("heading", "status"), [
+    ("Technical details of temporary failure:\n", "4.0.947"),  # Google's own heading decides
+    ("", "5.0.947"),  # no heading, no reply code: nothing calls it temporary
+])
+def test_gmail_delay_code_class_follows_googles_heading(heading, status):
+    raw = (
+        "From: Mail Delivery Subsystem <mailer-daemon@googlemail.com>\n"
+        "Subject: Delivery Status Notification (Delay)\nContent-Type: text/plain\n\n"
+        "Delivery to the following recipient has been delayed:\n\n"
+        "     dora@far.example.org\n\n"
+        "Message will be retried for 2 more day(s)\n\n"
+        f"{heading}"
+        "\n----- Original message -----\n\nSubject: Relance\n\nBonjour\n"
+    ).encode()
+    result = parse_message(raw)
+    assert result.kind is BounceKind.DELAY
+    assert [(r.recipient, r.reason, r.status, r.hardbounce) for r in result.recipients] == [
+        ("dora@far.example.org", Reason.EXPIRED, status, False)]
+
+
+def test_gmx_keeps_the_command_it_was_refused_at():
+    raw = (
+        "From: Mail Delivery System <mailer-daemon@gmx.net>\n"
+        "Subject: Mail delivery failed: returning message to sender\n\n"
+        "This message was created automatically by mail delivery software.\n\n"
+        "A message that you sent could not be delivered to one or more of\n"
+        "its recipients. This is a permanent error. The following address\n"
+        "failed:\n\n"
+        '"hugo@example.org":\n'
+        "SMTP error from remote server after RCPT command:\n"
+        "host: mx.example.org\n"
+        "5.2.1 <hugo@example.org>... User Unknown\n\n"
+        "--- The header of the original message is following. ---\n\nSubject: Facture\n"
+    ).encode()
+    result = parse_message(raw)
+    assert [(r.recipient, r.reason) for r in result.recipients] == [("hugo@example.org", Reason.USERUNKNOWN)]

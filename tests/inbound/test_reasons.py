@@ -142,6 +142,38 @@ def test_a_refusal_at_the_greeting_without_words_is_our_host_being_refused():
     assert explain_reply("554 mx.example.net", "rcpt").reason is R.ONHOLD
 
 
+@pytest.mark.parametrize(("diagnostic", "command", "status", "reason"), [
+    # vague words at the greeting or the hello: the host we connect from is refused
+    ("550 Access refused, access denied for you", "CONNECT", "", R.BLOCKED),
+    ("554 access denied", "HELO", "", R.BLOCKED),
+    # in answer to MAIL FROM the vague words stand: our sender was refused
+    ("550 5.7.1 Access denied", "MAIL", "5.7.1", R.REJECTED),
+    # beside a generic X.7.x code, the code names the kind of refusal
+    ("550 5.7.1 <b@example.net>... Access denied (rule 12)", "RCPT", "5.7.1", R.SECURITYERROR),
+    ("550 5.7.0 Access denied", "", "5.7.0", R.SECURITYERROR),
+    # precise words still beat the generic code and the stage
+    ("550 5.7.1 Access denied: client host blocked using bl.example.org", "RCPT", "5.7.1", R.BLOCKED),
+    ("554 5.7.1 No PTR record found for 192.0.2.3", "CONNECT", "5.7.1", R.REQUIREPTR),
+])
+def test_vague_words_give_way_to_the_stage_and_the_code(diagnostic, command, status, reason):
+    assert _failed(diagnostic, command, status).reason is reason
+
+
+@pytest.mark.parametrize(("command", "reason"), [
+    ("", R.SUSPEND),          # X.2.1 "mailbox disabled": nothing shows the address was refused
+    ("RCPT", R.USERUNKNOWN),  # refused at RCPT: the stock words about the address stand
+    ("DATA", R.FILTERED),     # after DATA the address existed: the content was refused
+])
+def test_mailbox_disabled_code_beside_stock_user_unknown_words(command, reason):
+    assert _failed("550 5.2.1 <jean@example.org>... User Unknown", command, "5.2.1").reason is reason
+
+
+def test_a_receiver_that_cannot_verify_our_host_name_requires_a_ptr():
+    report = _failed("450 service permits 1 unverifiable sending IPs - relay.example.com is not "
+                     "192.0.2.44", action="delayed", kind=BounceKind.DELAY)
+    assert (report.reason, report.status) == (R.REQUIREPTR, "4.0.973")
+
+
 # --- delays are delays ------------------------------------------------------------------------
 
 def test_greylisting_delay_is_a_delay_reason_never_expired():
@@ -174,6 +206,26 @@ def test_delay_with_a_temporarily_full_mailbox_keeps_the_words():
     report = _failed("452 4.2.2 <a@example.org>: Mailbox full, try again later", action="delayed",
                      status="4.2.2", kind=BounceKind.DELAY)
     assert report.reason is R.MAILBOXFULL and not report.hardbounce
+
+
+@pytest.mark.parametrize(("diagnostic", "status"), [
+    # the derived code's class is what the reply says, the notice's kind stays `delay`
+    ("Network error on destination MXs", "5.0.944"),
+    ("451 Could not connect to mx.example.org", "4.0.944"),
+    ("Host mx.example.org is temporarily unreachable: network error", "4.0.944"),
+])
+def test_a_delay_derives_its_code_class_from_the_reply(diagnostic, status):
+    report = _failed(diagnostic, action="delayed", kind=BounceKind.DELAY)
+    assert (report.reason, report.status, report.status_derived, report.hardbounce) == (
+        R.NETWORKERROR, status, True, False)
+
+
+def test_a_format_that_calls_the_failure_temporary_decides_the_class():
+    finding = Finding(recipient="a@example.org", action="delayed", diagnostic="Network error",
+                      temporary=True)
+    assert classify(finding, BounceKind.DELAY).status == "4.0.944"
+    finding.temporary = False
+    assert classify(finding, BounceKind.DELAY).status == "5.0.944"
 
 
 # --- our own SMTP replies ---------------------------------------------------------------------

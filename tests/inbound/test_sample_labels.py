@@ -63,6 +63,9 @@ LABELS: dict[str, tuple[str, list[tuple[str, str, str, Reason, bool]]]] = {
     "mtas/interscanmss-01": ("interscanmss", [
         ("aya@dest.example.co.jp", "5.1.1", "550", R.USERUNKNOWN, True),
     ]),
+    "mtas/interscanmss-02": ("interscanmss", [
+        ("kenji.sato@dest.example.co.jp", "5.0.911", "", R.USERUNKNOWN, True),
+    ]),
     "mtas/mailfoundry-01": ("mailfoundry", [
         ("omar@foundry.example.org", "5.2.2", "552", R.MAILBOXFULL, False),
     ]),

@@ -47,6 +47,21 @@ def clean_diagnostic(text: str) -> str:
     return head + _CONTINUATION.sub(" ", flat[12:]) if len(flat) > 12 else flat
 
 
+# Words in which a server or a reporting MTA calls the failure temporary ("Technical details
+# of temporary failure", "temporarily deferred", "try again later").
+_TEMPORARY_WORDS = ("temporar", "try again later", "please try again", "try later")
+
+
+def _says_temporary(replycode: str, diagnostic: str) -> bool:
+    """The class of a derived code (sisimai's x.0.9NN convention) is what the reply says: 4 for
+    a 4xx reply or words calling the failure temporary, else 5 — also in a delay notice, whose
+    own kind (`delay`, soft) already says the queue is still retrying."""
+    if replycode:
+        return replycode.startswith("4")
+    lowered = diagnostic.lower()
+    return lowered[:1] == "4" or any(words in lowered for words in _TEMPORARY_WORDS)
+
+
 def classify(finding: Finding, kind: BounceKind) -> RecipientReport:
     """A detector's raw finding -> the reported recipient with reason, codes and hard/soft."""
     flat = " ".join(finding.diagnostic.split())[:2000]
@@ -75,7 +90,9 @@ def classify(finding: Finding, kind: BounceKind) -> RecipientReport:
         if reason is R.DELIVERED:
             status = "2.0.0"  # a success DSN without a Status field: plain success
         else:
-            temporary = kind is BounceKind.DELAY or replycode.startswith("4") or finding.action == "delayed"
+            temporary = finding.temporary
+            if temporary is None:
+                temporary = _says_temporary(replycode, diagnostic)
             status = derive_status(reason, temporary)
         derived = True
     hard = reason.is_hard(replycode or status) and kind not in (BounceKind.DELAY, BounceKind.SUCCESS)

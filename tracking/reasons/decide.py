@@ -27,7 +27,7 @@ from tracking.reasons.codes import (
     is_specific,
     reason_from_status,
 )
-from tracking.reasons.phrases import normalize, reason_from_text
+from tracking.reasons.phrases import normalize, precise_reason_from_text, reason_from_text
 from tracking.reasons.providers import reason_from_provider_reply
 from tracking.reasons.stage import Stage, stage_of
 
@@ -50,6 +50,9 @@ _WORDS_BEAT_CODE = frozenset((R.MAILBOXFULL, R.SUSPEND, R.MAILERERROR))
 _GREYLIST_WORDS = ("greylist", "graylist", "grey-list", "gray-list")
 _LOCAL_AGENTS = ("procmail:", "mail.local:", "maildrop:", "deliver:", "dovecot-lda:")
 _CONNECTION_WORDS = ("connection refused", "connection timed out", "timed out")
+# The generic X.7.x codes (X.7.0 "other security or policy status", X.7.1 "delivery not
+# authorized, message refused"): vaguer than any precise words, precise beside vague ones.
+_CLASS_SEVEN_STATUSES = frozenset(("7.0", "7.1"))
 
 
 def choose_reason(
@@ -70,6 +73,21 @@ def choose_reason(
     if diagnostic.lower().startswith(_LOCAL_AGENTS):
         return R.MAILERERROR
     text_reason = reason_from_text(diagnostic)
+    stage = stage_of(command)
+    if text_reason is not None and precise_reason_from_text(diagnostic) is None:
+        # Only vague words ("550 Access denied", "service unavailable"): they do not say who
+        # or what was refused, so the stage and the status code say more than they do.
+        refused = status.startswith("5") or diagnostic[:1] == "5"
+        if stage in (Stage.CONNECT, Stage.HELO) and refused:
+            # refused before any address was given: the host we connect from
+            return R.BLOCKED
+        # In answer to MAIL FROM (RFC 5321 §3.3) the vague words stand: what was refused is
+        # our envelope sender ("550 5.7.1 Access denied" there is `rejected`).
+        if (code_reason is not None and stage is not Stage.MAIL
+                and status.partition(".")[2] in _CLASS_SEVEN_STATUSES):
+            # RFC 3463 X.7.x "security or policy status" names the kind of refusal the vague
+            # words only hint at ("550 5.7.1 … Access denied" is a security refusal).
+            text_reason = None
     if code_reason is not None and is_specific(status) and text_reason not in _WORDS_BEAT_CODE:
         reason = code_reason
     elif delayed and text_reason is None:
@@ -79,7 +97,6 @@ def choose_reason(
         if reason is R.NOTACCEPT and text_reason is None and status.startswith("4"):
             # X.3.2 "system not accepting network messages" in class 4: not now, not never
             reason = R.SYSTEMERROR
-    stage = stage_of(command)
     if reason is None:
         refused = status.startswith("5") or diagnostic[:1] == "5"
         if stage in (Stage.CONNECT, Stage.HELO) and refused:
@@ -108,6 +125,11 @@ def choose_reason(
     # command)", Sendmail transcripts ">>> DATA").
     if reason is R.USERUNKNOWN and stage is Stage.DATA and not is_specific(status):
         return R.FILTERED
+    if reason is R.USERUNKNOWN and stage is None and status.partition(".")[2] == "2.1":
+        # RFC 3463 X.2.1 "mailbox disabled, not accepting messages" beside a stock "User
+        # unknown", and nothing shows the address was refused at RCPT: the code names an
+        # existing but disabled mailbox (sisimai reads it the same way).
+        return R.SUSPEND
     # An unknown-address answer to MAIL FROM is about our sender, not the recipient (Exim
     # "SMTP error … after MAIL FROM:", Sendmail ">>> MAIL From:").
     if reason in (R.USERUNKNOWN, R.HOSTUNKNOWN) and stage is Stage.MAIL:

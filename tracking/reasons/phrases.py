@@ -198,6 +198,9 @@ EVIDENCE: tuple[Evidence, ...] = (
         "cannot find your hostname",
         "client host rejected: cannot find your", "no reverse", "dns ptr", "hostname lookup failed",
         "does not have a ptr", "reverse mapping", "ip name lookup failed",
+        # "450 service permits 2 unverifyable sending IPs - host is not 192.0.2.1": a
+        # receiver that cannot verify our host name from our IP (sisimai's RequirePTR facts)
+        "unverifyable sending ip", "unverifiable sending ip",
     )),
     # Reputation of the sending IP or domain (Gmail "low reputation", Microsoft "rate limited
     # due to IP reputation", Cloudmark "poor reputation", Mimecast "IP reputation").
@@ -419,8 +422,9 @@ _PRECISE = _by_first_letters(_by_length(EVIDENCE, fallback=False))
 _VAGUE = _by_first_letters(_by_length(EVIDENCE, fallback=True))
 
 
-def strongest_evidence(lowered: str) -> tuple[R, int] | None:
-    """(reason, length of its longest evidence) for an already `normalize`d text, or None."""
+def strongest_evidence(lowered: str) -> tuple[R, int, bool] | None:
+    """(reason, length of its longest evidence, whether that evidence is only vague words) for
+    an already `normalize`d text, or None."""
     starts = {lowered[i:i + 3] for i in range(len(lowered) - 2)}
     for index in (_PRECISE, _VAGUE):
         best: tuple[int, R, int] | None = None  # (rank, reason, length): the lowest rank wins
@@ -435,16 +439,27 @@ def strongest_evidence(lowered: str) -> tuple[R, int] | None:
                     best = (rank, reason, length)
                     break
         if best is not None:
-            return best[1], best[2]
+            return best[1], best[2], index is _VAGUE
     return None
 
 
 @lru_cache(maxsize=512)
-def reason_from_text(text: str) -> R | None:
-    """The reason the server's words give (None when no row has evidence in them). Cached:
-    the classifier and the detectors read the same diagnostic more than once."""
+def _evidence(text: str) -> tuple[R, int, bool] | None:
+    """`strongest_evidence` of a raw text, cached: the classifier and the detectors read the
+    same diagnostic more than once."""
     lowered = normalize(text)
-    if not lowered:
-        return None
-    best = strongest_evidence(lowered)
+    return strongest_evidence(lowered) if lowered else None
+
+
+def precise_reason_from_text(text: str) -> R | None:
+    """The reason the server's words give from precise evidence only (the rows' `phrases`
+    and `pairs`, never their vague `fallback` words): None when only vague words are there,
+    so the caller can weigh them against the status code and the SMTP stage."""
+    best = _evidence(text)
+    return best[0] if best and not best[2] else None
+
+
+def reason_from_text(text: str) -> R | None:
+    """The reason the server's words give (None when no row has evidence in them)."""
+    best = _evidence(text)
     return best[0] if best else None

@@ -34,6 +34,9 @@ class Finding:
     reason: Reason | None = None      # only when the format itself says why
     feedback_type: str = ""
     command: str = ""                 # SMTP command the refusal answered (RCPT, DATA…), if shown
+    # True/False when the format itself calls the failure temporary or permanent (Gmail's
+    # "Technical details of temporary failure"); None leaves it to the reply and its words.
+    temporary: bool | None = None
 
 
 @dataclass(slots=True)

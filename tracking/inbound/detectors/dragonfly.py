@@ -43,13 +43,14 @@ class DragonFly:
         after_intro = between(body, _RECIPIENT_INTRO, _END_MARKERS)
         first_line, _, explanation = after_intro.partition("\n")
         recipient = address_in(first_line) or address_in(view.header("X-Original-To"))
-        remote_mta = ""
+        remote_mta, command = "", ""
         remote = _REMOTE.search(explanation)
         if remote:
-            remote_mta = remote.group(1)
+            remote_mta, command = remote.group(1), remote.group(2).strip()  # the stage refused
             explanation = explanation[remote.end():]
         diagnostic = join_reply(explanation.strip().splitlines())
         result = finding(recipient or None, diagnostic, remote_mta=remote_mta)
+        result.command = command
         if diagnostic.startswith(_NO_HOST):
             result.reason = Reason.HOSTUNKNOWN
         return Detection(BounceKind.FAILURE, [result])

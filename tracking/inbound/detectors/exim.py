@@ -46,7 +46,13 @@ _LIST_INTRO = re.compile(
 _HOST = re.compile(r"^host (\S{1,255}) \[[0-9A-Fa-f:.]{2,45}\]:?[ \t]*")
 _SMTP_ERROR = re.compile(r"^(?:Delay reason: )?SMTP error from remote mail server after ([^\n]{0,400}?):[ \t]*$")
 # Exim names the step that failed; as SMTP verbs for `Finding.command` (classify.py uses it).
-_STEPS = (("MAIL FROM", "MAIL"), ("RCPT TO", "RCPT"), ("end of data", "DATA"), ("DATA", "DATA"))
+# Exim's transport (smtp.c) writes "after initial connection" for a refusal of its greeting,
+# "after EHLO <name>" / "after HELO …" for one of its hello, "after pipelined MAIL FROM:…".
+_STEPS = (
+    ("MAIL FROM", "MAIL"), ("RCPT TO", "RCPT"), ("end of data", "DATA"), ("DATA", "DATA"),
+    ("pipelined MAIL FROM", "MAIL"), ("pipelined RCPT TO", "RCPT"), ("pipelined DATA", "DATA"),
+    ("initial connection", "CONNECT"), ("EHLO", "HELO"), ("HELO", "HELO"),
+)
 _INLINE = re.compile(r"^<([^>\s]{1,256}@[^>\s]{1,255})>:\s*(.*)$")  # MXLogic: "<rcpt>: 550 …"
 # Exim's own words when its retry rules ran out for every host (retry.c): the queue lifetime
 # expired, whatever the last attempt said.

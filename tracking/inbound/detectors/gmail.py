@@ -76,6 +76,8 @@ class Gmail:
                 # delay notice that gives none means Google retries until the message expires.
                 reason = own_reason or (Reason.EXPIRED if delayed else None)
                 found = Finding(recipient, action, diagnostic=explanation, reason=reason)
+            if details is not None:
+                found.temporary = not permanent  # Google's own heading says which it is
             findings.append(found)
         return Detection(BounceKind.DELAY if delayed else BounceKind.FAILURE, findings)
 

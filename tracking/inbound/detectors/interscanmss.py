@@ -7,6 +7,8 @@ Two layouts, the SMTP exchange or one sentence:
 
     ****** Message from InterScan Messaging Security Suite ******
     Reason:  Unable to deliver message to <rcpt@example.org> (and other recipients …).
+
+The sentence alone is InterScan's way of saying the address was refused (`userunknown`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import re
 
 from tracking.inbound.detectors.base import Detection, Finding, MessageView
 from tracking.inbound.detectors.mta_text import finding, notice_text
-from tracking.models import BounceKind
+from tracking.models import BounceKind, Reason
 
 _BOUNDARY_MARK = "InterScan"
 _EXCHANGE = re.compile(
@@ -42,5 +44,16 @@ class InterScanMSS:
             found.command = _VERBS[match.group(1)]
             findings.append(found)
         if not findings:
-            findings = [finding(m.group(2), m.group(1)) for m in _SENTENCE.finditer(body)]
+            findings = [_sentence_finding(m.group(2), m.group(1)) for m in _SENTENCE.finditer(body)]
         return Detection(BounceKind.FAILURE, findings) if findings else None
+
+
+def _sentence_finding(recipient: str, sentence: str) -> Finding:
+    """InterScan writes "Unable to deliver message to <rcpt>" (with "and other recipients in
+    the same domain" when several were named) when the receiving domain refused the address
+    at RCPT: sisimai's InterScan reader reads that sentence as `userunknown` too. The wording is
+    InterScan's own, so it is read here, not in the shared phrases."""
+    found = finding(recipient, sentence)
+    if found.reason is None and sentence.startswith("Unable to deliver"):
+        found.reason = Reason.USERUNKNOWN
+    return found

@@ -23,6 +23,7 @@ import re
 from tracking.inbound.detectors.base import Detection, Finding, MessageView, contains_any
 from tracking.inbound.detectors.mta_text import notice_text, finding, join_reply, unfold
 from tracking.models import BounceKind, Reason
+from tracking.reasons.phrases import precise_reason_from_text
 
 _BANNERS = (
     "This is the qmail-send program",
@@ -42,7 +43,16 @@ _REMOTE = re.compile(
     r"(?: does not like| failed after| but | said)",
     re.M,
 )
+# qmail-remote.c's own sentences name the SMTP step a refusal answered (Yahoo's qmail adds a
+# "[RCPT_TO]" tag after the reply).
+_STEPS = (
+    ("does not like recipient.", "RCPT"), ("[RCPT_TO]", "RCPT"),
+    ("failed on DATA command", "DATA"), ("failed after I sent the message", "DATA"),
+    ("but sender was rejected", "MAIL"), ("but my name was rejected", "HELO"),
+    ("but greeting failed", "CONNECT"),
+)
 _QMAIL_STATUS = re.compile(r"[(\[]#([245]\.[0-9]{1,3}\.[0-9]{1,3})[)\]]")  # "(#5.1.1)", "[#4.1.9]"
+_LOCAL_FAILURE = "Unable to "
 _TRAILERS = ("Giving up on ", "I'm not going to try again", "(Other MXes tried")
 
 # qmail's own words about the SMTP step that failed (qmail-remote.c), where the remote reply
@@ -93,9 +103,17 @@ def _read_block(recipient: str, block: str, phases: tuple[tuple[str, Reason], ..
     if not result.status:
         own = _QMAIL_STATUS.search(block)
         result.status = own.group(1) if own else ""
+    result.command = next((verb for words, verb in _STEPS if words in block), "")
     for sentence, reason in phases:
         if sentence in block:
             result.reason = reason
             result.diagnostic = unfold(block)
             break
+    if (result.reason is None and not said and not result.status
+            and result.diagnostic.startswith(_LOCAL_FAILURE)
+            and precise_reason_from_text(result.diagnostic) is None):
+        # qmail's own "Unable to …" sentence (qmail-local / qmail-send: "Unable to chdir to
+        # maildir", "Unable to forward message", Yahoo's qmail "Unable to deliver message after
+        # multiple retries"): the sending system failed, nobody's reply says why.
+        result.reason = Reason.SYSTEMERROR
     return result

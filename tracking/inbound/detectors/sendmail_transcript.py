@@ -13,7 +13,14 @@ Written by every Sendmail since V5 (and by its imitators); what it looks like:
 A recipient line's own text is the diagnostic when it carries a reply ("550 Host unknown");
 otherwise the remote server's last "<<<" reply in the same conversation is, since Sendmail's
 own line then only says "Remote protocol error" or repeats it. The command that drew the
-reply (">>> DATA") is kept: it changes what a "user unknown" means.
+reply (">>> DATA") is kept: it changes what a "user unknown" means. A "<<<" reply with no
+">>>" command before it in its conversation answered no command: it is the server's greeting
+(RFC 5321 §3.1, "554 … no SMTP service here"), so the stage is the connection.
+
+The reply code: the remote server's ("<<< 550 …"), unless it is a syntax-class code (RFC 5321
+§4.2.1 "x0z", 500-504: the server did not parse what it was sent) while Sendmail's own line for
+the recipient gives its verdict ("554 <rcpt>... Remote protocol error"): that one then says
+more about the recipient.
 """
 
 from __future__ import annotations
@@ -31,6 +38,8 @@ _RECIPIENT = re.compile(
 )
 _HOST_LINE = re.compile(r"^[245][0-9][0-9] ([^\s()]{1,255}) \((?:e?smtp|tcp)\)\.\.\.")  # "550 host (smtp)..."
 _CODE_LINE = re.compile(r"^[245][0-9][0-9][ \-]")
+GREETING = "CONNECT"  # the stage of a reply that answered no command
+_SYNTAX_CLASS = re.compile(r"^[45]0[0-4]$")
 
 
 @dataclass(slots=True)
@@ -72,9 +81,10 @@ def read_transcript(text: str) -> list[TranscriptEntry]:
         else:
             diagnostic = join_reply(replies)
         result = finding(address, diagnostic, remote_mta=host)
-        if not result.replycode and match.group(1):
-            result.replycode = match.group(1)
-        entries[address] = TranscriptEntry(result, command if replies else "")
+        own_code = match.group(1)
+        if own_code and (not result.replycode or _SYNTAX_CLASS.match(result.replycode)):
+            result.replycode = own_code
+        entries[address] = TranscriptEntry(result, (command or GREETING) if replies else "")
         replies = []
     return list(entries.values())
 
@@ -94,7 +104,7 @@ def orphan_reply(text: str) -> TranscriptEntry | None:
         if replies and not line.startswith("<<< "):
             break
     if replies:
-        return TranscriptEntry(finding(None, join_reply(replies)), command)
+        return TranscriptEntry(finding(None, join_reply(replies)), command or GREETING)
     if first_code_line:
         return TranscriptEntry(finding(None, first_code_line))
     return None

@@ -35,6 +35,9 @@ _END = "--- The header of the original message is following. ---"
 # An address alone on its line, quoted or bracketed, optionally followed by ":".
 _RECIPIENT = re.compile(r'^["<]?([^\s"<>@]{1,256}@[A-Za-z0-9.\-]{1,255})[">]?:?[ \t]*$', re.M)
 _HOST = re.compile(r"host: ?([A-Za-z0-9.\-]{1,255})")
+# The SMTP command it names ("after RCPT command", "for MAIL command"); TEXT (the message
+# content) is not a verb of RFC 5321 and is left unknown.
+_STEP = re.compile(r"SMTP error from remote server (?:after|for) (RCPT|MAIL|DATA|EHLO|HELO) command")
 # GMX's own sentence when it stops retrying.
 _GAVE_UP = "delivery retry timeout exceeded"
 
@@ -60,6 +63,9 @@ class UnitedInternet:
             host = _HOST.search(block)
             details = block.split("reason:", 1)[1] if "reason:" in block else _after_intro(block)
             found = finding(match.group(1), unfold(details), remote_mta=host.group(1) if host else "")
+            step = _STEP.search(block)
+            if step:
+                found.command = step.group(1).upper()  # "after RCPT command", "for TEXT command"
             if _GAVE_UP in block:
                 found.reason = Reason.EXPIRED
             findings.append(found)

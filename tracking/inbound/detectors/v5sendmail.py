@@ -29,5 +29,8 @@ class V5Sendmail:
         body = notice_text(view)
         if _TRANSCRIPT not in body or "permanent fatal errors" in body:
             return None  # a newer Sendmail's plain notice: `sendmail.Sendmail` reads it
-        findings = [entry.finding for entry in read_transcript(between(body, _TRANSCRIPT, _ENDS))]
+        findings = []
+        for entry in read_transcript(between(body, _TRANSCRIPT, _ENDS)):
+            entry.finding.command = entry.command  # the stage is evidence for the reason
+            findings.append(entry.finding)
         return Detection(BounceKind.FAILURE, findings) if findings else None
