@@ -23,10 +23,10 @@ from starlette.routing import Route
 from tracking.auth.session import cookie_secret, sign_session
 from tracking.auth.throttle import LoginThrottle
 from tracking.auth.users import authenticate
-from tracking.runtime import database_path
 from tracking.store.connection import Database
 from tracking.store.facts import is_demo
 from ui.auth_settings import COOKIE, SESSION_MAX_AGE, auth_settings
+from ui.resources import database
 
 MAX_FIELD = 200  # characters kept of a typed login; longer is no one's login
 
@@ -35,12 +35,6 @@ def session_secret(db: Database) -> bytes:
     """The key the session cookie is signed with (kept under the database's folder for a demo
     database only; otherwise SUIVI_COOKIE_SECRET)."""
     return cookie_secret(os.environ, Path(db.path).parent, demo=is_demo(db.cursor()))
-
-
-def _database() -> Database:
-    from ui.resources import database  # the console process's one connection
-
-    return database()
 
 
 def safe_next(value: object) -> str:
@@ -60,7 +54,7 @@ def _with_query(path: str, **params: str) -> str:
 
 def sign_in_route(throttle: LoginThrottle):
     async def sign_in(request: Request):
-        db = await run_in_threadpool(_database)  # first: it also reads SUIVI_* from st.secrets
+        db = await run_in_threadpool(database)  # first: it also reads SUIVI_* from st.secrets
         if auth_settings().mode != "builtin":
             return PlainTextResponse("built-in sign-in is off (SUIVI_AUTH)", status_code=404)
         form = await request.form()

@@ -11,9 +11,8 @@ from __future__ import annotations
 import imaplib
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
