@@ -49,6 +49,16 @@ class RefusedValue(InvalidInput):
         self.params = params
 
 
+class SuppressedAddress(RefusedValue):
+    """A recipient hard-bounced before (`tracking.suppression`) and the send did not say
+    `override_suppression`. Code `suppressed`; `params`: `address`, `reason`, `status_code`,
+    `bounced_at` (ISO, UTC), `bounced_on` (the same in the account's zone, for the sentence),
+    `document_number` (the document whose send bounced)."""
+
+    def __init__(self, message: str, **params: object) -> None:
+        super().__init__("suppressed", message, **params)
+
+
 class DemoDatabase(SuiviError):
     """A real SMTP transport was asked to send from a generated demo database: its queued sends
     go to invented people at real-looking domains. Refused unless explicitly allowed."""

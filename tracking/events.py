@@ -72,6 +72,11 @@ class SendRequested(Payload):
     mode: str | None = None         # SendingMode
     role: str | None = None         # RecipientRole
     forced: bool = False            # resent within the resend window on purpose
+    # Issue 12: sent to an address that hard-bounced before, overriding the suppression on
+    # purpose; the bounce it overrode (reason, and when, ISO UTC). None: nothing overridden.
+    suppression_overridden: bool = False
+    suppressed_reason: str | None = None
+    suppressed_since: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -242,6 +242,12 @@ _REFUSALS = {
                           "“{address}” is not an email address."),
     "compose_failed": ("Le message n'a pas pu être composé : {error}",
                        "The message could not be composed: {error}"),
+    # Issue 12: the suppression check (tracking.suppression); {reason} is the reason's words.
+    "suppressed": (
+        "« {address} » a déjà été rejetée définitivement le {bounced_on} ({document_number}) : "
+        "{reason} Corrigez l'adresse, ou confirmez l'envoi malgré ce rejet.",
+        "“{address}” already bounced for good on {bounced_on} ({document_number}): {reason} "
+        "Correct the address, or confirm sending despite that bounce."),
     "recipient_mismatch": (
         "Le retour concerne {reported}, pas {chosen} : cochez la confirmation qui nomme les "
         "deux adresses pour le rattacher quand même.",
@@ -269,6 +275,8 @@ def explain_refusal(code: str, params: dict, language: str = "fr") -> str | None
     if "field" in params:
         field = _REFUSED_FIELDS.get(str(params["field"]))
         values["field"] = _pick(field, language) if field else str(params["field"])
+    if code == "suppressed":
+        values["reason"] = failure_explanation(params.get("reason"), language)
     try:
         return _pick(pair, language).format(**values)
     except KeyError:  # a parameter the sentence needs is missing: say the code plainly

@@ -17,15 +17,15 @@ from datetime import datetime, timedelta
 
 from tracking.auth.principal import Principal
 from tracking.auth.roles import Action
-from tracking.clock import local_to_utc, utc_now, zone
-from tracking.errors import ConfigError, InvalidInput, NotFound, ResendTooSoon
+from tracking.clock import format_local, local_to_utc, utc_now, zone
+from tracking.errors import ConfigError, InvalidInput, NotFound, ResendTooSoon, SuppressedAddress
 from tracking.events import (
     AccountSettingsChanged, Event, MarkedSentManually, SendDateChanged, SendRequested, event_id,
 )
 from tracking.models import DeliveryState, EventType, RecipientRole, SendingMode
-from tracking import verp
+from tracking import suppression, verp
 from tracking.records import Account, Delivery, Document, Send
-from tracking.store import queries, writes
+from tracking.store import queries, suppressions, writes
 from tracking.store.connection import Database
 from tracking.store.ledger import record_events
 from tracking.validation import check_addresses, check_sendable
@@ -43,6 +43,7 @@ class SendRequest:
     actor: Principal | None = None     # required: who asks for the send
     force: bool = False                 # resend within RESEND_WINDOW on purpose
     idempotency_key: str | None = None  # e.g. the console form's submission id
+    override_suppression: bool = False  # send to addresses that hard-bounced before, on purpose
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,7 @@ def request_sends(db: Database, requests: list[SendRequest], policy: SendPolicy,
                     f"document {document.number} was already sent on "
                     f"{online.requested_at:%Y-%m-%d %H:%M} UTC; resending within "
                     f"{RESEND_WINDOW.days} days needs --force")
+            overridden = _check_suppression(cursor, request, account, addresses)
             send = _new_send(request, document, account, policy, now)
             latest[document.id] = send
             if request.idempotency_key:
@@ -129,13 +131,43 @@ def request_sends(db: Database, requests: list[SendRequest], policy: SendPolicy,
                     event_id(EventType.SEND_REQUESTED, send.id, idx), EventType.SEND_REQUESTED,
                     now, request.actor.login, account.id, document.id, send.id, idx, address,
                     SendRequested(mode=str(account.sending_mode), role=str(role),
-                                  forced=request.force), origin=str(request.actor.origin)))
+                                  forced=request.force, **_override_fields(overridden, address)),
+                    origin=str(request.actor.origin)))
             receipts.append(SendReceipt(send.id, created=True))
         writes.insert_sends(cursor, sends)
         writes.insert_deliveries(cursor, deliveries)
         writes.set_documents_sent(cursor, [send.document_id for send in sends], now)
         record_events(cursor, events)
     return receipts
+
+
+def _check_suppression(cursor, request: SendRequest, account: Account,
+                       addresses: list[tuple[str, RecipientRole]]
+                       ) -> dict[str, suppression.Suppression]:
+    """Refuse a recipient that hard-bounced before (`SuppressedAddress`, the first one), unless
+    the request overrides; then the overridden suppressions, by address, for the events."""
+    found = suppression.blocking(
+        [a for a, _ in addresses],
+        suppressions.latest_outcomes(cursor, account.id, [a for a, _ in addresses]))
+    if found and not request.override_suppression:
+        first = found[0]
+        raise SuppressedAddress(
+            f"{first.address} bounced for good on {first.bounced_at:%Y-%m-%d %H:%M} UTC "
+            f"({first.reason}); sending to it again needs --override-suppression",
+            address=first.address, reason=first.reason, status_code=first.status_code or "",
+            bounced_at=_iso(first.bounced_at),
+            bounced_on=format_local(first.bounced_at, account.time_zone),
+            document_number=first.document_number or "")
+    return {s.address: s for s in found}
+
+
+def _override_fields(overridden: dict[str, suppression.Suppression], address: str) -> dict:
+    """The `SendRequested` fields that record an overridden suppression of `address`."""
+    found = overridden.get(address)
+    if found is None:
+        return {}
+    return {"suppression_overridden": True, "suppressed_reason": found.reason,
+            "suppressed_since": _iso(found.bounced_at)}
 
 
 def _check_mode(account: Account, policy: SendPolicy) -> None:

@@ -25,6 +25,8 @@ def register(subparsers) -> None:
     parser.add_argument("--actor", default="cli", help="who is sending (recorded in the history)")
     parser.add_argument("--force", action="store_true",
                         help="resend although the document was sent less than 3 days ago")
+    parser.add_argument("--override-suppression", action="store_true",
+                        help="send even to addresses that hard-bounced before (recorded)")
     parser.add_argument("--process", action="store_true",
                         help="only drain the outbox (no new send)")
     parser.add_argument("--allow-demo", action="store_true",
@@ -49,7 +51,9 @@ def run(args: argparse.Namespace) -> int:
                 cc = cc or [a.address for a in client.addresses if a.role == "cc"]
             receipt = request_send(db, SendRequest(document_id, tuple(to), tuple(cc),
                                                    Principal.cli(args.actor),
-                                                   args.force), SendPolicy.from_settings(settings))
+                                                   args.force,
+                                                   override_suppression=args.override_suppression),
+                                       SendPolicy.from_settings(settings))
             state = "recorded" if receipt.created else "already recorded (double click)"
             print(f"send {receipt.send_id} {state}")
         with outbound_transport(settings, db=db, allow_demo=args.allow_demo) as transport:

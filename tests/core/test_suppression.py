@@ -1,0 +1,150 @@
+"""The suppression check: the rule (tracking.suppression), its reads (tracking.store.
+suppressions) and the service refusing, or recording an explicit override, on a real DuckDB
+file."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.actors import support
+from tests.core.conftest import table_counts
+from tracking.errors import SuppressedAddress
+from tracking.events import BounceReport, Event, event_id
+from tracking.labels import explain_refusal
+from tracking.models import EventType, SendingMode
+from tracking.service import SendRequest, request_send
+from tracking.store import suppressions
+from tracking.store.ledger import record_events
+from tracking.suppression import Outcome, blocking, is_suppressing
+
+NOW = datetime(2026, 11, 28, 13, 32, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("state", "reason", "code", "expected"), [
+    ("not_delivered", "userunknown", "5.1.1", True),
+    ("not_delivered", "hostunknown", "5.4.4", True),
+    ("not_sent", "hasmoved", "5.1.6", True),
+    ("not_sent", "suppressed", "5.7.1", True),        # the provider's own list says so
+    ("not_delivered", "notaccept", "5.1.10", True),
+    ("not_delivered", "notaccept", "4.0.0", False),   # notaccept is hard only with a 5xx
+    ("not_delivered", "mailboxfull", "5.2.2", False),  # soft: the mailbox exists
+    ("not_delivered", "spamdetected", "5.7.1", False),  # our sending, not the address
+    ("not_delivered", None, None, False),
+    ("not_delivered", "550 User unknown", None, False),  # raw text from an older version
+    ("delivered", "userunknown", "5.1.1", False),
+    ("pending", "userunknown", "5.1.1", False),
+])
+def test_which_outcomes_suppress_an_address(state, reason, code, expected):
+    assert is_suppressing(state, reason, code) is expected
+
+
+def test_blocking_keeps_the_order_asked_and_ignores_case():
+    at = NOW - timedelta(days=3)
+    outcomes = [Outcome("b@x.test", "not_delivered", "userunknown", "5.1.1", at),
+                Outcome("a@x.test", "not_delivered", "hostunknown", "5.4.4", at),
+                Outcome("c@x.test", "delivered", None, None, at)]
+    assert [s.address for s in blocking(["A@x.test", "c@x.test", "b@x.test"], outcomes)] == [
+        "a@x.test", "b@x.test"]
+
+
+def bounce(db, send_id: str, idx: int, document_id: str, account_id: str, address: str,
+           *, reason: str, status: str, at: datetime, kind=EventType.DSN_FAILED) -> None:
+    """Record what the mailbox would for a DSN about one recipient (same ledger path)."""
+    with db.transaction() as cursor:
+        record_events(cursor, [Event(
+            event_id(kind, send_id, idx, reason, at.isoformat()), kind, at, "system",
+            account_id, document_id, send_id, idx, address,
+            BounceReport(reason=reason, status_code=status, action="failed"
+                         if kind is EventType.DSN_FAILED else "delivered"),
+            origin="system")])
+
+
+@pytest.fixture
+def bounced(db, seeded, policy):
+    """billing@client.test hard-bounced (user unknown) on a relay document; boss@ delivered."""
+    document_id = seeded[SendingMode.RELAY][0]
+    receipt = request_send(db, SendRequest(document_id, ("billing@client.test",),
+                                           ("boss@client.test",), support("alice")),
+                           policy, now=NOW - timedelta(days=5))
+    bounce(db, receipt.send_id, 0, document_id, "acct-relay", "billing@client.test",
+           reason="userunknown", status="5.1.1", at=NOW - timedelta(days=5, hours=-1))
+    bounce(db, receipt.send_id, 1, document_id, "acct-relay", "boss@client.test",
+           reason="delivered", status="2.0.0", at=NOW - timedelta(days=5, hours=-1),
+           kind=EventType.DSN_DELIVERED)
+    return seeded[SendingMode.RELAY]
+
+
+def test_sending_again_to_a_hard_bounced_address_is_refused_with_when_and_why(
+        db, bounced, policy):
+    before = table_counts(db)
+    with pytest.raises(SuppressedAddress) as refused:
+        request_send(db, SendRequest(bounced[1], ("boss@client.test", "Billing@Client.test"),
+                                     actor=support("alice")), policy, now=NOW)
+    assert table_counts(db) == before   # nothing written
+    err = refused.value
+    assert err.code == "suppressed"
+    assert err.params["address"] == "billing@client.test"
+    assert err.params["reason"] == "userunknown" and err.params["status_code"] == "5.1.1"
+    assert err.params["bounced_at"].startswith("2026-11-23T14:32")
+    assert err.params["bounced_on"] == "23/11/2026 15:32 CET"   # the account's zone
+    assert "--override-suppression" in str(err)
+    sentence = explain_refusal(err.code, err.params, "fr")
+    assert sentence.startswith("« billing@client.test » a déjà été rejetée définitivement le "
+                               "23/11/2026 15:32 CET")
+    assert "L'adresse n'existe pas" in sentence
+    assert "The address does not exist" in explain_refusal(err.code, err.params, "en")
+
+
+def test_an_explicit_override_sends_and_is_recorded_in_the_send_event(db, bounced, policy):
+    receipt = request_send(db, SendRequest(bounced[1], ("billing@client.test",),
+                                           ("boss@client.test",), support("alice"),
+                                           override_suppression=True), policy, now=NOW)
+    rows = db.cursor().execute(
+        """SELECT recipient, details FROM events WHERE send_id = ? AND type = 'send_requested'
+           ORDER BY recipient_idx""", [receipt.send_id]).fetchall()
+    details = {recipient: json.loads(text) for recipient, text in rows}
+    assert details["billing@client.test"]["suppression_overridden"] is True
+    assert details["billing@client.test"]["suppressed_reason"] == "userunknown"
+    assert details["billing@client.test"]["suppressed_since"].startswith("2026-11-23T14:32")
+    # the delivered address had nothing to override: the field says so
+    assert details["boss@client.test"]["suppression_overridden"] is False
+
+
+def test_the_suppression_belongs_to_the_account_and_a_later_success_lifts_it(
+        db, bounced, seeded, policy):
+    # another account may still send to the same address
+    assert request_send(db, SendRequest(seeded[SendingMode.SMTP][0], ("billing@client.test",),
+                                        actor=support("alice")), policy, now=NOW).created
+    # a later delivery to it (an override that worked) lifts it in this account
+    receipt = request_send(db, SendRequest(bounced[1], ("billing@client.test",),
+                                           actor=support("alice"), override_suppression=True),
+                           policy, now=NOW)
+    bounce(db, receipt.send_id, 0, bounced[1], "acct-relay", "billing@client.test",
+           reason="delivered", status="2.0.0", at=NOW + timedelta(hours=1),
+           kind=EventType.DSN_DELIVERED)
+    assert request_send(db, SendRequest(bounced[2], ("billing@client.test",),
+                                        actor=support("alice")), policy,
+                        now=NOW + timedelta(hours=2)).created
+
+
+def test_a_soft_bounce_does_not_suppress(db, seeded, policy):
+    document_id = seeded[SendingMode.RELAY][0]
+    receipt = request_send(db, SendRequest(document_id, ("full@client.test",),
+                                           actor=support("alice")), policy, now=NOW)
+    bounce(db, receipt.send_id, 0, document_id, "acct-relay", "full@client.test",
+           reason="mailboxfull", status="5.2.2", at=NOW + timedelta(minutes=5))
+    assert request_send(db, SendRequest(seeded[SendingMode.RELAY][1], ("full@client.test",),
+                                        actor=support("alice")), policy,
+                        now=NOW + timedelta(hours=1)).created
+
+
+def test_the_per_account_list_holds_only_addresses_still_suppressed(db, bounced, seeded, policy):
+    listed = suppressions.suppressed_candidates(db.cursor())
+    assert listed[["account_id", "address", "reason", "status_code"]].values.tolist() == [
+        ["acct-relay", "billing@client.test", "userunknown", "5.1.1"]]
+    assert listed.iloc[0]["document_number"] == "FV 2026/11/rel000"
+    assert suppressions.suppressed_candidates(db.cursor(), scope=frozenset({"acct-smtp"})).empty
+    assert suppressions.suppressed_candidates(db.cursor(), account_id="acct-smtp").empty

@@ -1,0 +1,60 @@
+"""Reads for the suppression check (`tracking.suppression`): each address's latest final
+outcome in an account, for the addresses of a send or for every address that ever failed hard.
+
+The rule itself is not here: these queries return outcomes, the core decides. They filter on
+the reasons that can suppress (a parameter, from `tracking.suppression`) only to read less.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from tracking.clock import from_db
+from tracking.store.scope import Scope, in_scope
+from tracking.suppression import FAILED, SUPPRESSING_REASONS, Outcome
+
+Cursor = duckdb.DuckDBPyConnection
+
+_FAILED = [str(state) for state in FAILED]
+_REASONS = [str(reason) for reason in SUPPRESSING_REASONS]
+
+# The latest final (not pending) outcome per (account, address); `{where}` narrows the rows.
+_LATEST = """
+    SELECT s.account_id, lower(x.address) AS address, x.state, x.reason, x.status_code,
+           x.state_at, d.number AS document_number, d.id AS document_id
+    FROM deliveries x JOIN sends s ON s.id = x.send_id JOIN documents d ON d.id = s.document_id
+    WHERE x.state <> 'pending' AND {where}
+    QUALIFY row_number() OVER (PARTITION BY s.account_id, lower(x.address)
+                               ORDER BY x.state_at DESC, s.requested_at DESC, x.idx) = 1"""
+
+
+def latest_outcomes(cursor: Cursor, account_id: str, addresses: list[str]) -> list[Outcome]:
+    """The latest final outcome of each of `addresses` (any case) in the account."""
+    wanted = sorted({a.lower() for a in addresses})
+    if not wanted:
+        return []
+    rows = cursor.execute(
+        _LATEST.format(where="s.account_id = ? AND lower(x.address) IN "
+                             "(SELECT unnest(?::VARCHAR[]))"),
+        [account_id, wanted]).fetchall()
+    return [Outcome(address, state, reason, code, from_db(at), number, account)
+            for account, address, state, reason, code, at, number, _ in rows]
+
+
+def suppressed_candidates(cursor: Cursor, *, account_id: str | None = None,
+                          scope: Scope = None) -> pd.DataFrame:
+    """Per account, the addresses whose latest final outcome is a failure with a reason that
+    can suppress (`tracking.suppression.is_suppressing` has the last word: the `notaccept`
+    code), newest first, with the account's name and zone."""
+    scoped, params = in_scope("s.account_id", scope)
+    where = (f"""{scoped} AND (?::VARCHAR IS NULL OR s.account_id = ?)
+                 AND lower(x.address) IN (SELECT lower(address) FROM deliveries
+                                          WHERE list_contains(?::VARCHAR[], reason))""")
+    return cursor.execute(
+        f"""SELECT o.account_id, a.name AS account, a.time_zone, o.address, o.state, o.reason,
+                   o.status_code, o.state_at, o.document_number, o.document_id
+            FROM ({_LATEST.format(where=where)}) o JOIN accounts a ON a.id = o.account_id
+            WHERE list_contains(?::VARCHAR[], o.state) AND list_contains(?::VARCHAR[], o.reason)
+            ORDER BY a.name, o.state_at DESC, o.address""",
+        [*params, account_id, account_id, _REASONS, _FAILED, _REASONS]).df()
