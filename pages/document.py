@@ -8,11 +8,13 @@ from tracking.models import DocumentKind, DocumentStatus, SendingMode
 from tracking.auth.roles import Action
 from ui import actions, data
 from ui import returned as returned_mail
+from ui.box import tracking_box
 from ui.i18n import language, t
 from ui.layout import may_act, start_page
 from ui.live import has_pending, live
 from ui.text import markdown_text
-from ui.widgets import show_diagnostics, tracking_box
+from ui.resend import resend_form
+from ui.widgets import show_diagnostics
 
 who = start_page()
 lang = language()
@@ -70,7 +72,7 @@ with right:
                 st.caption(t("action.manual_mode"))
             else:
                 actions.send_online(box, who)
-        actions.resend_corrected(box, who)
+        resend_form(box, who)
     if who.may(Action.MARK_SENT):
         with st.expander(t("action.mark")):
             actions.mark_sent(box, who)

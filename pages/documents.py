@@ -6,6 +6,7 @@ from tracking.labels import word_for
 from tracking.models import DeliveryState, DocumentKind, DocumentStatus, SendingMode
 from tracking.store.console_queries import DocumentFilters
 from ui import data
+from ui.dot import legend
 from ui.i18n import language, t, tf
 from ui.layout import start_page
 from ui.live import has_pending, live
@@ -19,6 +20,7 @@ accounts = data.accounts(data.path(), scope=who.scope)
 names = dict(zip(accounts["id"], accounts["name"]))
 
 st.title(t("page.documents"))
+legend()
 top = st.columns([3, 2, 2, 2])
 search = top[0].text_input(t("filter.search"), key="doc_search")
 account = top[1].selectbox(t("filter.account"), [None, *names], key="doc_account",

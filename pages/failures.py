@@ -11,6 +11,7 @@ from ui import data
 from ui.i18n import language, t, tf
 from ui.layout import start_page
 from ui.period import period_and_account
+from ui.suppressed import addresses_to_correct
 from ui.widgets import document_link
 
 who = start_page()
@@ -60,3 +61,5 @@ st.dataframe(failed.assign(link=failed["document_id"].map(document_link)), hide_
     "document_number": st.column_config.TextColumn(t("col.document"))})
 st.download_button(t("export"), frame_to_csv(failed),
                    file_name="suivi-failures.csv", mime="text/csv", key="failures_csv")
+
+addresses_to_correct(account, scope=who.scope)

@@ -10,6 +10,7 @@ from enum import StrEnum
 
 from tracking.models import (
     DeliveryState, DocumentKind, DocumentStatus, EventType, Reason, ReasonGroup, SendingMode,
+    SendKind,
 )
 
 LANGUAGES = ("fr", "en")
@@ -24,6 +25,9 @@ _WORDS: dict[StrEnum, tuple[str, str]] = {
     SendingMode.RELAY_OWN_ADDRESS: ("Relais Suivi, adresse du client", "Suivi relay, own address"),
     SendingMode.SMTP: ("Serveur SMTP du client", "Customer's SMTP server"),
     SendingMode.MANUAL: ("Envoi manuel", "Sent by hand"),
+    SendKind.ONLINE: ("Envoi en ligne", "Online send"),
+    SendKind.RESEND: ("Renvoi", "Resend"),
+    SendKind.MANUAL: ("Envoi manuel", "Manual send"),
     DocumentKind.INVOICE: ("Facture", "Invoice"),
     DocumentKind.QUOTE: ("Devis", "Quote"),
     DocumentKind.CREDIT_NOTE: ("Avoir", "Credit note"),

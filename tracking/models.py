@@ -23,6 +23,15 @@ class SendingMode(StrEnum):
         return self in (SendingMode.RELAY, SendingMode.RELAY_OWN_ADDRESS)
 
 
+class SendKind(StrEnum):
+    """What a send was, in the document's story (the tracking box lists them in order): its
+    first online send, a later one (a resend), or a manual one (post, by hand)."""
+
+    ONLINE = "online"
+    RESEND = "resend"
+    MANUAL = "manual"
+
+
 class DeliveryState(StrEnum):
     """State of one recipient of one online send (DESIGN §4)."""
 

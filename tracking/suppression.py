@@ -71,3 +71,11 @@ def blocking(addresses: Iterable[str], outcomes: Iterable[Outcome]) -> list[Supp
     """The suppressions among `addresses` (compared lower-case), in the order of `addresses`."""
     found = {s.address: s for s in suppressions(outcomes)}
     return [found[a.lower()] for a in dict.fromkeys(addresses) if a.lower() in found]
+
+
+def still_suppressed(candidates):
+    """The rows of `tracking.store.suppressions.suppressed_candidates` (a DataFrame with
+    `state`, `reason`, `status_code`) that `is_suppressing` keeps."""
+    keep = [is_suppressing(state, reason, code) for state, reason, code in
+            zip(candidates["state"], candidates["reason"], candidates["status_code"])]
+    return candidates[keep].reset_index(drop=True)

@@ -42,7 +42,7 @@ def flash() -> None:
         st.success(message)
 
 
-def _submission_key(name: str) -> str:
+def submission_key(name: str) -> str:
     """One idempotency key per shown form: a double submit records one send."""
     key = f"submission_{name}"
     if key not in st.session_state:
@@ -57,29 +57,17 @@ def send_online(box, actor: Principal) -> None:
         to_text = st.text_area(t("action.to"), "\n".join(to), height=80, key="send_to")
         cc_text = st.text_area(t("action.cc"), "\n".join(cc), height=68, key="send_cc")
         force = st.checkbox(t("action.force"), key="send_force")
+        override = st.checkbox(t("suppressed.override"), key="send_override")
         submitted = st.form_submit_button(t("action.submit_send"), type="primary", key="send_submit")
     if submitted:
         request = service.SendRequest(box.document["id"], _lines(to_text), _lines(cc_text),
                                       actor=actor, force=force,
-                                      idempotency_key=_submission_key("send"))
-        _record_send(request)
+                                      idempotency_key=submission_key("send"),
+                                      override_suppression=override)
+        record_send(request)
 
 
-def resend_corrected(box, actor: Principal) -> None:
-    failed = box.recipients[box.recipients["state"].isin(["not_sent", "not_delivered"])]
-    if failed.empty:
-        return
-    with st.form("resend"):
-        st.markdown(f"**{t('action.resend')}**")
-        wrong = st.selectbox(t("action.failed_address"), failed["address"].tolist(), key="resend_wrong")
-        corrected = st.text_input(t("action.corrected"), value=wrong, key="resend_new")
-        submitted = st.form_submit_button(t("action.submit_resend"), key="resend_submit")
-    if submitted:
-        _record_send(service.SendRequest(box.document["id"], _lines(corrected), actor=actor,
-                                         force=True, idempotency_key=_submission_key("resend")))
-
-
-def _record_send(request: service.SendRequest) -> None:
+def record_send(request: service.SendRequest) -> None:
     try:
         policy = service.SendPolicy.from_settings(settings_for())
         receipt = service.request_send(database(), request, policy)

@@ -14,8 +14,11 @@ import streamlit as st
 
 from tracking.runtime import database_path
 from tracking.store import console_queries as q
+from tracking.store import box as box_reads
 from tracking.store import proposals
+from tracking.store import suppressions as suppression_reads
 from tracking.store.console_queries import Scope
+from tracking.suppression import Suppression, blocking, still_suppressed
 from ui.resources import _database
 
 
@@ -119,6 +122,27 @@ def proposals_queue(*, scope: Scope = None) -> pd.DataFrame:
 
 def document_proposals(document_id: str, *, scope: Scope = None) -> pd.DataFrame:
     return proposals.of_document(_cursor(path()), document_id, scope=scope)
+
+
+# --- issue 12: the resend form's and the Failures page's suppression reads -----------------
+
+@st.cache_data(ttl=300, show_spinner=False)
+def delivered_domains(db_path: str, account_id: str) -> list[str]:
+    return box_reads.delivered_domains(_cursor(db_path), account_id)
+
+
+def suppressions_of(account_id: str, addresses: tuple[str, ...]) -> list[Suppression]:
+    """Not cached: the warning must follow what the user types and the latest bounces."""
+    outcomes = suppression_reads.latest_outcomes(_cursor(path()), account_id, list(addresses))
+    return blocking(addresses, outcomes)
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def addresses_to_correct(db_path: str, account_id: str | None, *,
+                         scope: Scope = None) -> pd.DataFrame:
+    candidates = suppression_reads.suppressed_candidates(_cursor(db_path), account_id=account_id,
+                                                         scope=scope)
+    return still_suppressed(candidates)
 
 
 def forget() -> None:

@@ -297,6 +297,67 @@ LABELS: dict[str, dict[str, str]] = {
     "col.actor": {"fr": "Acteur", "en": "Actor"},
     "col.document": {"fr": "Document", "en": "Document"},
     "col.recipient": {"fr": "Destinataire", "en": "Recipient"},
+    # --- issue 12, support: the box, the dot, the resend form, the addresses to correct ---
+    "dot.failed": {"fr": "échec de remise", "en": "delivery failed"},
+    "dot.list": {"fr": "L'e-mail n'a pas pu être délivré à au moins un destinataire : {why}",
+                 "en": "The email could not be delivered to at least one recipient: {why}"},
+    "dot.not_sent": {"fr": "Le serveur d'envoi a refusé l'e-mail pour {address} ({when}) : {why}",
+                     "en": "The sending server refused the email for {address} ({when}): {why}"},
+    "dot.not_delivered": {
+        "fr": "L'e-mail n'a pas pu être délivré à {address} (retour reçu le {when}) : {why}",
+        "en": "The email could not be delivered to {address} (returned on {when}): {why}"},
+    "dot.code": {"fr": " Code : {code}.", "en": " Code: {code}."},
+    "legend.sent": {"fr": "✉ document envoyé", "en": "✉ document sent"},
+    "legend.failed": {
+        "fr": "l'e-mail n'a pas pu être délivré à au moins un destinataire : survolez ou "
+              "cliquez sur le point pour savoir pourquoi",
+        "en": "the email could not be delivered to at least one recipient: hover or click "
+              "the dot to see why"},
+    "box.since": {"fr": "Depuis le", "en": "Since"},
+    "box.to": {"fr": "à", "en": "to"},
+    "box.why": {"fr": "Pourquoi", "en": "Why"},
+    "box.in_sends": {"fr": "dans {n} envois", "en": "in {n} sends"},
+    "box.sends_title": {"fr": "Envois ({n}), du premier au dernier",
+                        "en": "Sends ({n}), first to last"},
+    "box.overrode": {"fr": "envoyé malgré un rejet définitif", "en": "sent despite a hard bounce"},
+    "resend.suggested": {
+        "fr": "Pré-rempli avec la correction probable de « {wrong} » : vérifiez-la avant de "
+              "renvoyer.",
+        "en": "Filled in with the likely correction of “{wrong}”: check it before resending."},
+    "resend.no_suggestion": {
+        "fr": "Pas de correction évidente pour « {wrong} » : demandez la bonne adresse au "
+              "client.",
+        "en": "No obvious correction for “{wrong}”: ask the customer for the right address."},
+    "resend.same": {"fr": "C'est l'adresse qui a échoué : saisissez l'adresse corrigée, ou "
+                          "cochez « renvoyer à la même adresse ».",
+                    "en": "That is the address that failed: type the corrected one, or tick "
+                          "“resend to the same address”."},
+    "resend.allow_same": {"fr": "Renvoyer à la même adresse (par exemple après une boîte "
+                                "pleine)",
+                          "en": "Resend to the same address (e.g. after a full mailbox)"},
+    "resend.empty": {"fr": "Saisissez l'adresse corrigée.", "en": "Type the corrected address."},
+    "suppressed.warning": {
+        "fr": "« {address} » a été rejetée définitivement le {when} ({document}) : {why}",
+        "en": "“{address}” bounced for good on {when} ({document}): {why}"},
+    "suppressed.override": {"fr": "Envoyer quand même à une adresse rejetée définitivement "
+                                  "(enregistré dans l'historique)",
+                            "en": "Send anyway to an address that bounced for good (recorded "
+                                  "in the history)"},
+    "suppressed.heading": {"fr": "Adresses à corriger", "en": "Addresses to correct"},
+    "suppressed.caption": {
+        "fr": "Adresses rejetées définitivement à leur dernier envoi (adresse ou domaine "
+              "inexistant…), par compte : demandez au client de les corriger en une fois. "
+              "Un nouvel envoi vers elles est bloqué sauf confirmation.",
+        "en": "Addresses that bounced for good on their latest send (unknown user or "
+              "domain…), per account: ask the customer to correct them in one go. Sending "
+              "to them again is blocked unless confirmed."},
+    "suppressed.none": {"fr": "Aucune adresse à corriger.", "en": "No address to correct."},
+    "suppressed.export": {"fr": "Exporter les adresses à corriger (CSV)",
+                          "en": "Export the addresses to correct (CSV)"},
+    "suppressed.count": {"fr": "{n} adresse(s) à corriger", "en": "{n} address(es) to correct"},
+    "col.suggestion": {"fr": "Correction probable", "en": "Likely correction"},
+    "col.bounced_on": {"fr": "Rejetée le", "en": "Bounced on"},
+    "col.explanation": {"fr": "Explication", "en": "Explanation"},
 }
 
 

@@ -1,4 +1,5 @@
-"""Shared widgets: the blinking failure dot, the documents table, the tracking box.
+"""Shared widgets: the documents table (its dot: `ui.dot`), the diagnostics, status tables
+(the tracking box: `ui.box`).
 
 HTML is built here only from values passed through `html.escape` (document numbers, client
 names, addresses are data, not markup); text that came back in returned mail (diagnostics, raw
@@ -14,15 +15,9 @@ import pandas as pd
 import streamlit as st
 
 from tracking.clock import format_local
-from tracking.labels import (
-    ceiling,
-    explain_reason,
-    failure_explanation,
-    no_reason_given,
-    pending_explanation,
-    word_for,
-)
+from tracking.labels import word_for
 from tracking.models import DeliveryState, DocumentKind, DocumentStatus, SendingMode
+from ui import dot
 from ui.i18n import language, t, tf
 from ui.text import markdown_text
 
@@ -68,7 +63,7 @@ def outbound_health(health, sending: bool) -> None:
 
 
 def inject_css() -> None:
-    st.markdown(_CSS, unsafe_allow_html=True)
+    st.markdown(_CSS + dot.CSS, unsafe_allow_html=True)
 
 
 def _e(value: object) -> str:
@@ -85,9 +80,9 @@ def _text(value: object) -> str:
 
 
 def failure_dot(title: str = "") -> str:
-    """The blinking red dot and its `?` (DESIGN §4); `title` is our own words, escaped."""
-    return (f'<span class="suivi-dot" role="img" aria-label="{_e(title) or "échec"}" '
-            f'title="{_e(title)}"></span><span class="suivi-q">?</span>')
+    """The blinking red dot and its `?` (DESIGN §4), explained on hover and click (`ui.dot`);
+    `title` is our own words, escaped."""
+    return dot.failure_dot(title)
 
 
 def document_link(document_id: str) -> str:
@@ -103,13 +98,14 @@ def documents_table(rows: pd.DataFrame) -> str:
     body = []
     for row in rows.itertuples(index=False):
         mark = " ✉" if row.sends else ""
-        dot = failure_dot(failure_explanation(row.failure_reason, lang)) if row.failing else ""
+        mark_dot = failure_dot(dot.list_explanation(row.failure_reason, lang)) \
+            if row.failing else ""
         states = row.states if isinstance(row.states, (list, tuple)) or hasattr(
             row.states, "__len__") else []
         states = ", ".join(word_for(DeliveryState, s, lang) for s in list(states))
         cells = [
             f'<a href="{_e(document_link(row.id))}" target="_self">{_e(row.number)}</a>'
-            f"{mark}{dot}",
+            f"{mark}{mark_dot}",
             _e(word_for(DocumentKind, row.kind, lang)), _e(row.client), _e(row.account),
             _e(word_for(DocumentStatus, row.status, lang)),
             _e(format_local(None if pd.isna(row.send_date) else row.send_date.to_pydatetime(),
@@ -121,60 +117,6 @@ def documents_table(rows: pd.DataFrame) -> str:
         body.append("<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>")
     return (f'<table class="suivi-table" data-testid="suivi-documents"><thead><tr>{head}</tr>'
             f'</thead><tbody>{"".join(body)}</tbody></table>')
-
-
-def tracking_box(box) -> str:
-    """The "Suivi du document" box for a `console_queries.DocumentBox`."""
-    lang, doc = language(), box.document
-    zone = doc["time_zone"]
-    send_date = doc["send_date"]
-    send_date = None if send_date is None or pd.isna(send_date) else send_date.to_pydatetime()
-    parts = [f'<div class="suivi-box" data-testid="suivi-box"><h4>{_e(t("box.title"))}</h4>']
-    latest = box.latest_send
-    if latest is None:
-        parts.append(f"<p>{_e(t('box.never'))}</p>")
-    actor = ""
-    if latest is not None:
-        name = latest.get("actor_name")
-        actor = (f"{name} ({latest['actor']})" if isinstance(name, str) and name
-                 else latest["actor"])
-    if send_date is not None:
-        parts.append(f"<p><b>{_e(t('box.sent_on'))}</b> : "
-                     f'<span data-testid="suivi-send-date">{_e(format_local(send_date, zone))}'
-                     f"</span>" + (f" — {_e(t('box.by'))} {_e(actor)}" if actor else "")
-                     + "</p>")
-    if latest is not None:
-        parts.append(f"<p><b>{_e(t('box.mode'))}</b> : "
-                     f"{_e(word_for(SendingMode, latest['mode'], lang))} — "
-                     f'<span class="suivi-muted">{_e(ceiling(latest["mode"], lang))}</span></p>')
-    if not box.recipients.empty:
-        parts.append('<table class="suivi-table">')
-        for r in box.recipients.itertuples(index=False):
-            state = word_for(DeliveryState, r.state, lang)
-            when = format_local(r.state_at.to_pydatetime(), zone)
-            reason = ""
-            if r.state in ("not_sent", "not_delivered"):
-                explanation = failure_explanation(r.reason, lang)
-                # with no reason, what the server said is the only evidence: show it
-                if explanation == no_reason_given(lang):
-                    said = _text(r.smtp_reply) or _text(r.diagnostic) or _text(r.reason)
-                else:
-                    said = f"{_text(r.reason)} {_text(r.status_code)}"
-                reason = (f"{failure_dot(explanation)} {_e(explanation)} "
-                          f'<span class="suivi-muted" data-testid="suivi-server-said">'
-                          f"{_e(said)}</span>")
-            elif isinstance(r.reason, str) and r.reason:
-                words = (pending_explanation(r.reason, lang) if r.state == "pending"
-                         else explain_reason(r.reason, lang))
-                reason = f'<span class="suivi-muted">{_e(words)}</span>'
-            if r.complained:
-                reason += f' <span class="suivi-q">⚑ {_e(t("box.complained"))}</span>'
-            parts.append(f"<tr><td>{_e(r.address)} <span class='suivi-muted'>({_e(r.role)})"
-                         f"</span></td><td class='suivi-state-{_e(r.state)}'>{_e(state)}</td>"
-                         f"<td>{_e(when)}</td><td>{reason}</td></tr>")
-        parts.append("</table>")
-    parts.append("</div>")
-    return "".join(parts)
 
 
 def show_diagnostics(recipients: pd.DataFrame) -> None:

@@ -199,6 +199,8 @@ def test_malformed_or_impossible_dates_write_nothing(console_db, repo_root):
 def test_resend_to_a_corrected_address(console_db, repo_root):
     document_id = failing_document(console_db)
     app = console_app(repo_root, doc=document_id).run().switch_page("pages/document.py").run()
+    wrong = app.selectbox(key="resend_wrong").value
+    assert app.text_input(key="resend_new").value != wrong  # never the failing one, silently
     app.text_input(key="resend_new").input("fixed@client.example")
     app.button(key="resend_submit").click().run()
     assert not app.error, [e.value for e in app.error]
@@ -207,7 +209,8 @@ def test_resend_to_a_corrected_address(console_db, repo_root):
            WHERE s.document_id = ? ORDER BY s.requested_at DESC LIMIT 1""",
         [document_id]).fetchall()
     assert latest == [("fixed@client.example", "pending")]
-    assert 'class="suivi-dot"' not in box_html(app)  # the latest send has no failure yet
+    box = box_html(app)   # the new address is going; the failed one stays, with its dot
+    assert "fixed@client.example" in box and wrong in box and 'class="suivi-dot"' in box
 
 
 def test_failures_page_aggregates_drills_down_and_exports(console_db, repo_root):
@@ -219,7 +222,7 @@ def test_failures_page_aggregates_drills_down_and_exports(console_db, repo_root)
     app.selectbox(key="drill_reason").set_value("userunknown").run()
     drill = app.dataframe[0].value
     assert len(drill) > 0 and set(drill["reason"]) == {"userunknown"}
-    assert len(app.get("download_button")) == 1
+    assert [b.key for b in app.get("download_button")] == ["failures_csv", "suppressed_csv"]
 
 
 def test_history_page_filters_and_charts(console_db, repo_root):

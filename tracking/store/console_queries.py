@@ -28,6 +28,7 @@ import pandas as pd
 from tracking.events import PAYLOADS, BounceReport
 from tracking.labels import reason_group
 from tracking.models import DeliveryState
+from tracking.store import box as box_reads
 from tracking.store.scope import Scope, in_scope as _in_scope
 
 Cursor = duckdb.DuckDBPyConnection
@@ -159,11 +160,12 @@ def actors(cursor: Cursor, *, scope: Scope = None) -> list[str]:
 
 @dataclass(frozen=True)
 class DocumentBox:
-    """The "Suivi du document" box: the document, its sends, and the latest send's recipients."""
+    """The "Suivi du document" box: the document, its sends, and every recipient it was ever
+    sent to with that recipient's latest state (`tracking.store.box`)."""
 
     document: dict
-    sends: pd.DataFrame          # newest first
-    recipients: pd.DataFrame     # of the latest send; empty when never sent online
+    sends: pd.DataFrame          # newest first, with their kind and recipients
+    recipients: pd.DataFrame     # every recipient ever; empty when never sent online
     client_addresses: list[tuple[str, str]] = field(default_factory=list)  # (address, role)
 
     @property
@@ -183,17 +185,8 @@ def document_box(cursor: Cursor, document_id: str, *, scope: Scope = None) -> Do
         [document_id, *params]).df()
     if rows.empty:
         return None
-    sends = cursor.execute(
-        """SELECT s.id, s.mode, s.requested_at, s.actor, u.name AS actor_name, s.message_id,
-                  s.outbox_state
-           FROM sends s LEFT JOIN users u ON u.login = s.actor
-           WHERE s.document_id = ? ORDER BY s.requested_at DESC, s.id DESC""",
-        [document_id]).df()
-    recipients = cursor.execute(
-        """SELECT idx, address, role, state, state_at, reason, status_code, smtp_reply,
-                  diagnostic, remote_mta, complained
-           FROM deliveries WHERE send_id = ? ORDER BY idx""",
-        [None if sends.empty else str(sends.iloc[0]["id"])]).df()
+    sends = box_reads.send_history(cursor, document_id)
+    recipients = box_reads.every_recipient(cursor, document_id)
     addresses = cursor.execute(
         "SELECT address, role FROM client_addresses WHERE client_id = ? ORDER BY position",
         [rows.iloc[0]["client_id"]]).fetchall()

@@ -1,0 +1,81 @@
+"""The tracking box's reads: every send of a document in order, and every recipient it was
+ever sent to with that recipient's latest state (issue 12: a resend to one corrected address
+no longer hides the others).
+
+Both go from the document to its sends by the `sends_document` index and from a send to its
+deliveries by the deliveries' key, so a box stays a few milliseconds on a million documents.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from tracking.models import SendKind
+
+Cursor = duckdb.DuckDBPyConnection
+
+
+def send_history(cursor: Cursor, document_id: str) -> pd.DataFrame:
+    """The document's sends, newest first: mode, when, who (`actor_name`: the user's display
+    name, or the login), its `kind` (SendKind), its recipients in order, and whether it was sent
+    to a suppressed address on purpose (`overrode_suppression`)."""
+    return cursor.execute(
+        """WITH s AS (
+               SELECT s.id, s.mode, s.requested_at, s.actor, u.name AS actor_name,
+                      s.message_id, s.outbox_state,
+                      CASE WHEN s.mode = 'manual' THEN ?
+                           WHEN row_number() OVER (PARTITION BY s.mode = 'manual'
+                                ORDER BY s.requested_at, s.id) = 1 THEN ?
+                           ELSE ? END AS kind
+               FROM sends s LEFT JOIN users u ON u.login = s.actor
+               WHERE s.document_id = ?),
+           x AS (
+               SELECT send_id, list(address ORDER BY idx) AS recipients
+               FROM deliveries WHERE send_id IN (SELECT id FROM s) GROUP BY send_id),
+           e AS (
+               SELECT send_id, bool_or(coalesce(TRY_CAST(json_extract_string(
+                          details, '$.suppression_overridden') AS BOOLEAN), FALSE))
+                          AS overrode_suppression
+               FROM events WHERE document_id = ? AND type = 'send_requested' GROUP BY send_id)
+           SELECT s.*, coalesce(x.recipients, []::VARCHAR[]) AS recipients,
+                  coalesce(e.overrode_suppression, FALSE) AS overrode_suppression
+           FROM s LEFT JOIN x ON x.send_id = s.id LEFT JOIN e ON e.send_id = s.id
+           ORDER BY s.requested_at DESC, s.id DESC""",
+        [str(SendKind.MANUAL), str(SendKind.ONLINE), str(SendKind.RESEND), document_id,
+         document_id]).df()
+
+
+def every_recipient(cursor: Cursor, document_id: str) -> pd.DataFrame:
+    """Every address the document was ever sent to online, once each (compared lower-case),
+    in the order it was first sent to, with its latest send's delivery: state, when, reason,
+    the server's words. `send_id` is that latest send; `sends` how many sends included it."""
+    return cursor.execute(
+        """WITH x AS (
+               SELECT x.send_id, x.idx, x.address, x.role, x.state, x.state_at, x.reason,
+                      x.status_code, x.smtp_reply, x.diagnostic, x.remote_mta, x.complained,
+                      s.requested_at,
+                      count(*) OVER w AS sends,
+                      min((s.requested_at, x.idx)) OVER w AS first_sent,
+                      row_number() OVER (PARTITION BY lower(x.address)
+                                         ORDER BY s.requested_at DESC, s.id DESC) AS newest
+               FROM deliveries x JOIN sends s ON s.id = x.send_id
+               WHERE s.document_id = ?
+               WINDOW w AS (PARTITION BY lower(x.address)))
+           SELECT send_id, idx, address, role, state, state_at, reason, status_code, smtp_reply,
+                  diagnostic, remote_mta, complained, sends
+           FROM x WHERE newest = 1 ORDER BY first_sent""", [document_id]).df()
+
+
+def delivered_domains(cursor: Cursor, account_id: str, *, limit: int = 500) -> list[str]:
+    """The recipient domains this account's mail reached (delivered, or accepted by the
+    customer's own server in `smtp` mode, the furthest that mode sees), most used first: the
+    resend form's candidates for a correction (`tracking.suggest`)."""
+    rows = cursor.execute(
+        """SELECT lower(split_part(x.address, '@', 2)) AS domain
+           FROM deliveries x JOIN sends s ON s.id = x.send_id
+           WHERE s.account_id = ?
+             AND (x.state = 'delivered' OR (x.state = 'sent' AND s.mode = 'smtp'))
+           GROUP BY domain ORDER BY count(*) DESC, domain LIMIT ?""",
+        [account_id, limit]).fetchall()
+    return [row[0] for row in rows if row[0]]
