@@ -11,13 +11,12 @@ import pytest
 
 from tests.actors import support
 from tests.core.conftest import table_counts
+from tests.dsn_events import record_report
 from tracking.errors import SuppressedAddress
-from tracking.events import BounceReport, Event, event_id
 from tracking.labels import explain_refusal
 from tracking.models import EventType, SendingMode
 from tracking.service import SendRequest, request_send
 from tracking.store import suppressions
-from tracking.store.ledger import record_events
 from tracking.suppression import Outcome, blocking, is_suppressing
 
 NOW = datetime(2026, 11, 28, 13, 32, tzinfo=UTC)
@@ -50,18 +49,6 @@ def test_blocking_keeps_the_order_asked_and_ignores_case():
         "a@x.test", "b@x.test"]
 
 
-def bounce(db, send_id: str, idx: int, document_id: str, account_id: str, address: str,
-           *, reason: str, status: str, at: datetime, kind=EventType.DSN_FAILED) -> None:
-    """Record what the mailbox would for a DSN about one recipient (same ledger path)."""
-    with db.transaction() as cursor:
-        record_events(cursor, [Event(
-            event_id(kind, send_id, idx, reason, at.isoformat()), kind, at, "system",
-            account_id, document_id, send_id, idx, address,
-            BounceReport(reason=reason, status_code=status, action="failed"
-                         if kind is EventType.DSN_FAILED else "delivered"),
-            origin="system")])
-
-
 @pytest.fixture
 def bounced(db, seeded, policy):
     """billing@client.test hard-bounced (user unknown) on a relay document; boss@ delivered."""
@@ -69,9 +56,9 @@ def bounced(db, seeded, policy):
     receipt = request_send(db, SendRequest(document_id, ("billing@client.test",),
                                            ("boss@client.test",), support("alice")),
                            policy, now=NOW - timedelta(days=5))
-    bounce(db, receipt.send_id, 0, document_id, "acct-relay", "billing@client.test",
+    record_report(db, receipt.send_id, 0, document_id, "acct-relay", "billing@client.test",
            reason="userunknown", status="5.1.1", at=NOW - timedelta(days=5, hours=-1))
-    bounce(db, receipt.send_id, 1, document_id, "acct-relay", "boss@client.test",
+    record_report(db, receipt.send_id, 1, document_id, "acct-relay", "boss@client.test",
            reason="delivered", status="2.0.0", at=NOW - timedelta(days=5, hours=-1),
            kind=EventType.DSN_DELIVERED)
     return seeded[SendingMode.RELAY]
@@ -122,7 +109,7 @@ def test_the_suppression_belongs_to_the_account_and_a_later_success_lifts_it(
     receipt = request_send(db, SendRequest(bounced[1], ("billing@client.test",),
                                            actor=support("alice"), override_suppression=True),
                            policy, now=NOW)
-    bounce(db, receipt.send_id, 0, bounced[1], "acct-relay", "billing@client.test",
+    record_report(db, receipt.send_id, 0, bounced[1], "acct-relay", "billing@client.test",
            reason="delivered", status="2.0.0", at=NOW + timedelta(hours=1),
            kind=EventType.DSN_DELIVERED)
     assert request_send(db, SendRequest(bounced[2], ("billing@client.test",),
@@ -134,7 +121,7 @@ def test_a_soft_bounce_does_not_suppress(db, seeded, policy):
     document_id = seeded[SendingMode.RELAY][0]
     receipt = request_send(db, SendRequest(document_id, ("full@client.test",),
                                            actor=support("alice")), policy, now=NOW)
-    bounce(db, receipt.send_id, 0, document_id, "acct-relay", "full@client.test",
+    record_report(db, receipt.send_id, 0, document_id, "acct-relay", "full@client.test",
            reason="mailboxfull", status="5.2.2", at=NOW + timedelta(minutes=5))
     assert request_send(db, SendRequest(seeded[SendingMode.RELAY][1], ("full@client.test",),
                                         actor=support("alice")), policy,

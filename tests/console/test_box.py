@@ -1,0 +1,147 @@
+"""The tracking box through AppTest on a real demo database: every recipient ever with its
+latest state, every send in order, the dot's explanation, the resend suggestion, and the
+suppression warning and its explicit, recorded override."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from tests.console.conftest import console_app, shared_database
+from tests.console.story import DELIVERED, TYPO, UNKNOWN, tell
+
+
+def box_html(app) -> str:
+    [box] = [m.value for m in app.markdown if 'data-testid="suivi-box"' in m.value]
+    return box
+
+
+def recipient_rows(box: str) -> dict[str, str]:
+    table = box.split('data-testid="suivi-recipients"', 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r"<tr><td>(.*?)</tr>", table)
+    return {re.match(r"([^ <]+)", row).group(1): row for row in rows}
+
+
+def sends_list(box: str) -> list[str]:
+    listed = box.split('data-testid="suivi-sends"', 1)[1].split("</ol>", 1)[0]
+    return re.findall(r"<li>(.*?)</li>", listed)
+
+
+def open_document(repo_root, document_id: str):
+    app = console_app(repo_root, doc=document_id).run().switch_page("pages/document.py").run()
+    assert not app.exception, app.exception
+    return app
+
+
+def test_the_box_keeps_every_recipient_and_every_send_after_a_resend(console_db, repo_root):
+    story = tell(shared_database(console_db))
+    app = open_document(repo_root, story.document_id)
+    box = box_html(app)
+    rows = recipient_rows(box)
+    assert list(rows) == [DELIVERED, TYPO, UNKNOWN]
+    assert "Réceptionné" in rows[DELIVERED] and "suivi-dot" not in rows[DELIVERED]
+    assert "Non réceptionné" in rows[TYPO] and "suivi-dot" in rows[TYPO]
+    # the dot says what failed and why, in plain French, on hover (title) and click (details)
+    why = re.search(r'<summary title="([^"]+)"', rows[TYPO]).group(1)
+    assert why.startswith(f"L&#x27;e-mail n&#x27;a pas pu être délivré à {TYPO}")
+    assert "Le domaine de l&#x27;adresse n&#x27;existe pas" in why and "Code : 5.4.4." in why
+    assert re.search(r'data-testid="suivi-why">L&#x27;e-mail n&#x27;a pas pu être délivré à '
+                     + re.escape(TYPO), rows[TYPO])
+    sends = sends_list(box)
+    assert len(sends) == 2
+    assert sends[0].startswith("<b>Envoi en ligne</b>") and "Marie Lefèvre (m.lefevre)" in sends[0]
+    assert re.search(r"\d\d/\d\d/\d{4} \d\d:\d\d CET", sends[0])   # the account's zone
+    assert "Relais Suivi" in sends[0] and TYPO in sends[0]
+    assert sends[1].startswith("<b>Envoi manuel</b>") and "Jacques Dubois" in sends[1]
+
+    # resend: the form offers the correction of the mistyped domain, not the failing address
+    app.selectbox(key="resend_wrong").set_value(TYPO).run()
+    assert app.text_input(key="resend_new").value == "jean.morel@outlook.com"
+    assert any("correction probable" in c.value for c in app.caption)
+    app.button(key="resend_submit").click().run()
+    assert not app.error, [e.value for e in app.error]
+    assert app.success[0].value == "Envoi enregistré, en cours de remise."
+    box = box_html(app)
+    rows = recipient_rows(box)
+    assert list(rows) == [DELIVERED, TYPO, UNKNOWN, "jean.morel@outlook.com"]
+    assert "En cours" in rows["jean.morel@outlook.com"]
+    assert "Non réceptionné" in rows[UNKNOWN] and "Réceptionné" in rows[DELIVERED]
+    sends = sends_list(box)
+    assert [re.match(r"<b>([^<]+)</b>", s).group(1) for s in sends] == [
+        "Envoi en ligne", "Envoi manuel", "Renvoi"]
+    assert "Support (démo) (support)" in sends[2]
+
+
+def test_no_correction_means_an_empty_field_and_the_same_address_needs_a_tick(console_db,
+                                                                             repo_root):
+    story = tell(shared_database(console_db))
+    app = open_document(repo_root, story.document_id)
+    app.selectbox(key="resend_wrong").set_value(UNKNOWN).run()
+    assert app.text_input(key="resend_new").value == ""
+    assert any("Pas de correction évidente" in c.value for c in app.caption)
+    before = _sends(console_db, story.document_id)
+    app.button(key="resend_submit").click().run()
+    assert app.error[0].value == "Saisissez l'adresse corrigée."
+    app.text_input(key="resend_new").input(UNKNOWN.upper()).run()
+    app.button(key="resend_submit").click().run()
+    assert "C'est l'adresse qui a échoué" in app.error[0].value
+    assert _sends(console_db, story.document_id) == before
+
+
+def test_a_hard_bounced_address_warns_and_goes_only_with_the_recorded_override(console_db,
+                                                                              repo_root):
+    story = tell(shared_database(console_db))
+    app = open_document(repo_root, story.document_id)
+    app.selectbox(key="resend_wrong").set_value(UNKNOWN).run()
+    app.text_input(key="resend_new").input(UNKNOWN).run()
+    app.checkbox(key="resend_same").check().run()
+    [warning] = [w.value for w in app.warning]
+    assert "rejetée définitivement le" in warning and "CET" in warning
+    assert "L'adresse n'existe pas" in warning.replace("\\", "")
+    before = _sends(console_db, story.document_id)
+    app.button(key="resend_submit").click().run()      # not overridden: the core refuses
+    [refusal] = [e.value for e in app.error]
+    assert "a déjà été rejetée définitivement le" in refusal
+    assert _sends(console_db, story.document_id) == before
+    app.checkbox(key="resend_override").check().run()
+    app.button(key="resend_submit").click().run()
+    assert not app.error, [e.value for e in app.error]
+    assert len(_sends(console_db, story.document_id)) == len(before) + 1
+    [details] = shared_database(console_db).cursor().execute(
+        """SELECT details FROM events WHERE document_id = ? AND type = 'send_requested'
+           AND recipient = ? ORDER BY occurred_at DESC LIMIT 1""",
+        [story.document_id, UNKNOWN]).fetchone()
+    recorded = json.loads(details)
+    assert recorded["suppression_overridden"] is True
+    assert recorded["suppressed_reason"] == "userunknown"
+    assert 'data-testid="suivi-override"' in box_html(app)
+
+
+def test_the_failures_page_lists_addresses_to_correct_with_an_export(console_db, repo_root):
+    tell(shared_database(console_db))
+    app = console_app(repo_root).run().switch_page("pages/failures.py").run()
+    assert not app.exception
+    [table] = [frame.value for frame in app.dataframe if "Correction probable" in frame.value]
+    mine = table[table["Compte"] == "Atelier Dubois"].set_index("Destinataire")
+    assert mine.loc[TYPO, "Correction probable"] == "jean.morel@outlook.com"
+    assert mine.loc[UNKNOWN, "Correction probable"] == ""
+    assert mine.loc[UNKNOWN, "Code"] == "5.1.1"
+    assert DELIVERED not in mine.index
+    [export] = [b for b in app.get("download_button") if b.key == "suppressed_csv"]
+    assert export.proto.label == "Exporter les adresses à corriger (CSV)"
+
+
+def test_the_documents_list_has_a_legend_for_the_dot(console_db, repo_root):
+    app = console_app(repo_root).run()
+    assert not app.exception
+    [legend] = [m.value for m in app.markdown if 'data-testid="suivi-legend"' in m.value]
+    assert "survolez ou cliquez sur le point" in legend and 'class="suivi-dot"' in legend
+    [table] = [m.value for m in app.markdown if "suivi-documents" in m.value]
+    if 'class="suivi-dot"' in table:
+        assert "L&#x27;e-mail n&#x27;a pas pu être délivré à au moins un destinataire" in table
+
+
+def _sends(path, document_id: str) -> list[str]:
+    return [row[0] for row in shared_database(path).cursor().execute(
+        "SELECT id FROM sends WHERE document_id = ? ORDER BY requested_at", [document_id]
+    ).fetchall()]
