@@ -61,8 +61,7 @@ def tracking_box(box) -> str:
 
 def _recipients(box, zone: str, lang: str) -> str:
     """Every recipient ever, with its latest state; "n envois" when it was in several."""
-    head = "".join(f"<th>{_e(t(key))}</th>" for key in
-                   ("col.recipient", "col.state", "box.since", "box.why"))
+    head = "".join(f"<th>{_e(t(key))}</th>" for key in ("col.recipient", "col.state", "box.why"))
     rows = []
     for r in box.recipients.itertuples(index=False):
         when = format_local(_moment(r.state_at), zone)
@@ -70,8 +69,9 @@ def _recipients(box, zone: str, lang: str) -> str:
             f"<tr><td>{_e(r.address)} <span class='suivi-muted'>({_e(r.role)})</span>"
             + (f" <span class='suivi-muted'>· {_e(tf('box.in_sends', n=r.sends))}</span>"
                if r.sends > 1 else "")
-            + f"</td><td class='suivi-state-{_e(r.state)}'>"
-            f"{_e(word_for(DeliveryState, r.state, lang))}</td><td>{_e(when)}</td>"
+            + f"</td><td><span class='suivi-state-{_e(r.state)}'>"
+            f"{_e(word_for(DeliveryState, r.state, lang))}</span><br>"
+            f"<span class='suivi-muted'>{_e(when)}</span></td>"
             f"<td>{_why(r, when, lang)}</td></tr>")
     return (f'<table class="suivi-table" data-testid="suivi-recipients"><thead><tr>{head}</tr>'
             f'</thead><tbody>{"".join(rows)}</tbody></table>')
@@ -112,8 +112,10 @@ def _sends(sends: pd.DataFrame, zone: str, lang: str) -> str:
         items.append(
             f"<li><b>{_e(word_for(SendKind, send['kind'], lang))}</b> — "
             f"{_e(format_local(_moment(send['requested_at']), zone))} — "
-            f"{_e(t('box.by'))} {_e(_actor(send))} — "
-            f"{_e(word_for(SendingMode, send['mode'], lang))}"
+            f"{_e(t('box.by'))} {_e(_actor(send))}"
+            # a manual send's mode is its kind: said once
+            + ("" if send["kind"] == SendKind.MANUAL
+               else f" — {_e(word_for(SendingMode, send['mode'], lang))}")
             + (f' <span class="suivi-muted">({_e(t("box.to"))} {_e(recipients)})</span>'
                if recipients else "")
             + f"{override}</li>")

@@ -22,7 +22,10 @@ details.suivi-why > summary::-webkit-details-marker { display: none; }
 details.suivi-why > summary:focus-visible { outline: 2px solid #e0161b; border-radius: .3em; }
 .suivi-why-text { display: block; margin: .3em 0 .2em; padding: .4em .6em; max-width: 42em;
   background: #fff4f4; border-left: 3px solid #e0161b; border-radius: .2em;
-  font-weight: 400; white-space: normal; color: #222; }
+  font-weight: 400; white-space: normal; overflow-wrap: anywhere; color: #222; }
+.suivi-box .suivi-table td:first-child { white-space: normal; overflow-wrap: anywhere; }
+.suivi-box .suivi-table td:nth-child(2) { white-space: nowrap; }
+.suivi-sends { margin: 0 0 0 1.2em; padding: 0; }
 .suivi-legend { color: #556; font-size: .9em; margin: -.3em 0 .6em; }
 </style>"""
 

@@ -313,7 +313,6 @@ LABELS: dict[str, dict[str, str]] = {
               "cliquez sur le point pour savoir pourquoi",
         "en": "the email could not be delivered to at least one recipient: hover or click "
               "the dot to see why"},
-    "box.since": {"fr": "Depuis le", "en": "Since"},
     "box.to": {"fr": "à", "en": "to"},
     "box.why": {"fr": "Pourquoi", "en": "Why"},
     "box.in_sends": {"fr": "dans {n} envois", "en": "in {n} sends"},

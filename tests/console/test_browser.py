@@ -1,12 +1,10 @@
 """What a person sees: the console served by a real Streamlit on a demo database, in Debian's
-Chromium. One server for the module; screenshots are kept as test artifacts (and the
-Documents one is the README's `docs/console.png` when SUIVI_UPDATE_SCREENSHOT=1)."""
+Chromium. One server for the module; screenshots are kept as test artifacts (the README's
+`docs/console.png` is the tracking box's, from test_browser_box.py)."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 
 import pytest
 
@@ -79,10 +77,6 @@ def test_documents_show_a_blinking_dot_and_the_document_its_reason(console, page
     assert animation == "suivi-blink"
     assert dot.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(224, 22, 27)"
     artifact(repo_root, page, "documents-failures.png", full_page=False)
-    if os.environ.get("SUIVI_UPDATE_SCREENSHOT") == "1":
-        (repo_root / "docs").mkdir(exist_ok=True)
-        shutil.copyfile(repo_root / ARTIFACTS / "documents-failures.png",
-                        repo_root / "docs/console.png")
 
     page.get_by_label("Recherche (numéro, client, adresse)").fill(number)
     page.keyboard.press("Enter")
