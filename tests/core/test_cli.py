@@ -96,3 +96,20 @@ def test_invalid_input_is_a_clear_error_and_writes_nothing(cli, args, message):
     database = open_database(cli.db_path)
     assert table_counts(database)["events"] == 0
     database.close()
+
+
+def test_a_send_to_an_address_refused_for_good_needs_override_suppression(cli):
+    first, second = cli.documents[SendingMode.SMTP][:2]
+    sent = cli("send", first, "--to", "reject-anne@client.test", "--actor", "alice")
+    assert sent.returncode == 0 and "not_sent" in sent.stdout, sent.stdout + sent.stderr
+    refused = cli("send", second, "--to", "Reject-Anne@client.test", "--actor", "alice")
+    assert refused.returncode == 2 and "--override-suppression" in refused.stderr
+    assert "reject-anne@client.test bounced for good" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    forced = cli("send", second, "--to", "reject-anne@client.test", "--actor", "alice",
+                 "--override-suppression")
+    assert forced.returncode == 0, forced.stderr
+    history = [json.loads(line) for line in cli("history", "--document", second,
+                                                "--jsonl").stdout.splitlines()]
+    [requested] = [h for h in history if h["type"] == "send_requested"]
+    assert requested["details"]["suppression_overridden"] is True
