@@ -77,6 +77,7 @@ class SendRequested(Payload):
     suppression_overridden: bool = False
     suppressed_reason: str | None = None
     suppressed_since: str | None = None
+    corrects: str | None = None     # a resend to a corrected address: the address it replaces
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -44,6 +44,7 @@ class SendRequest:
     force: bool = False                 # resend within RESEND_WINDOW on purpose
     idempotency_key: str | None = None  # e.g. the console form's submission id
     override_suppression: bool = False  # send to addresses that hard-bounced before, on purpose
+    corrects: str | None = None         # a resend to a corrected address: the failed one
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,8 @@ def request_sends(db: Database, requests: list[SendRequest], policy: SendPolicy,
                     event_id(EventType.SEND_REQUESTED, send.id, idx), EventType.SEND_REQUESTED,
                     now, request.actor.login, account.id, document.id, send.id, idx, address,
                     SendRequested(mode=str(account.sending_mode), role=str(role),
-                                  forced=request.force, **_override_fields(overridden, address)),
+                                  forced=request.force, corrects=request.corrects,
+                                  **_override_fields(overridden, address)),
                     origin=str(request.actor.origin)))
             receipts.append(SendReceipt(send.id, created=True))
         writes.insert_sends(cursor, sends)

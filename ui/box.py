@@ -52,15 +52,27 @@ def tracking_box(box) -> str:
                      f"{_e(word_for(SendingMode, latest['mode'], lang))} — "
                      f'<span class="suivi-muted">{_e(ceiling(latest["mode"], lang))}</span></p>')
     if not box.recipients.empty:
-        parts.append(_recipients(box, zone, lang))
+        parts.append(_recipients(box, _corrections(box.sends, zone), zone, lang))
     if not box.sends.empty:
         parts.append(_sends(box.sends, zone, lang))
     parts.append("</div>")
     return "".join(parts)
 
 
-def _recipients(box, zone: str, lang: str) -> str:
-    """Every recipient ever, with its latest state; "n envois" when it was in several."""
+def _corrections(sends: pd.DataFrame, zone: str) -> dict[str, tuple[str, str]]:
+    """{failed address: (the corrected address a resend went to, when)}, the latest kept."""
+    found: dict[str, tuple[str, str]] = {}
+    for send in reversed(sends.to_dict("records")):   # oldest first: later ones win
+        wrong, sent_to = send.get("corrects"), list(send["recipients"])
+        if isinstance(wrong, str) and wrong and sent_to:
+            found[wrong.lower()] = (", ".join(sent_to),
+                                    format_local(_moment(send["requested_at"]), zone))
+    return found
+
+
+def _recipients(box, corrections: dict[str, tuple[str, str]], zone: str, lang: str) -> str:
+    """Every recipient ever, with its latest state; "n envois" when it was in several, and
+    where a failed one was corrected to."""
     head = "".join(f"<th>{_e(t(key))}</th>" for key in ("col.recipient", "col.state", "box.why"))
     rows = []
     for r in box.recipients.itertuples(index=False):
@@ -72,9 +84,16 @@ def _recipients(box, zone: str, lang: str) -> str:
             + f"</td><td><span class='suivi-state-{_e(r.state)}'>"
             f"{_e(word_for(DeliveryState, r.state, lang))}</span><br>"
             f"<span class='suivi-muted'>{_e(when)}</span></td>"
-            f"<td>{_why(r, when, lang)}</td></tr>")
+            f"<td>{_why(r, when, lang)}{_corrected(corrections.get(r.address.lower()))}</td></tr>")
     return (f'<table class="suivi-table" data-testid="suivi-recipients"><thead><tr>{head}</tr>'
             f'</thead><tbody>{"".join(rows)}</tbody></table>')
+
+
+def _corrected(correction: tuple[str, str] | None) -> str:
+    if correction is None:
+        return ""
+    return (f'<br><span class="suivi-corrected" data-testid="suivi-corrected">↳ '
+            f"{_e(tf('box.corrected', address=correction[0], when=correction[1]))}</span>")
 
 
 def _why(r, when: str, lang: str) -> str:

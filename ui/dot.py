@@ -26,6 +26,7 @@ details.suivi-why > summary:focus-visible { outline: 2px solid #e0161b; border-r
 .suivi-box .suivi-table td:first-child { white-space: normal; overflow-wrap: anywhere; }
 .suivi-box .suivi-table td:nth-child(2) { white-space: nowrap; }
 .suivi-sends { margin: 0 0 0 1.2em; padding: 0; }
+.suivi-corrected { color: #1d5fa8; font-size: .9em; }
 .suivi-legend { color: #556; font-size: .9em; margin: -.3em 0 .6em; }
 </style>"""
 

@@ -314,11 +314,14 @@ LABELS: dict[str, dict[str, str]] = {
         "en": "the email could not be delivered to at least one recipient: hover or click "
               "the dot to see why"},
     "box.to": {"fr": "à", "en": "to"},
+    "box.corrected": {"fr": "corrigée : renvoyé à {address} le {when}",
+                      "en": "corrected: resent to {address} on {when}"},
     "box.why": {"fr": "Pourquoi", "en": "Why"},
     "box.in_sends": {"fr": "dans {n} envois", "en": "in {n} sends"},
     "box.sends_title": {"fr": "Envois ({n}), du premier au dernier",
                         "en": "Sends ({n}), first to last"},
-    "box.overrode": {"fr": "envoyé malgré un rejet définitif", "en": "sent despite a hard bounce"},
+    "box.overrode": {"fr": "envoyé malgré un rejet définitif",
+                     "en": "sent despite a hard bounce"},
     "resend.suggested": {
         "fr": "Pré-rempli avec la correction probable de « {wrong} » : vérifiez-la avant de "
               "renvoyer.",

@@ -58,7 +58,8 @@ def resend_form(box, actor: Principal) -> None:
         else:
             record_send(service.SendRequest(
                 box.document["id"], (corrected,), actor=actor, force=True,
-                idempotency_key=submission_key("resend"), override_suppression=override))
+                idempotency_key=submission_key("resend"), override_suppression=override,
+                corrects=None if same else wrong.lower()))
 
 
 def suppression_warning(found, zone: str) -> str:

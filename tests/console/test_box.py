@@ -66,10 +66,18 @@ def test_the_box_keeps_every_recipient_and_every_send_after_a_resend(console_db,
     assert list(rows) == [DELIVERED, TYPO, UNKNOWN, "jean.morel@outlook.com"]
     assert "En cours" in rows["jean.morel@outlook.com"]
     assert "Non réceptionné" in rows[UNKNOWN] and "Réceptionné" in rows[DELIVERED]
+    # the failed address says where it was corrected to; the send event says it too
+    assert re.search(r'data-testid="suivi-corrected">↳ corrigée : renvoyé à '
+                     r"jean\.morel@outlook\.com le \d\d/\d\d/\d{4} \d\d:\d\d CET", rows[TYPO])
+    assert "suivi-corrected" not in rows[UNKNOWN]
     sends = sends_list(box)
     assert [re.match(r"<b>([^<]+)</b>", s).group(1) for s in sends] == [
         "Envoi en ligne", "Envoi manuel", "Renvoi"]
     assert "Support (démo) (support)" in sends[2]
+    [details] = shared_database(console_db).cursor().execute(
+        """SELECT details FROM events WHERE document_id = ? AND type = 'send_requested'
+           AND recipient = 'jean.morel@outlook.com'""", [story.document_id]).fetchone()
+    assert json.loads(details)["corrects"] == TYPO
 
 
 def test_no_correction_means_an_empty_field_and_the_same_address_needs_a_tick(console_db,

@@ -79,8 +79,8 @@ def test_sending_again_to_a_hard_bounced_address_is_refused_with_when_and_why(
     assert err.params["bounced_on"] == "23/11/2026 15:32 CET"   # the account's zone
     assert "--override-suppression" in str(err)
     sentence = explain_refusal(err.code, err.params, "fr")
-    assert sentence.startswith("« billing@client.test » a déjà été rejetée définitivement le "
-                               "23/11/2026 15:32 CET")
+    assert sentence.startswith(
+        "« billing@client.test » a déjà été rejetée définitivement le 23/11/2026 15:32 CET")
     assert "L'adresse n'existe pas" in sentence
     assert "The address does not exist" in explain_refusal(err.code, err.params, "en")
 

@@ -19,7 +19,8 @@ Cursor = duckdb.DuckDBPyConnection
 def send_history(cursor: Cursor, document_id: str) -> pd.DataFrame:
     """The document's sends, newest first: mode, when, who (`actor_name`: the user's display
     name, or the login), its `kind` (SendKind), its recipients in order, and whether it was sent
-    to a suppressed address on purpose (`overrode_suppression`)."""
+    to a suppressed address on purpose (`overrode_suppression`), and for a resend to a
+    corrected address, the failed address it replaces (`corrects`)."""
     return cursor.execute(
         """WITH s AS (
                SELECT s.id, s.mode, s.requested_at, s.actor, u.name AS actor_name,
@@ -37,10 +38,12 @@ def send_history(cursor: Cursor, document_id: str) -> pd.DataFrame:
                     -- leaves the events_document index (24 ms instead of 1 on 100k documents)
                SELECT send_id, bool_or(type = 'send_requested' AND coalesce(TRY_CAST(
                           json_extract_string(details, '$.suppression_overridden') AS BOOLEAN),
-                          FALSE)) AS overrode_suppression
+                          FALSE)) AS overrode_suppression,
+                      max(CASE WHEN type = 'send_requested'
+                               THEN json_extract_string(details, '$.corrects') END) AS corrects
                FROM events WHERE document_id = ? GROUP BY send_id)
            SELECT s.*, coalesce(x.recipients, []::VARCHAR[]) AS recipients,
-                  coalesce(e.overrode_suppression, FALSE) AS overrode_suppression
+                  coalesce(e.overrode_suppression, FALSE) AS overrode_suppression, e.corrects
            FROM s LEFT JOIN x ON x.send_id = s.id LEFT JOIN e ON e.send_id = s.id
            ORDER BY s.requested_at DESC, s.id DESC""",
         [str(SendKind.MANUAL), str(SendKind.ONLINE), str(SendKind.RESEND), document_id,
