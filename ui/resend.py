@@ -25,7 +25,8 @@ FAILED = ("not_sent", "not_delivered")
 
 
 def resend_form(box, actor: Principal) -> None:
-    failed = box.recipients[box.recipients["state"].isin(FAILED)]
+    failed = box.recipients[box.recipients["state"].isin(FAILED)
+                            & ~box.recipients["address"].str.lower().isin(_corrected(box))]
     if failed.empty:
         return
     account_id, zone = box.document["account_id"], box.document["time_zone"]
@@ -60,6 +61,12 @@ def resend_form(box, actor: Principal) -> None:
                 box.document["id"], (corrected,), actor=actor, force=True,
                 idempotency_key=submission_key("resend"), override_suppression=override,
                 corrects=None if same else wrong.lower()))
+
+
+def _corrected(box) -> set[str]:
+    """The failed addresses a resend already went to a correction of (the box says where):
+    offered again only if that correction fails too, as an address of its own."""
+    return {wrong.lower() for wrong in box.sends.get("corrects", []) if isinstance(wrong, str)}
 
 
 def suppression_warning(found, zone: str) -> str:

@@ -78,6 +78,8 @@ def test_the_box_keeps_every_recipient_and_every_send_after_a_resend(console_db,
         """SELECT details FROM events WHERE document_id = ? AND type = 'send_requested'
            AND recipient = 'jean.morel@outlook.com'""", [story.document_id]).fetchone()
     assert json.loads(details)["corrects"] == TYPO
+    # the corrected address is not offered again; the one still to correct is
+    assert app.selectbox(key="resend_wrong").options == [UNKNOWN]
 
 
 def test_no_correction_means_an_empty_field_and_the_same_address_needs_a_tick(console_db,
