@@ -155,3 +155,30 @@ def _sends(path, document_id: str) -> list[str]:
     return [row[0] for row in shared_database(path).cursor().execute(
         "SELECT id FROM sends WHERE document_id = ? ORDER BY requested_at", [document_id]
     ).fetchall()]
+
+
+def test_the_send_form_refuses_a_suppressed_address_until_overridden(console_db, repo_root):
+    story = tell(shared_database(console_db))
+    app = open_document(repo_root, story.document_id)
+    app.text_area(key="send_to").input(UNKNOWN)
+    app.text_area(key="send_cc").input("")
+    app.checkbox(key="send_force").check()
+    app.button(key="send_submit").click().run()
+    [refusal] = [e.value.replace("\\", "").replace("\u2060", "") for e in app.error]  # as shown
+    assert f"« {UNKNOWN} » a déjà été rejetée définitivement le" in refusal
+    assert "L'adresse n'existe pas" in refusal and "CET" in refusal
+    app.checkbox(key="send_override").check()
+    app.button(key="send_submit").click().run()
+    assert not app.error, [e.value for e in app.error]
+    assert 'data-testid="suivi-override"' in box_html(app)
+
+
+def test_the_box_in_english(console_db, repo_root):
+    story = tell(shared_database(console_db))
+    app = open_document(repo_root, story.document_id)
+    app.sidebar.radio[0].set_value("en").run()
+    box = box_html(app)
+    assert "Sends (2), first to last" in box and "<b>Online send</b>" in box
+    assert "<b>Manual send</b>" in box and "Not delivered" in box
+    assert f"The email could not be delivered to {TYPO} (returned on" in box
+    assert "Code: 5.4.4." in box
