@@ -94,6 +94,7 @@ def request_sends(db: Database, requests: list[SendRequest], policy: SendPolicy,
             if request.document_id in found:
                 request.actor.require(Action.SEND, found[request.document_id][1].id)
         latest = queries.latest_online_sends(cursor, document_ids, since=now - RESEND_WINDOW)
+        outcomes = _outcomes_of_recipients(cursor, requests, recipients, found)
         receipts: list[SendReceipt] = []
         sends: list[Send] = []
         deliveries: list[Delivery] = []
@@ -117,7 +118,8 @@ def request_sends(db: Database, requests: list[SendRequest], policy: SendPolicy,
                     f"document {document.number} was already sent on "
                     f"{online.requested_at:%Y-%m-%d %H:%M} UTC; resending within "
                     f"{RESEND_WINDOW.days} days needs --force")
-            overridden = _check_suppression(cursor, request, account, addresses)
+            overridden = _check_suppression(request, account, addresses,
+                                            outcomes.get(account.id, []))
             send = _new_send(request, document, account, policy, now)
             latest[document.id] = send
             if request.idempotency_key:
@@ -143,14 +145,25 @@ def request_sends(db: Database, requests: list[SendRequest], policy: SendPolicy,
     return receipts
 
 
-def _check_suppression(cursor, request: SendRequest, account: Account,
-                       addresses: list[tuple[str, RecipientRole]]
+def _outcomes_of_recipients(cursor, requests: list[SendRequest],
+                            recipients: list[list[tuple[str, RecipientRole]]], found: dict
+                            ) -> dict[str, list[suppression.Outcome]]:
+    """Every request's recipients' latest outcomes in its account, read once for the batch."""
+    wanted: dict[str, list[str]] = {}
+    for request, addresses in zip(requests, recipients):
+        if request.document_id in found:
+            account = found[request.document_id][1]
+            wanted.setdefault(account.id, []).extend(a for a, _ in addresses)
+    return suppressions.latest_outcomes_by_account(cursor, wanted)
+
+
+def _check_suppression(request: SendRequest, account: Account,
+                       addresses: list[tuple[str, RecipientRole]],
+                       outcomes: list[suppression.Outcome]
                        ) -> dict[str, suppression.Suppression]:
     """Refuse a recipient that hard-bounced before (`SuppressedAddress`, the first one), unless
     the request overrides; then the overridden suppressions, by address, for the events."""
-    found = suppression.blocking(
-        [a for a, _ in addresses],
-        suppressions.latest_outcomes(cursor, account.id, [a for a, _ in addresses]))
+    found = suppression.blocking([a for a, _ in addresses], outcomes)
     if found and not request.override_suppression:
         first = found[0]
         raise SuppressedAddress(

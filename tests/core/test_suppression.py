@@ -15,7 +15,7 @@ from tests.dsn_events import record_report
 from tracking.errors import SuppressedAddress
 from tracking.labels import explain_refusal
 from tracking.models import EventType, SendingMode
-from tracking.service import SendRequest, request_send
+from tracking.service import SendRequest, request_send, request_sends
 from tracking.store import suppressions
 from tracking.suppression import Outcome, blocking, is_suppressing
 
@@ -135,3 +135,17 @@ def test_the_per_account_list_holds_only_addresses_still_suppressed(db, bounced,
     assert listed.iloc[0]["document_number"] == "FV 2026/11/rel000"
     assert suppressions.suppressed_candidates(db.cursor(), scope=frozenset({"acct-smtp"})).empty
     assert suppressions.suppressed_candidates(db.cursor(), account_id="acct-smtp").empty
+
+
+def test_a_bulk_send_is_checked_in_one_read_and_refused_whole(db, bounced, seeded, policy):
+    before = table_counts(db)
+    batch = [SendRequest(seeded[SendingMode.SMTP][0], ("billing@client.test",),
+                         actor=support("alice")),            # other account: not suppressed
+             SendRequest(bounced[1], ("new@client.test",), actor=support("alice")),
+             SendRequest(bounced[2], ("billing@client.test",), actor=support("alice"))]
+    with pytest.raises(SuppressedAddress):
+        request_sends(db, batch, policy, now=NOW)
+    assert table_counts(db) == before                       # all or none
+    batch[2] = SendRequest(bounced[2], ("billing@client.test",), actor=support("alice"),
+                           override_suppression=True)
+    assert all(r.created for r in request_sends(db, batch, policy, now=NOW))

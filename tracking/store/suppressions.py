@@ -31,15 +31,28 @@ _LATEST = """
 
 def latest_outcomes(cursor: Cursor, account_id: str, addresses: list[str]) -> list[Outcome]:
     """The latest final outcome of each of `addresses` (any case) in the account."""
-    wanted = sorted({a.lower() for a in addresses})
-    if not wanted:
-        return []
+    return latest_outcomes_by_account(cursor, {account_id: addresses}).get(account_id, [])
+
+
+def latest_outcomes_by_account(cursor: Cursor, wanted: dict[str, list[str]]
+                               ) -> dict[str, list[Outcome]]:
+    """`latest_outcomes` for several accounts in one read (a bulk send checks every request
+    at once): {account id: outcomes of the addresses asked for it}."""
+    accounts = sorted(wanted)
+    addresses = sorted({a.lower() for some in wanted.values() for a in some})
+    if not accounts or not addresses:
+        return {}
     rows = cursor.execute(
-        _LATEST.format(where="s.account_id = ? AND lower(x.address) IN "
-                             "(SELECT unnest(?::VARCHAR[]))"),
-        [account_id, wanted]).fetchall()
-    return [Outcome(address, state, reason, code, from_db(at), number, account)
-            for account, address, state, reason, code, at, number, _ in rows]
+        _LATEST.format(where="s.account_id IN (SELECT unnest(?::VARCHAR[])) "
+                             "AND lower(x.address) IN (SELECT unnest(?::VARCHAR[]))"),
+        [accounts, addresses]).fetchall()
+    asked = {account: {a.lower() for a in some} for account, some in wanted.items()}
+    found: dict[str, list[Outcome]] = {}
+    for account, address, state, reason, code, at, number, _ in rows:
+        if address in asked[account]:
+            found.setdefault(account, []).append(
+                Outcome(address, state, reason, code, from_db(at), number, account))
+    return found
 
 
 def suppressed_candidates(cursor: Cursor, *, account_id: str | None = None,
