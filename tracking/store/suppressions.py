@@ -20,12 +20,15 @@ _FAILED = [str(state) for state in FAILED]
 _REASONS = [str(reason) for reason in SUPPRESSING_REASONS]
 
 # The latest final (not pending) outcome per (account, address); `{where}` narrows the rows.
+# Addresses are stored lower-case (the service lower-cases every recipient), so they are
+# compared as stored, without a `lower()` on every row of the scan. Without an index on the
+# address this reads every delivery of the column: tens of ms on 100k documents.
 _LATEST = """
-    SELECT s.account_id, lower(x.address) AS address, x.state, x.reason, x.status_code,
+    SELECT s.account_id, x.address, x.state, x.reason, x.status_code,
            x.state_at, d.number AS document_number, d.id AS document_id
     FROM deliveries x JOIN sends s ON s.id = x.send_id JOIN documents d ON d.id = s.document_id
     WHERE x.state <> 'pending' AND {where}
-    QUALIFY row_number() OVER (PARTITION BY s.account_id, lower(x.address)
+    QUALIFY row_number() OVER (PARTITION BY s.account_id, x.address
                                ORDER BY x.state_at DESC, s.requested_at DESC, x.idx) = 1"""
 
 
@@ -44,7 +47,7 @@ def latest_outcomes_by_account(cursor: Cursor, wanted: dict[str, list[str]]
         return {}
     rows = cursor.execute(
         _LATEST.format(where="s.account_id IN (SELECT unnest(?::VARCHAR[])) "
-                             "AND lower(x.address) IN (SELECT unnest(?::VARCHAR[]))"),
+                             "AND x.address IN (SELECT unnest(?::VARCHAR[]))"),
         [accounts, addresses]).fetchall()
     asked = {account: {a.lower() for a in some} for account, some in wanted.items()}
     found: dict[str, list[Outcome]] = {}
@@ -62,8 +65,8 @@ def suppressed_candidates(cursor: Cursor, *, account_id: str | None = None,
     code), newest first, with the account's name and zone."""
     scoped, params = in_scope("s.account_id", scope)
     where = (f"""{scoped} AND (?::VARCHAR IS NULL OR s.account_id = ?)
-                 AND lower(x.address) IN (SELECT lower(address) FROM deliveries
-                                          WHERE list_contains(?::VARCHAR[], reason))""")
+                 AND x.address IN (SELECT address FROM deliveries
+                                   WHERE list_contains(?::VARCHAR[], reason))""")
     return cursor.execute(
         f"""SELECT o.account_id, a.name AS account, a.time_zone, o.address, o.state, o.reason,
                    o.status_code, o.state_at, o.document_number, o.document_id
