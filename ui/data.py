@@ -131,9 +131,12 @@ def delivered_domains(db_path: str, account_id: str) -> list[str]:
     return box_reads.delivered_domains(_cursor(db_path), account_id)
 
 
-def suppressions_of(account_id: str, addresses: tuple[str, ...]) -> list[Suppression]:
-    """Not cached: the warning must follow what the user types and the latest bounces."""
-    outcomes = suppression_reads.latest_outcomes(_cursor(path()), account_id, list(addresses))
+@st.cache_data(ttl=30, show_spinner=False)
+def suppressions_of(db_path: str, account_id: str,
+                    addresses: tuple[str, ...]) -> list[Suppression]:
+    """Cached briefly (it reads the whole address column): the resend form asks on each run,
+    and the service checks again when the send is recorded, so a stale answer sends nothing."""
+    outcomes = suppression_reads.latest_outcomes(_cursor(db_path), account_id, list(addresses))
     return blocking(addresses, outcomes)
 
 

@@ -45,7 +45,7 @@ def resend_form(box, actor: Principal) -> None:
             st.caption(markdown_text(tf("resend.no_suggestion", wrong=wrong)))
         same = corrected.lower() == wrong.lower()
         allow_same = st.checkbox(t("resend.allow_same"), key="resend_same") if same else False
-        blocked = data.suppressions_of(account_id, (corrected,)) if corrected else []
+        blocked = data.suppressions_of(data.path(), account_id, (corrected,)) if corrected else []
         for found in blocked:
             st.warning(markdown_text(suppression_warning(found, zone)), icon="⚠️")
         override = (st.checkbox(t("suppressed.override"), key="resend_override")
