@@ -52,7 +52,7 @@ class RefusedValue(InvalidInput):
 class SuppressedAddress(RefusedValue):
     """A recipient hard-bounced before (`tracking.suppression`) and the send did not say
     `override_suppression`. Code `suppressed`; `params`: `address`, `reason`, `status_code`,
-    `bounced_at` (ISO, UTC), `bounced_on` (the same in the account's zone, for the sentence),
+    `bounced_at` (ISO, UTC), `zone` (the account's), `bounced_on` (`bounced_at` in that zone),
     `document_number` (the document whose send bounced)."""
 
     def __init__(self, message: str, **params: object) -> None:

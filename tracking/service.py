@@ -170,7 +170,7 @@ def _check_suppression(request: SendRequest, account: Account,
             f"{first.address} bounced for good on {first.bounced_at:%Y-%m-%d %H:%M} UTC "
             f"({first.reason}); sending to it again needs --override-suppression",
             address=first.address, reason=first.reason, status_code=first.status_code or "",
-            bounced_at=_iso(first.bounced_at),
+            bounced_at=_iso(first.bounced_at), zone=account.time_zone,
             bounced_on=format_local(first.bounced_at, account.time_zone),
             document_number=first.document_number or "")
     return {s.address: s for s in found}
