@@ -79,12 +79,6 @@ def _text(value: object) -> str:
     return value if isinstance(value, str) else ""
 
 
-def failure_dot(title: str = "") -> str:
-    """The blinking red dot and its `?` (DESIGN §4), explained on hover and click (`ui.dot`);
-    `title` is our own words, escaped."""
-    return dot.failure_dot(title)
-
-
 def document_link(document_id: str) -> str:
     return "document?" + urlencode({"doc": document_id, "lang": language()})
 
@@ -98,7 +92,7 @@ def documents_table(rows: pd.DataFrame) -> str:
     body = []
     for row in rows.itertuples(index=False):
         mark = " ✉" if row.sends else ""
-        mark_dot = failure_dot(dot.list_explanation(row.failure_reason, lang)) \
+        mark_dot = dot.failure_dot(dot.list_explanation(row.failure_reason, lang)) \
             if row.failing else ""
         states = row.states if isinstance(row.states, (list, tuple)) or hasattr(
             row.states, "__len__") else []
