@@ -26,7 +26,9 @@ def addresses_to_correct(account_id: str | None, *, scope) -> None:
         return
     st.markdown(tf("suppressed.count", n=f"{len(found):,}".replace(",", " ")))
     table = readable(found, language())
-    st.dataframe(table.assign(link=found["document_id"].map(document_link)), hide_index=True,
+    # on the page the reason in words; its code goes to the export, in a column of its own
+    shown = table.drop(columns=[t("col.reason")])
+    st.dataframe(shown.assign(link=found["document_id"].map(document_link)), hide_index=True,
                  key="suppressed_table", column_config={
                      "link": st.column_config.LinkColumn(t("page.document"), display_text="↗")})
     st.download_button(t("suppressed.export"), frame_to_csv(table),

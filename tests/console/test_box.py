@@ -137,6 +137,8 @@ def test_the_failures_page_lists_addresses_to_correct_with_an_export(console_db,
     assert mine.loc[UNKNOWN, "Correction probable"] == ""
     assert mine.loc[UNKNOWN, "Code"] == "5.1.1"
     assert DELIVERED not in mine.index
+    assert "Raison" not in table.columns and "userunknown" not in table.to_string()
+    assert mine.loc[UNKNOWN, "Explication"].startswith("L'adresse n'existe pas")
     [export] = [b for b in app.get("download_button") if b.key == "suppressed_csv"]
     assert export.proto.label == "Exporter les adresses à corriger (CSV)"
 
@@ -182,3 +184,19 @@ def test_the_box_in_english(console_db, repo_root):
     assert "<b>Manual send</b>" in box and "Not delivered" in box
     assert f"The email could not be delivered to {TYPO} (returned on" in box
     assert "Code: 5.4.4." in box
+
+
+def test_the_addresses_export_is_french_and_formula_neutralised(console_db):
+    from tracking.export import frame_to_csv
+    from tracking.store.suppressions import suppressed_candidates
+    from ui.suppressed import readable
+
+    tell(shared_database(console_db))
+    found = suppressed_candidates(shared_database(console_db).cursor(), account_id="acct-dubois")
+    found.loc[0, "address"] = '=HYPERLINK("http://127.0.0.1:9/")@x.fr'
+    text = frame_to_csv(readable(found, "fr")).decode("utf-8")
+    header = text.splitlines()[0]
+    assert header.startswith("Compte,Destinataire,Correction probable,Rejetée le,Explication,"
+                             "Raison,Code,Document")
+    assert "'=HYPERLINK" in text and '\n"=HYPERLINK' not in text and ",=HYPERLINK" not in text
+    assert "userunknown" in text   # the code, in its own column
