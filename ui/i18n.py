@@ -1,8 +1,15 @@
-"""Console labels, French by default, English switchable (sidebar)."""
+"""Console labels, French by default, English switchable (sidebar); numbers, percentages and
+counted nouns written the way each language writes them."""
 
 from __future__ import annotations
 
+import math
+
 import streamlit as st
+
+# French groups thousands with a narrow no-break space (U+202F, as CLDR and the Imprimerie
+# nationale do) and puts a no-break space before "%"; English uses "," and no space.
+NARROW_NBSP = "\u202f"
 
 LABELS: dict[str, dict[str, str]] = {
     "overview.title": {"fr": "Vue d'ensemble", "en": "Overview"},
@@ -310,10 +317,7 @@ def tf(key: str, **values: object) -> str:
 
 
 def t(key: str) -> str:
-    labels = LABELS.get(key)
-    if labels is None:
-        return key
-    return labels.get(language(), labels["fr"])
+    return _label(key, language())
 
 
 def language_picker() -> None:
@@ -322,3 +326,43 @@ def language_picker() -> None:
         st.session_state["language"] = st.query_params["lang"]
     st.sidebar.radio(t("language"), ["fr", "en"], key="language", horizontal=True,
                      format_func=lambda code: {"fr": "Français", "en": "English"}[code])
+
+
+def number(value: float | int | None, decimals: int = 0, lang: str | None = None) -> str:
+    """`value` with grouped thousands and `decimals` digits after the decimal sign
+    ("2 096,41" in French, "2,096.41" in English); None or NaN is blank."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    text = f"{value:,.{decimals}f}"
+    if (lang or language()) == "en":
+        return text
+    return text.replace(",", NARROW_NBSP).replace(".", ",")
+
+
+def percent(ratio: float | None, decimals: int = 1, lang: str | None = None) -> str:
+    """A ratio (0.1079) as a percentage: "10,8 %" in French, "10.8%" in English."""
+    if ratio is None or (isinstance(ratio, float) and math.isnan(ratio)):
+        return ""
+    lang = lang or language()
+    digits = number(ratio * 100, decimals, lang)
+    return f"{digits}%" if lang == "en" else f"{digits}{NARROW_NBSP}%"
+
+
+def count(n: int, singular: str, plural: str, lang: str | None = None) -> str:
+    """`n` and its noun, agreed: French counts 0 and 1 in the singular ("0 échec",
+    "1 document"), English only 1 ("0 failures", "1 document")."""
+    lang = lang or language()
+    one = n == 1 if lang == "en" else abs(n) < 2
+    return f"{number(n, 0, lang)} {singular if one else plural}"
+
+
+def counted(n: int, key: str, lang: str | None = None) -> str:
+    """`count` with the noun's forms from the labels: `key` names "{key}.one" and
+    "{key}.many" (e.g. `noun.document`)."""
+    lang = lang or language()
+    return count(n, _label(f"{key}.one", lang), _label(f"{key}.many", lang), lang)
+
+
+def _label(key: str, lang: str) -> str:
+    labels = LABELS.get(key)
+    return key if labels is None else labels.get(lang, labels["fr"])
