@@ -21,9 +21,6 @@ LABELS: dict[str, dict[str, str]] = {
     "overview.failures": {"fr": "Échecs (dernier envoi)", "en": "Failures (latest send)"},
     "overview.by_state": {"fr": "Destinataires par état", "en": "Recipients by state"},
     "overview.recent": {"fr": "Derniers événements", "en": "Latest events"},
-    "overview.placeholder": {
-        "fr": "Les pages Documents, Échecs, Historique et Boîte aux lettres arrivent.",
-        "en": "The Documents, Failures, History and Mailbox pages are on their way."},
     "language": {"fr": "Langue", "en": "Language"},
     "auth.title": {"fr": "Suivi — connexion", "en": "Suivi — sign in"},
     "auth.login": {"fr": "Identifiant", "en": "Login"},
@@ -52,14 +49,6 @@ LABELS: dict[str, dict[str, str]] = {
     "auth.proxy_missing": {
         "fr": "Accès refusé : le proxy n'a pas transmis d'identifiant.",
         "en": "Access refused: the proxy passed no login."},
-    "auth.forbidden": {"fr": "Refusé : votre rôle ne permet pas cette action, rien n'a été "
-                             "enregistré.",
-                       "en": "Refused: your role does not allow this action; nothing was "
-                             "written."},
-    "auth.forbidden_account": {"fr": "Refusé : ce compte ne vous est pas ouvert, rien n'a été "
-                                     "enregistré.",
-                               "en": "Refused: this account is not open to you; nothing was "
-                                     "written."},
     "auth.read_only": {"fr": "Lecture seule : votre rôle ne permet aucune action ici.",
                        "en": "Read only: your role allows no action here."},
     "role.analyst": {"fr": "analyste", "en": "analyst"},
@@ -85,9 +74,12 @@ LABELS: dict[str, dict[str, str]] = {
                           "en": "TLS failure with the outbound server since {since}"},
     "outbound.down.config": {"fr": "Serveur d'envoi mal configuré depuis {since}",
                              "en": "Outbound server misconfigured since {since}"},
-    "outbound.waiting": {
-        "fr": "{count} envoi(s) restent « En cours » et repartiront seuls quand il répondra.",
-        "en": "{count} delivery(ies) stay “In progress” and will go by themselves once it "
+    "outbound.waiting.one": {
+        "fr": "{count} envoi reste « En cours » et repartira seul quand il répondra.",
+        "en": "{count} delivery stays “In progress” and will go by itself once it answers."},
+    "outbound.waiting.many": {
+        "fr": "{count} envois restent « En cours » et repartiront seuls quand il répondra.",
+        "en": "{count} deliveries stay “In progress” and will go by themselves once it "
               "answers."},
     "page.documents": {"fr": "Documents", "en": "Documents"},
     "page.document": {"fr": "Document", "en": "Document"},
@@ -110,7 +102,6 @@ LABELS: dict[str, dict[str, str]] = {
     "filter.types": {"fr": "Types d'événement", "en": "Event types"},
     "filter.actor": {"fr": "Acteur", "en": "Actor"},
     "filter.document": {"fr": "Document (numéro ou id)", "en": "Document (number or id)"},
-    "documents.count": {"fr": "{n} documents", "en": "{n} documents"},
     "documents.page": {"fr": "Page", "en": "Page"},
     "documents.none": {"fr": "Aucun document ne correspond.", "en": "No document matches."},
     "col.number": {"fr": "Numéro", "en": "Number"},
@@ -134,6 +125,44 @@ LABELS: dict[str, dict[str, str]] = {
     "col.new": {"fr": "Nouvelle valeur", "en": "New value"},
     "col.subject": {"fr": "Objet", "en": "Subject"},
     "col.match": {"fr": "Rattachement", "en": "Match"},
+    # Issue 12: every table column in words (history, failures, mailbox, returned messages).
+    "col.requested_at": {"fr": "Demandé le", "en": "Requested on"},
+    "col.state_at": {"fr": "État depuis le", "en": "State since"},
+    "col.received_at": {"fr": "Reçu le", "en": "Received on"},
+    "col.latest": {"fr": "Dernier reçu le", "en": "Latest received on"},
+    "col.messages": {"fr": "Messages", "en": "Messages"},
+    "col.bounce_kind": {"fr": "Nature", "en": "Kind"},
+    "col.method": {"fr": "Trouvé par", "en": "Found by"},
+    "col.detector": {"fr": "Format reconnu", "en": "Format"},
+    "col.smtp_reply": {"fr": "Réponse du serveur", "en": "Server reply"},
+    "col.reply_code": {"fr": "Code de réponse", "en": "Reply code"},
+    "col.remote_mta": {"fr": "Serveur distant", "en": "Remote server"},
+    "col.status_code": {"fr": "Code d'état", "en": "Status code"},
+    "input.choose_one": {"fr": "Choisir…", "en": "Choose…"},
+    "input.choose_many": {"fr": "Choisir une ou plusieurs valeurs…",
+                          "en": "Choose one or more…"},
+    "noun.document.one": {"fr": "document", "en": "document"},
+    "noun.document.many": {"fr": "documents", "en": "documents"},
+    "noun.failure.one": {"fr": "échec", "en": "failure"},
+    "noun.failure.many": {"fr": "échecs", "en": "failures"},
+    "noun.recipient.one": {"fr": "destinataire", "en": "recipient"},
+    "noun.recipient.many": {"fr": "destinataires", "en": "recipients"},
+    "noun.delivery.one": {"fr": "envoi", "en": "delivery"},
+    "noun.delivery.many": {"fr": "envois", "en": "deliveries"},
+    "bounce_kind.failure": {"fr": "Échec", "en": "Failure"},
+    "bounce_kind.delay": {"fr": "Retard", "en": "Delay"},
+    "bounce_kind.success": {"fr": "Remise confirmée", "en": "Delivery confirmed"},
+    "bounce_kind.autoreply": {"fr": "Réponse automatique", "en": "Auto-reply"},
+    "bounce_kind.complaint": {"fr": "Plainte (spam)", "en": "Complaint (spam)"},
+    "bounce_kind.not_a_bounce": {"fr": "Pas un retour", "en": "Not a bounce"},
+    "bounce_kind.undecodable": {"fr": "Illisible", "en": "Undecodable"},
+    "match.matched": {"fr": "Rattaché", "en": "Matched"},
+    "match.proposed": {"fr": "À vérifier", "en": "To verify"},
+    "match.unmatched": {"fr": "Non rattaché", "en": "Unmatched"},
+    "match.suspicious": {"fr": "Suspect (jeton invalide)", "en": "Suspicious (bad token)"},
+    "match.ignored": {"fr": "Écarté", "en": "Ignored"},
+    "method.verp": {"fr": "Jeton signé (VERP)", "en": "Signed token (VERP)"},
+    "method.manual": {"fr": "Rattaché à la main", "en": "Attached by hand"},
     "doc.missing": {"fr": "Choisissez un document dans la liste.",
                     "en": "Pick a document in the list."},
     "doc.unknown": {"fr": "Document introuvable.", "en": "Unknown document."},
@@ -190,10 +219,8 @@ LABELS: dict[str, dict[str, str]] = {
                             "en": "No bounce waiting to be attached."},
     "action.unavailable": {"fr": "Indisponible : la lecture des retours n'est pas installée.",
                            "en": "Unavailable: bounce ingestion is not installed."},
-    "error": {"fr": "Refusé, rien n'a été enregistré", "en": "Refused, nothing was written"},
     "failures.heading": {"fr": "Échecs de remise", "en": "Delivery failures"},
-    "failures.summary": {"fr": "{f} échecs sur {n} destinataires ({r})",
-                         "en": "{f} failures out of {n} recipients ({r})"},
+    "failures.summary": {"fr": "{f} sur {n} ({r})", "en": "{f} out of {n} ({r})"},
     "failures.by_group": {"fr": "Par catégorie", "en": "By group"},
     "failures.by_reason": {"fr": "Par raison", "en": "By reason"},
     "failures.by_domain": {"fr": "Par domaine destinataire", "en": "By recipient domain"},
@@ -261,8 +288,6 @@ LABELS: dict[str, dict[str, str]] = {
                         "en": "The report is about {reported}, not {chosen}."},
     "attach.confirm": {"fr": "Je confirme : appliquer le retour de {reported} à {chosen}",
                        "en": "I confirm: apply the report about {reported} to {chosen}"},
-    "attach.no_document": {"fr": "aucun document unique « {reference} »",
-                           "en": "no single document '{reference}'"},
     "attach.no_send": {"fr": "Ce document n'a pas d'envoi en ligne.",
                        "en": "This document was never sent online."},
     "settings.heading": {"fr": "Réglages", "en": "Settings"},
@@ -299,7 +324,7 @@ LABELS: dict[str, dict[str, str]] = {
     "state.not_delivered": {"fr": "Non réceptionné", "en": "Not delivered"},
     "col.state": {"fr": "État", "en": "State"},
     "col.count": {"fr": "Nombre", "en": "Count"},
-    "col.when": {"fr": "Quand (UTC)", "en": "When (UTC)"},
+    "col.when": {"fr": "Quand", "en": "When"},
     "col.type": {"fr": "Type", "en": "Type"},
     "col.actor": {"fr": "Acteur", "en": "Actor"},
     "col.document": {"fr": "Document", "en": "Document"},
@@ -348,12 +373,15 @@ def percent(ratio: float | None, decimals: int = 1, lang: str | None = None) -> 
     return f"{digits}%" if lang == "en" else f"{digits}{NARROW_NBSP}%"
 
 
+def is_singular(n: int, lang: str | None = None) -> bool:
+    """French counts 0 and 1 in the singular ("0 échec", "1 document"), English only 1."""
+    return n == 1 if (lang or language()) == "en" else abs(n) < 2
+
+
 def count(n: int, singular: str, plural: str, lang: str | None = None) -> str:
-    """`n` and its noun, agreed: French counts 0 and 1 in the singular ("0 échec",
-    "1 document"), English only 1 ("0 failures", "1 document")."""
+    """`n` and its noun, agreed: "1 document", "2 096 documents"."""
     lang = lang or language()
-    one = n == 1 if lang == "en" else abs(n) < 2
-    return f"{number(n, 0, lang)} {singular if one else plural}"
+    return f"{number(n, 0, lang)} {singular if is_singular(n, lang) else plural}"
 
 
 def counted(n: int, key: str, lang: str | None = None) -> str:
@@ -361,6 +389,13 @@ def counted(n: int, key: str, lang: str | None = None) -> str:
     "{key}.many" (e.g. `noun.document`)."""
     lang = lang or language()
     return count(n, _label(f"{key}.one", lang), _label(f"{key}.many", lang), lang)
+
+
+def tn(key: str, n: int, **values: object) -> str:
+    """A whole sentence agreed with `n` ("{key}.one" or "{key}.many"), `{count}` filled in."""
+    lang = language()
+    form = _label(f"{key}.one" if is_singular(n, lang) else f"{key}.many", lang)
+    return form.format(count=number(n, 0, lang), **values)
 
 
 def _label(key: str, lang: str) -> str:

@@ -9,7 +9,6 @@ The decisions are `tracking.returned_actions`; what comes from mail is shown as 
 from __future__ import annotations
 
 import hashlib
-import re
 
 import pandas as pd
 import streamlit as st
@@ -17,12 +16,13 @@ import streamlit as st
 from tracking import returned_actions as act
 from tracking.auth.principal import Principal
 from tracking.auth.roles import Action
-from tracking.errors import NotFound, RefusedValue, SuiviError
-from tracking.labels import explain_refusal, word_for
+from tracking.errors import NotFound, SuiviError
+from tracking.labels import word_for
 from tracking.models import EventType, Reason
 from tracking.store import queries
 from ui import data
 from ui.actions import done
+from ui.errors import code_span as _md
 from ui.i18n import language, t, tf
 from ui.layout import error
 from ui.resources import database
@@ -90,7 +90,8 @@ def attach_form(message_id: str, actor: Principal, *, key: str, document_id: str
             return
         document_id = queries.find_document_id(database().cursor(), reference)
         if document_id is None:
-            error(NotFound(tf("attach.no_document", reference=reference)))
+            error(NotFound(f"no single document {reference!r}", code="no_single_document",
+                           reference=reference))
             return
     sends = data.sends_for_attachment(document_id, scope=actor.scope)  # latest send first
     if sends.empty:
@@ -121,7 +122,7 @@ def attach_form(message_id: str, actor: Principal, *, key: str, document_id: str
             act.attach_bounce(database(), message_id, send_id, address, actor,
                               confirmation=confirmation)
         except SuiviError as err:
-            _refused(err)
+            error(err)
             return
         done(t("action.attached"))
 
@@ -137,22 +138,6 @@ def unmatched_for_document(box, actor: Principal) -> None:
     message = st.selectbox(t("action.message"), list(subjects), key="attach_message",
                            format_func=lambda m: f"{subjects[m][:80]} ({m[:8]})")
     attach_form(message, actor, key="attach", document_id=box.document["id"])
-
-
-def _refused(err: SuiviError) -> None:
-    """Like `ui.layout.error`, with the addresses a refusal names kept as text (code spans)."""
-    worded = explain_refusal(err.code, {k: _md(str(v)) for k, v in err.params.items()},
-                             language()) if isinstance(err, RefusedValue) else None
-    st.error(f"{t('error')} : {worded or _md(str(err))}")
-
-
-def _md(text: str) -> str:
-    """`text` (an address from mail) as a Markdown code span: labels and alerts are Markdown,
-    and inside a code span nothing is markup or auto-linked. The fence is one backtick longer
-    than any run of backticks in the text (CommonMark §6.1)."""
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    fence = "`" * (longest + 1)
-    return f"{fence} {text} {fence}"
 
 
 def _text(value: object) -> str:

@@ -23,7 +23,7 @@ from tracking.labels import (
     word_for,
 )
 from tracking.models import DeliveryState, DocumentKind, DocumentStatus, SendingMode
-from ui.i18n import language, t, tf
+from ui.i18n import language, number, t, tf, tn
 from ui.text import markdown_text
 
 _CSS = """<style>
@@ -57,7 +57,7 @@ def outbound_health(health, sending: bool) -> None:
     elif health.state == "down":
         line = tf(f"outbound.down.{health.fault}", since=since)
         st.sidebar.error(line, icon="⚠️")
-        st.warning(line + (" — " + tf("outbound.waiting", count=health.waiting)
+        st.warning(line + (" — " + tn("outbound.waiting", health.waiting)
                            if health.waiting else ""), icon="⚠️")
         if health.detail:
             st.sidebar.text(health.detail[:200])
@@ -116,7 +116,7 @@ def documents_table(rows: pd.DataFrame) -> str:
                             row.time_zone)),
             _e(word_for(SendingMode, row.mode, lang) if isinstance(row.mode, str) else ""),
             _e(states),
-            _e(f"{row.amount:,.2f} {row.currency}".replace(",", " ")),
+            _e(f"{number(row.amount, 2)} {row.currency}"),
         ]
         body.append("<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>")
     return (f'<table class="suivi-table" data-testid="suivi-documents"><thead><tr>{head}</tr>'

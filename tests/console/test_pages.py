@@ -138,8 +138,8 @@ def test_refused_sends_show_a_clear_error_and_write_nothing(console_db, repo_roo
     document_id = unsent_relay_document(console_db)
     before = counts(console_db)
     app = console_app(repo_root, doc=document_id).run().switch_page("pages/document.py").run()
-    for to, message in (("not-an-address", "« not-an-address » n'est pas une adresse e-mail"),
-                        ("", "at least one 'to' recipient")):
+    for to, message in (("not-an-address", "` not-an-address ` n'est pas une adresse e-mail"),
+                        ("", "indiquez au moins un destinataire « À »")):
         app.text_area(key="send_to").input(to)
         app.button(key="send_submit").click().run()
         assert not app.exception
@@ -187,8 +187,8 @@ def test_malformed_or_impossible_dates_write_nothing(console_db, repo_root):
     document_id = failing_document(console_db)
     before = counts(console_db)
     app = console_app(repo_root, doc=document_id).run().switch_page("pages/document.py").run()
-    for text, message in (("31/02/2026 25:99", "malformed date"),
-                          ("01/01/2099 10:00", "cannot be in the future")):
+    for text, message in (("31/02/2026 25:99", "n'est pas une date : écrivez JJ/MM/AAAA HH:MM"),
+                          ("01/01/2099 10:00", "ne peut pas être dans le futur")):
         app.text_input(key="date_text").input(text).run()
         if any(button.key == "save_date" for button in app.button):  # parsed, so try saving
             app.button(key="save_date").click().run()
