@@ -10,6 +10,8 @@ import streamlit as st
 # French groups thousands with a narrow no-break space (U+202F, as CLDR and the Imprimerie
 # nationale do) and puts a no-break space before "%"; English uses "," and no space.
 NARROW_NBSP = "\u202f"
+# Each language by its own name (the language picker, an account's message language).
+LANGUAGE_NAMES = {"fr": "Français", "en": "English"}
 
 LABELS: dict[str, dict[str, str]] = {
     "overview.title": {"fr": "Vue d'ensemble", "en": "Overview"},
@@ -163,6 +165,23 @@ LABELS: dict[str, dict[str, str]] = {
     "match.ignored": {"fr": "Écarté", "en": "Ignored"},
     "method.verp": {"fr": "Jeton signé (VERP)", "en": "Signed token (VERP)"},
     "method.manual": {"fr": "Rattaché à la main", "en": "Attached by hand"},
+    "watcher.source": {"fr": "Boîte lue", "en": "Mailbox read"},
+    "watcher.state": {"fr": "État", "en": "State"},
+    "watcher.stopped": {"fr": "Arrêtée", "en": "Stopped"},
+    "watcher.attention": {"fr": "Refusée : corrigez les réglages (pas de nouvel essai seul)",
+                          "en": "Refused: fix the settings (no retry on its own)"},
+    "watcher.idle": {"fr": "Connectée, en attente de nouveaux messages",
+                     "en": "Connected, waiting for new messages"},
+    "watcher.connected": {"fr": "Connectée", "en": "Connected"},
+    "watcher.disconnected": {"fr": "Déconnectée, nouvel essai prévu",
+                             "en": "Disconnected, will try again"},
+    "watcher.last_message": {"fr": "Dernier message reçu le", "en": "Latest message received on"},
+    "watcher.last_check": {"fr": "Dernière relève le", "en": "Last checked on"},
+    "watcher.backlog": {"fr": "Messages en attente de lecture", "en": "Messages waiting"},
+    "watcher.ingested": {"fr": "Messages lus depuis le démarrage", "en": "Messages read since start"},
+    "watcher.error": {"fr": "Dernière erreur", "en": "Last error"},
+    "watcher.next_attempt": {"fr": "Prochain essai le", "en": "Next attempt on"},
+    "col.language": {"fr": "Langue des messages", "en": "Message language"},
     "doc.missing": {"fr": "Choisissez un document dans la liste.",
                     "en": "Pick a document in the list."},
     "doc.unknown": {"fr": "Document introuvable.", "en": "Unknown document."},
@@ -350,7 +369,7 @@ def language_picker() -> None:
     if "language" not in st.session_state and st.query_params.get("lang") in ("fr", "en"):
         st.session_state["language"] = st.query_params["lang"]
     st.sidebar.radio(t("language"), ["fr", "en"], key="language", horizontal=True,
-                     format_func=lambda code: {"fr": "Français", "en": "English"}[code])
+                     format_func=LANGUAGE_NAMES.__getitem__)
 
 
 def number(value: float | int | None, decimals: int = 0, lang: str | None = None) -> str:

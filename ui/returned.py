@@ -24,11 +24,13 @@ from ui import data
 from ui.actions import done
 from ui.errors import code_span as _md
 from ui.i18n import language, t, tf
+from ui.inputs import choice
 from ui.layout import error
 from ui.resources import database
+from ui.tables import labelled, local_time, table, vocabulary_words
 
 _EVIDENCE_COLUMNS = {   # queue column -> label key
-    "received_at": "col.when", "document": "col.document", "recipient": "col.recipient",
+    "received_at": "col.received_at", "document": "col.document", "recipient": "col.recipient",
     "reported_recipient": "verify.reported", "match_method": "verify.method",
     "event_type": "verify.would", "status_code": "col.code", "reason": "col.reason",
     "diagnostic": "col.diagnostic",
@@ -38,11 +40,9 @@ _EVIDENCE_COLUMNS = {   # queue column -> label key
 def evidence_table(queue: pd.DataFrame) -> pd.DataFrame:
     """The queue as people read it: labelled columns, words for methods, events and reasons."""
     lang = language()
-    shown = queue[[c for c in _EVIDENCE_COLUMNS if c in queue.columns]].copy()
-    shown["match_method"] = shown["match_method"].map(lambda m: t(f"method.{m}"))
-    shown["event_type"] = shown["event_type"].map(lambda e: word_for(EventType, e, lang))
-    shown["reason"] = shown["reason"].map(lambda r: word_for(Reason, r, lang))
-    return shown.rename(columns={c: t(k) for c, k in _EVIDENCE_COLUMNS.items()})
+    return labelled(queue, _EVIDENCE_COLUMNS, {
+        **vocabulary_words(), "received_at": local_time(),
+        "event_type": lambda e: word_for(EventType, e, lang)})
 
 
 def verify_queue(actor: Principal) -> None:
@@ -53,9 +53,9 @@ def verify_queue(actor: Principal) -> None:
     if queue.empty:
         st.caption(t("verify.empty"))
         return
-    st.dataframe(evidence_table(queue), hide_index=True, key="verify_table")
+    table(evidence_table(queue), key="verify_table")
     rows = queue.set_index("id")
-    chosen = st.selectbox(
+    chosen = choice(
         t("verify.pick"), list(rows.index), key="verify_pick",
         format_func=lambda p: f"{rows.at[p, 'document']} · {rows.at[p, 'recipient']} · "
         f"{t('method.' + str(rows.at[p, 'match_method']))} ({p[:8]})")
@@ -78,7 +78,7 @@ def document_proposals(document_id: str, actor: Principal) -> None:
     st.markdown(f"**{t('verify.document_heading')}**")
     shown = evidence_table(found)
     shown[t("verify.decision")] = found["decision"].map(lambda d: t(f"decision.{d}"))
-    st.dataframe(shown, hide_index=True, key="document_proposals")
+    table(shown, key="document_proposals")
 
 
 def attach_form(message_id: str, actor: Principal, *, key: str, document_id: str | None = None) -> None:
@@ -98,7 +98,7 @@ def attach_form(message_id: str, actor: Principal, *, key: str, document_id: str
         st.caption(t("attach.no_send"))
         return
     several = sends["send_id"].nunique() > 1
-    row = st.selectbox(
+    row = choice(
         t("action.recipient"), list(sends.index), key=f"{key}_recipient",
         format_func=lambda i: sends.at[i, "address"] + (
             f" — {sends.at[i, 'requested_at']:%d/%m/%Y %H:%M} UTC" if several else ""))
@@ -108,7 +108,7 @@ def attach_form(message_id: str, actor: Principal, *, key: str, document_id: str
             else t("attach.reported_none"))
     confirmation = None
     if reported and address.lower() not in reported:
-        about = reported[0] if len(reported) == 1 else st.selectbox(
+        about = reported[0] if len(reported) == 1 else choice(
             t("attach.pick_reported"), list(reported), key=f"{key}_reported")
         st.warning(tf("attach.mismatch", reported=_md(about), chosen=_md(address)))
         # One checkbox per pair of addresses: a tick given for one pair never carries over
@@ -135,8 +135,8 @@ def unmatched_for_document(box, actor: Principal) -> None:
         st.caption(t("action.no_unmatched"))
         return
     subjects = dict(zip(queue["id"], queue["subject"].fillna("")))
-    message = st.selectbox(t("action.message"), list(subjects), key="attach_message",
-                           format_func=lambda m: f"{subjects[m][:80]} ({m[:8]})")
+    message = choice(t("action.message"), list(subjects), key="attach_message",
+                     format_func=lambda m: f"{subjects[m][:80]} ({m[:8]})")
     attach_form(message, actor, key="attach", document_id=box.document["id"])
 
 

@@ -198,14 +198,6 @@ def local_times(frame: pd.DataFrame, column: str) -> pd.DataFrame:
     return frame.assign(when=when)[["when", *frame.columns]]
 
 
-def watcher_status(status) -> pd.DataFrame:
-    """The mailbox watcher's status object as two columns (it holds no secret)."""
-    fields = getattr(status, "__dataclass_fields__", None) or vars(status)
-    return pd.DataFrame({t("col.setting"): list(fields),
-                         t("col.value"): ["" if getattr(status, f) is None else
-                                          str(getattr(status, f)) for f in fields]})
-
-
 def connection_status() -> pd.DataFrame:
     """Where the console sends and reads mail, and whether each secret is set — never its value."""
     from tracking.runtime import database_path, settings_for, transport_kind

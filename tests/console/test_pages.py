@@ -60,14 +60,14 @@ def test_documents_list_marks_failures_and_filters(console_db, repo_root):
     html = documents_html(app)
     rows = html.split("<tbody>")[1].split("<tr>")[1:]
     assert rows and all('class="suivi-dot"' in row and "✉" in row for row in rows)
-    shown = re.search(r"([\d ]+) documents", " ".join(m.value for m in app.markdown)).group(1)
+    shown = re.search(r"([\d\u202f]+) documents", " ".join(m.value for m in app.markdown)).group(1)
     cursor = shared_database(console_db).cursor()
     expected = cursor.execute(
         """SELECT count(*) FROM (SELECT document_id, arg_max(id, (requested_at, id)) AS sid
                                  FROM sends GROUP BY 1) l
            WHERE EXISTS (SELECT 1 FROM deliveries x WHERE x.send_id = l.sid
                          AND x.state IN ('not_sent', 'not_delivered'))""").fetchone()[0]
-    assert int(shown.replace(" ", "")) == expected > 0
+    assert int(shown.replace("\u202f", "")) == expected > 0
     app.sidebar.radio[0].set_value("en").run()
     assert "<th>Number</th>" in documents_html(app)
 
