@@ -100,9 +100,18 @@ def failure_table(failed: pd.DataFrame, link: Callable[[str], str]) -> pd.DataFr
 def history_table(events: pd.DataFrame) -> pd.DataFrame:
     """The event log: each event on its account's clock, the event and reason in words."""
     shown = events.assign(when=local_times_by_row(events, "occurred_at"),
+                          actor_name=[_person(n, login) for n, login in zip(
+                              events["actor_name"], events["actor"])],
                           old_value=_moments_by_row(events, "old_value"),
                           new_value=_moments_by_row(events, "new_value"))
     return labelled(shown, _HISTORY, vocabulary_words())
+
+
+def _person(name: object, login: object) -> object:
+    """"Name (login)": who acted, and the login the event records."""
+    if isinstance(name, str) and name and name != login:
+        return f"{name} ({login})"
+    return login
 
 
 def _moments_by_row(frame: pd.DataFrame, column: str) -> list[object]:
