@@ -44,7 +44,10 @@ LABELS: dict[str, dict[str, str]] = {
         "en": "This database has no user: the console will not start. Stop it (it holds the "
               "file), create the first administrator in a terminal (it asks for the "
               "password), then start it again:"},
-    "auth.config": {"fr": "Connexion mal configurée", "en": "Sign-in is misconfigured"},
+    "auth.config": {"fr": "Connexion mal configurée : l'administrateur doit corriger le réglage "
+                          "ci-dessous.",
+                    "en": "Sign-in is misconfigured: the administrator must fix the setting "
+                          "below."},
     "auth.proxy_refused": {
         "fr": "Accès refusé : cette requête ne vient pas d'un proxy autorisé.",
         "en": "Access refused: this request does not come from an allowed proxy."},
@@ -182,6 +185,22 @@ LABELS: dict[str, dict[str, str]] = {
     "watcher.error": {"fr": "Dernière erreur", "en": "Last error"},
     "watcher.next_attempt": {"fr": "Prochain essai le", "en": "Next attempt on"},
     "col.language": {"fr": "Langue des messages", "en": "Message language"},
+    "conn.database": {"fr": "Base de données", "en": "Database"},
+    "conn.transport": {"fr": "Transport d'envoi", "en": "Transport"},
+    "conn.transport.smtp": {"fr": "SMTP (envoi réel)", "en": "SMTP (real sending)"},
+    "conn.transport.sandbox": {"fr": "Bac à sable (rien ne sort de la machine)",
+                               "en": "Sandbox (nothing leaves the machine)"},
+    "conn.smtp_user": {"fr": "Utilisateur SMTP", "en": "SMTP user"},
+    "conn.smtp_password": {"fr": "Mot de passe SMTP", "en": "SMTP password"},
+    "conn.verp_key": {"fr": "Clé de signature des retours (VERP)",
+                      "en": "Bounce signing key (VERP)"},
+    "conn.workers": {"fr": "Tâches de fond", "en": "Background work"},
+    "conn.worker.outbox": {"fr": "envoi", "en": "sending"},
+    "conn.worker.mailbox": {"fr": "lecture des retours", "en": "reading bounces"},
+    "conn.worker.marks": {"fr": "marques de la liste", "en": "list marks"},
+    "conn.worker.snapshot": {"fr": "instantané Parquet", "en": "Parquet snapshot"},
+    "conn.imap_user": {"fr": "Utilisateur IMAP", "en": "IMAP user"},
+    "conn.imap_password": {"fr": "Mot de passe IMAP", "en": "IMAP password"},
     "doc.missing": {"fr": "Choisissez un document dans la liste.",
                     "en": "Pick a document in the list."},
     "doc.unknown": {"fr": "Document introuvable.", "en": "Unknown document."},

@@ -209,12 +209,17 @@ def connection_status() -> pd.DataFrame:
     def secret(value) -> str:
         return t("settings.secret_set") if value else t("settings.secret_unset")
 
-    rows = [("database", str(database_path())), ("transport", transport_kind()),
-            ("SMTP", f"{smtp.host}:{smtp.port} ({smtp.tls})"), ("SMTP user", smtp.user or "—"),
-            ("SMTP password", secret(smtp.password)), ("VERP key", secret(settings.verp_key)),
-            ("workers", ", ".join(owner().status().running) or "—")]
+    transport = transport_kind()
+    workers = ", ".join(t(f"conn.worker.{w}") for w in owner().status().running) or "—"
+    rows = [("conn.database", str(database_path())),
+            ("conn.transport", t(f"conn.transport.{transport}") if transport in (
+                "smtp", "sandbox") else transport),
+            ("SMTP", f"{smtp.host}:{smtp.port} ({smtp.tls})"), ("conn.smtp_user", smtp.user or "—"),
+            ("conn.smtp_password", secret(smtp.password)),
+            ("conn.verp_key", secret(settings.verp_key)), ("conn.workers", workers)]
     if imap is not None:
         rows += [("IMAP", f"{imap.host}:{imap.port} ({imap.tls}) {imap.folder}" if imap.host
-                  else "—"), ("IMAP user", imap.user or "—"),
-                 ("IMAP password", secret(imap.password))]
-    return pd.DataFrame(rows, columns=[t("col.setting"), t("col.value")])
+                  else "—"), ("conn.imap_user", imap.user or "—"),
+                 ("conn.imap_password", secret(imap.password))]
+    return pd.DataFrame([(t(name), value) for name, value in rows],
+                        columns=[t("col.setting"), t("col.value")])

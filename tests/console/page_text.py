@@ -37,6 +37,10 @@ _ENGLISH_WORDS = {"delivered", "feedback", "vacation", "suspend", "rejected", "b
 _GLUED_CODES = sorted(c for c in RAW_CODES if c not in _ENGLISH_WORDS)
 _CODE_IN_TEXT = re.compile(r"(?<![\w.@/-])(" + "|".join(map(re.escape, _GLUED_CODES))
                            + r")(?![\w@/-])")
+# `t(key)` gives the key back when a label is missing ("noun.document.one", "watcher.state"):
+# dotted words starting like the labels' keys (a domain such as "gmail.com" does not).
+_PREFIXES = sorted({key.split(".")[0] for key in LABELS if "." in key})
+_LABEL_KEY = re.compile(r"(" + "|".join(_PREFIXES) + r")(\.[a-z_]+)+")
 _MISSING_IN_TEXT = re.compile(r"\b(None|nan|NaN|NaT)\b|<NA>")
 # Column labels only English has (the French label differs), e.g. "Recipient", "When (UTC)".
 ENGLISH_COLUMNS = frozenset(
@@ -109,6 +113,8 @@ def _text_findings(where: str, text: str) -> list[Finding]:
     found = []
     if text.strip() in RAW_CODES:
         found.append(Finding(where, "raw code", text.strip()))
+    elif _LABEL_KEY.fullmatch(text.strip()):
+        found.append(Finding(where, "label key shown (no label)", text.strip()))
     elif match := _CODE_IN_TEXT.search(text):
         found.append(Finding(where, f"raw code {match.group(1)!r}", text))
     if match := _MISSING_IN_TEXT.search(text):
@@ -143,6 +149,8 @@ def _table_findings(node) -> list[Finding]:
             text = str(value)
             if text in RAW_CODES or text in ("None", "nan", "NaN", "NaT", "<NA>"):
                 found.append(Finding(f"table[{header}]", "raw code or missing value", text))
+            elif _LABEL_KEY.fullmatch(text):
+                found.append(Finding(f"table[{header}]", "label key shown (no label)", text))
     return found
 
 

@@ -68,11 +68,13 @@ def test_the_page_reader_finds_what_it_must():
                                    "Raison": [None]}))
         st.multiselect("Types", ["a", "b"])
         st.markdown("Raison : mailboxfull, 3 nan")
+        st.caption("watcher.state")
 
     problems = " | ".join(map(str, findings(AppTest.from_function(page).run())))
     for expected in ("identifier as column name: 'recipient'", "'not_delivered'",
                      "missing value shown as 'None'", "no placeholder", "Select all",
-                     "raw code 'mailboxfull'", "missing value shown as 'nan'"):
+                     "raw code 'mailboxfull'", "missing value shown as 'nan'",
+                     "label key shown (no label): 'watcher.state'"):
         assert expected in problems, problems
 
 
