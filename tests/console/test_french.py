@@ -169,3 +169,30 @@ def test_a_value_from_input_cannot_become_markup_or_close_its_code_span():
 ])
 def test_errors_without_words_are_not_guessed(err):
     assert errors.sentence(err, "fr") is None
+
+
+def test_the_mailbox_watcher_state_is_said_in_words():
+    """Not `running True`, `needs_attention False`: what it reads, its state, when, what failed."""
+    from streamlit.testing.v1 import AppTest
+
+    def page():
+        import datetime as dt
+
+        from tracking.ingest_watch import MailboxStatus
+        from ui.mailbox_view import watcher_status
+        from ui.tables import table
+
+        moment = dt.datetime(2026, 11, 28, 13, 32, tzinfo=dt.UTC)
+        table(watcher_status(MailboxStatus(
+            source="imap://bounces@mail.test/INBOX", running=True, connected=False,
+            last_message_at=moment, last_check_at=moment, backlog=1234, ingested=2,
+            last_error="login refused", needs_attention=True)), key="watcher")
+
+    app = AppTest.from_function(page).run()
+    assert not findings(app), findings(app)
+    rows = dict(app.dataframe[0].value.itertuples(index=False))
+    assert rows["État"].startswith("Refusée : corrigez les réglages")
+    assert rows["Dernier message reçu le"] == "28/11/2026 14:32 CET"
+    assert rows["Messages en attente de lecture"] == f"1{NB}234"
+    assert rows["Prochain essai le"] == ""
+    assert not {"True", "False", "None"} & set(rows.values())
