@@ -7,7 +7,7 @@ from tracking.models import DeliveryState, DocumentKind, DocumentStatus, Sending
 from tracking.store.console_queries import DocumentFilters
 from ui import data
 from ui.i18n import counted, language, t
-from ui.inputs import choice
+from ui.inputs import choice, text
 from ui.layout import start_page
 from ui.live import has_pending, live
 from ui.widgets import documents_table
@@ -21,7 +21,8 @@ names = dict(zip(accounts["id"], accounts["name"]))
 
 st.title(t("page.documents"))
 top = st.columns([3, 2, 2, 2])
-search = top[0].text_input(t("filter.search"), key="doc_search")
+search = text(t("filter.search"), key="doc_search", container=top[0],
+              placeholder=t("input.search_example"))
 account = choice(t("filter.account"), list(names), key="doc_account", everything=True,
                  format_func=names.get, container=top[1])
 kind = choice(t("filter.kind"), list(DocumentKind), key="doc_kind", everything=True,

@@ -8,7 +8,7 @@ from tracking.labels import word_for
 from tracking.models import EventType
 from ui import data
 from ui.i18n import language, t
-from ui.inputs import choice, choices
+from ui.inputs import choice, choices, text
 from ui.layout import start_page
 from ui.period import period_and_account
 from ui.tables import history_table, table
@@ -22,7 +22,8 @@ types = choices(t("filter.types"), list(EventType), key="history_types", contain
                 format_func=lambda e: word_for(EventType, e, lang))
 actor = choice(t("filter.actor"), data.actors(data.path(), scope=who.scope), key="history_actor",
                everything=True, container=columns[1])
-document = columns[2].text_input(t("filter.document"), key="history_document").strip()
+document = text(t("filter.document"), key="history_document", container=columns[2],
+                placeholder=t("input.document_example")).strip()
 
 events = data.history_page(data.path(), since, until, tuple(str(e) for e in types), actor,
                            account, document or None, scope=who.scope)
