@@ -2,9 +2,10 @@
 error's params (tracking/errors.py). The core's own message is English, for logs and the command
 line; it never goes inside a French sentence.
 
-Values in `params` are data (an address typed by support, a document number, a zone): each is
-written as a Markdown code span, where nothing is markup or a link. Dates are shown in the zone
-the error names, counts as numbers of the language.
+Values in `params` are data: what a person typed or mail carried (an address, a date as typed)
+is written as a Markdown code span, where nothing is markup or a link and it reads as quoted;
+other values (a document number, a zone, a name) are escaped into plain text. Dates are shown in
+the zone the error names, counts as numbers of the language.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import re
 from tracking.clock import format_local
 from tracking.errors import Forbidden, SuiviError
 from ui.i18n import LABELS, number
+from ui.text import markdown_text
 
 # The checkbox that overrides the resend window, as the console labels it (the command line says
 # --force): the sentence names the box to tick, in the same words.
@@ -113,6 +115,8 @@ FIELDS: dict[str, tuple[str, str]] = {
     "attachment_filename": ("nom de la pièce jointe", "attachment name"),
 }
 _ROLES = {"to": ("À", "To"), "cc": ("Cc", "Cc")}
+# Params that hold what was typed or what mail carried: quoted as code spans.
+_QUOTED = {"address", "reported", "chosen", "recipient", "text", "reference", "character"}
 _DECISIONS = {"applied": ("appliqué", "applied"), "rejected": ("rejeté", "rejected")}
 
 # Written before a sentence about something refused (nothing was written).
@@ -147,7 +151,7 @@ def _value(name: str, value: object, params: dict, lang: str) -> str:
         return _pick(_ROLES[str(value)], lang)
     if name == "decision" and str(value) in _DECISIONS:
         return _pick(_DECISIONS[str(value)], lang)
-    return code_span(str(value))
+    return code_span(str(value)) if name in _QUOTED else markdown_text(value)
 
 
 def wording(code: str, params: dict, lang: str = "fr") -> str | None:
