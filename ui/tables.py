@@ -31,7 +31,8 @@ def table(frame: pd.DataFrame, *, key: str, column_config: Mapping | None = None
 
 
 def missing(value: object) -> bool:
-    return value is None or (not isinstance(value, (list, tuple)) and bool(pd.isna(value)))
+    """None, NaN, NaT, pd.NA — not a list or array (a list cell is a value, even empty)."""
+    return value is None or (pd.api.types.is_scalar(value) and bool(pd.isna(value)))
 
 
 def labelled(frame: pd.DataFrame, columns: Mapping[str, str],
