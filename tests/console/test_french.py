@@ -110,13 +110,14 @@ def test_counted_nouns_agree(n, lang, expected):
 # --- the core's errors in words ---------------------------------------------------------------
 
 def _raised_codes() -> set[str]:
-    """Every code the core names where it raises (`code="…"`, RefusedValue("…"))."""
+    """Every code the core names where it raises (`code="…"`, `RefusedValue("…")` and every
+    other `Refused…("…")` class, a subclass's `super().__init__("…")`)."""
     root = Path(__file__).resolve().parents[2] / "tracking"
     codes: set[str] = set()
     for source in root.rglob("*.py"):
         text = source.read_text()
         codes |= set(re.findall(r'\bcode="([a-z_]+)"', text))
-        codes |= set(re.findall(r'RefusedValue\(\s*"([a-z_]+)"', text))
+        codes |= set(re.findall(r'\bRefused\w*\(\s*"([a-z_]+)"', text))
         codes |= set(re.findall(r'super\(\).__init__\(\s*"([a-z_]+)"', text))
     return codes
 
