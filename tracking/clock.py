@@ -54,7 +54,7 @@ def local_to_utc(local: datetime, zone_name: str) -> datetime:
     if round_trip != local.replace(fold=0):
         raise InvalidInput(
             f"{local:%d/%m/%Y %H:%M} does not exist in {zone_name} (clocks jump forward then)",
-            code="nonexistent_local_time", local=local, zone=zone_name)
+            code="nonexistent_local_time", time=f"{local:%d/%m/%Y %H:%M}", zone=zone_name)
     return aware.astimezone(UTC)
 
 

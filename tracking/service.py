@@ -198,7 +198,8 @@ def set_send_date(db: Database, document_id: str, new_value: datetime | None, ac
                                                               zone_name or account.time_zone)
         if new_utc is not None and new_utc > now + timedelta(minutes=5):
             raise InvalidInput("the send date cannot be in the future",
-                               code="send_date_in_future", date=new_utc, zone=account.time_zone)
+                               code="send_date_in_future", value=new_utc,
+                               latest=now + timedelta(minutes=5), zone=account.time_zone)
         event = Event(
             event_id(EventType.SEND_DATE_CHANGED, document.id, _iso(document.send_date),
                      _iso(new_utc), actor.login, _iso(now)),

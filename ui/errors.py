@@ -15,6 +15,7 @@ import re
 
 from tracking.clock import format_local
 from tracking.errors import Forbidden, SuiviError
+from tracking.labels import failure_explanation
 from ui.i18n import LABELS, number
 from ui.text import markdown_text
 
@@ -74,10 +75,35 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     "malformed_date": ("{text} n'est pas une date : écrivez JJ/MM/AAAA HH:MM.",
                        "{text} is not a date: write DD/MM/YYYY HH:MM."),
     "nonexistent_local_time": (
-        "{local} n'existe pas à {zone} : les horloges avancent d'une heure à ce moment-là.",
-        "{local} does not exist in {zone}: clocks jump forward an hour then."),
-    "send_date_in_future": ("la date d'envoi ne peut pas être dans le futur ({date}).",
-                            "the send date cannot be in the future ({date})."),
+        "{time} n'existe pas dans le fuseau {zone} : on avance l'heure à ce moment-là.",
+        "{time} does not exist in {zone}: clocks jump forward then."),
+    "ambiguous_local_time": (
+        "{time} existe deux fois dans le fuseau {zone} (on recule l'heure) : choisissez la "
+        "première ({first}) ou la seconde ({second}).",
+        "{time} happens twice in {zone} (clocks go back): choose the first ({first}) or the "
+        "second ({second})."),
+    "date_out_of_range": ("{value} est hors de toute date possible.",
+                          "{value} is out of any possible date."),
+    "send_date_too_early": (
+        "la date d'envoi {value} est antérieure à la date du document ({earliest}).",
+        "the send date {value} is before the document's date ({earliest})."),
+    "send_date_in_future": (
+        "la date d'envoi ne peut pas être dans le futur ({value} est après {latest}).",
+        "the send date cannot be in the future ({value} is after {latest})."),
+    "send_date_unchanged": ("la date d'envoi est déjà {value}.",
+                            "the send date already is {value}."),
+    "already_marked_sent": (
+        "le document {number} a déjà été marqué envoyé le {when} par {actor} : pour une autre "
+        "date, modifiez la date d'envoi.",
+        "document {number} was already marked sent on {when} by {actor}: to give another "
+        "date, edit the send date."),
+    "document_cancelled": ("le document {number} est annulé : il ne peut pas être marqué envoyé.",
+                           "document {number} is cancelled: it cannot be marked sent."),
+    "suppressed": (
+        "{address} a déjà été rejetée définitivement le {bounced_on} ({document_number}) : "
+        "{reason} Corrigez l'adresse, ou confirmez l'envoi malgré ce rejet.",
+        "{address} already bounced for good on {bounced_on} ({document_number}): {reason} "
+        "Correct the address, or confirm sending despite that bounce."),
     # tracking.returned_actions: attaching, dismissing, verifying returned messages
     "recipient_mismatch": (
         "le retour concerne {reported}, pas {chosen} : cochez la confirmation qui nomme les "
@@ -149,6 +175,8 @@ def _value(name: str, value: object, params: dict, lang: str) -> str:
         return _pick(FIELDS[str(value)], lang)
     if name == "role" and str(value) in _ROLES:
         return _pick(_ROLES[str(value)], lang)
+    if name == "reason":
+        return failure_explanation(str(value), lang)
     if name == "decision" and str(value) in _DECISIONS:
         return _pick(_DECISIONS[str(value)], lang)
     return code_span(str(value)) if name in _QUOTED else markdown_text(value)

@@ -159,6 +159,14 @@ def test_errors_are_worded_with_their_values_as_text(err, french):
     assert errors.sentence(err, "fr") == french
 
 
+def test_a_reason_param_is_said_in_words():
+    err = RefusedValue("suppressed", "…", address="jean@client.test", reason="userunknown",
+                       bounced_on="28/11/2026 14:32 CET", document_number="FV 1")
+    worded = errors.sentence(err, "fr")
+    assert "` jean@client.test `" in worded and "userunknown" not in worded
+    assert "L'adresse n'existe pas chez le destinataire" in worded
+
+
 def test_a_value_from_input_cannot_become_markup_or_close_its_code_span():
     err = InvalidInput("…", code="malformed_date", text="``[x](http://h/)")
     worded = errors.sentence(err, "fr")
