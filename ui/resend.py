@@ -19,6 +19,7 @@ from tracking.suggest import suggest_address
 from ui import data
 from ui.actions import record_send, submission_key
 from ui.i18n import language, t, tf
+from ui.inputs import choice, text
 from ui.text import markdown_text
 
 FAILED = ("not_sent", "not_delivered")
@@ -31,14 +32,15 @@ def resend_form(box, actor: Principal) -> None:
         return
     account_id, zone = box.document["account_id"], box.document["time_zone"]
     with st.expander(t("action.resend"), expanded=True):
-        wrong = st.selectbox(t("action.failed_address"), failed["address"].tolist(),
-                             key="resend_wrong")
+        wrong = choice(t("action.failed_address"), failed["address"].tolist(),
+                       key="resend_wrong")
         suggestion = suggest_address(wrong, data.delivered_domains(data.path(), account_id))
         if st.session_state.get("resend_for") != wrong:   # another failing address chosen
             st.session_state["resend_for"] = wrong
             st.session_state["resend_new"] = suggestion or ""
             st.session_state.pop("resend_same", None)
-        corrected = st.text_input(t("action.corrected"), key="resend_new").strip()
+        corrected = text(t("action.corrected"), key="resend_new",
+                         placeholder=t("resend.placeholder")).strip()
         if suggestion and corrected.lower() == suggestion.lower():
             st.caption(markdown_text(tf("resend.suggested", wrong=wrong)))
         elif not suggestion and not corrected:

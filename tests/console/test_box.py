@@ -167,7 +167,7 @@ def test_the_send_form_refuses_a_suppressed_address_until_overridden(console_db,
     app.checkbox(key="send_force").check()
     app.button(key="send_submit").click().run()
     [refusal] = [e.value.replace("\\", "").replace("\u2060", "") for e in app.error]  # as shown
-    assert f"« {UNKNOWN} » a déjà été rejetée définitivement le" in refusal
+    assert f"{UNKNOWN} ` a déjà été rejetée définitivement le" in refusal   # a code span
     assert "L'adresse n'existe pas" in refusal and "CET" in refusal
     app.checkbox(key="send_override").check()
     app.button(key="send_submit").click().run()
