@@ -103,8 +103,8 @@ def _why(r, when: str, lang: str) -> str:
         explanation = failure_explanation(r.reason, lang)
         if explanation == no_reason_given(lang):   # the server's reply is the only evidence
             said = _text(r.smtp_reply) or _text(r.diagnostic) or _text(r.reason)
-        else:
-            said = f"{_text(r.reason)} {_text(r.status_code)}"
+        else:   # the words say the reason; support quotes the status code, not our key
+            said = _text(r.status_code)
         dot = failure_dot(recipient_explanation(
             address=r.address, state=r.state, when=when, reason=r.reason,
             status_code=r.status_code, language=lang))

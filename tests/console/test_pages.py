@@ -103,7 +103,8 @@ def test_document_box_shows_the_reason_in_plain_words_and_the_timeline(console_d
     assert not app.exception
     box = box_html(app)
     assert "Suivi du document" in box and 'class="suivi-dot"' in box
-    assert "L&#x27;adresse n&#x27;existe pas" in box and "userunknown" in box
+    assert "L&#x27;adresse n&#x27;existe pas" in box and "5.1.1" in box
+    assert "userunknown" not in box   # the reason in words, never its key
     assert re.search(r"\d\d/\d\d/\d{4} \d\d:\d\d [A-Z+\-0-9]+", box)  # with its zone
     assert any(chart.proto.spec for chart in app.get("plotly_chart"))
     app.sidebar.radio[0].set_value("en").run()
