@@ -6,7 +6,7 @@ from tracking import charts
 from tracking.labels import word_for
 from tracking.models import DocumentKind, DocumentStatus, SendingMode
 from tracking.auth.roles import Action
-from ui import actions, data
+from ui import actions, data, send_date
 from ui import returned as returned_mail
 from ui.i18n import language, t
 from ui.layout import may_act, start_page
@@ -76,7 +76,7 @@ with right:
             actions.mark_sent(box, who)
     if who.may(Action.EDIT_SEND_DATE):
         with st.expander(t("action.date"), expanded=True):
-            actions.edit_send_date(box, who)
+            send_date.edit_send_date(box, who)
     if who.may(Action.HANDLE_RETURNED):
         with st.expander(t("action.attach")):
             returned_mail.unmatched_for_document(box, who)

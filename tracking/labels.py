@@ -247,6 +247,35 @@ _REFUSALS = {
         "deux adresses pour le rattacher quand même.",
         "The report is about {reported}, not {chosen}: tick the confirmation naming both "
         "addresses to attach it anyway."),
+    # Send dates and marks (tracking.errors.RefusedDate, RefusedAction)
+    "malformed_date": ("« {text} » n'est pas une date : saisissez JJ/MM/AAAA HH:MM.",
+                       "“{text}” is not a date: type DD/MM/YYYY HH:MM."),
+    "date_out_of_range": ("{value} est hors de toute date possible.",
+                          "{value} is out of any possible date."),
+    "send_date_too_early": (
+        "La date d'envoi {value} est antérieure à la date du document ({earliest}).",
+        "The send date {value} is before the document's date ({earliest})."),
+    "send_date_in_future": (
+        "La date d'envoi ne peut pas être dans le futur ({value} est après {latest}).",
+        "The send date cannot be in the future ({value} is after {latest})."),
+    "nonexistent_local_time": (
+        "{time} n'existe pas dans le fuseau {zone} (on avance l'heure à ce moment-là).",
+        "{time} does not exist in {zone} (clocks jump forward then)."),
+    "ambiguous_local_time": (
+        "{time} existe deux fois dans le fuseau {zone} (on recule l'heure) : choisissez "
+        "la première ({first}) ou la seconde ({second}).",
+        "{time} happens twice in {zone} (clocks go back): choose the first ({first}) or "
+        "the second ({second})."),
+    "send_date_unchanged": ("La date d'envoi est déjà {value} : rien n'a été enregistré.",
+                            "The send date already is {value}: nothing was written."),
+    "already_marked_sent": (
+        "Le document {number} a déjà été marqué envoyé le {when} par {actor} : pour une "
+        "autre date, modifiez la date d'envoi.",
+        "Document {number} was already marked sent on {when} by {actor}: to give another "
+        "date, edit the send date."),
+    "document_cancelled": ("Le document {number} est annulé : il ne peut pas être marqué "
+                           "envoyé.",
+                           "Document {number} is cancelled: it cannot be marked sent."),
 }
 _REFUSED_FIELDS = {
     "document_number": ("numéro du document", "document number"),
