@@ -6,7 +6,7 @@ from tracking import charts
 from tracking.labels import word_for
 from tracking.models import DocumentKind, DocumentStatus, SendingMode
 from tracking.auth.roles import Action
-from ui import actions, data, send_date
+from ui import actions, data, list_state, send_date
 from ui import returned as returned_mail
 from ui.i18n import language, t
 from ui.layout import may_act, start_page
@@ -18,7 +18,8 @@ who = start_page()
 lang = language()
 document_id = st.query_params.get("doc", "")
 box = data.document_box(document_id, scope=who.scope) if document_id else None
-st.page_link("pages/documents.py", label=t("doc.back"))
+st.page_link("pages/documents.py", label=t("doc.back"),
+             query_params={**list_state.carried(), "lang": lang})
 if box is None:
     st.info(t("doc.missing") if not document_id else t("doc.unknown"))
     st.stop()

@@ -5,7 +5,7 @@ import streamlit as st
 from tracking.labels import word_for
 from tracking.models import DeliveryState, DocumentKind, DocumentStatus, SendingMode
 from tracking.store.console_queries import DocumentFilters
-from ui import data
+from ui import data, list_state
 from ui.i18n import language, t, tf
 from ui.layout import start_page
 from ui.live import has_pending, live
@@ -19,6 +19,7 @@ accounts = data.accounts(data.path(), scope=who.scope)
 names = dict(zip(accounts["id"], accounts["name"]))
 
 st.title(t("page.documents"))
+list_state.restore(set(names))
 top = st.columns([3, 2, 2, 2])
 search = top[0].text_input(t("filter.search"), key="doc_search")
 account = top[1].selectbox(t("filter.account"), [None, *names], key="doc_account",
@@ -46,17 +47,20 @@ filters = DocumentFilters(
     account_id=account, kind=kind and str(kind), status=status and str(status),
     state=state and str(state), mode=mode and str(mode), issued_from=issued_from,
     issued_until=issued_until, failures_only=failures_only, search=search)
-if st.session_state.get("doc_filters") != filters:
-    st.session_state["doc_filters"], st.session_state["doc_page"] = filters, 1
+if st.session_state.get("doc_filters", filters) != filters:  # a link's page stays as given
+    st.session_state["doc_page"] = 1
+st.session_state["doc_filters"] = filters
 
 result = data.documents_page(data.path(), filters, st.session_state.get("doc_page", 1) - 1,
                              PAGE_SIZE, scope=who.scope)
 pages = max(1, -(-result.total // PAGE_SIZE))
+st.session_state["doc_page"] = min(st.session_state.get("doc_page", 1), pages)
 footer = st.columns([2, 1, 5])
 footer[0].markdown(tf("documents.count", n=f"{result.total:,}".replace(",", " ")))
 footer[1].number_input(t("documents.page"), min_value=1, max_value=pages, step=1,
                        key="doc_page", label_visibility="collapsed")
 footer[2].caption(f"/ {pages}")
+list_state.remember()
 
 
 first_draw = [True]   # the fragment's later runs (timer) read fresh rows, not the cached ones

@@ -321,8 +321,22 @@ def t(key: str) -> str:
 
 
 def language_picker() -> None:
-    """Language radio (sidebar). A page opened from a link starts in the link's `lang`."""
-    if "language" not in st.session_state and st.query_params.get("lang") in ("fr", "en"):
-        st.session_state["language"] = st.query_params["lang"]
-    st.sidebar.radio(t("language"), ["fr", "en"], key="language", horizontal=True,
-                     format_func=lambda code: {"fr": "Français", "en": "English"}[code])
+    """Language radio (sidebar), on every page.
+
+    The choice is kept under its own session key and mirrored in the URL's `lang`: a widget's
+    state belongs to its page and is dropped on a page switch, and a stale `lang` in the URL
+    must not win over what was chosen since. A page opened from a link in a new session starts
+    in the link's `lang`."""
+    if "language" not in st.session_state:
+        wanted = st.query_params.get("lang")
+        st.session_state["language"] = wanted if wanted in ("fr", "en") else "fr"
+    st.session_state["language_picker"] = st.session_state["language"]
+    st.sidebar.radio(t("language"), ["fr", "en"], key="language_picker", horizontal=True,
+                     format_func=lambda code: {"fr": "Français", "en": "English"}[code],
+                     on_change=_remember_language)
+    if st.query_params.get("lang") != st.session_state["language"]:
+        st.query_params["lang"] = st.session_state["language"]
+
+
+def _remember_language() -> None:
+    st.session_state["language"] = st.session_state["language_picker"]

@@ -23,6 +23,7 @@ from tracking.labels import (
     word_for,
 )
 from tracking.models import DeliveryState, DocumentKind, DocumentStatus, SendingMode
+from ui import list_state
 from ui.i18n import language, t, tf
 from ui.text import markdown_text
 
@@ -91,7 +92,9 @@ def failure_dot(title: str = "") -> str:
 
 
 def document_link(document_id: str) -> str:
-    return "document?" + urlencode({"doc": document_id, "lang": language()})
+    """The document's page, carrying the list's filters for its back link."""
+    return "document?" + urlencode({"doc": document_id, "lang": language(),
+                                    **list_state.carried()})
 
 
 def documents_table(rows: pd.DataFrame) -> str:
