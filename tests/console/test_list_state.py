@@ -65,7 +65,7 @@ def test_the_language_choice_follows_across_pages(console_db, repo_root):
         assert app.query_params["lang"] == "en"   # a stale lang=fr does not win
     app.radio(key="language_picker").set_value("fr").run()
     app.switch_page("pages/settings.py").run()
-    assert app.title[0].value == "Réglages"
+    assert app.title[0].value == "Paramètres"
 
 
 def test_a_link_opens_in_its_language(console_db, repo_root):
