@@ -47,7 +47,7 @@ def zone(name: str) -> ZoneInfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, TypeError) as err:
         raise InvalidInput(f"unknown time zone {name!r} (expected an IANA name such as "
-                           "'Europe/Paris')") from err
+                           "'Europe/Paris')", code="unknown_zone", zone=name) from err
 
 
 class Occurrence(StrEnum):

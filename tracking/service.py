@@ -108,7 +108,8 @@ def request_sends(db: Database, requests: list[SendRequest], policy: SendPolicy,
                 receipts.append(SendReceipt(previous.id, created=False))
                 continue
             if request.document_id not in found:
-                raise NotFound(f"unknown document {request.document_id!r}")
+                raise NotFound(f"unknown document {request.document_id!r}",
+                               code="unknown_document", document=request.document_id)
             document, account = found[request.document_id]
             _check_mode(account, policy)
             check_sendable(document, account, client_names.get(document.client_id, ""))
@@ -122,7 +123,9 @@ def request_sends(db: Database, requests: list[SendRequest], policy: SendPolicy,
                 raise ResendTooSoon(
                     f"document {document.number} was already sent on "
                     f"{online.requested_at:%Y-%m-%d %H:%M} UTC; resending within "
-                    f"{RESEND_WINDOW.days} days needs --force")
+                    f"{RESEND_WINDOW.days} days needs --force", document=document.number,
+                    sent_at=online.requested_at, zone=account.time_zone,
+                    days=RESEND_WINDOW.days)
             send = _new_send(request, document, account, policy, now)
             latest[document.id] = send
             sent_to[send.id] = wanted
@@ -149,9 +152,11 @@ def request_sends(db: Database, requests: list[SendRequest], policy: SendPolicy,
 
 def _check_mode(account: Account, policy: SendPolicy) -> None:
     if account.sending_mode is SendingMode.MANUAL:
-        raise InvalidInput(f"account {account.name!r} sends by hand: use mark-sent instead")
+        raise InvalidInput(f"account {account.name!r} sends by hand: use mark-sent instead",
+                           code="manual_account", account=account.name)
     if account.sending_mode.tracks_delivery and not policy.verp_key:
-        raise ConfigError("SUIVI_VERP_KEY is not set; relay modes need it to sign bounces")
+        raise ConfigError("SUIVI_VERP_KEY is not set; relay modes need it to sign bounces",
+                          code="verp_key_missing")
 
 
 def _new_send(request: SendRequest, document: Document, account: Account, policy: SendPolicy,
@@ -254,15 +259,18 @@ def change_account_settings(db: Database, account_id: str, *, time_zone: str,
         mode = SendingMode(sending_mode)
     except ValueError as err:
         known = ", ".join(m.value for m in SendingMode)
-        raise InvalidInput(f"unknown sending mode {sending_mode!r} (one of {known})") from err
+        raise InvalidInput(f"unknown sending mode {sending_mode!r} (one of {known})",
+                           code="unknown_mode", mode=sending_mode) from err
     with db.transaction() as cursor:
         account = queries.get_account(cursor, account_id)
         if account is None:
-            raise NotFound(f"unknown account {account_id!r}")
+            raise NotFound(f"unknown account {account_id!r}", code="unknown_account",
+                           account=account_id)
         old = {"time_zone": account.time_zone, "sending_mode": str(account.sending_mode)}
         new = {"time_zone": time_zone, "sending_mode": str(mode)}
         if new == old:
-            raise InvalidInput(f"account {account.name!r} already has these settings")
+            raise InvalidInput(f"account {account.name!r} already has these settings",
+                               code="settings_unchanged", account=account.name)
         # `old`/`new` are the keys the history shows as "old value" / "new value".
         event = Event(
             event_id(EventType.ACCOUNT_SETTINGS_CHANGED, account.id, *old.values(),
@@ -282,10 +290,12 @@ def _recipients(request: SendRequest) -> list[tuple[str, RecipientRole]]:
     to = [a.strip(" ").lower() for a in request.to if a.strip()]
     cc = [a.strip(" ").lower() for a in request.cc if a.strip()]
     if not to:
-        raise InvalidInput("a send needs at least one 'to' recipient")
+        raise InvalidInput("a send needs at least one 'to' recipient", code="no_recipient")
     for role, addresses in (("to", to), ("cc", cc)):
         if len(addresses) > MAX_RECIPIENTS_PER_ROLE:
-            raise InvalidInput(f"at most {MAX_RECIPIENTS_PER_ROLE} '{role}' recipients")
+            raise InvalidInput(f"at most {MAX_RECIPIENTS_PER_ROLE} '{role}' recipients",
+                               code="too_many_recipients", role=role,
+                               limit=MAX_RECIPIENTS_PER_ROLE)
     check_addresses(to, "recipient")
     check_addresses(cc, "recipient")
     seen: set[str] = set()
@@ -299,17 +309,20 @@ def _recipients(request: SendRequest) -> list[tuple[str, RecipientRole]]:
 
 def _require_actor(actor: Principal | None) -> Principal:
     if not isinstance(actor, Principal) or not actor.login.strip():
-        raise InvalidInput("every action names its actor (a signed-in user or --actor)")
+        raise InvalidInput("every action names its actor (a signed-in user or --actor)",
+                           code="no_actor")
     return actor
 
 
 def _document_and_account(cursor, document_id: str) -> tuple[Document, Account]:
     document = queries.get_document(cursor, document_id)
     if document is None:
-        raise NotFound(f"unknown document {document_id!r}")
+        raise NotFound(f"unknown document {document_id!r}", code="unknown_document",
+                       document=document_id)
     account = queries.get_account(cursor, document.account_id)
     if account is None:
-        raise NotFound(f"document {document.number} belongs to an unknown account")
+        raise NotFound(f"document {document.number} belongs to an unknown account",
+                       code="unknown_account", account=document.account_id)
     return document, account
 
 

@@ -20,7 +20,7 @@ from tracking.clock import (
     send_date_to_utc, utc_now, zone as time_zone,
 )
 from tracking.errors import RefusedDate, SuiviError
-from tracking.labels import explain_refusal
+from ui import errors
 from ui.actions import done
 from ui.i18n import language, t
 from ui.layout import error
@@ -62,7 +62,7 @@ def _save(document_id: str, new_utc: dt.datetime, actor: Principal) -> None:
         if refusal.code != "send_date_unchanged":
             error(refusal)
             return
-        st.info(explain_refusal(refusal.code, refusal.params, language()) or str(refusal))
+        st.info(errors.sentence(refusal, language()) or str(refusal))
         return
     except SuiviError as err:
         error(err)
