@@ -60,12 +60,24 @@ class RefusedValue(InvalidInput):
         super().__init__(message, code=code, **params)
 
 
+class RefusedDate(RefusedValue):
+    """A send date that cannot be stored: malformed, outside the document's life (before its
+    issue date, in the future), a wall-clock time that does not exist or is ambiguous in the
+    account's zone, or no change at all. Codes: `malformed_date`, `send_date_too_early`,
+    `send_date_in_future`, `nonexistent_local_time`, `ambiguous_local_time`,
+    `send_date_unchanged`."""
+
+
+class RefusedAction(RefusedValue):
+    """An action the document's state does not allow (`already_marked_sent`,
+    `document_cancelled`); the console words `code` and `params` in the user's language."""
+
+
 class SuppressedAddress(RefusedValue):
     """A recipient hard-bounced before (`tracking.suppression`) and the send did not say
     `override_suppression`. Code `suppressed`; `params`: `address`, `reason`, `status_code`,
     `bounced_at` (ISO, UTC), `bounced_on` (the same, an aware datetime, worded in `zone`, the
-    account's),
-    `document_number` (the document whose send bounced)."""
+    account's), `document_number` (the document whose send bounced)."""
 
     def __init__(self, message: str, **params: object) -> None:
         super().__init__("suppressed", message, **params)

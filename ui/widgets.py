@@ -17,7 +17,7 @@ import streamlit as st
 from tracking.clock import format_local
 from tracking.labels import word_for
 from tracking.models import DeliveryState, DocumentKind, DocumentStatus, SendingMode
-from ui import dot
+from ui import dot, list_state
 from ui.i18n import language, number, t, tf, tn
 from ui.text import markdown_text
 
@@ -80,7 +80,9 @@ def _text(value: object) -> str:
 
 
 def document_link(document_id: str) -> str:
-    return "document?" + urlencode({"doc": document_id, "lang": language()})
+    """The document's page, carrying the list's filters for its back link."""
+    return "document?" + urlencode({"doc": document_id, "lang": language(),
+                                    **list_state.carried()})
 
 
 def documents_table(rows: pd.DataFrame) -> str:
