@@ -73,9 +73,10 @@ max_connections = 200
 timezone = '{SERVER_TIME_ZONE}'
 log_timezone = 'UTC'
 """)
-        self.process = subprocess.Popen(
-            self._as_postgres([str(BIN / "postgres"), "-D", str(self.data)]),
-            stdout=subprocess.DEVNULL, stderr=open(self.root / "server.log", "wb"))
+        with open(self.root / "server.log", "wb") as log:   # the child keeps its own copy
+            self.process = subprocess.Popen(
+                self._as_postgres([str(BIN / "postgres"), "-D", str(self.data)]),
+                stdout=subprocess.DEVNULL, stderr=log)
         self._wait_until_up()
         with self.admin() as admin:
             admin.execute(f"CREATE ROLE {USER} LOGIN SUPERUSER PASSWORD '{PASSWORD}'")

@@ -60,7 +60,9 @@ def add_entries(cursor: Cursor, source: str, entries: list[tuple[str, str]]) -> 
                           "entry": [entry for entry, _ in entries],
                           "returned_message_id": [rm_id for _, rm_id in entries]})
         _with(cursor, "suivi_entries", table,
-              "INSERT OR IGNORE INTO maildir_entries SELECT * FROM suivi_entries")
+              """INSERT INTO maildir_entries (source, entry, returned_message_id)
+                 SELECT source, entry, returned_message_id FROM suivi_entries
+                 ON CONFLICT DO NOTHING""")
 
 
 # -- returned messages --------------------------------------------------------------------------
@@ -80,7 +82,8 @@ def insert_returned(cursor: Cursor, rows: list[dict]) -> None:
         _with(cursor, "suivi_returned", pa.Table.from_pylist(rows, schema=RETURNED_SCHEMA),
               f"""INSERT INTO returned_messages ({_COLUMNS})
                   SELECT {_COLUMNS} FROM suivi_returned
-                  WHERE id NOT IN (SELECT id FROM returned_messages)""")
+                  WHERE id NOT IN (SELECT id FROM returned_messages)
+                  ON CONFLICT (id) DO NOTHING""")
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,11 +165,12 @@ def candidates_for(cursor: Cursor, keys: LookupKeys, *, since: datetime) -> Cand
     if wanted:
         for send_id, envelope_id, document_id, account_id, requested_at, addresses in cursor.execute(
                 """SELECT s.id, s.envelope_id, s.document_id, s.account_id, s.requested_at,
-                          list(lower(d.address) ORDER BY d.idx)
+                          array_agg(lower(d.address) ORDER BY d.idx)
                    FROM sends s JOIN deliveries d ON d.send_id = s.id
                    WHERE s.id IN (SELECT unnest(?::VARCHAR[]))
                       OR s.envelope_id IN (SELECT unnest(?::VARCHAR[]))
-                   GROUP BY ALL""", [wanted, wanted]).fetchall():
+                   GROUP BY s.id, s.envelope_id, s.document_id, s.account_id,
+                            s.requested_at""", [wanted, wanted]).fetchall():
             candidate = SendCandidate(send_id, document_id, account_id, from_db(requested_at),
                                       tuple(addresses))
             sends[send_id] = candidate

@@ -120,11 +120,13 @@ def latest_online_sends(cursor: Cursor, document_ids: list[str], *, since: datet
                         ) -> dict[str, Send]:
     """Each document's most recent online send requested since `since`."""
     rows = cursor.execute(
-        f"""SELECT {_SEND_COLUMNS} FROM sends
-            WHERE document_id IN (SELECT unnest(?::VARCHAR[])) AND mode <> 'manual'
-              AND requested_at >= ?
-            QUALIFY row_number() OVER (PARTITION BY document_id
-                                       ORDER BY requested_at DESC, id DESC) = 1""",
+        f"""SELECT {_SEND_COLUMNS}
+            FROM (SELECT *, row_number() OVER (PARTITION BY document_id
+                                               ORDER BY requested_at DESC, id DESC) AS nth
+                  FROM sends
+                  WHERE document_id IN (SELECT unnest(?::VARCHAR[])) AND mode <> 'manual'
+                    AND requested_at >= ?) latest
+            WHERE nth = 1""",
         [document_ids, to_db(since)]).fetchall()
     return {send.document_id: send for send in map(_send, rows)}
 
@@ -258,7 +260,7 @@ def history(cursor: Cursor, *, event_types: list[str] | None = None, actor: str 
            LEFT JOIN documents d ON d.id = e.document_id
            LEFT JOIN accounts a ON a.id = e.account_id
            LEFT JOIN users u ON u.login = e.actor
-           WHERE (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], e.type))
+           WHERE (?::VARCHAR[] IS NULL OR e.type = ANY(?::VARCHAR[]))
              AND (?::VARCHAR IS NULL OR e.actor = ?)
              AND (?::VARCHAR IS NULL OR e.account_id = ?)
              AND (?::VARCHAR IS NULL OR e.document_id = ?)
@@ -290,9 +292,11 @@ def overview(cursor: Cursor, *, scope: frozenset[str] | None = None) -> Overview
                    (SELECT count(*) FROM sends WHERE {scoped})""", params * 2).fetchall()[0]
     failing = cursor.execute(
         f"""WITH latest AS (
-               SELECT id FROM sends WHERE {scoped}
-               QUALIFY row_number() OVER (PARTITION BY document_id
-                                          ORDER BY requested_at DESC, id DESC) = 1)
+               SELECT id FROM (
+                   SELECT id, row_number() OVER (PARTITION BY document_id
+                                                 ORDER BY requested_at DESC, id DESC) AS nth
+                   FROM sends WHERE {scoped}) ranked
+               WHERE nth = 1)
            SELECT count(DISTINCT s.document_id) FROM sends s JOIN latest l ON l.id = s.id
            JOIN deliveries d ON d.send_id = s.id
            WHERE d.state IN ('not_sent', 'not_delivered')""", params).fetchall()[0][0]
@@ -301,8 +305,9 @@ def overview(cursor: Cursor, *, scope: frozenset[str] | None = None) -> Overview
     by_state = cursor.execute(
         f"""SELECT state, count(*) AS count FROM deliveries {only_scope}
            GROUP BY state
-           ORDER BY array_position(['pending', 'sent', 'not_sent', 'delivered',
-                                    'not_delivered'], state)""", params).df()
+           ORDER BY CASE state WHEN 'pending' THEN 1 WHEN 'sent' THEN 2 WHEN 'not_sent' THEN 3
+                               WHEN 'delivered' THEN 4 WHEN 'not_delivered' THEN 5 END""",
+        params).df()
     return Overview(documents, sends, failing, by_state)
 
 
@@ -311,4 +316,4 @@ def _in_scope(column: str, scope: frozenset[str] | None) -> tuple[str, list]:
     (the same rule as `console_queries`: unscoped plans stay as they were)."""
     if scope is None:
         return "TRUE", []
-    return f"list_contains(?::VARCHAR[], {column})", [sorted(scope)]
+    return f"{column} = ANY(?::VARCHAR[])", [sorted(scope)]

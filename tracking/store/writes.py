@@ -153,18 +153,21 @@ def unclaim(cursor: Cursor, send_ids: list[str], now: datetime) -> None:
             """UPDATE deliveries SET in_flight = FALSE, smtp_attempts = smtp_attempts - 1
                WHERE send_id IN (SELECT unnest(?::VARCHAR[])) AND in_flight""", [send_ids])
         cursor.execute(
-            """INSERT OR REPLACE INTO outbound_retries
-               SELECT send_id, idx, ? FROM deliveries
+            """INSERT INTO outbound_retries (send_id, idx, retry_at)
+               SELECT send_id, idx, ?::TIMESTAMP FROM deliveries
                WHERE send_id IN (SELECT unnest(?::VARCHAR[])) AND state = 'pending'
-                 AND smtp_attempts > 0 AND NOT in_flight""", [now, send_ids])
+                 AND smtp_attempts > 0 AND NOT in_flight
+               ON CONFLICT (send_id, idx) DO UPDATE SET retry_at = excluded.retry_at""",
+            [now, send_ids])
 
 
 def defer_deliveries(cursor: Cursor, retries: list[tuple[str, int, datetime]]) -> None:
     """(send id, idx, when) — the outbound server could not take these; try again then."""
     if retries:
         cursor.execute(
-            """INSERT OR REPLACE INTO outbound_retries
-               SELECT unnest(?::VARCHAR[]), unnest(?::INTEGER[]), unnest(?::TIMESTAMP[])""",
+            """INSERT INTO outbound_retries (send_id, idx, retry_at)
+               SELECT unnest(?::VARCHAR[]), unnest(?::INTEGER[]), unnest(?::TIMESTAMP[])
+               ON CONFLICT (send_id, idx) DO UPDATE SET retry_at = excluded.retry_at""",
             [[r[0] for r in retries], [r[1] for r in retries], [r[2] for r in retries]])
 
 
