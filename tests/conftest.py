@@ -71,9 +71,12 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 @pytest.fixture
-def store_target(engine: Engine, tmp_path: Path, request: pytest.FixtureRequest) -> str:
-    """Where a test's store lives: a DuckDB file in its temp dir, or a fresh PostgreSQL database."""
+def store_target(engine: Engine, tmp_path: Path, request: pytest.FixtureRequest,
+                 monkeypatch: pytest.MonkeyPatch) -> str:
+    """Where a test's store lives: a DuckDB file in its temp dir, or a fresh PostgreSQL database
+    (its outbox journals in the temp dir too)."""
     if engine is Engine.POSTGRES:
+        monkeypatch.setenv("SUIVI_OUTBOX_JOURNALS", str(tmp_path / "outbox-journals"))
         server = request.getfixturevalue("postgres_server")
         return server.create_database(template=pg.TEMPLATE)
     return str(tmp_path / "suivi.duckdb")

@@ -27,7 +27,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from tracking.clock import to_db, utc_now
@@ -159,8 +159,13 @@ class Outbox:
         with self._sending():
             return self._recover()
 
+    @property
+    def _worker(self) -> str | None:
+        """This sender's name among several on PostgreSQL (its journal slot); None on DuckDB."""
+        return None if self.journal is None else self.journal.worker
+
     def _recover(self) -> int:
-        stranded = queries.interrupted_deliveries(self.db.cursor())
+        stranded = queries.interrupted_deliveries(self.db.cursor(), self._worker)
         if not stranded:
             if self.journal is not None:
                 self.journal.clear()
@@ -195,8 +200,8 @@ class Outbox:
         def write(cursor) -> None:
             record_events(cursor, settled.events)
             writes.defer_deliveries(cursor, settled.deferrals)
-            writes.release_from_smtp(cursor, finished)
-            writes.unclaim(cursor, untouched, to_db(now))
+            writes.release_from_smtp(cursor, finished, self._worker)
+            writes.unclaim(cursor, untouched, to_db(now), self._worker)
 
         self.db.retrying(write)
         if self.journal is not None:
@@ -272,11 +277,18 @@ class Outbox:
     def _claim(self, size: int | None = None, now: datetime | None = None
                ) -> list[queries.OutboxItem]:
         now = now or to_db(utc_now())
-        work = queries.outbox_work(self.db.cursor(), size or self.batch_size, now)
-        if work:
-            ids = [item.send.id for item in work]
-            self.db.retrying(lambda cursor: writes.claim_for_smtp(cursor, ids, now))
-        return work
+
+        def claim(cursor) -> list[queries.OutboxItem]:
+            # one transaction: on PostgreSQL the read locks its sends (SKIP LOCKED) and the
+            # claim keeps only the deliveries no other worker took first
+            work = queries.outbox_work(cursor, size or self.batch_size, now)
+            if not work:
+                return []
+            taken = writes.claim_for_smtp(cursor, [item.send.id for item in work], now,
+                                          self._worker)
+            return _only_taken(work, taken)
+
+        return self.db.retrying(claim)
 
     def _compose_batch(self, work: list[queries.OutboxItem]) -> list[tuple]:
         """(item, composed message or the error that stopped composing it) per send."""
@@ -329,8 +341,8 @@ class Outbox:
         def write(cursor) -> None:
             record_events(cursor, settled.events)
             writes.defer_deliveries(cursor, settled.deferrals)
-            writes.release_from_smtp(cursor, done)
-            writes.unclaim(cursor, sorted(skipped), now)
+            writes.release_from_smtp(cursor, done, self._worker)
+            writes.unclaim(cursor, sorted(skipped), now, self._worker)
 
         self.db.retrying(write)
         self.stats.handled += sum(len(item.deliveries) for item in work
@@ -492,6 +504,18 @@ class OutboxThread:
         except Exception:  # noqa: BLE001 - the next pass reports real database trouble
             due = None
         return self.poll_seconds if due is None else min(self.poll_seconds, max(due, 0.05))
+
+
+def _only_taken(work: list[queries.OutboxItem], taken: set[tuple[str, int]]
+                ) -> list[queries.OutboxItem]:
+    """The work with only the deliveries this claim took; sends left with none are dropped
+    (another worker holds them, and releasing them here would release its claim)."""
+    kept = []
+    for item in work:
+        deliveries = [d for d in item.deliveries if (d.send_id, d.idx) in taken]
+        if deliveries:
+            kept.append(replace(item, deliveries=deliveries))
+    return kept
 
 
 def _claims(item: queries.OutboxItem) -> dict[int, int]:

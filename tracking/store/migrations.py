@@ -267,6 +267,14 @@ _V8_REPORT_PROPOSALS = (
 )
 
 
+# Version 10 belongs to several outbox workers on one PostgreSQL (issue 11): which worker (its
+# journal) holds each in-flight delivery, so a worker restarting settles its own claims from its
+# own journal and never those of a live neighbour. (9 is another change landing separately.)
+_V10_OUTBOX_CLAIMS = (
+    "ALTER TABLE deliveries ADD COLUMN claimed_by VARCHAR",   # host/slot of the journal; NULL: none
+)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core tables: accounts, users, clients, documents, sends, deliveries, events",
               _V1_CORE),
@@ -283,6 +291,7 @@ MIGRATIONS: tuple[Migration, ...] = (
               _V7_OUTBOUND_RETRIES),
     Migration(8, "report proposals: token-less returned messages waiting to be verified",
               _V8_REPORT_PROPOSALS),
+    Migration(10, "outbox claims: which worker holds each in-flight delivery", _V10_OUTBOX_CLAIMS),
 )
 
 

@@ -17,6 +17,7 @@ from tracking.models import DocumentKind, DocumentStatus, RecipientRole, Sending
 from tracking.records import (
     STATUS_FIELDS, Account, Client, ClientAddress, Delivery, Document, Send,
 )
+from tracking.store.dialect import Engine, engine_of
 from tracking.store.ledger import event_from_row, status_from_row
 
 Cursor = duckdb.DuckDBPyConnection
@@ -167,7 +168,11 @@ class OutboxItem:
 def outbox_work(cursor: Cursor, limit: int, now: datetime) -> list[OutboxItem]:
     """Queued sends with recipients to hand to SMTP, oldest request first: recipients never
     handed over, and recipients the outbound server could not take whose retry is due at `now`
-    (naive UTC; the claim must use the same `now`)."""
+    (naive UTC; the claim must use the same `now`).
+
+    On PostgreSQL the sends are locked `FOR UPDATE SKIP LOCKED` (call it in the claiming
+    transaction): a concurrent worker skips them and takes the next ones instead of waiting."""
+    skip_locked = " FOR UPDATE OF s SKIP LOCKED" if engine_of(cursor) is Engine.POSTGRES else ""
     due = cursor.execute(
         "SELECT send_id, idx FROM outbound_retries WHERE retry_at <= ? ORDER BY retry_at LIMIT ?",
         [now, limit]).fetchall()
@@ -184,7 +189,7 @@ def outbox_work(cursor: Cursor, limit: int, now: datetime) -> list[OutboxItem]:
               AND (EXISTS (SELECT 1 FROM deliveries x WHERE x.send_id = s.id
                            AND x.state = 'pending' AND x.smtp_attempts = 0 AND NOT x.in_flight)
                    OR s.id IN (SELECT unnest(?::VARCHAR[])))
-            ORDER BY s.requested_at, s.id LIMIT ?""", [due_sends, limit]).fetchall()
+            ORDER BY s.requested_at, s.id LIMIT ?{skip_locked}""", [due_sends, limit]).fetchall()
     if not heads:
         return []
     send_ids = [row[0] for row in heads]
@@ -215,11 +220,13 @@ def next_outbound_retry(cursor: Cursor) -> datetime | None:
     return cursor.execute("SELECT min(retry_at) FROM outbound_retries").fetchone()[0]
 
 
-def interrupted_deliveries(cursor: Cursor) -> list[Delivery]:
-    """Deliveries handed to SMTP by a process that died before recording the outcome."""
+def interrupted_deliveries(cursor: Cursor, worker: str | None = None) -> list[Delivery]:
+    """Deliveries handed to SMTP by a process that died before recording the outcome (with
+    `worker`: those it claimed, whose journal the caller now holds)."""
     rows = cursor.execute(
-        f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE in_flight ORDER BY send_id, idx"
-    ).fetchall()
+        f"""SELECT {_DELIVERY_COLUMNS} FROM deliveries
+            WHERE in_flight AND (?::VARCHAR IS NULL OR claimed_by = ?)
+            ORDER BY send_id, idx""", [worker, worker]).fetchall()
     return [_delivery(row) for row in rows]
 
 
