@@ -119,6 +119,20 @@ class PostgresCursor:
         names = [column.name for column in self._cursor.description or ()]
         return pd.DataFrame.from_records(self._cursor.fetchall(), columns=names)
 
+    def stream_rows(self, sql: str, chunk: int) -> Iterator[list[tuple]]:
+        """A large result `chunk` rows at a time, without holding it all in memory."""
+        rows: list[tuple] = []
+        try:
+            for row in psycopg.RawCursor(self._connection).stream(numbered(sql), size=chunk):
+                rows.append(row)
+                if len(rows) == chunk:
+                    yield rows
+                    rows = []
+        except psycopg.Error as err:
+            raise _translated(err, self._url) from err
+        if rows:
+            yield rows
+
     def register(self, name: str, table: pa.Table) -> None:
         """`table` as a temporary table `name` (names are the store's, never input), by COPY."""
         columns = ", ".join(f"{field.name} {_column_type(field.type)}" for field in table.schema)
