@@ -209,6 +209,7 @@ def watcher_status(status) -> pd.DataFrame:
 def connection_status() -> pd.DataFrame:
     """Where the console sends and reads mail, and whether each secret is set — never its value."""
     from tracking.runtime import database_path, settings_for, transport_kind
+    from tracking.store.postgres import redact
     from ui.resources import owner
 
     settings = settings_for()
@@ -217,7 +218,7 @@ def connection_status() -> pd.DataFrame:
     def secret(value) -> str:
         return t("settings.secret_set") if value else t("settings.secret_unset")
 
-    rows = [("database", str(database_path())), ("transport", transport_kind()),
+    rows = [("database", redact(str(database_path()))), ("transport", transport_kind()),
             ("SMTP", f"{smtp.host}:{smtp.port} ({smtp.tls})"), ("SMTP user", smtp.user or "—"),
             ("SMTP password", secret(smtp.password)), ("VERP key", secret(settings.verp_key)),
             ("workers", ", ".join(owner().status().running) or "—")]
