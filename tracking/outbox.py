@@ -165,12 +165,21 @@ class Outbox:
         return None if self.journal is None else self.journal.worker
 
     def _recover(self) -> int:
-        stranded = queries.interrupted_deliveries(self.db.cursor(), self._worker)
+        """Settle this sender's own leftovers, then those of dead senders of the same pool
+        (PostgreSQL: a worker killed and not restarted leaves its journal slot free)."""
+        settled = self._recover_claims(self.journal)
+        for orphan in self.journal.orphans() if self.journal is not None else ():
+            settled += self._recover_claims(orphan)
+        return settled
+
+    def _recover_claims(self, journal: OutboxJournal | None) -> int:
+        worker = None if journal is None else journal.worker
+        stranded = queries.interrupted_deliveries(self.db.cursor(), worker)
         if not stranded:
-            if self.journal is not None:
-                self.journal.clear()
+            if journal is not None:
+                journal.clear()
             return 0
-        progress = self.journal.read() if self.journal is not None else None
+        progress = journal.read() if journal is not None else None
         by_send: dict[str, list[Delivery]] = {}
         for delivery in stranded:
             by_send.setdefault(delivery.send_id, []).append(delivery)
@@ -200,12 +209,12 @@ class Outbox:
         def write(cursor) -> None:
             record_events(cursor, settled.events)
             writes.defer_deliveries(cursor, settled.deferrals)
-            writes.release_from_smtp(cursor, finished, self._worker)
-            writes.unclaim(cursor, untouched, to_db(now), self._worker)
+            writes.release_from_smtp(cursor, finished, worker)
+            writes.unclaim(cursor, untouched, to_db(now), worker)
 
         self.db.retrying(write)
-        if self.journal is not None:
-            self.journal.clear()
+        if journal is not None:
+            journal.clear()
         interrupted = sum(1 for e in settled.events if e.type is EventType.SEND_INTERRUPTED)
         if interrupted:
             log.warning("outbox: %d deliveries were interrupted mid-handoff", interrupted)

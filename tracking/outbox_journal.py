@@ -30,6 +30,7 @@ import hashlib
 import json
 import os
 import socket
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -80,6 +81,10 @@ class OutboxJournal:
             raise SenderBusy(f"another outbox sender is running on {self.path} "
                              "(one sender per database)") from err
         self._fd = fd
+
+    def orphans(self) -> Iterator[OutboxJournal]:
+        """Journals of dead senders sharing this one's database (a pool only)."""
+        return iter(())
 
     def release(self) -> None:
         fd, self._fd = self._fd, None
@@ -161,3 +166,21 @@ class JournalPool(OutboxJournal):
     def release(self) -> None:
         super().release()
         self.worker = None
+
+    def orphans(self) -> Iterator[OutboxJournal]:
+        """The other slots of this host whose lock is free: their sender died (or ended). Each is
+        held while the caller settles its claims, so two survivors never settle the same one."""
+        for path in sorted(self.directory.glob("*.journal")):
+            if path == self.path:
+                continue
+            orphan = OutboxJournal(path)
+            try:
+                orphan.acquire()
+            except SenderBusy:
+                continue                   # a live sender
+            host, slot = path.stem.rsplit("-", 1)
+            orphan.worker = f"{host}/{slot}"
+            try:
+                yield orphan
+            finally:
+                orphan.release()
