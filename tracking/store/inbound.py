@@ -15,6 +15,7 @@ import pyarrow as pa
 from tracking.clock import from_db, to_db, utc_now_naive
 from tracking.inbound.correlate import Candidates, LookupKeys, SendCandidate
 from tracking.inbound.mailbox import Checkpoint
+from tracking.store.dialect import Engine, engine_of
 
 Cursor = duckdb.DuckDBPyConnection
 
@@ -30,6 +31,18 @@ _COLUMNS = ", ".join(RETURNED_SCHEMA.names)
 
 # -- checkpoints --------------------------------------------------------------------------------
 
+# pg_advisory_xact_lock(namespace, key): the namespace keeps mailbox locks apart from others.
+_MAILBOX_LOCKS = 5_101
+
+
+def lock_mailbox(cursor: Cursor, source: str) -> None:
+    """Hold the mailbox `source` until this transaction ends (PostgreSQL: several watchers may
+    read one mailbox; the second waits, then sees the first's returned messages as already
+    stored). DuckDB has one process per database: nothing to do."""
+    if engine_of(cursor) is Engine.POSTGRES:
+        cursor.execute("SELECT pg_advisory_xact_lock(?, hashtext(?))", [_MAILBOX_LOCKS, source])
+
+
 def load_checkpoint(cursor: Cursor, source: str) -> Checkpoint | None:
     rows = cursor.execute("SELECT uidvalidity, last_uid FROM mailbox_checkpoints WHERE source = ?",
                           [source]).fetchall()
@@ -40,7 +53,10 @@ def save_checkpoint(cursor: Cursor, source: str, uidvalidity: int, last_uid: int
     cursor.execute(
         """INSERT INTO mailbox_checkpoints VALUES (?, ?, ?, ?)
            ON CONFLICT (source) DO UPDATE SET uidvalidity = excluded.uidvalidity,
-                  last_uid = excluded.last_uid, updated_at = excluded.updated_at""",
+                  last_uid = CASE WHEN uidvalidity = excluded.uidvalidity
+                                  THEN greatest(last_uid, excluded.last_uid)
+                                  ELSE excluded.last_uid END,
+                  updated_at = excluded.updated_at""",
         [source, uidvalidity, last_uid, utc_now_naive()])
 
 
