@@ -11,7 +11,6 @@ any data already is refused: merging two stores is not a copy.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -26,6 +25,7 @@ CHUNK_ROWS = 50_000
 # Tables the migrations fill themselves (bookkeeping, not data), so an empty store has rows here.
 _BOOKKEEPING = frozenset({"schema_version", "document_marks_progress"})
 _MASK = (1 << 64) - 1
+_PLAIN = (str, int, bool)
 
 
 @dataclass(frozen=True)
@@ -104,17 +104,19 @@ def version(cursor) -> int:
 
 
 def table_checksum(cursor, table: str, columns: list[str]) -> str:
-    """Sum (mod 2^64) of the first 8 bytes of each row's SHA-256, over canonical values."""
+    """Sum (mod 2^64) of each row's 8-byte BLAKE2b, over canonical values."""
     total = 0
     for batch in _read_chunks(cursor, table, columns):
         for row in batch:
-            digest = hashlib.sha256(_canonical(row).encode()).digest()
-            total = (total + int.from_bytes(digest[:8], "big")) & _MASK
+            digest = hashlib.blake2b(_canonical(row).encode(), digest_size=8).digest()
+            total = (total + int.from_bytes(digest, "big")) & _MASK
     return f"{total:016x}"
 
 
 def _canonical(row: tuple) -> str:
-    return json.dumps([_canonical_value(value) for value in row], ensure_ascii=False)
+    # repr of plain values (text, numbers, booleans, None, lists of them) is deterministic
+    return repr([value if value is None or type(value) in _PLAIN else _canonical_value(value)
+                 for value in row])
 
 
 def _canonical_value(value: object) -> object:
