@@ -73,10 +73,12 @@ max_connections = 200
 timezone = '{SERVER_TIME_ZONE}'
 log_timezone = 'UTC'
 """)
+        # The server itself is our child (not runuser's), so stopping it by PID reaches it.
+        as_postgres = {"user": "postgres", "group": "postgres"} if os.geteuid() == 0 else {}
         with open(self.root / "server.log", "wb") as log:   # the child keeps its own copy
-            self.process = subprocess.Popen(
-                self._as_postgres([str(BIN / "postgres"), "-D", str(self.data)]),
-                stdout=subprocess.DEVNULL, stderr=log)
+            self.process = subprocess.Popen([str(BIN / "postgres"), "-D", str(self.data)],
+                                            stdout=subprocess.DEVNULL, stderr=log,
+                                            cwd=self.root, **as_postgres)
         self._wait_until_up()
         with self.admin() as admin:
             admin.execute(f"CREATE ROLE {USER} LOGIN SUPERUSER PASSWORD '{PASSWORD}'")
