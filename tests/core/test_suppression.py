@@ -19,6 +19,9 @@ from tracking.service import SendRequest, request_send, request_sends
 from tracking.store import suppressions
 from tracking.suppression import Outcome, blocking, is_suppressing
 
+# The store contract: the check runs on every send, so on DuckDB and on PostgreSQL.
+pytestmark = pytest.mark.engines("duckdb", "postgres")
+
 NOW = datetime(2026, 11, 28, 13, 32, tzinfo=UTC)
 
 
