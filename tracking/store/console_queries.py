@@ -28,6 +28,7 @@ import pandas as pd
 from tracking.events import PAYLOADS, BounceReport
 from tracking.labels import reason_group
 from tracking.models import DeliveryState
+from tracking.store import delivery_counts
 from tracking.store.scope import Scope, in_scope as _in_scope
 
 Cursor = duckdb.DuckDBPyConnection
@@ -282,16 +283,35 @@ class FailureSummary:
 
 def failure_summary(cursor: Cursor, since: datetime, until: datetime,
                     account_id: str | None = None, *, scope: Scope = None) -> FailureSummary:
-    """One pass over the period's deliveries, grouped several ways (GROUPING SETS)."""
-    scoped, scope_params = _in_scope("s.account_id", scope)
-    frame = cursor.execute(
-        f"""WITH base AS ({_FAILURE_BASE.format(scope=scoped)})
-            SELECT mode, account_id, domain, reason, day,
-                   GROUPING(mode, account_id, domain, reason, day) AS grouping_id,
-                   count(*) FILTER (WHERE failed) AS failures, count(*) AS total
-            FROM base
-            GROUP BY GROUPING SETS ((mode), (account_id), (domain), (day, reason))""",
-        [list(FAILED_STATES), since, until, account_id, account_id, *scope_params]).df()
+    """One pass grouped several ways (GROUPING SETS): over the `delivery_counts` rollup for
+    whole UTC days (the console's periods), over the deliveries themselves otherwise."""
+    if delivery_counts.is_day_aligned(since, until):
+        scoped, scope_params = _in_scope("account_id", scope)
+        frame = cursor.execute(
+            f"""SELECT mode, account_id, domain, nullif(reason, '') AS reason, day,
+                       GROUPING(mode, account_id, domain, nullif(reason, ''), day) AS grouping_id,
+                       sum(deliveries) FILTER (WHERE list_contains(?::VARCHAR[], state))
+                           AS failures,
+                       sum(deliveries) AS total
+                FROM delivery_counts
+                WHERE day >= ? AND day < ? AND (?::VARCHAR IS NULL OR account_id = ?)
+                  AND {scoped}
+                GROUP BY GROUPING SETS ((mode), (account_id), (domain),
+                                        (day, nullif(reason, '')))""",
+            [list(FAILED_STATES), since, until, account_id, account_id, *scope_params]).df()
+        frame["failures"] = frame["failures"].fillna(0).astype("int64")
+        frame["total"] = frame["total"].fillna(0).astype("int64")
+        frame = frame[frame["total"] > 0]   # keys whose deliveries all moved elsewhere
+    else:
+        scoped, scope_params = _in_scope("s.account_id", scope)
+        frame = cursor.execute(
+            f"""WITH base AS ({_FAILURE_BASE.format(scope=scoped)})
+                SELECT mode, account_id, domain, reason, day,
+                       GROUPING(mode, account_id, domain, reason, day) AS grouping_id,
+                       count(*) FILTER (WHERE failed) AS failures, count(*) AS total
+                FROM base
+                GROUP BY GROUPING SETS ((mode), (account_id), (domain), (day, reason))""",
+            [list(FAILED_STATES), since, until, account_id, account_id, *scope_params]).df()
     names = dict(cursor.execute("SELECT id, name FROM accounts").fetchall())
     return _summarise(frame, names)
 
@@ -302,6 +322,9 @@ _ONLY = {"mode": 0b01111, "account_id": 0b10111, "domain": 0b11011, "day_reason"
 
 
 def _summarise(frame: pd.DataFrame, account_names: dict[str, str]) -> FailureSummary:
+    # Ties in the rankings below keep this order: the same answer whichever path counted.
+    frame = frame.sort_values(["grouping_id", "mode", "account_id", "domain", "day", "reason"],
+                              na_position="last", kind="stable")
     def part(name: str, columns: list[str]) -> pd.DataFrame:
         rows = frame[frame["grouping_id"] == _ONLY[name]]
         return rows[[*columns, "failures", "total"]].reset_index(drop=True)
@@ -437,7 +460,6 @@ class HistoryCharts:
 def history_charts(cursor: Cursor, since: datetime, until: datetime,
                    account_id: str | None = None, *, scope: Scope = None) -> HistoryCharts:
     events_scoped, events_params = _in_scope("account_id", scope)
-    sends_scoped, sends_params = _in_scope("s.account_id", scope)
     activity = cursor.execute(
         f"""SELECT date_trunc('day', occurred_at) AS day, type, count(*) AS events
             FROM events WHERE occurred_at >= ? AND occurred_at < ?
@@ -445,12 +467,52 @@ def history_charts(cursor: Cursor, since: datetime, until: datetime,
               AND {events_scoped}
             GROUP BY ALL ORDER BY day, type""",
         [since, until, account_id, account_id, *events_params]).df()
+    if delivery_counts.is_day_aligned(since, until):
+        rate, delay = _rate_and_delay_from_counts(cursor, since, until, account_id, scope)
+    else:
+        rate, delay = _rate_and_delay_from_deliveries(cursor, since, until, account_id, scope)
+    rate["failures"] = rate["failures"].astype("int64")
+    rate["total"] = rate["total"].astype("int64")
+    rate["rate"] = (rate["failures"] / rate["total"]).astype(float)
+    counts = dict(zip(delay["bucket"], delay["deliveries"]))
+    delay_frame = pd.DataFrame({
+        "bucket": [label for _, label in DELIVERY_DELAY_BUCKETS],
+        "deliveries": [int(counts.get(i + 1, 0)) for i in range(len(DELIVERY_DELAY_BUCKETS))]})
+    return HistoryCharts(activity, rate, delay_frame)
+
+
+def _rate_and_delay_from_counts(cursor: Cursor, since: datetime, until: datetime,
+                                account_id: str | None, scope: Scope
+                                ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Whole days: both from the `delivery_counts` rollup (its buckets are ours, same bounds)."""
+    scoped, params = _in_scope("account_id", scope)
+    where = f"""day >= ? AND day < ? AND (?::VARCHAR IS NULL OR account_id = ?) AND {scoped}"""
+    window = [since, until, account_id, account_id, *params]
+    rate = cursor.execute(
+        f"""SELECT day,
+                   coalesce(sum(deliveries) FILTER (WHERE list_contains(?::VARCHAR[], state)),
+                            0) AS failures,
+                   sum(deliveries) AS total
+            FROM delivery_counts WHERE {where}
+            GROUP BY day HAVING sum(deliveries) > 0 ORDER BY day""",
+        [list(FAILED_STATES), *window]).df()
+    delay = cursor.execute(
+        f"""SELECT delay_bucket AS bucket, sum(deliveries) AS deliveries
+            FROM delivery_counts WHERE state = 'delivered' AND delay_bucket > 0 AND {where}
+            GROUP BY delay_bucket""", window).df()
+    return rate, delay
+
+
+def _rate_and_delay_from_deliveries(cursor: Cursor, since: datetime, until: datetime,
+                                    account_id: str | None, scope: Scope
+                                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Any other period: from the deliveries and their sends."""
+    sends_scoped, sends_params = _in_scope("s.account_id", scope)
     rate = cursor.execute(
         f"""WITH base AS ({_FAILURE_BASE.format(scope=sends_scoped)})
             SELECT day, count(*) FILTER (WHERE failed) AS failures, count(*) AS total
             FROM base GROUP BY day ORDER BY day""",
         [list(FAILED_STATES), since, until, account_id, account_id, *sends_params]).df()
-    rate["rate"] = (rate["failures"] / rate["total"]).astype(float)
     bounds = [b for b, _ in DELIVERY_DELAY_BUCKETS if b is not None]
     delay = cursor.execute(
         f"""SELECT 1 + length(list_filter(?::DOUBLE[], lambda b: b <= epoch(x.state_at - s.requested_at)))
@@ -461,11 +523,7 @@ def history_charts(cursor: Cursor, since: datetime, until: datetime,
              AND {sends_scoped}
            GROUP BY bucket""",
         [bounds, since, until, account_id, account_id, *sends_params]).df()
-    counts = dict(zip(delay["bucket"], delay["deliveries"]))
-    delay_frame = pd.DataFrame({
-        "bucket": [label for _, label in DELIVERY_DELAY_BUCKETS],
-        "deliveries": [int(counts.get(i + 1, 0)) for i in range(len(DELIVERY_DELAY_BUCKETS))]})
-    return HistoryCharts(activity, rate, delay_frame)
+    return rate, delay
 
 
 # --- mailbox -----------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import duckdb
 
 from tracking.clock import utc_now_naive
+from tracking.store import delivery_counts
 from tracking.errors import MigrationFailed, SchemaTooNew
 
 
@@ -266,6 +267,16 @@ _V8_REPORT_PROPOSALS = (
 )
 
 
+# Version 9 belongs to the console's speed (issue 12, tracking.store.delivery_counts): recipients
+# counted per day, account, mode, domain, state, reason and delay, kept by the writes that move
+# the deliveries, so a period's failure and history aggregates read thousands of rows, not
+# millions. An existing database is counted once here.
+_V9_DELIVERY_COUNTS = (
+    delivery_counts.CREATE_TABLE,
+    delivery_counts.FILL,
+)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core tables: accounts, users, clients, documents, sends, deliveries, events",
               _V1_CORE),
@@ -282,6 +293,8 @@ MIGRATIONS: tuple[Migration, ...] = (
               _V7_OUTBOUND_RETRIES),
     Migration(8, "report proposals: token-less returned messages waiting to be verified",
               _V8_REPORT_PROPOSALS),
+    Migration(9, "delivery counts: the failures and history aggregates' rollup",
+              _V9_DELIVERY_COUNTS),
 )
 
 
