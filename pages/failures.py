@@ -23,22 +23,31 @@ st.markdown(tf("failures.summary", f=f"{summary.failures:,}".replace(",", " "),
                n=f"{summary.total:,}".replace(",", " "), r=f"{rate:.2%}"))
 
 group_label = lambda g: word_for(ReasonGroup, g, lang)  # noqa: E731
+# Lazy tabs: only the open tab's chart is built and sent (six Plotly charts made the page slow).
 tabs = st.tabs([t("failures.by_group"), t("failures.by_reason"), t("failures.by_domain"),
-                t("failures.by_mode"), t("failures.by_account"), t("failures.over_time")])
-with tabs[0]:
-    st.plotly_chart(charts.failures_by(summary.by_group, "group", lang, group_label),
-                    key="by_group")
-with tabs[1]:
-    st.plotly_chart(charts.failures_by(summary.by_reason, "reason", lang), key="by_reason")
-with tabs[2]:
-    st.plotly_chart(charts.failures_by(summary.by_domain, "domain", lang), key="by_domain")
-with tabs[3]:
-    st.plotly_chart(charts.failures_by(summary.by_mode, "mode", lang, charts.mode_label(lang)),
-                    key="by_mode")
-with tabs[4]:
-    st.plotly_chart(charts.failures_by(summary.by_account, "account", lang), key="by_account")
-with tabs[5]:
-    st.plotly_chart(charts.failures_over_time(summary.by_day, lang), key="over_time")
+                t("failures.by_mode"), t("failures.by_account"), t("failures.over_time")],
+               key="failures_tab", on_change="rerun")
+if tabs[0].open:
+    with tabs[0]:
+        st.plotly_chart(charts.failures_by(summary.by_group, "group", lang, group_label),
+                        key="by_group")
+if tabs[1].open:
+    with tabs[1]:
+        st.plotly_chart(charts.failures_by(summary.by_reason, "reason", lang), key="by_reason")
+if tabs[2].open:
+    with tabs[2]:
+        st.plotly_chart(charts.failures_by(summary.by_domain, "domain", lang), key="by_domain")
+if tabs[3].open:
+    with tabs[3]:
+        st.plotly_chart(charts.failures_by(summary.by_mode, "mode", lang,
+                                           charts.mode_label(lang)), key="by_mode")
+if tabs[4].open:
+    with tabs[4]:
+        st.plotly_chart(charts.failures_by(summary.by_account, "account", lang),
+                        key="by_account")
+if tabs[5].open:
+    with tabs[5]:
+        st.plotly_chart(charts.failures_over_time(summary.by_day, lang), key="over_time")
 
 st.subheader(t("failures.drill"))
 columns = st.columns(3)

@@ -115,6 +115,7 @@ def run(args) -> int:
     targets = {"documents_first_page": PAGE_MS, "documents_filtered_page": PAGE_MS,
                "documents_search_page": PAGE_MS, "document_box_and_timeline": BOX_MS,
                "failures_aggregates": AGGREGATE_MS, "history_page_and_charts": AGGREGATE_MS}
+    _sign_in_as_support(db)
     for page, ms in _apptest_runs(document_id, args.rounds).items():
         measures[f"apptest_{page}"] = ms
         targets[f"apptest_{page}"] = APPTEST_MS
@@ -153,8 +154,21 @@ def run_browser(args) -> int:
     return 0 if ratio <= 1.0 else 1
 
 
+def _sign_in_as_support(db) -> None:
+    """AppTest sends no cookie: the one function that reads them (ui.auth.request_cookies)
+    answers with `support`'s session cookie, signed with this console's secret — without it
+    every page run would stop at the sign-in form."""
+    import ui.auth
+    from tracking.auth.session import sign_session
+    from ui.auth_routes import session_secret
+
+    cookie = sign_session("support", session_secret(db))
+    ui.auth.request_cookies = lambda: {"suivi_session": cookie}
+
+
 def _apptest_runs(document_id: str, rounds: int) -> dict[str, float]:
-    """Each page through the router, cold reads (st.cache_data cleared before each run)."""
+    """Each page through the router, signed in, cold reads (st.cache_data cleared before each
+    run)."""
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
@@ -174,6 +188,8 @@ def _apptest_runs(document_id: str, rounds: int) -> dict[str, float]:
             elapsed[page] = time.perf_counter() - start
             if app.exception:
                 raise RuntimeError(f"page {page} failed: {app.exception[0].message}")
+            if not app.title:   # stopped at the sign-in form, or before its content
+                raise RuntimeError(f"page {page} showed no title: not signed in?")
         if round_:  # the first round warms the imports and DuckDB's buffers
             for page, seconds in elapsed.items():
                 results[page].append(seconds * 1000)
