@@ -51,3 +51,53 @@ def test_failures_page_builds_only_the_open_tabs_chart(console_db, repo_root):
     app = console_app(repo_root).run().switch_page("pages/failures.py").run()
     assert not app.exception
     assert len(app.get("plotly_chart")) == 1
+
+
+def test_documents_pages_cut_on_the_date_equal_a_plain_sort(console_db):
+    """The list cuts on the issue date before sorting (and a search is evaluated once): every
+    page must still be exactly the plain sort's slice, with the same total."""
+    from tracking.store import console_queries as q
+    from tracking.store.connection import open_database
+
+    with open_database(console_db) as db:
+        cursor = db.cursor()
+        for filters in (q.DocumentFilters(), q.DocumentFilters(failures_only=True),
+                        q.DocumentFilters(search="gmail"), q.DocumentFilters(search="zz-none"),
+                        q.DocumentFilters(kind="invoice", search="a")):
+            where, params = q._document_where(filters, None)
+            expected = [row[0] for row in cursor.execute(
+                f"""SELECT d.id FROM documents d WHERE {where}
+                    ORDER BY d.issue_date DESC, d.number DESC, d.id""", params).fetchall()]
+            for page in range(4):
+                shown = q.documents_page(cursor, filters, page=page, page_size=7)
+                assert shown.total == len(expected), filters
+                assert shown.rows["id"].tolist() == expected[page * 7:(page + 1) * 7], \
+                    (filters, page)
+
+
+def test_history_and_failure_lists_equal_their_plain_queries(console_db):
+    from datetime import datetime
+
+    from tracking.store import console_queries as q
+    from tracking.store.connection import open_database
+
+    since, until = datetime(2026, 1, 1), datetime(2026, 12, 1)
+    with open_database(console_db) as db:
+        cursor = db.cursor()
+        events = q.history_page(cursor, since=since, until=until, limit=40)
+        expected = cursor.execute(
+            """SELECT e.occurred_at, d.number FROM events e
+               LEFT JOIN documents d ON d.id = e.document_id
+               WHERE e.occurred_at >= ? AND e.occurred_at < ?
+               ORDER BY e.occurred_at DESC, e.seq DESC LIMIT 40""", [since, until]).fetchall()
+        assert len(events) == 40
+        assert [(row.occurred_at.to_pydatetime(), None if row.document_number != row.document_number
+                 else row.document_number) for row in events.itertuples()] == expected
+        failed = q.failing_deliveries(cursor, since, until, limit=30)
+        plain = cursor.execute(
+            """SELECT s.document_id, x.address FROM deliveries x JOIN sends s ON s.id = x.send_id
+               WHERE x.state IN ('not_sent', 'not_delivered')
+                 AND s.requested_at >= ? AND s.requested_at < ?
+               ORDER BY s.requested_at DESC, x.send_id, x.idx LIMIT 30""",
+            [since, until]).fetchall()
+        assert list(zip(failed["document_id"], failed["recipient"])) == plain

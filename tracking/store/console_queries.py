@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import duckdb
 import pandas as pd
@@ -34,6 +34,7 @@ from tracking.store.scope import Scope, in_scope as _in_scope
 Cursor = duckdb.DuckDBPyConnection
 FAILED_STATES = (DeliveryState.NOT_SENT.value, DeliveryState.NOT_DELIVERED.value)
 RAW_TEXT_LIMIT = 200_000   # characters of a returned message shown on demand
+RECENT_WINDOW = timedelta(days=7)   # where the newest failures are looked for first
 
 
 @dataclass(frozen=True)
@@ -94,28 +95,62 @@ def _document_where(filters: DocumentFilters, scope: Scope) -> tuple[str, list]:
     return " AND ".join(clauses), params
 
 
+_PAGE_COLUMNS = """d.id, d.number, d.kind, d.status, d.issue_date, d.send_date, d.amount,
+                   d.currency, d.account_id, d.client_id"""
+
+
 def documents_page(cursor: Cursor, filters: DocumentFilters, *, page: int = 0,
                    page_size: int = 50, scope: Scope = None) -> DocumentPage:
     """One page of documents, newest issue date first, with their latest send's marks.
 
-    Three short queries: the count, the page (top-N on documents alone, then its accounts and
-    clients), and the marks of just those documents through the sends and deliveries indexes.
+    A few short queries: the count and the page's rows, then the marks of just those
+    documents. Sorting a million documents by (date, number) is the cost, so the page is cut
+    first on the date alone: the date of the last row the page needs is found by a top-N on
+    that one column, and only the documents from that date on are sorted in full. A search
+    (text matched against every document) is evaluated once, its matches reused for the
+    count and the page.
     """
     where, params = _document_where(filters, scope)
-    total = cursor.execute(f"SELECT count(*) FROM documents d WHERE {where}",
-                           params).fetchall()[0][0]
+    wanted = page * page_size
+    if filters.search.strip():
+        # The matches, once: counted, cut on the date, sorted.
+        source = f"""m AS MATERIALIZED (
+                         SELECT {_PAGE_COLUMNS} FROM documents d WHERE {where}),
+                     cut AS (SELECT issue_date FROM m ORDER BY issue_date DESC
+                             LIMIT 1 OFFSET ?),
+                     page AS (
+                         SELECT * FROM m
+                         WHERE m.issue_date >= coalesce((SELECT issue_date FROM cut),
+                                                        DATE '0001-01-01')
+                         ORDER BY m.issue_date DESC, m.number DESC, m.id LIMIT ? OFFSET ?)"""
+        params = [*params, wanted + page_size - 1, page_size, wanted]
+        total_sql = "(SELECT count(*) FROM m)"
+    else:
+        total_sql = "NULL"
+        total = cursor.execute(f"SELECT count(*) FROM documents d WHERE {where}",
+                               params).fetchall()[0][0]
+        cut = cursor.execute(
+            f"""SELECT d.issue_date FROM documents d WHERE {where}
+                ORDER BY d.issue_date DESC LIMIT 1 OFFSET ?""",
+            [*params, wanted + page_size - 1]).fetchall()
+        if cut:   # a constant: DuckDB skips the row groups that hold only older documents
+            where, params = f"{where} AND d.issue_date >= ?", [*params, cut[0][0]]
+        source = f"""page AS (
+                         SELECT {_PAGE_COLUMNS} FROM documents d WHERE {where}
+                         ORDER BY d.issue_date DESC, d.number DESC, d.id LIMIT ? OFFSET ?)"""
+        params = [*params, page_size, wanted]
     rows = cursor.execute(
-        f"""WITH page AS (
-                SELECT d.id, d.number, d.kind, d.status, d.issue_date, d.send_date, d.amount,
-                       d.currency, d.account_id, d.client_id
-                FROM documents d WHERE {where}
-                ORDER BY d.issue_date DESC, d.number DESC, d.id
-                LIMIT ? OFFSET ?)
-            SELECT p.* EXCLUDE (client_id), a.name AS account, a.time_zone, c.name AS client
+        f"""WITH {source}
+            SELECT p.* EXCLUDE (client_id), a.name AS account, a.time_zone, c.name AS client,
+                   {total_sql} AS total_matches
             FROM page p JOIN accounts a ON a.id = p.account_id
             LEFT JOIN clients c ON c.id = p.client_id
-            ORDER BY p.issue_date DESC, p.number DESC, p.id""",
-        [*params, page_size, page * page_size]).df()
+            ORDER BY p.issue_date DESC, p.number DESC, p.id""", params).df()
+    if filters.search.strip():
+        total = int(rows["total_matches"].iloc[0]) if not rows.empty else cursor.execute(
+            f"SELECT count(*) FROM documents d WHERE {where}",
+            params[:-3]).fetchall()[0][0]
+    rows = rows.drop(columns=["total_matches"])
     marks = cursor.execute(
         """WITH latest AS (
                 SELECT document_id, arg_max(id, (requested_at, id)) AS send_id,
@@ -370,26 +405,43 @@ def failing_deliveries(cursor: Cursor, since: datetime, until: datetime, *,
                        account_id: str | None = None, reasons: list[str] | None = None,
                        domain: str | None = None, mode: str | None = None,
                        limit: int = 1000, scope: Scope = None) -> pd.DataFrame:
-    """The failed recipients behind the aggregates (drill-down and CSV export), newest first."""
+    """The failed recipients behind the aggregates (drill-down and CSV export), newest first.
+
+    The newest failures are looked for in the period's last week first, then in the whole
+    period if that week holds fewer than `limit`: sends are stored in request order, so a
+    short window reads a few row groups of sends instead of all of them. The documents and
+    accounts are joined to the chosen rows only."""
     scoped, scope_params = _in_scope("s.account_id", scope)
-    return cursor.execute(
-        f"""SELECT s.requested_at, d.number AS document_number, d.id AS document_id,
-                  a.name AS account, a.time_zone, s.mode, x.address AS recipient, x.state,
-                  x.state_at, x.reason, x.status_code, x.smtp_reply, x.diagnostic,
-                  x.remote_mta
-           FROM deliveries x JOIN sends s ON s.id = x.send_id
-           JOIN documents d ON d.id = s.document_id JOIN accounts a ON a.id = s.account_id
-           WHERE list_contains(?::VARCHAR[], x.state)
-             AND s.requested_at >= ? AND s.requested_at < ?
-             AND (?::VARCHAR IS NULL OR s.account_id = ?)
-             AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], x.reason))
-             AND (?::VARCHAR IS NULL OR lower(split_part(x.address, '@', 2)) = ?)
-             AND (?::VARCHAR IS NULL OR s.mode = ?)
-             AND {scoped}
-           ORDER BY s.requested_at DESC, x.send_id, x.idx
-           LIMIT ?""",
-        [list(FAILED_STATES), since, until, account_id, account_id, reasons, reasons,
-         domain, domain, mode, mode, *scope_params, limit]).df()
+    for start in (max(since, until - RECENT_WINDOW), since):
+        chosen = cursor.execute(
+            f"""SELECT s.requested_at, s.document_id, s.account_id, s.mode, x.send_id, x.idx
+                FROM deliveries x JOIN sends s ON s.id = x.send_id
+                WHERE list_contains(?::VARCHAR[], x.state)
+                  AND s.requested_at >= ? AND s.requested_at < ?
+                  AND (?::VARCHAR IS NULL OR s.account_id = ?)
+                  AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], x.reason))
+                  AND (?::VARCHAR IS NULL OR lower(split_part(x.address, '@', 2)) = ?)
+                  AND (?::VARCHAR IS NULL OR s.mode = ?)
+                  AND {scoped}
+                ORDER BY s.requested_at DESC, x.send_id, x.idx
+                LIMIT ?""",
+            [list(FAILED_STATES), start, until, account_id, account_id, reasons, reasons,
+             domain, domain, mode, mode, *scope_params, limit]).df()
+        if len(chosen) >= limit or start == since:
+            break
+    cursor.register("suivi_chosen_failures", chosen)
+    try:
+        return cursor.execute(
+            """SELECT c.requested_at, d.number AS document_number, d.id AS document_id,
+                      a.name AS account, a.time_zone, c.mode, x.address AS recipient, x.state,
+                      x.state_at, x.reason, x.status_code, x.smtp_reply, x.diagnostic,
+                      x.remote_mta
+               FROM suivi_chosen_failures c
+               JOIN deliveries x ON x.send_id = c.send_id AND x.idx = c.idx
+               JOIN documents d ON d.id = c.document_id JOIN accounts a ON a.id = c.account_id
+               ORDER BY c.requested_at DESC, c.send_id, c.idx""").df()
+    finally:
+        cursor.unregister("suivi_chosen_failures")
 
 
 # --- activity history --------------------------------------------------------------------------
@@ -404,23 +456,34 @@ def history_page(cursor: Cursor, *, since: datetime, until: datetime,
                  limit: int = 500, scope: Scope = None) -> pd.DataFrame:
     """The event log, newest first, with the exact error fields taken out of the details.
 
-    `document` matches a document id or its exact number."""
+    `document` matches a document id or its exact number.
+
+    The newest `limit` events are cut on time first (the moment of the last one, by a top-N on
+    that column alone), so the events are read from that moment on only — the log is stored in
+    time order and DuckDB skips the older row groups; the documents' numbers are then looked up
+    for those events only."""
     scoped, scope_params = _in_scope("e.account_id", scope)
-    return cursor.execute(
-        f"""WITH chosen AS (
-               SELECT * FROM events e
-               WHERE e.occurred_at >= ? AND e.occurred_at < ?
+    where = f"""e.occurred_at >= ? AND e.occurred_at < ?
                  AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], e.type))
                  AND (?::VARCHAR IS NULL OR e.actor = ?)
                  AND (?::VARCHAR IS NULL OR e.account_id = ?)
                  AND (?::VARCHAR IS NULL OR e.document_id IN (
                          SELECT id FROM documents WHERE id = ? OR number = ?))
-                 AND {scoped}
+                 AND {scoped}"""
+    params = [since, until, event_types or None, event_types or None, actor, actor, account_id,
+              account_id, document, document, document, *scope_params]
+    cut = cursor.execute(f"""SELECT e.occurred_at FROM events e WHERE {where}
+                             ORDER BY e.occurred_at DESC LIMIT 1 OFFSET ?""",
+                         [*params, limit - 1]).fetchall()
+    since = max(since, cut[0][0]) if cut else since
+    params[0] = since
+    events = cursor.execute(
+        f"""WITH chosen AS (
+               SELECT * FROM events e WHERE {where}
                ORDER BY e.occurred_at DESC, e.seq DESC
                LIMIT ?)
            SELECT e.occurred_at, e.type, e.actor, coalesce(u.name, e.actor) AS actor_name,
-                  a.name AS account, a.time_zone,
-                  d.number AS document_number, e.document_id, e.recipient,
+                  a.name AS account, a.time_zone, e.document_id, e.recipient,
                   json_extract_string(e.details, '$.reason') AS reason,
                   json_extract_string(e.details, '$.status_code') AS status_code,
                   -- smtp_reply: our server's full reply; a DSN's bare code is reply_code
@@ -434,14 +497,25 @@ def history_page(cursor: Cursor, *, since: datetime, until: datetime,
                   json_extract_string(e.details, '$.diagnostic') AS diagnostic,
                   json_extract_string(e.details, '$.old') AS old_value,
                   json_extract_string(e.details, '$.new') AS new_value,
-                  e.details
-           FROM chosen e LEFT JOIN documents d ON d.id = e.document_id
+                  e.details, e.seq
+           FROM chosen e
            LEFT JOIN accounts a ON a.id = e.account_id
            LEFT JOIN users u ON u.login = e.actor
            ORDER BY e.occurred_at DESC, e.seq DESC""",
-        [since, until, event_types or None, event_types or None, actor, actor, account_id,
-         account_id, document, document, document, *scope_params, limit, _DSN_TYPES,
-         _DSN_TYPES]).df()
+        [*params, limit, _DSN_TYPES, _DSN_TYPES]).df()
+    numbers = _document_numbers(cursor, events["document_id"].dropna().unique().tolist())
+    events.insert(6, "document_number", events["document_id"].map(numbers))
+    return events.drop(columns=["seq"])
+
+
+def _document_numbers(cursor: Cursor, document_ids: list[str]) -> dict[str, str]:
+    """Numbers of a few documents, by primary key (one placeholder each: an index lookup,
+    where a join would hash a million documents)."""
+    if not document_ids:
+        return {}
+    marks = ", ".join("?" * len(document_ids))
+    return dict(cursor.execute(f"SELECT id, number FROM documents WHERE id IN ({marks})",
+                               document_ids).fetchall())
 
 
 # Buckets of "time from send to delivery" (a DSN `delivered` after the request).
