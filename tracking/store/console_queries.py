@@ -108,11 +108,13 @@ def documents_page(cursor: Cursor, filters: DocumentFilters, *, page: int = 0,
     first on the date alone: the date of the last row the page needs is found by a top-N on
     that one column, and only the documents from that date on are sorted in full. A search
     (text matched against every document) is evaluated once, its matches reused for the
-    count and the page.
+    count and the page; so are the filters on the marks.
     """
     where, params = _document_where(filters, scope)
     wanted = page * page_size
-    if filters.search.strip():
+    costly = bool(filters.search.strip() or filters.failures_only or filters.state
+                  or filters.mode)   # text matched, or the marks joined, for every document
+    if costly:
         # The matches, once: counted, cut on the date, sorted.
         source = f"""m AS MATERIALIZED (
                          SELECT {_PAGE_COLUMNS} FROM documents d WHERE {where}),
@@ -146,7 +148,7 @@ def documents_page(cursor: Cursor, filters: DocumentFilters, *, page: int = 0,
             FROM page p JOIN accounts a ON a.id = p.account_id
             LEFT JOIN clients c ON c.id = p.client_id
             ORDER BY p.issue_date DESC, p.number DESC, p.id""", params).df()
-    if filters.search.strip():
+    if costly:
         total = int(rows["total_matches"].iloc[0]) if not rows.empty else cursor.execute(
             f"SELECT count(*) FROM documents d WHERE {where}",
             params[:-3]).fetchall()[0][0]
@@ -418,6 +420,8 @@ def failing_deliveries(cursor: Cursor, since: datetime, until: datetime, *,
                 FROM deliveries x JOIN sends s ON s.id = x.send_id
                 WHERE list_contains(?::VARCHAR[], x.state)
                   AND s.requested_at >= ? AND s.requested_at < ?
+                  -- a state is reached after its request: fewer deliveries reach the join
+                  AND x.state_at >= ?
                   AND (?::VARCHAR IS NULL OR s.account_id = ?)
                   AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], x.reason))
                   AND (?::VARCHAR IS NULL OR lower(split_part(x.address, '@', 2)) = ?)
@@ -425,8 +429,8 @@ def failing_deliveries(cursor: Cursor, since: datetime, until: datetime, *,
                   AND {scoped}
                 ORDER BY s.requested_at DESC, x.send_id, x.idx
                 LIMIT ?""",
-            [list(FAILED_STATES), start, until, account_id, account_id, reasons, reasons,
-             domain, domain, mode, mode, *scope_params, limit]).df()
+            [list(FAILED_STATES), start, until, start, account_id, account_id, reasons,
+             reasons, domain, domain, mode, mode, *scope_params, limit]).df()
         if len(chosen) >= limit or start == since:
             break
     cursor.register("suivi_chosen_failures", chosen)
