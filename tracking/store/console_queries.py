@@ -215,12 +215,16 @@ def document_box(cursor: Cursor, document_id: str, *, scope: Scope = None) -> Do
     rows = cursor.execute(
         f"""SELECT d.id, d.number, d.kind, d.status, d.issue_date, d.send_date, d.amount,
                    d.currency, d.account_id, a.name AS account, a.time_zone,
-                   a.sending_mode AS account_mode, d.client_id, c.name AS client
+                   a.sending_mode AS account_mode, d.client_id
             FROM documents d JOIN accounts a ON a.id = d.account_id
-            LEFT JOIN clients c ON c.id = d.client_id WHERE d.id = ? AND {in_scope}""",
+            WHERE d.id = ? AND {in_scope}""",
         [document_id, *params]).df()
     if rows.empty:
         return None
+    # By key, apart: joined, the clients table would be hashed whole for one row.
+    client = cursor.execute("SELECT name FROM clients WHERE id = ?",
+                            [rows.iloc[0]["client_id"]]).fetchall()
+    rows["client"] = client[0][0] if client else None
     sends = cursor.execute(
         """SELECT s.id, s.mode, s.requested_at, s.actor, u.name AS actor_name, s.message_id,
                   s.outbox_state

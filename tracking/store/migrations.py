@@ -274,6 +274,10 @@ _V8_REPORT_PROPOSALS = (
 _V9_DELIVERY_COUNTS = (
     delivery_counts.CREATE_TABLE,
     delivery_counts.FILL,
+    # The document page reads a document's returned messages and its client's addresses by
+    # key: without these, each was a scan (≈170 ms over a million returned messages).
+    "CREATE INDEX returned_messages_document ON returned_messages (document_id)",
+    "CREATE INDEX client_addresses_client ON client_addresses (client_id)",
 )
 
 
@@ -293,7 +297,7 @@ MIGRATIONS: tuple[Migration, ...] = (
               _V7_OUTBOUND_RETRIES),
     Migration(8, "report proposals: token-less returned messages waiting to be verified",
               _V8_REPORT_PROPOSALS),
-    Migration(9, "delivery counts: the failures and history aggregates' rollup",
+    Migration(9, "delivery counts: the aggregates' rollup; document-page lookup indexes",
               _V9_DELIVERY_COUNTS),
 )
 
