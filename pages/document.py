@@ -8,7 +8,10 @@ from tracking.models import DocumentKind, DocumentStatus, SendingMode
 from tracking.auth.roles import Action
 from ui import actions, data
 from ui import returned as returned_mail
-from ui.i18n import language, t
+from ui.i18n import language, number, t
+from ui.inputs import choice
+from ui.mailbox_view import returned_table
+from ui.tables import table
 from ui.layout import may_act, start_page
 from ui.live import has_pending, live
 from ui.text import markdown_text
@@ -25,7 +28,7 @@ if box is None:
 
 doc = box.document
 st.title(f"{word_for(DocumentKind, doc['kind'], lang)} {markdown_text(doc['number'])}")
-amount = f"{doc['amount']:,.2f}".replace(",", " ")
+amount = number(doc["amount"], 2)
 st.caption(" · ".join(markdown_text(part) for part in (
     doc["client"], doc["account"], word_for(DocumentStatus, doc["status"], lang),
     f"{amount} {doc['currency']}")))
@@ -53,9 +56,9 @@ with left:
         if returned.empty:
             st.caption(t("raw.none"))
         else:
-            st.dataframe(returned.drop(columns=["id", "send_id"]), hide_index=True)
-            chosen = st.selectbox(t("raw.show"), returned["id"].tolist(), key="raw_id",
-                                  format_func=lambda m: f"{m[:12]}…")
+            table(returned_table(returned), key="returned")
+            chosen = choice(t("raw.show"), returned["id"].tolist(), key="raw_id",
+                            format_func=lambda m: f"{m[:12]}…")
             if st.button(t("raw.show"), key="raw_show"):
                 st.code(data.raw_message(chosen, scope=who.scope) or "", language=None)
 

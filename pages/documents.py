@@ -6,7 +6,8 @@ from tracking.labels import word_for
 from tracking.models import DeliveryState, DocumentKind, DocumentStatus, SendingMode
 from tracking.store.console_queries import DocumentFilters
 from ui import data
-from ui.i18n import language, t, tf
+from ui.i18n import counted, language, t
+from ui.inputs import choice, text
 from ui.layout import start_page
 from ui.live import has_pending, live
 from ui.widgets import documents_table
@@ -20,22 +21,19 @@ names = dict(zip(accounts["id"], accounts["name"]))
 
 st.title(t("page.documents"))
 top = st.columns([3, 2, 2, 2])
-search = top[0].text_input(t("filter.search"), key="doc_search")
-account = top[1].selectbox(t("filter.account"), [None, *names], key="doc_account",
-                           format_func=lambda a: t("all") if a is None else names[a])
-kind = top[2].selectbox(t("filter.kind"), [None, *DocumentKind], key="doc_kind",
-                        format_func=lambda k: t("all") if k is None else word_for(
-                            DocumentKind, k, lang))
-status = top[3].selectbox(t("filter.status"), [None, *DocumentStatus], key="doc_status",
-                          format_func=lambda s: t("all") if s is None else word_for(
-                              DocumentStatus, s, lang))
+search = text(t("filter.search"), key="doc_search", container=top[0],
+              placeholder=t("input.search_example"))
+account = choice(t("filter.account"), list(names), key="doc_account", everything=True,
+                 format_func=names.get, container=top[1])
+kind = choice(t("filter.kind"), list(DocumentKind), key="doc_kind", everything=True,
+              format_func=lambda k: word_for(DocumentKind, k, lang), container=top[2])
+status = choice(t("filter.status"), list(DocumentStatus), key="doc_status", everything=True,
+                format_func=lambda s: word_for(DocumentStatus, s, lang), container=top[3])
 second = st.columns([2, 2, 2, 2, 2])
-state = second[0].selectbox(t("filter.state"), [None, *DeliveryState], key="doc_state",
-                            format_func=lambda s: t("all") if s is None else word_for(
-                                DeliveryState, s, lang))
-mode = second[1].selectbox(t("filter.mode"), [None, *SendingMode], key="doc_mode",
-                           format_func=lambda m: t("all") if m is None else word_for(
-                               SendingMode, m, lang))
+state = choice(t("filter.state"), list(DeliveryState), key="doc_state", everything=True,
+               format_func=lambda s: word_for(DeliveryState, s, lang), container=second[0])
+mode = choice(t("filter.mode"), list(SendingMode), key="doc_mode", everything=True,
+              format_func=lambda m: word_for(SendingMode, m, lang), container=second[1])
 issued_from = second[2].date_input(t("filter.since"), value=None, key="doc_from",
                                    format="DD/MM/YYYY")
 issued_until = second[3].date_input(t("filter.until"), value=None, key="doc_until",
@@ -53,7 +51,7 @@ result = data.documents_page(data.path(), filters, st.session_state.get("doc_pag
                              PAGE_SIZE, scope=who.scope)
 pages = max(1, -(-result.total // PAGE_SIZE))
 footer = st.columns([2, 1, 5])
-footer[0].markdown(tf("documents.count", n=f"{result.total:,}".replace(",", " ")))
+footer[0].markdown(counted(result.total, "noun.document"))
 footer[1].number_input(t("documents.page"), min_value=1, max_value=pages, step=1,
                        key="doc_page", label_visibility="collapsed")
 footer[2].caption(f"/ {pages}")

@@ -6,11 +6,13 @@ import streamlit as st
 from tracking import charts
 from tracking.export import frame_to_csv
 from tracking.labels import word_for
-from tracking.models import ReasonGroup
+from tracking.models import Reason, ReasonGroup
 from ui import data
-from ui.i18n import language, t, tf
+from ui.i18n import counted, language, percent, t, tf
+from ui.inputs import choice
 from ui.layout import start_page
 from ui.period import period_and_account
+from ui.tables import failure_table, table
 from ui.widgets import document_link
 
 who = start_page()
@@ -19,8 +21,8 @@ st.title(t("failures.heading"))
 since, until, account = period_and_account("failures", scope=who.scope)
 summary = data.failure_summary(data.path(), since, until, account, scope=who.scope)
 rate = summary.failures / summary.total if summary.total else 0.0
-st.markdown(tf("failures.summary", f=f"{summary.failures:,}".replace(",", " "),
-               n=f"{summary.total:,}".replace(",", " "), r=f"{rate:.2%}"))
+st.markdown(tf("failures.summary", f=counted(summary.failures, "noun.failure"),
+               n=counted(summary.total, "noun.recipient"), r=percent(rate)))
 
 group_label = lambda g: word_for(ReasonGroup, g, lang)  # noqa: E731
 # Lazy tabs: only the open tab's chart is built and sent (six Plotly charts made the page slow).
@@ -51,21 +53,16 @@ if tabs[5].open:
 
 st.subheader(t("failures.drill"))
 columns = st.columns(3)
-reason = columns[0].selectbox(t("failures.reason_filter"),
-                              [None, *summary.by_reason["reason"].tolist()], key="drill_reason",
-                              format_func=lambda r: t("all") if r is None else str(r))
-domain = columns[1].selectbox(t("failures.domain_filter"),
-                              [None, *summary.by_domain["domain"].tolist()], key="drill_domain",
-                              format_func=lambda d: t("all") if d is None else str(d))
-mode = columns[2].selectbox(t("filter.mode"), [None, *summary.by_mode["mode"].tolist()],
-                            key="drill_mode", format_func=lambda m: t("all") if m is None
-                            else charts.mode_label(lang)(m))
+reason = choice(t("failures.reason_filter"), summary.by_reason["reason"].dropna().tolist(),
+                key="drill_reason", everything=True, container=columns[0],
+                format_func=lambda r: word_for(Reason, r, lang))
+domain = choice(t("failures.domain_filter"), summary.by_domain["domain"].dropna().tolist(),
+                key="drill_domain", everything=True, container=columns[1])
+mode = choice(t("filter.mode"), summary.by_mode["mode"].dropna().tolist(), key="drill_mode",
+              everything=True, container=columns[2], format_func=charts.mode_label(lang))
 failed = data.failing_deliveries(data.path(), since, until, account,
                                  (reason,) if reason else None, domain, mode, scope=who.scope)
-st.dataframe(failed.assign(link=failed["document_id"].map(document_link)), hide_index=True,
-             key="drill_table", column_config={
-    "document_id": None, "time_zone": None,
-    "link": st.column_config.LinkColumn(t("page.document"), display_text="↗"),
-    "document_number": st.column_config.TextColumn(t("col.document"))})
+table(failure_table(failed, document_link), key="drill_table", column_config={
+    "↗": st.column_config.LinkColumn(t("page.document"), display_text="↗")})
 st.download_button(t("export"), frame_to_csv(failed),
                    file_name="suivi-failures.csv", mime="text/csv", key="failures_csv")

@@ -11,10 +11,11 @@ from tracking.labels import word_for
 from tracking.models import SendingMode
 from ui import data, resources
 from ui.actions import done, flash
-from ui.i18n import language, t, tf
+from ui.i18n import LANGUAGE_NAMES, language, t, tf
 from tracking.auth.roles import Action
 from ui.layout import error, start_page
 from ui.resources import database
+from ui.tables import table
 from ui.text import markdown_text
 from ui.widgets import connection_status
 
@@ -59,8 +60,10 @@ def edit_account(account) -> None:
 
 st.subheader(t("settings.accounts"))
 accounts = data.accounts(data.path(), scope=who.scope)
-st.dataframe(accounts.assign(sending_mode=[mode_word(m) for m in accounts["sending_mode"]]),
-             hide_index=True, key="accounts", column_config={
+table(accounts.assign(sending_mode=[mode_word(m) for m in accounts["sending_mode"]],
+                     language=[LANGUAGE_NAMES.get(x, x) for x in accounts["language"]]),
+      key="accounts", column_config={
+                 "language": st.column_config.TextColumn(t("col.language")),
                  "id": None, "name": st.column_config.TextColumn(t("col.account")),
                  "time_zone": st.column_config.TextColumn(t("col.zone")),
                  "sending_mode": st.column_config.TextColumn(t("col.mode")),
@@ -72,7 +75,7 @@ else:
     st.caption(t("auth.read_only"))
 
 st.subheader(t("settings.connection"))
-st.dataframe(connection_status(), hide_index=True, key="connections")
+table(connection_status(), key="connections")
 
 st.subheader(t("settings.snapshot"))
 if st.button(t("settings.refresh_snapshot"), key="snapshot"):

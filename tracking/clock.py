@@ -37,7 +37,7 @@ def zone(name: str) -> ZoneInfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, TypeError) as err:
         raise InvalidInput(f"unknown time zone {name!r} (expected an IANA name such as "
-                           "'Europe/Paris')") from err
+                           "'Europe/Paris')", code="unknown_zone", zone=name) from err
 
 
 def local_to_utc(local: datetime, zone_name: str) -> datetime:
@@ -53,8 +53,8 @@ def local_to_utc(local: datetime, zone_name: str) -> datetime:
     round_trip = aware.astimezone(UTC).astimezone(tz).replace(tzinfo=None)
     if round_trip != local.replace(fold=0):
         raise InvalidInput(
-            f"{local:%d/%m/%Y %H:%M} does not exist in {zone_name} (clocks jump forward then)"
-        )
+            f"{local:%d/%m/%Y %H:%M} does not exist in {zone_name} (clocks jump forward then)",
+            code="nonexistent_local_time", time=f"{local:%d/%m/%Y %H:%M}", zone=zone_name)
     return aware.astimezone(UTC)
 
 
@@ -81,5 +81,5 @@ def parse_local(text: str) -> datetime:
         return datetime.fromisoformat(text)
     except ValueError as err:
         raise InvalidInput(
-            f"malformed date {text!r}; expected DD/MM/YYYY HH:MM or ISO 8601"
-        ) from err
+            f"malformed date {text!r}; expected DD/MM/YYYY HH:MM or ISO 8601",
+            code="malformed_date", text=text) from err

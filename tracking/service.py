@@ -102,7 +102,8 @@ def request_sends(db: Database, requests: list[SendRequest], policy: SendPolicy,
                 receipts.append(SendReceipt(previous.id, created=False))
                 continue
             if request.document_id not in found:
-                raise NotFound(f"unknown document {request.document_id!r}")
+                raise NotFound(f"unknown document {request.document_id!r}",
+                               code="unknown_document", document=request.document_id)
             document, account = found[request.document_id]
             _check_mode(account, policy)
             check_sendable(document, account, client_names.get(document.client_id, ""))
@@ -114,7 +115,9 @@ def request_sends(db: Database, requests: list[SendRequest], policy: SendPolicy,
                 raise ResendTooSoon(
                     f"document {document.number} was already sent on "
                     f"{online.requested_at:%Y-%m-%d %H:%M} UTC; resending within "
-                    f"{RESEND_WINDOW.days} days needs --force")
+                    f"{RESEND_WINDOW.days} days needs --force", document=document.number,
+                    sent_at=online.requested_at, zone=account.time_zone,
+                    days=RESEND_WINDOW.days)
             send = _new_send(request, document, account, policy, now)
             latest[document.id] = send
             if request.idempotency_key:
@@ -140,9 +143,11 @@ def request_sends(db: Database, requests: list[SendRequest], policy: SendPolicy,
 
 def _check_mode(account: Account, policy: SendPolicy) -> None:
     if account.sending_mode is SendingMode.MANUAL:
-        raise InvalidInput(f"account {account.name!r} sends by hand: use mark-sent instead")
+        raise InvalidInput(f"account {account.name!r} sends by hand: use mark-sent instead",
+                           code="manual_account", account=account.name)
     if account.sending_mode.tracks_delivery and not policy.verp_key:
-        raise ConfigError("SUIVI_VERP_KEY is not set; relay modes need it to sign bounces")
+        raise ConfigError("SUIVI_VERP_KEY is not set; relay modes need it to sign bounces",
+                          code="verp_key_missing")
 
 
 def _new_send(request: SendRequest, document: Document, account: Account, policy: SendPolicy,
@@ -192,7 +197,9 @@ def set_send_date(db: Database, document_id: str, new_value: datetime | None, ac
         new_utc = None if new_value is None else local_to_utc(new_value,
                                                               zone_name or account.time_zone)
         if new_utc is not None and new_utc > now + timedelta(minutes=5):
-            raise InvalidInput("the send date cannot be in the future")
+            raise InvalidInput("the send date cannot be in the future",
+                               code="send_date_in_future", value=new_utc,
+                               latest=now + timedelta(minutes=5), zone=account.time_zone)
         event = Event(
             event_id(EventType.SEND_DATE_CHANGED, document.id, _iso(document.send_date),
                      _iso(new_utc), actor.login, _iso(now)),
@@ -221,15 +228,18 @@ def change_account_settings(db: Database, account_id: str, *, time_zone: str,
         mode = SendingMode(sending_mode)
     except ValueError as err:
         known = ", ".join(m.value for m in SendingMode)
-        raise InvalidInput(f"unknown sending mode {sending_mode!r} (one of {known})") from err
+        raise InvalidInput(f"unknown sending mode {sending_mode!r} (one of {known})",
+                           code="unknown_mode", mode=sending_mode) from err
     with db.transaction() as cursor:
         account = queries.get_account(cursor, account_id)
         if account is None:
-            raise NotFound(f"unknown account {account_id!r}")
+            raise NotFound(f"unknown account {account_id!r}", code="unknown_account",
+                           account=account_id)
         old = {"time_zone": account.time_zone, "sending_mode": str(account.sending_mode)}
         new = {"time_zone": time_zone, "sending_mode": str(mode)}
         if new == old:
-            raise InvalidInput(f"account {account.name!r} already has these settings")
+            raise InvalidInput(f"account {account.name!r} already has these settings",
+                               code="settings_unchanged", account=account.name)
         # `old`/`new` are the keys the history shows as "old value" / "new value".
         event = Event(
             event_id(EventType.ACCOUNT_SETTINGS_CHANGED, account.id, *old.values(),
@@ -249,10 +259,12 @@ def _recipients(request: SendRequest) -> list[tuple[str, RecipientRole]]:
     to = [a.strip(" ").lower() for a in request.to if a.strip()]
     cc = [a.strip(" ").lower() for a in request.cc if a.strip()]
     if not to:
-        raise InvalidInput("a send needs at least one 'to' recipient")
+        raise InvalidInput("a send needs at least one 'to' recipient", code="no_recipient")
     for role, addresses in (("to", to), ("cc", cc)):
         if len(addresses) > MAX_RECIPIENTS_PER_ROLE:
-            raise InvalidInput(f"at most {MAX_RECIPIENTS_PER_ROLE} '{role}' recipients")
+            raise InvalidInput(f"at most {MAX_RECIPIENTS_PER_ROLE} '{role}' recipients",
+                               code="too_many_recipients", role=role,
+                               limit=MAX_RECIPIENTS_PER_ROLE)
     check_addresses(to, "recipient")
     check_addresses(cc, "recipient")
     seen: set[str] = set()
@@ -266,17 +278,20 @@ def _recipients(request: SendRequest) -> list[tuple[str, RecipientRole]]:
 
 def _require_actor(actor: Principal | None) -> Principal:
     if not isinstance(actor, Principal) or not actor.login.strip():
-        raise InvalidInput("every action names its actor (a signed-in user or --actor)")
+        raise InvalidInput("every action names its actor (a signed-in user or --actor)",
+                           code="no_actor")
     return actor
 
 
 def _document_and_account(cursor, document_id: str) -> tuple[Document, Account]:
     document = queries.get_document(cursor, document_id)
     if document is None:
-        raise NotFound(f"unknown document {document_id!r}")
+        raise NotFound(f"unknown document {document_id!r}", code="unknown_document",
+                       document=document_id)
     account = queries.get_account(cursor, document.account_id)
     if account is None:
-        raise NotFound(f"document {document.number} belongs to an unknown account")
+        raise NotFound(f"document {document.number} belongs to an unknown account",
+                       code="unknown_account", account=document.account_id)
     return document, account
 
 

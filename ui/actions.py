@@ -20,6 +20,7 @@ from tracking.errors import SuiviError
 from tracking.runtime import settings_for
 from ui import data
 from ui.i18n import t
+from ui.inputs import choice
 from ui.layout import error
 from ui.resources import database, owner
 
@@ -71,7 +72,7 @@ def resend_corrected(box, actor: Principal) -> None:
         return
     with st.form("resend"):
         st.markdown(f"**{t('action.resend')}**")
-        wrong = st.selectbox(t("action.failed_address"), failed["address"].tolist(), key="resend_wrong")
+        wrong = choice(t("action.failed_address"), failed["address"].tolist(), key="resend_wrong")
         corrected = st.text_input(t("action.corrected"), value=wrong, key="resend_new")
         submitted = st.form_submit_button(t("action.submit_resend"), key="resend_submit")
     if submitted:

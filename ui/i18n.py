@@ -1,8 +1,19 @@
-"""Console labels, French by default, English switchable (sidebar)."""
+"""Console labels, French by default, English switchable (sidebar); numbers, percentages and
+counted nouns written the way each language writes them."""
 
 from __future__ import annotations
 
+import math
+
 import streamlit as st
+
+from ui.table_labels import TABLE_LABELS
+
+# French groups thousands with a narrow no-break space (U+202F, as CLDR and the Imprimerie
+# nationale do) and puts a no-break space before "%"; English uses "," and no space.
+NARROW_NBSP = "\u202f"
+# Each language by its own name (the language picker, an account's message language).
+LANGUAGE_NAMES = {"fr": "Français", "en": "English"}
 
 LABELS: dict[str, dict[str, str]] = {
     "overview.title": {"fr": "Vue d'ensemble", "en": "Overview"},
@@ -14,9 +25,6 @@ LABELS: dict[str, dict[str, str]] = {
     "overview.failures": {"fr": "Échecs (dernier envoi)", "en": "Failures (latest send)"},
     "overview.by_state": {"fr": "Destinataires par état", "en": "Recipients by state"},
     "overview.recent": {"fr": "Derniers événements", "en": "Latest events"},
-    "overview.placeholder": {
-        "fr": "Les pages Documents, Échecs, Historique et Boîte aux lettres arrivent.",
-        "en": "The Documents, Failures, History and Mailbox pages are on their way."},
     "language": {"fr": "Langue", "en": "Language"},
     "auth.title": {"fr": "Suivi — connexion", "en": "Suivi — sign in"},
     "auth.login": {"fr": "Identifiant", "en": "Login"},
@@ -38,21 +46,16 @@ LABELS: dict[str, dict[str, str]] = {
         "en": "This database has no user: the console will not start. Stop it (it holds the "
               "file), create the first administrator in a terminal (it asks for the "
               "password), then start it again:"},
-    "auth.config": {"fr": "Connexion mal configurée", "en": "Sign-in is misconfigured"},
+    "auth.config": {"fr": "Connexion mal configurée : l'administrateur doit corriger le réglage "
+                          "ci-dessous.",
+                    "en": "Sign-in is misconfigured: the administrator must fix the setting "
+                          "below."},
     "auth.proxy_refused": {
         "fr": "Accès refusé : cette requête ne vient pas d'un proxy autorisé.",
         "en": "Access refused: this request does not come from an allowed proxy."},
     "auth.proxy_missing": {
         "fr": "Accès refusé : le proxy n'a pas transmis d'identifiant.",
         "en": "Access refused: the proxy passed no login."},
-    "auth.forbidden": {"fr": "Refusé : votre rôle ne permet pas cette action, rien n'a été "
-                             "enregistré.",
-                       "en": "Refused: your role does not allow this action; nothing was "
-                             "written."},
-    "auth.forbidden_account": {"fr": "Refusé : ce compte ne vous est pas ouvert, rien n'a été "
-                                     "enregistré.",
-                               "en": "Refused: this account is not open to you; nothing was "
-                                     "written."},
     "auth.read_only": {"fr": "Lecture seule : votre rôle ne permet aucune action ici.",
                        "en": "Read only: your role allows no action here."},
     "role.analyst": {"fr": "analyste", "en": "analyst"},
@@ -78,9 +81,12 @@ LABELS: dict[str, dict[str, str]] = {
                           "en": "TLS failure with the outbound server since {since}"},
     "outbound.down.config": {"fr": "Serveur d'envoi mal configuré depuis {since}",
                              "en": "Outbound server misconfigured since {since}"},
-    "outbound.waiting": {
-        "fr": "{count} envoi(s) restent « En cours » et repartiront seuls quand il répondra.",
-        "en": "{count} delivery(ies) stay “In progress” and will go by themselves once it "
+    "outbound.waiting.one": {
+        "fr": "{count} envoi reste « En cours » et repartira seul quand il répondra.",
+        "en": "{count} delivery stays “In progress” and will go by itself once it answers."},
+    "outbound.waiting.many": {
+        "fr": "{count} envois restent « En cours » et repartiront seuls quand il répondra.",
+        "en": "{count} deliveries stay “In progress” and will go by themselves once it "
               "answers."},
     "page.documents": {"fr": "Documents", "en": "Documents"},
     "page.document": {"fr": "Document", "en": "Document"},
@@ -103,7 +109,6 @@ LABELS: dict[str, dict[str, str]] = {
     "filter.types": {"fr": "Types d'événement", "en": "Event types"},
     "filter.actor": {"fr": "Acteur", "en": "Actor"},
     "filter.document": {"fr": "Document (numéro ou id)", "en": "Document (number or id)"},
-    "documents.count": {"fr": "{n} documents", "en": "{n} documents"},
     "documents.page": {"fr": "Page", "en": "Page"},
     "documents.none": {"fr": "Aucun document ne correspond.", "en": "No document matches."},
     "col.number": {"fr": "Numéro", "en": "Number"},
@@ -183,10 +188,8 @@ LABELS: dict[str, dict[str, str]] = {
                             "en": "No bounce waiting to be attached."},
     "action.unavailable": {"fr": "Indisponible : la lecture des retours n'est pas installée.",
                            "en": "Unavailable: bounce ingestion is not installed."},
-    "error": {"fr": "Refusé, rien n'a été enregistré", "en": "Refused, nothing was written"},
     "failures.heading": {"fr": "Échecs de remise", "en": "Delivery failures"},
-    "failures.summary": {"fr": "{f} échecs sur {n} destinataires ({r})",
-                         "en": "{f} failures out of {n} recipients ({r})"},
+    "failures.summary": {"fr": "{f} sur {n} ({r})", "en": "{f} out of {n} ({r})"},
     "failures.by_group": {"fr": "Par catégorie", "en": "By group"},
     "failures.by_reason": {"fr": "Par raison", "en": "By reason"},
     "failures.by_domain": {"fr": "Par domaine destinataire", "en": "By recipient domain"},
@@ -254,8 +257,6 @@ LABELS: dict[str, dict[str, str]] = {
                         "en": "The report is about {reported}, not {chosen}."},
     "attach.confirm": {"fr": "Je confirme : appliquer le retour de {reported} à {chosen}",
                        "en": "I confirm: apply the report about {reported} to {chosen}"},
-    "attach.no_document": {"fr": "aucun document unique « {reference} »",
-                           "en": "no single document '{reference}'"},
     "attach.no_send": {"fr": "Ce document n'a pas d'envoi en ligne.",
                        "en": "This document was never sent online."},
     "settings.heading": {"fr": "Réglages", "en": "Settings"},
@@ -292,12 +293,15 @@ LABELS: dict[str, dict[str, str]] = {
     "state.not_delivered": {"fr": "Non réceptionné", "en": "Not delivered"},
     "col.state": {"fr": "État", "en": "State"},
     "col.count": {"fr": "Nombre", "en": "Count"},
-    "col.when": {"fr": "Quand (UTC)", "en": "When (UTC)"},
+    "col.when": {"fr": "Quand", "en": "When"},
     "col.type": {"fr": "Type", "en": "Type"},
     "col.actor": {"fr": "Acteur", "en": "Actor"},
     "col.document": {"fr": "Document", "en": "Document"},
     "col.recipient": {"fr": "Destinataire", "en": "Recipient"},
 }
+
+
+LABELS.update(TABLE_LABELS)
 
 
 def language() -> str:
@@ -310,10 +314,7 @@ def tf(key: str, **values: object) -> str:
 
 
 def t(key: str) -> str:
-    labels = LABELS.get(key)
-    if labels is None:
-        return key
-    return labels.get(language(), labels["fr"])
+    return _label(key, language())
 
 
 def language_picker() -> None:
@@ -321,4 +322,54 @@ def language_picker() -> None:
     if "language" not in st.session_state and st.query_params.get("lang") in ("fr", "en"):
         st.session_state["language"] = st.query_params["lang"]
     st.sidebar.radio(t("language"), ["fr", "en"], key="language", horizontal=True,
-                     format_func=lambda code: {"fr": "Français", "en": "English"}[code])
+                     format_func=LANGUAGE_NAMES.__getitem__)
+
+
+def number(value: float | int | None, decimals: int = 0, lang: str | None = None) -> str:
+    """`value` with grouped thousands and `decimals` digits after the decimal sign
+    ("2 096,41" in French, "2,096.41" in English); None or NaN is blank."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    text = f"{value:,.{decimals}f}"
+    if (lang or language()) == "en":
+        return text
+    return text.replace(",", NARROW_NBSP).replace(".", ",")
+
+
+def percent(ratio: float | None, decimals: int = 1, lang: str | None = None) -> str:
+    """A ratio (0.1079) as a percentage: "10,8 %" in French, "10.8%" in English."""
+    if ratio is None or (isinstance(ratio, float) and math.isnan(ratio)):
+        return ""
+    lang = lang or language()
+    digits = number(ratio * 100, decimals, lang)
+    return f"{digits}%" if lang == "en" else f"{digits}{NARROW_NBSP}%"
+
+
+def is_singular(n: int, lang: str | None = None) -> bool:
+    """French counts 0 and 1 in the singular ("0 échec", "1 document"), English only 1."""
+    return n == 1 if (lang or language()) == "en" else abs(n) < 2
+
+
+def count(n: int, singular: str, plural: str, lang: str | None = None) -> str:
+    """`n` and its noun, agreed: "1 document", "2 096 documents"."""
+    lang = lang or language()
+    return f"{number(n, 0, lang)} {singular if is_singular(n, lang) else plural}"
+
+
+def counted(n: int, key: str, lang: str | None = None) -> str:
+    """`count` with the noun's forms from the labels: `key` names "{key}.one" and
+    "{key}.many" (e.g. `noun.document`)."""
+    lang = lang or language()
+    return count(n, _label(f"{key}.one", lang), _label(f"{key}.many", lang), lang)
+
+
+def tn(key: str, n: int, **values: object) -> str:
+    """A whole sentence agreed with `n` ("{key}.one" or "{key}.many"), `{count}` filled in."""
+    lang = language()
+    form = _label(f"{key}.one" if is_singular(n, lang) else f"{key}.many", lang)
+    return form.format(count=number(n, 0, lang), **values)
+
+
+def _label(key: str, lang: str) -> str:
+    labels = LABELS.get(key)
+    return key if labels is None else labels.get(lang, labels["fr"])

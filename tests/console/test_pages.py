@@ -12,7 +12,8 @@ from tests.console.conftest import (
 )
 from tracking.clock import format_local
 from tracking.store.connection import open_database
-from tracking.models import SendingMode
+from tracking.labels import word_for
+from tracking.models import Reason, SendingMode
 
 
 def documents_html(app) -> str:
@@ -60,14 +61,14 @@ def test_documents_list_marks_failures_and_filters(console_db, repo_root):
     html = documents_html(app)
     rows = html.split("<tbody>")[1].split("<tr>")[1:]
     assert rows and all('class="suivi-dot"' in row and "✉" in row for row in rows)
-    shown = re.search(r"([\d ]+) documents", " ".join(m.value for m in app.markdown)).group(1)
+    shown = re.search(r"([\d\u202f]+) documents", " ".join(m.value for m in app.markdown)).group(1)
     cursor = shared_database(console_db).cursor()
     expected = cursor.execute(
         """SELECT count(*) FROM (SELECT document_id, arg_max(id, (requested_at, id)) AS sid
                                  FROM sends GROUP BY 1) l
            WHERE EXISTS (SELECT 1 FROM deliveries x WHERE x.send_id = l.sid
                          AND x.state IN ('not_sent', 'not_delivered'))""").fetchone()[0]
-    assert int(shown.replace(" ", "")) == expected > 0
+    assert int(shown.replace("\u202f", "")) == expected > 0
     app.sidebar.radio[0].set_value("en").run()
     assert "<th>Number</th>" in documents_html(app)
 
@@ -138,8 +139,8 @@ def test_refused_sends_show_a_clear_error_and_write_nothing(console_db, repo_roo
     document_id = unsent_relay_document(console_db)
     before = counts(console_db)
     app = console_app(repo_root, doc=document_id).run().switch_page("pages/document.py").run()
-    for to, message in (("not-an-address", "« not-an-address » n'est pas une adresse e-mail"),
-                        ("", "at least one 'to' recipient")):
+    for to, message in (("not-an-address", "` not-an-address ` n'est pas une adresse e-mail"),
+                        ("", "indiquez au moins un destinataire « À »")):
         app.text_area(key="send_to").input(to)
         app.button(key="send_submit").click().run()
         assert not app.exception
@@ -178,17 +179,17 @@ def test_edit_send_date_shows_old_and_new_then_history_has_it(console_db, repo_r
     app.text_input(key="history_document").input(document_id).run()
     history = app.dataframe[0].value
     assert len(history) == 1
-    assert history.iloc[0]["actor"] == "admin"  # the signed-in login, nothing typed
-    assert history.iloc[0]["new_value"].startswith("2026-11-03T")
-    assert history.iloc[0]["old_value"] is not None
+    assert history.iloc[0]["Acteur"].endswith("(admin)")  # the signed-in login, nothing typed
+    assert history.iloc[0]["Nouvelle valeur"].startswith("03/11/2026 09:15 ")  # account's clock
+    assert history.iloc[0]["Ancienne valeur"] is not None
 
 
 def test_malformed_or_impossible_dates_write_nothing(console_db, repo_root):
     document_id = failing_document(console_db)
     before = counts(console_db)
     app = console_app(repo_root, doc=document_id).run().switch_page("pages/document.py").run()
-    for text, message in (("31/02/2026 25:99", "malformed date"),
-                          ("01/01/2099 10:00", "cannot be in the future")):
+    for text, message in (("31/02/2026 25:99", "n'est pas une date : écrivez JJ/MM/AAAA HH:MM"),
+                          ("01/01/2099 10:00", "ne peut pas être dans le futur")):
         app.text_input(key="date_text").input(text).run()
         if any(button.key == "save_date" for button in app.button):  # parsed, so try saving
             app.button(key="save_date").click().run()
@@ -214,11 +215,11 @@ def test_failures_page_aggregates_drills_down_and_exports(console_db, repo_root)
     app = console_app(repo_root).run().switch_page("pages/failures.py").run()
     assert not app.exception
     summary = next(m.value for m in app.markdown if "échecs sur" in m.value)
-    failures = int(re.match(r"([\d ]+) échecs", summary).group(1).replace(" ", ""))
+    failures = int(re.match(r"([\d\u202f]+) échecs", summary).group(1).replace("\u202f", ""))
     assert failures > 0
     app.selectbox(key="drill_reason").set_value("userunknown").run()
     drill = app.dataframe[0].value
-    assert len(drill) > 0 and set(drill["reason"]) == {"userunknown"}
+    assert len(drill) > 0 and set(drill["Raison"]) == {word_for(Reason, "userunknown", "fr")}
     assert len(app.get("download_button")) == 1
 
 
@@ -227,8 +228,8 @@ def test_history_page_filters_and_charts(console_db, repo_root):
     assert not app.exception
     app.multiselect(key="history_types").set_value(["dsn_failed"]).run()
     events = app.dataframe[0].value
-    assert len(events) > 0 and set(events["type"]) == {"Non réceptionné"}
-    assert events["reason"].notna().all()
+    assert len(events) > 0 and set(events["Type"]) == {"Non réceptionné"}
+    assert events["Raison"].notna().all()
     assert len(app.get("plotly_chart")) == 5
 
 
@@ -340,7 +341,7 @@ def test_changing_an_account_zone_changes_how_documents_show_send_dates(console_
     assert sent_document_of(console_db, "acct-dubois")[1] == stored  # not saved before confirm
     app.button(key="save_settings_acct-dubois").click().run()
     assert app.success[0].value == "Réglages de « Atelier Dubois » modifiés."
-    accounts = app.dataframe[0].value.set_index("id")
+    accounts = app.dataframe[0].value.set_index("id")  # the table itself (labels: column_config)
     assert accounts.at["acct-dubois", "time_zone"] == "Asia/Tokyo"
     assert accounts.at["acct-dubois", "sending_mode"] == "Envoi manuel"
     assert sent_document_of(console_db, "acct-dubois")[1] == stored  # UTC value untouched
@@ -353,10 +354,10 @@ def test_changing_an_account_zone_changes_how_documents_show_send_dates(console_
     app.switch_page("pages/history.py").run()
     app.multiselect(key="history_types").set_value(["account_settings_changed"]).run()
     history = app.dataframe[0].value
-    assert list(history["type"]) == ["Réglages du compte modifiés"]
-    assert history.iloc[0]["actor"] == "admin"
-    assert "Asia/Tokyo" in history.iloc[0]["new_value"]
-    assert "Europe/Paris" in history.iloc[0]["old_value"]
+    assert list(history["Type"]) == ["Réglages du compte modifiés"]
+    assert history.iloc[0]["Acteur"].endswith("(admin)")
+    assert "Asia/Tokyo" in history.iloc[0]["Nouvelle valeur"]
+    assert "Europe/Paris" in history.iloc[0]["Ancienne valeur"]
 
 
 def test_account_settings_offer_only_known_zones_and_modes_and_refuse_the_rest(
