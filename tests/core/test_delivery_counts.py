@@ -134,3 +134,34 @@ def test_failure_summary_from_the_rollup_equals_the_one_from_the_deliveries(db, 
     assert charts.delivery_delay.to_dict("records") == \
         charts_raw.delivery_delay.to_dict("records")
     assert charts.delivery_delay["deliveries"].sum() == 1
+
+
+def test_concurrent_writers_counting_the_same_key_both_commit(db, policy):
+    """The outbox, the mailbox watcher and the console write in parallel transactions: counting
+    the same day, account, domain and state in both must not be a write-write conflict."""
+    documents = seed(db, documents_per_account=2)
+    relay = documents[SendingMode.RELAY]
+    receipts = [request_send(db, SendRequest(document_id, ("a@same.test",), actor=support()),
+                             policy, now=NOW) for document_id in relay]
+    first, second = db._connection.cursor(), db._connection.cursor()   # two "threads"
+    first.execute("BEGIN TRANSACTION")
+    second.execute("BEGIN TRANSACTION")
+    record_events(first, [outcome(EventType.RECIPIENT_ACCEPTED, receipts[0].send_id, 0, 1)])
+    record_events(second, [outcome(EventType.RECIPIENT_ACCEPTED, receipts[1].send_id, 0, 1)])
+    first.execute("COMMIT")
+    second.execute("COMMIT")
+    assert stored(db) == {("sent", "", 0): 2}
+    assert delivery_counts.drift(db.cursor()) == []
+
+
+def test_compact_folds_each_key_into_one_row_and_keeps_the_sums(db, policy):
+    documents = seed(db, documents_per_account=1)
+    receipt = request_send(db, SendRequest(documents[SendingMode.RELAY][0], ("a@b.test",),
+                                           actor=support()), policy, now=NOW)
+    with db.transaction() as cursor:
+        record_events(cursor, [outcome(EventType.RECIPIENT_ACCEPTED, receipt.send_id, 0, 1)])
+    before = stored(db)
+    with db.transaction() as cursor:
+        assert delivery_counts.compact(cursor) == 1        # pending +1 -1 folded away
+    assert stored(db) == before == {("sent", "", 0): 1}
+    assert delivery_counts.drift(db.cursor()) == []

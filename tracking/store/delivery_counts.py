@@ -3,16 +3,22 @@ reason and time-to-delivery bucket (migration 9).
 
 The failures and history aggregates read this rollup instead of joining a million deliveries to
 their sends: a 90-day period is a few thousand rows here. It is kept exact by the writes
-themselves, in the transaction that moves the deliveries: `insert_deliveries` adds the new
-recipients, and `record_events` subtracts each changed delivery's old key before its update and
-adds the new one after. So the counts and the deliveries never disagree, not even for a moment;
-`drift` recounts everything and lists any difference (the tests', and an operator's, check),
-and `rebuild` recounts from scratch (the demo builder, which writes deliveries in bulk).
+themselves, in the transaction that moves the deliveries: `insert_deliveries` counts the new
+recipients, and `record_events` uncounts each changed delivery's old key before its update and
+counts the new one after. So the counts and the deliveries never disagree, not even for a
+moment; `drift` recounts everything and lists any difference (the tests', and an operator's,
+check), and `rebuild` recounts from scratch (the demo builder, which writes deliveries in bulk).
+
+Why signed rows appended, not one row per key updated in place: the outbox, the mailbox watcher
+and the console write in concurrent transactions, and two of them moving deliveries of the same
+day, account and domain would update the same row — a write-write conflict in DuckDB, and a
+refused console action. Appends never conflict. A key's count is the sum of its rows; `compact`
+folds them (any time: rows appended meanwhile by others are not in its snapshot and stay).
 
 Only day-aligned periods can be answered from it (the console's are: whole UTC days); the
 queries fall back to the deliveries for any other period.
 
-The SQL sticks to what PostgreSQL accepts too (ON CONFLICT upserts, EXTRACT(EPOCH …), CASE):
+The SQL sticks to what PostgreSQL accepts too (EXTRACT(EPOCH …), CASE, plain INSERT … SELECT):
 the rollup must move to the other store unchanged.
 """
 
@@ -46,8 +52,7 @@ CREATE_TABLE = """CREATE TABLE delivery_counts (
         state VARCHAR NOT NULL,
         reason VARCHAR NOT NULL,         -- '' when none
         delay_bucket SMALLINT NOT NULL,  -- 0: not delivered; 1..7 time-to-delivery bucket
-        deliveries BIGINT NOT NULL,      -- may reach 0, never below
-        PRIMARY KEY (day, account_id, mode, domain, state, reason, delay_bucket)
+        deliveries BIGINT NOT NULL       -- signed: a key's count is the sum of its rows
     )"""
 
 _KEYS = ", ".join(KEY_COLUMNS)
@@ -71,9 +76,7 @@ def add_rows(cursor: Cursor, batch: str, sign: int) -> None:
             SELECT {_KEY_OF}, {sign} * count(*)
             FROM {batch} b JOIN deliveries x ON x.send_id = b.send_id AND x.idx = b.idx
             JOIN sends s ON s.id = x.send_id
-            GROUP BY {_GROUP_ALL_KEYS}
-            ON CONFLICT ({_KEYS}) DO UPDATE
-            SET deliveries = delivery_counts.deliveries + EXCLUDED.deliveries""")
+            GROUP BY {_GROUP_ALL_KEYS}""")
 
 
 def rebuild(cursor: Cursor) -> int:
@@ -84,15 +87,32 @@ def rebuild(cursor: Cursor) -> int:
     return int(cursor.execute("SELECT count(*) FROM delivery_counts").fetchall()[0][0])
 
 
+def compact(cursor: Cursor) -> int:
+    """Fold each key's rows into one, dropping keys that sum to zero (call inside a
+    transaction). Returns the number of rows left."""
+    cursor.execute(f"""CREATE TEMP TABLE suivi_compacted AS
+                       SELECT {_KEYS}, sum(deliveries) AS deliveries FROM delivery_counts
+                       GROUP BY {_GROUP_ALL_KEYS} HAVING sum(deliveries) <> 0""")
+    try:
+        cursor.execute("DELETE FROM delivery_counts")
+        cursor.execute(f"INSERT INTO delivery_counts ({_KEYS}, deliveries) "
+                       f"SELECT {_KEYS}, deliveries FROM suivi_compacted")
+    finally:
+        cursor.execute("DROP TABLE suivi_compacted")
+    return int(cursor.execute("SELECT count(*) FROM delivery_counts").fetchall()[0][0])
+
+
 def drift(cursor: Cursor) -> list[tuple]:
     """Every key whose stored count differs from a recount: (key…, stored, recounted).
     Empty when the rollup is exact."""
     on = " AND ".join(f"c.{name} = r.{name}" for name in KEY_COLUMNS)
     keys = ", ".join(f"coalesce(c.{name}, r.{name})" for name in KEY_COLUMNS)
     return cursor.execute(
-        f"""WITH r ({_KEYS}, deliveries) AS ({RECOUNT})
+        f"""WITH r ({_KEYS}, deliveries) AS ({RECOUNT}),
+            c AS (SELECT {_KEYS}, sum(deliveries) AS deliveries FROM delivery_counts
+                  GROUP BY {_GROUP_ALL_KEYS})
             SELECT {keys}, coalesce(c.deliveries, 0), coalesce(r.deliveries, 0)
-            FROM delivery_counts c FULL OUTER JOIN r ON {on}
+            FROM c FULL OUTER JOIN r ON {on}
             WHERE coalesce(c.deliveries, 0) <> coalesce(r.deliveries, 0)
             ORDER BY 1, 2, 3, 4, 5, 6, 7""").fetchall()
 
