@@ -413,14 +413,19 @@ def failing_deliveries(cursor: Cursor, since: datetime, until: datetime, *,
                        limit: int = 1000, scope: Scope = None) -> pd.DataFrame:
     """The failed recipients behind the aggregates (drill-down and CSV export), newest first.
 
-    The newest failures are looked for in the period's last week first, then in the whole
-    period if that week holds fewer than `limit`: sends are stored in request order, so a
-    short window reads a few row groups of sends instead of all of them. The documents and
+    The newest failures are looked for from the latest day that holds `limit` of them (by the
+    `delivery_counts` rollup; the last week when the period does not end at midnight), then in
+    the whole period if that is not enough: sends are stored in request order, so a short
+    window reads a few row groups of sends, and the deliveries reached since. The documents and
     accounts are joined to the chosen rows only."""
     scoped, scope_params = _in_scope("s.account_id", scope)
-    for start in (max(since, until - RECENT_WINDOW), since):
+    first = (_failures_start(cursor, since, until, account_id, reasons, domain, mode, limit,
+                             scope) if delivery_counts.is_day_aligned(until) else None)
+    for start in (first or max(since, until - RECENT_WINDOW), since):
         chosen = cursor.execute(
-            f"""SELECT s.requested_at, s.document_id, s.account_id, s.mode, x.send_id, x.idx
+            f"""SELECT s.requested_at, s.document_id, s.account_id, s.mode, x.address AS recipient,
+                       x.state, x.state_at, x.reason, x.status_code, x.smtp_reply, x.diagnostic,
+                       x.remote_mta
                 FROM deliveries x JOIN sends s ON s.id = x.send_id
                 WHERE list_contains(?::VARCHAR[], x.state)
                   AND s.requested_at >= ? AND s.requested_at < ?
@@ -437,19 +442,36 @@ def failing_deliveries(cursor: Cursor, since: datetime, until: datetime, *,
              reasons, domain, domain, mode, mode, *scope_params, limit]).df()
         if len(chosen) >= limit or start == since:
             break
-    cursor.register("suivi_chosen_failures", chosen)
-    try:
-        return cursor.execute(
-            """SELECT c.requested_at, d.number AS document_number, d.id AS document_id,
-                      a.name AS account, a.time_zone, c.mode, x.address AS recipient, x.state,
-                      x.state_at, x.reason, x.status_code, x.smtp_reply, x.diagnostic,
-                      x.remote_mta
-               FROM suivi_chosen_failures c
-               JOIN deliveries x ON x.send_id = c.send_id AND x.idx = c.idx
-               JOIN documents d ON d.id = c.document_id JOIN accounts a ON a.id = c.account_id
-               ORDER BY c.requested_at DESC, c.send_id, c.idx""").df()
-    finally:
-        cursor.unregister("suivi_chosen_failures")
+    # Numbers and accounts by key: joined, a million documents would be hashed for 1,000 rows.
+    numbers = _document_numbers(cursor, chosen["document_id"].unique().tolist())
+    accounts_ = cursor.execute("SELECT id, name, time_zone FROM accounts").df().set_index("id")
+    chosen.insert(1, "document_number", chosen["document_id"].map(numbers))
+    chosen.insert(3, "account", chosen["account_id"].map(accounts_["name"]))
+    chosen.insert(4, "time_zone", chosen["account_id"].map(accounts_["time_zone"]))
+    return chosen.drop(columns=["account_id"]).reset_index(drop=True)
+
+
+def _failures_start(cursor: Cursor, since: datetime, until: datetime, account_id: str | None,
+                    reasons: list[str] | None, domain: str | None, mode: str | None, limit: int,
+                    scope: Scope) -> datetime | None:
+    """The latest UTC day from which the period holds at least `limit` such failures, by the
+    `delivery_counts` rollup (exact, and per day); None when the whole period holds fewer."""
+    scoped, scope_params = _in_scope("account_id", scope)
+    rows = cursor.execute(
+        f"""SELECT day FROM (
+                SELECT day, sum(sum(deliveries)) OVER (ORDER BY day DESC) AS running
+                FROM delivery_counts
+                WHERE list_contains(?::VARCHAR[], state) AND day < ?
+                  AND (?::VARCHAR IS NULL OR account_id = ?)
+                  AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], reason))
+                  AND (?::VARCHAR IS NULL OR domain = ?)
+                  AND (?::VARCHAR IS NULL OR mode = ?)
+                  AND {scoped}
+                GROUP BY day) AS days
+            WHERE running >= ? ORDER BY day DESC LIMIT 1""",
+        [list(FAILED_STATES), until, account_id, account_id, reasons, reasons, domain, domain,
+         mode, mode, *scope_params, limit]).fetchall()
+    return max(since, rows[0][0]) if rows else None
 
 
 # --- activity history --------------------------------------------------------------------------
