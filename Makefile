@@ -8,6 +8,8 @@ DEMO_DB ?= data/demo.duckdb
 PORT   ?= 8501
 ADDRESS ?= 127.0.0.1
 APT_PACKAGES := postfix dovecot-imapd dovecot-lmtpd chromium
+# PostgreSQL 15: the second store's tests start a private server (tests/pg.py)
+APT_PACKAGES += postgresql
 
 .PHONY: console test venv venv-dev system-deps demo bench clean
 

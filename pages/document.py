@@ -6,7 +6,7 @@ from tracking import charts
 from tracking.labels import word_for
 from tracking.models import DocumentKind, DocumentStatus, SendingMode
 from tracking.auth.roles import Action
-from ui import actions, data
+from ui import actions, data, list_state, send_date
 from ui import returned as returned_mail
 from ui.i18n import language, number, t
 from ui.inputs import choice
@@ -21,7 +21,8 @@ who = start_page()
 lang = language()
 document_id = st.query_params.get("doc", "")
 box = data.document_box(document_id, scope=who.scope) if document_id else None
-st.page_link("pages/documents.py", label=t("doc.back"))
+st.page_link("pages/documents.py", label=t("doc.back"),
+             query_params={**list_state.carried(), "lang": lang})
 if box is None:
     st.info(t("doc.missing") if not document_id else t("doc.unknown"))
     st.stop()
@@ -79,7 +80,7 @@ with right:
             actions.mark_sent(box, who)
     if who.may(Action.EDIT_SEND_DATE):
         with st.expander(t("action.date"), expanded=True):
-            actions.edit_send_date(box, who)
+            send_date.edit_send_date(box, who)
     if who.may(Action.HANDLE_RETURNED):
         with st.expander(t("action.attach")):
             returned_mail.unmatched_for_document(box, who)

@@ -1,5 +1,6 @@
-"""Settings: each account's time zone and sending mode, editable with an old → new check;
-connection status (no secret shown)."""
+"""Paramètres: each account's time zone and sending mode, editable with an old → new check;
+the activity history with the exact reasons (where the seed looks for them); connection status
+(no secret shown)."""
 
 from zoneinfo import available_timezones
 
@@ -10,6 +11,7 @@ from tracking.errors import SuiviError
 from tracking.labels import word_for
 from tracking.models import SendingMode
 from ui import data, resources
+from ui.activity import activity_history
 from ui.actions import done, flash
 from ui.i18n import LANGUAGE_NAMES, language, t, tf
 from tracking.auth.roles import Action
@@ -73,6 +75,10 @@ if who.may(Action.EDIT_SETTINGS):
         edit_account(account)
 else:
     st.caption(t("auth.read_only"))
+
+st.subheader(t("settings.activity"))
+st.caption(t("settings.activity_note"))
+activity_history(who)
 
 st.subheader(t("settings.connection"))
 table(connection_status(), key="connections")

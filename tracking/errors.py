@@ -60,6 +60,19 @@ class RefusedValue(InvalidInput):
         super().__init__(message, code=code, **params)
 
 
+class RefusedDate(RefusedValue):
+    """A send date that cannot be stored: malformed, outside the document's life (before its
+    issue date, in the future), a wall-clock time that does not exist or is ambiguous in the
+    account's zone, or no change at all. Codes: `malformed_date`, `send_date_too_early`,
+    `send_date_in_future`, `nonexistent_local_time`, `ambiguous_local_time`,
+    `send_date_unchanged`."""
+
+
+class RefusedAction(RefusedValue):
+    """An action the document's state does not allow (`already_marked_sent`,
+    `document_cancelled`); the console words `code` and `params` in the user's language."""
+
+
 class DemoDatabase(SuiviError):
     """A real SMTP transport was asked to send from a generated demo database: its queued sends
     go to invented people at real-looking domains. Refused unless explicitly allowed."""

@@ -93,7 +93,7 @@ LABELS: dict[str, dict[str, str]] = {
     "page.failures": {"fr": "Échecs", "en": "Failures"},
     "page.history": {"fr": "Historique", "en": "Activity history"},
     "page.mailbox": {"fr": "Boîte des retours", "en": "Mailbox"},
-    "page.settings": {"fr": "Réglages", "en": "Settings"},
+    "page.settings": {"fr": "Paramètres", "en": "Settings"},
     "all": {"fr": "Tous", "en": "All"},
     "filter.account": {"fr": "Compte", "en": "Account"},
     "filter.kind": {"fr": "Type", "en": "Kind"},
@@ -173,6 +173,10 @@ LABELS: dict[str, dict[str, str]] = {
     "action.date_preview": {"fr": "Avant → après", "en": "Before → after"},
     "action.submit_date": {"fr": "Enregistrer la date", "en": "Save the date"},
     "action.date_saved": {"fr": "Date d'envoi modifiée.", "en": "Send date changed."},
+    "action.date_which": {"fr": "Cette heure existe deux fois (changement d'heure) : laquelle ?",
+                          "en": "This time happens twice (clocks go back): which one?"},
+    "action.date_first": {"fr": "la première", "en": "the first"},
+    "action.date_second": {"fr": "la seconde", "en": "the second"},
     "action.resend": {"fr": "Renvoyer à une adresse corrigée", "en": "Resend to a corrected address"},
     "action.failed_address": {"fr": "Adresse en échec", "en": "Failed address"},
     "action.corrected": {"fr": "Adresse corrigée", "en": "Corrected address"},
@@ -259,7 +263,7 @@ LABELS: dict[str, dict[str, str]] = {
                        "en": "I confirm: apply the report about {reported} to {chosen}"},
     "attach.no_send": {"fr": "Ce document n'a pas d'envoi en ligne.",
                        "en": "This document was never sent online."},
-    "settings.heading": {"fr": "Réglages", "en": "Settings"},
+    "settings.heading": {"fr": "Paramètres", "en": "Settings"},
     "settings.accounts": {"fr": "Comptes : fuseau et mode d'envoi",
                           "en": "Accounts: time zone and sending mode"},
     "settings.connection": {"fr": "Connexions", "en": "Connections"},
@@ -318,11 +322,25 @@ def t(key: str) -> str:
 
 
 def language_picker() -> None:
-    """Language radio (sidebar). A page opened from a link starts in the link's `lang`."""
-    if "language" not in st.session_state and st.query_params.get("lang") in ("fr", "en"):
-        st.session_state["language"] = st.query_params["lang"]
-    st.sidebar.radio(t("language"), ["fr", "en"], key="language", horizontal=True,
-                     format_func=LANGUAGE_NAMES.__getitem__)
+    """Language radio (sidebar), on every page.
+
+    The choice is kept under its own session key and mirrored in the URL's `lang`: a widget's
+    state belongs to its page and is dropped on a page switch, and a stale `lang` in the URL
+    must not win over what was chosen since. A page opened from a link in a new session starts
+    in the link's `lang`."""
+    if "language" not in st.session_state:
+        wanted = st.query_params.get("lang")
+        st.session_state["language"] = wanted if wanted in ("fr", "en") else "fr"
+    st.session_state["language_picker"] = st.session_state["language"]
+    st.sidebar.radio(t("language"), ["fr", "en"], key="language_picker", horizontal=True,
+                     format_func=LANGUAGE_NAMES.__getitem__,
+                     on_change=_remember_language)
+    if st.query_params.get("lang") != st.session_state["language"]:
+        st.query_params["lang"] = st.session_state["language"]
+
+
+def _remember_language() -> None:
+    st.session_state["language"] = st.session_state["language_picker"]
 
 
 def number(value: float | int | None, decimals: int = 0, lang: str | None = None) -> str:

@@ -77,4 +77,17 @@ TABLE_LABELS: dict[str, dict[str, str]] = {
     "conn.worker.snapshot": {"fr": "instantané Parquet", "en": "Parquet snapshot"},
     "conn.imap_user": {"fr": "Utilisateur IMAP", "en": "IMAP user"},
     "conn.imap_password": {"fr": "Mot de passe IMAP", "en": "IMAP password"},
+    # Paramètres > Historique des activités (ui/activity.py)
+    "settings.activity": {"fr": "Historique des activités", "en": "Activity history"},
+    "settings.activity_note": {
+        "fr": "Chaque événement avec sa raison exacte : nos mots, puis le code, la réponse et "
+              "le diagnostic du serveur tels quels. Graphiques et export : page Historique.",
+        "en": "Every event with its exact reason: our words, then the server's code, reply and "
+              "diagnostic as they came. Charts and export: the History page."},
+    "activity.failures_only": {"fr": "Échecs et incidents seulement",
+                               "en": "Failures and incidents only"},
+    "activity.none": {"fr": "Aucun événement sur cette période.",
+                      "en": "No event in this period."},
+    "activity.server_reply": {"fr": "Réponse du serveur", "en": "Server reply"},
+    "col.when_local": {"fr": "Quand (heure du compte)", "en": "When (account time)"},
 }

@@ -104,7 +104,8 @@ def test_migration_counts_the_deliveries_of_an_existing_database(tmp_path, polic
         cursor.execute("DROP INDEX returned_messages_document")
         cursor.execute("DROP INDEX client_addresses_client")
         cursor.execute("DELETE FROM schema_version WHERE version >= 9")
-        assert migrate(cursor) == MIGRATIONS[-1].version
+        up_to_nine = tuple(m for m in MIGRATIONS if m.version <= 9)
+        assert migrate(cursor, up_to_nine) == 9
         assert stored(db) == {("pending", "", 0): 2}
 
 

@@ -163,10 +163,10 @@ def documents_page(cursor: Cursor, filters: DocumentFilters, *, page: int = 0,
                 SELECT * FROM deliveries
                 WHERE send_id IN (SELECT unnest(list(send_id)) FROM latest))
             SELECT l.document_id AS id, l.sends, s.mode, s.actor,
-                   coalesce(bool_or(list_contains(?::VARCHAR[], x.state)), FALSE) AS failing,
+                   coalesce(bool_or(x.state = ANY(?::VARCHAR[])), FALSE) AS failing,
                    list(x.state ORDER BY x.idx) FILTER (WHERE x.state IS NOT NULL) AS states,
                    arg_min(x.reason, x.idx) FILTER (
-                       WHERE list_contains(?::VARCHAR[], x.state)) AS failure_reason
+                       WHERE x.state = ANY(?::VARCHAR[])) AS failure_reason
             FROM latest l JOIN sends s ON s.id = l.send_id
             LEFT JOIN recipients x ON x.send_id = l.send_id
             GROUP BY ALL""",
@@ -301,7 +301,7 @@ _FAILURE_BASE = """
     SELECT s.mode, s.account_id, x.state, x.reason,
            lower(split_part(x.address, '@', 2)) AS domain,
            date_trunc('day', s.requested_at) AS day,
-           list_contains(?::VARCHAR[], x.state) AS failed
+           x.state = ANY(?::VARCHAR[]) AS failed
     FROM deliveries x JOIN sends s ON s.id = x.send_id
     WHERE s.requested_at >= ? AND s.requested_at < ?
       AND (?::VARCHAR IS NULL OR s.account_id = ?)
@@ -331,7 +331,7 @@ def failure_summary(cursor: Cursor, since: datetime, until: datetime,
         frame = cursor.execute(
             f"""SELECT mode, account_id, domain, nullif(reason, '') AS reason, day,
                        GROUPING(mode, account_id, domain, nullif(reason, ''), day) AS grouping_id,
-                       sum(deliveries) FILTER (WHERE list_contains(?::VARCHAR[], state))
+                       sum(deliveries) FILTER (WHERE state = ANY(?::VARCHAR[]))
                            AS failures,
                        sum(deliveries) AS total
                 FROM delivery_counts
@@ -427,12 +427,12 @@ def failing_deliveries(cursor: Cursor, since: datetime, until: datetime, *,
                        x.state, x.state_at, x.reason, x.status_code, x.smtp_reply, x.diagnostic,
                        x.remote_mta
                 FROM deliveries x JOIN sends s ON s.id = x.send_id
-                WHERE list_contains(?::VARCHAR[], x.state)
+                WHERE x.state = ANY(?::VARCHAR[])
                   AND s.requested_at >= ? AND s.requested_at < ?
                   -- a state is reached after its request: fewer deliveries reach the join
                   AND x.state_at >= ?
                   AND (?::VARCHAR IS NULL OR s.account_id = ?)
-                  AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], x.reason))
+                  AND (?::VARCHAR[] IS NULL OR x.reason = ANY(?::VARCHAR[]))
                   AND (?::VARCHAR IS NULL OR lower(split_part(x.address, '@', 2)) = ?)
                   AND (?::VARCHAR IS NULL OR s.mode = ?)
                   AND {scoped}
@@ -461,9 +461,9 @@ def _failures_start(cursor: Cursor, since: datetime, until: datetime, account_id
         f"""SELECT day FROM (
                 SELECT day, sum(sum(deliveries)) OVER (ORDER BY day DESC) AS running
                 FROM delivery_counts
-                WHERE list_contains(?::VARCHAR[], state) AND day < ?
+                WHERE state = ANY(?::VARCHAR[]) AND day < ?
                   AND (?::VARCHAR IS NULL OR account_id = ?)
-                  AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], reason))
+                  AND (?::VARCHAR[] IS NULL OR reason = ANY(?::VARCHAR[]))
                   AND (?::VARCHAR IS NULL OR domain = ?)
                   AND (?::VARCHAR IS NULL OR mode = ?)
                   AND {scoped}
@@ -494,7 +494,7 @@ def history_page(cursor: Cursor, *, since: datetime, until: datetime,
     for those events only."""
     scoped, scope_params = _in_scope("e.account_id", scope)
     where = f"""e.occurred_at >= ? AND e.occurred_at < ?
-                 AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], e.type))
+                 AND (?::VARCHAR[] IS NULL OR e.type = ANY(?::VARCHAR[]))
                  AND (?::VARCHAR IS NULL OR e.actor = ?)
                  AND (?::VARCHAR IS NULL OR e.account_id = ?)
                  AND (?::VARCHAR IS NULL OR e.document_id IN (
@@ -518,10 +518,10 @@ def history_page(cursor: Cursor, *, since: datetime, until: datetime,
                   json_extract_string(e.details, '$.status_code') AS status_code,
                   -- smtp_reply: our server's full reply; a DSN's bare code is reply_code
                   -- (stored as smtp_reply before typed events, tracking.events.BounceReport)
-                  CASE WHEN NOT list_contains(?::VARCHAR[], e.type)
+                  CASE WHEN NOT e.type = ANY(?::VARCHAR[])
                        THEN json_extract_string(e.details, '$.smtp_reply') END AS smtp_reply,
                   coalesce(json_extract_string(e.details, '$.reply_code'),
-                           CASE WHEN list_contains(?::VARCHAR[], e.type)
+                           CASE WHEN e.type = ANY(?::VARCHAR[])
                                 THEN json_extract_string(e.details, '$.smtp_reply') END)
                       AS reply_code,
                   json_extract_string(e.details, '$.diagnostic') AS diagnostic,
@@ -594,7 +594,7 @@ def _rate_and_delay_from_counts(cursor: Cursor, since: datetime, until: datetime
     window = [since, until, account_id, account_id, *params]
     rate = cursor.execute(
         f"""SELECT day,
-                   coalesce(sum(deliveries) FILTER (WHERE list_contains(?::VARCHAR[], state)),
+                   coalesce(sum(deliveries) FILTER (WHERE state = ANY(?::VARCHAR[])),
                             0) AS failures,
                    sum(deliveries) AS total
             FROM delivery_counts WHERE {where}
