@@ -273,3 +273,79 @@ def explain_refusal(code: str, params: dict, language: str = "fr") -> str | None
         return _pick(pair, language).format(**values)
     except KeyError:  # a parameter the sentence needs is missing: say the code plainly
         return None
+
+
+# --- analysis labels (charts, tables, exports) -------------------------------------------------
+# Short names of the reasons, for chart bars and table cells (the sentence above is the hover).
+# Stored values outside the vocabulary (a raw server reply kept by an older version) and missing
+# values each land on one labelled catch-all, so a chart never shows a raw line, `nan` or `None`.
+
+REASON_OTHER = "_other"      # a stored reason that is not in the vocabulary
+REASON_MISSING = "_missing"  # no reason stored
+
+_REASON_NAMES: dict[str, tuple[str, str]] = {
+    Reason.USERUNKNOWN: ("Destinataire inconnu", "Unknown recipient"),
+    Reason.HOSTUNKNOWN: ("Domaine inexistant", "Unknown domain"),
+    Reason.HASMOVED: ("Destinataire parti", "Recipient moved"),
+    Reason.NOTACCEPT: ("Domaine sans courrier", "Domain accepts no mail"),
+    Reason.MAILBOXFULL: ("Boîte pleine", "Mailbox full"),
+    Reason.SUSPEND: ("Boîte suspendue", "Mailbox suspended"),
+    Reason.EXCEEDLIMIT: ("Limite de la boîte dépassée", "Mailbox limit exceeded"),
+    Reason.AUTHFAILURE: ("Authentification refusée", "Authentication failed"),
+    Reason.BADREPUTATION: ("Mauvaise réputation", "Bad reputation"),
+    Reason.BLOCKED: ("Serveur bloqué", "Server blocked"),
+    Reason.REQUIREPTR: ("DNS inverse exigé", "Reverse DNS required"),
+    Reason.REJECTED: ("Expéditeur refusé", "Sender rejected"),
+    Reason.SPAMDETECTED: ("Jugé spam", "Judged spam"),
+    Reason.VIRUSDETECTED: ("Virus détecté", "Virus detected"),
+    Reason.POLICYVIOLATION: ("Règle du destinataire", "Receiver policy"),
+    Reason.CONTENTERROR: ("Contenu refusé", "Content refused"),
+    Reason.NOTCOMPLIANTRFC: ("Message non conforme", "Not RFC compliant"),
+    Reason.MESGTOOBIG: ("Message trop gros", "Message too big"),
+    Reason.SECURITYERROR: ("Erreur de sécurité", "Security error"),
+    Reason.FAILEDSTARTTLS: ("Échec STARTTLS", "STARTTLS failed"),
+    Reason.NORELAYING: ("Relais refusé", "Relaying denied"),
+    Reason.SUPPRESSED: ("Liste de suppression", "Suppression list"),
+    Reason.FILTERED: ("Filtré", "Filtered"),
+    Reason.EXPIRED: ("Délai dépassé", "Expired"),
+    Reason.NETWORKERROR: ("Erreur réseau", "Network error"),
+    Reason.SYSTEMERROR: ("Erreur système", "System error"),
+    Reason.SYSTEMFULL: ("Disque du serveur plein", "Server disk full"),
+    Reason.TOOMANYCONN: ("Trop de connexions", "Too many connections"),
+    Reason.SPEEDING: ("Envois trop rapides", "Sending too fast"),
+    Reason.SYNTAXERROR: ("Erreur de dialogue SMTP", "SMTP syntax error"),
+    Reason.MAILERERROR: ("Erreur du programme de remise", "Mailer error"),
+    Reason.DELIVERED: ("Remis", "Delivered"),
+    Reason.FEEDBACK: ("Signalé comme spam", "Reported as spam"),
+    Reason.VACATION: ("Absence", "Out of office"),
+    Reason.ONHOLD: ("Cause indéterminée", "Cause on hold"),
+    Reason.UNDEFINED: ("Cause inconnue", "Undefined cause"),
+    REASON_OTHER: ("Autre réponse du serveur", "Other server reply"),
+    REASON_MISSING: ("Raison non indiquée", "No reason given"),
+}
+
+
+def reason_key(reason: object) -> str:
+    """The vocabulary value of a stored reason, or one of the two catch-alls."""
+    if reason is None or (isinstance(reason, float) and reason != reason) or reason == "":
+        return REASON_MISSING
+    try:
+        return Reason(reason).value
+    except ValueError:
+        return REASON_OTHER
+
+
+def reason_name(reason: object, language: str = "fr") -> str:
+    """The short label of a stored reason (catch-alls included): never a raw code or `nan`."""
+    return _pick(_REASON_NAMES[reason_key(reason)], language)
+
+
+# A missing state, mode, kind… in an analysis table: a label, never `None` or `nan`.
+NOT_GIVEN = ("Non renseigné", "Not given")
+
+
+def label_or_catch_all(enum: type[StrEnum], value: object, language: str = "fr") -> str:
+    """`word_for`, with a labelled catch-all for a missing value (analysis tables and exports)."""
+    if value is None or (isinstance(value, float) and value != value) or value == "":
+        return _pick(NOT_GIVEN, language)
+    return word_for(enum, value, language)
