@@ -1,26 +1,23 @@
-"""Failures: counts and rates by reason group, reason, domain, mode, account, over time;
-drill-down to the documents; CSV export."""
+"""Failures: rates against the previous period, counts by reason group, reason, domain, mode,
+account, over time; the servers' exact replies and the documents behind them; exports."""
 
 import streamlit as st
 
 from tracking import charts
-from tracking.export import frame_to_csv
-from tracking.labels import word_for
+from tracking.export import FAILURE_COLUMNS
+from tracking.labels import reason_key, reason_name, word_for
 from tracking.models import ReasonGroup
-from ui import data
+from ui import analysis, data
 from ui.i18n import language, t, tf
 from ui.layout import start_page
 from ui.period import period_and_account
-from ui.widgets import document_link
 
 who = start_page()
 lang = language()
 st.title(t("failures.heading"))
 since, until, account = period_and_account("failures", scope=who.scope)
+analysis.rates_panel(since, until, account, who.scope)
 summary = data.failure_summary(data.path(), since, until, account, scope=who.scope)
-rate = summary.failures / summary.total if summary.total else 0.0
-st.markdown(tf("failures.summary", f=f"{summary.failures:,}".replace(",", " "),
-               n=f"{summary.total:,}".replace(",", " "), r=f"{rate:.2%}"))
 
 group_label = lambda g: word_for(ReasonGroup, g, lang)  # noqa: E731
 tabs = st.tabs([t("failures.by_group"), t("failures.by_reason"), t("failures.by_domain"),
@@ -29,7 +26,8 @@ with tabs[0]:
     st.plotly_chart(charts.failures_by(summary.by_group, "group", lang, group_label),
                     key="by_group")
 with tabs[1]:
-    st.plotly_chart(charts.failures_by(summary.by_reason, "reason", lang), key="by_reason")
+    st.plotly_chart(charts.failures_by_reason(summary.by_reason, lang), key="by_reason")
+    analysis.reason_replies(summary, since, until, account, who.scope)
 with tabs[2]:
     st.plotly_chart(charts.failures_by(summary.by_domain, "domain", lang), key="by_domain")
 with tabs[3]:
@@ -42,9 +40,12 @@ with tabs[5]:
 
 st.subheader(t("failures.drill"))
 columns = st.columns(3)
-reason = columns[0].selectbox(t("failures.reason_filter"),
-                              [None, *summary.by_reason["reason"].tolist()], key="drill_reason",
-                              format_func=lambda r: t("all") if r is None else str(r))
+# Reasons by labelled family; a family stands for the stored values it folds together.
+stored = {}
+for value in summary.by_reason["reason"].dropna():
+    stored.setdefault(reason_key(value), []).append(value)
+family = columns[0].selectbox(t("failures.reason_filter"), [None, *stored], key="drill_reason",
+                              format_func=lambda k: t("all") if k is None else reason_name(k, lang))
 domain = columns[1].selectbox(t("failures.domain_filter"),
                               [None, *summary.by_domain["domain"].tolist()], key="drill_domain",
                               format_func=lambda d: t("all") if d is None else str(d))
@@ -52,11 +53,7 @@ mode = columns[2].selectbox(t("filter.mode"), [None, *summary.by_mode["mode"].to
                             key="drill_mode", format_func=lambda m: t("all") if m is None
                             else charts.mode_label(lang)(m))
 failed = data.failing_deliveries(data.path(), since, until, account,
-                                 (reason,) if reason else None, domain, mode, scope=who.scope)
-st.dataframe(failed.assign(link=failed["document_id"].map(document_link)), hide_index=True,
-             key="drill_table", column_config={
-    "document_id": None, "time_zone": None,
-    "link": st.column_config.LinkColumn(t("page.document"), display_text="↗"),
-    "document_number": st.column_config.TextColumn(t("col.document"))})
-st.download_button(t("export"), frame_to_csv(failed),
-                   file_name="suivi-failures.csv", mime="text/csv", key="failures_csv")
+                                 tuple(stored[family]) if family else None, domain, mode,
+                                 scope=who.scope)
+analysis.failures_table(failed)
+analysis.export_buttons(failed, FAILURE_COLUMNS, "failures")

@@ -1,16 +1,16 @@
-"""Activity history: the event log with filters and exact error reasons; charts; CSV export."""
+"""Activity history: the event log with filters and exact error reasons, in words; charts;
+exports."""
 
 import streamlit as st
 
 from tracking import charts
-from tracking.export import frame_to_csv
+from tracking.export import HISTORY_COLUMNS, analyst_table
 from tracking.labels import word_for
 from tracking.models import EventType
-from ui import data
+from ui import analysis, data
 from ui.i18n import language, t
 from ui.layout import start_page
 from ui.period import period_and_account
-from ui.widgets import local_times
 
 who = start_page()
 lang = language()
@@ -26,17 +26,9 @@ document = columns[2].text_input(t("filter.document"), key="history_document").s
 
 events = data.history_page(data.path(), since, until, tuple(str(e) for e in types), actor,
                            account, document or None, scope=who.scope)
-shown = local_times(events, "occurred_at").assign(
-    type=[word_for(EventType, e, lang) for e in events["type"]])
-st.dataframe(shown.drop(columns=["time_zone", "document_id", "details", "occurred_at"]),
-             hide_index=True, key="history_table", column_config={
-                 "when": st.column_config.TextColumn(t("col.when")),
-                 "type": st.column_config.TextColumn(t("col.type")),
-                 "document_number": st.column_config.TextColumn(t("col.document")),
-                 "old_value": st.column_config.TextColumn(t("col.old")),
-                 "new_value": st.column_config.TextColumn(t("col.new"))})
-st.download_button(t("export"), frame_to_csv(events),
-                   file_name="suivi-history.csv", mime="text/csv", key="history_csv")
+st.dataframe(analyst_table(events, HISTORY_COLUMNS, lang, with_codes=False), hide_index=True,
+             key="history_table")
+analysis.export_buttons(events, HISTORY_COLUMNS, "history")
 
 st.subheader(t("history.charts"))
 figures = data.history_charts(data.path(), since, until, account, scope=who.scope)
@@ -51,4 +43,4 @@ left.plotly_chart(charts.delivery_delay(figures.delivery_delay, lang), key="dela
 right.markdown(f"**{t('history.domains')}**")
 right.plotly_chart(charts.failures_by(summary.by_domain.head(10), "domain", lang), key="domains")
 st.markdown(f"**{t('history.reasons')}**")
-st.plotly_chart(charts.failures_by(summary.by_reason, "reason", lang), key="reasons")
+st.plotly_chart(charts.failures_by_reason(summary.by_reason, lang), key="reasons")

@@ -178,9 +178,9 @@ def test_edit_send_date_shows_old_and_new_then_history_has_it(console_db, repo_r
     app.text_input(key="history_document").input(document_id).run()
     history = app.dataframe[0].value
     assert len(history) == 1
-    assert history.iloc[0]["actor"] == "admin"  # the signed-in login, nothing typed
-    assert history.iloc[0]["new_value"].startswith("2026-11-03T")
-    assert history.iloc[0]["old_value"] is not None
+    assert history.iloc[0]["Identifiant"] == "admin"  # the signed-in login, nothing typed
+    assert history.iloc[0]["Nouvelle valeur"].startswith("2026-11-03T")
+    assert history.iloc[0]["Ancienne valeur"] != ""
 
 
 def test_malformed_or_impossible_dates_write_nothing(console_db, repo_root):
@@ -213,13 +213,13 @@ def test_resend_to_a_corrected_address(console_db, repo_root):
 def test_failures_page_aggregates_drills_down_and_exports(console_db, repo_root):
     app = console_app(repo_root).run().switch_page("pages/failures.py").run()
     assert not app.exception
-    summary = next(m.value for m in app.markdown if "échecs sur" in m.value)
-    failures = int(re.match(r"([\d ]+) échecs", summary).group(1).replace(" ", ""))
+    caption = next(c.value for c in app.caption if "échec(s) sur" in c.value)
+    failures = int(re.match(r"([\d\u202f]+) échec", caption).group(1).replace("\u202f", ""))
     assert failures > 0
     app.selectbox(key="drill_reason").set_value("userunknown").run()
-    drill = app.dataframe[0].value
-    assert len(drill) > 0 and set(drill["reason"]) == {"userunknown"}
-    assert len(app.get("download_button")) == 1
+    drill = next(d.value for d in app.dataframe if "Destinataire" in d.value.columns)
+    assert len(drill) > 0 and set(drill["Raison"]) == {"Destinataire inconnu"}
+    assert len(app.get("download_button")) == 3
 
 
 def test_history_page_filters_and_charts(console_db, repo_root):
@@ -227,8 +227,8 @@ def test_history_page_filters_and_charts(console_db, repo_root):
     assert not app.exception
     app.multiselect(key="history_types").set_value(["dsn_failed"]).run()
     events = app.dataframe[0].value
-    assert len(events) > 0 and set(events["type"]) == {"Non réceptionné"}
-    assert events["reason"].notna().all()
+    assert len(events) > 0 and set(events["Événement"]) == {"Non réceptionné"}
+    assert (events["Raison"] != "").all()
     assert len(app.get("plotly_chart")) == 5
 
 
@@ -353,10 +353,10 @@ def test_changing_an_account_zone_changes_how_documents_show_send_dates(console_
     app.switch_page("pages/history.py").run()
     app.multiselect(key="history_types").set_value(["account_settings_changed"]).run()
     history = app.dataframe[0].value
-    assert list(history["type"]) == ["Réglages du compte modifiés"]
-    assert history.iloc[0]["actor"] == "admin"
-    assert "Asia/Tokyo" in history.iloc[0]["new_value"]
-    assert "Europe/Paris" in history.iloc[0]["old_value"]
+    assert list(history["Événement"]) == ["Réglages du compte modifiés"]
+    assert history.iloc[0]["Identifiant"] == "admin"
+    assert "Asia/Tokyo" in history.iloc[0]["Nouvelle valeur"]
+    assert "Europe/Paris" in history.iloc[0]["Ancienne valeur"]
 
 
 def test_account_settings_offer_only_known_zones_and_modes_and_refuse_the_rest(
