@@ -326,7 +326,10 @@ _REASON_NAMES: dict[str, tuple[str, str]] = {
 
 
 def reason_key(reason: object) -> str:
-    """The vocabulary value of a stored reason, or one of the two catch-alls."""
+    """The vocabulary value of a stored reason, or one of the two catch-alls (a catch-all key
+    given back stays itself)."""
+    if reason in (REASON_OTHER, REASON_MISSING):
+        return str(reason)
     if reason is None or (isinstance(reason, float) and reason != reason) or reason == "":
         return REASON_MISSING
     try:

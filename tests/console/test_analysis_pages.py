@@ -1,0 +1,121 @@
+"""The Failures and History pages as an analyst reads them (AppTest, real demo file): French
+labels for reasons, states, modes and events; no raw code, `nan` or `None` anywhere a person
+reads — chart bars and legends, tables and their headers, figures; rates with denominators."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.console.conftest import console_app
+from tracking.models import DeliveryState, EventType, Reason, SendingMode
+from tracking.store.connection import open_database
+
+RAW_REPLY = "550 5.7.1 legacy raw server line stored as a reason"
+# Codes a person must never read as such (the vocabularies' stored values).
+CODES = {str(v) for enum in (Reason, DeliveryState, SendingMode, EventType) for v in enum}
+NOT_TEXT = {"nan", "None", "NaN", "NaT", "null", "undefined"}
+# Column names of the queries: must not reach a French table header.
+QUERY_COLUMNS = {"actor", "actor_name", "recipient", "smtp_reply", "reply_code", "diagnostic",
+                 "status_code", "reason", "state", "state_at", "mode", "type", "occurred_at",
+                 "requested_at", "document_number", "old_value", "new_value", "remote_mta",
+                 "account", "time_zone", "document_id", "details", "when"}
+
+
+@pytest.fixture
+def odd_reasons(console_db):
+    """Two failed recipients whose reason is a raw server line and nothing at all, as older
+    versions stored them: each must land on its labelled catch-all."""
+    with open_database(console_db) as db:
+        cursor = db.cursor()
+        rows = cursor.execute(
+            """SELECT x.send_id, x.idx FROM deliveries x JOIN sends s ON s.id = x.send_id
+               WHERE x.state IN ('not_delivered', 'not_sent')
+               ORDER BY s.requested_at DESC LIMIT 2""").fetchall()
+        for (send_id, idx), reason in zip(rows, (RAW_REPLY, None)):
+            cursor.execute("UPDATE deliveries SET reason = ? WHERE send_id = ? AND idx = ?",
+                           [reason, send_id, idx])
+    return console_db
+
+
+def chart_texts(app) -> list[str]:
+    """What a reader sees of each chart: trace names, category labels, axis titles."""
+    texts = []
+    for chart in app.get("plotly_chart"):
+        spec = json.loads(chart.proto.spec)
+        for trace in spec["data"]:
+            texts.append(str(trace.get("name", "")))
+            for axis in ("x", "y"):
+                values = trace.get(axis)
+                if isinstance(values, list):   # numbers come encoded (`bdata`), not as a list
+                    texts += [v for v in values if isinstance(v, str)]
+        layout = spec["layout"]
+        for axis in ("xaxis", "yaxis"):
+            texts.append(str(layout.get(axis, {}).get("title", {}).get("text", "")))
+    return [t for t in texts if t]
+
+
+def table_texts(app) -> tuple[list[str], list[str]]:
+    headers, cells = [], []
+    for frame in app.dataframe:
+        headers += [str(c) for c in frame.value.columns]
+        cells += [str(v) for v in frame.value.to_numpy().ravel()]
+    return headers, cells
+
+
+def shown_texts(app) -> list[str]:
+    return ([m.label for m in app.metric] + [m.value for m in app.metric]
+            + [str(m.delta) for m in app.metric if m.delta] + [c.value for c in app.caption]
+            + [m.value for m in app.markdown])
+
+
+def assert_reads_as_words(app) -> None:
+    assert not app.exception
+    charts = chart_texts(app)
+    headers, cells = table_texts(app)
+    for text in charts + cells + shown_texts(app):
+        assert text not in CODES, f"raw code shown: {text!r}"
+        assert text not in NOT_TEXT, f"missing value shown as {text!r}"
+    assert not set(headers) & QUERY_COLUMNS, set(headers) & QUERY_COLUMNS
+
+
+def test_failures_page_reads_in_french_with_labelled_catch_alls(odd_reasons, repo_root):
+    app = console_app(repo_root).run().switch_page("pages/failures.py").run()
+    assert_reads_as_words(app)
+    charts = chart_texts(app)
+    assert "Destinataire inconnu" in charts                  # userunknown, in words
+    assert "Autre réponse du serveur" in charts and "Raison non indiquée" in charts
+    assert RAW_REPLY not in charts                           # raw lines only in the drill-down
+    assert "Relais Suivi" in charts                          # modes in words
+    reasons = json.loads(app.get("plotly_chart")[1].proto.spec)["data"]
+    assert sum(len(trace["y"]) for trace in reasons) <= len(Reason) + 2   # bounded
+    # Rates with their denominators and the previous period.
+    assert [m.label for m in app.metric][:2] == ["Taux d'échec", "Taux de réception"]
+    assert any("destinataire(s) ; avant :" in c.value for c in app.caption)
+    assert any(c.value.startswith("Comparé à la période précédente") for c in app.caption)
+
+
+def test_the_raw_replies_of_one_reason_are_in_the_drill_down(odd_reasons, repo_root):
+    app = console_app(repo_root).run().switch_page("pages/failures.py").run()
+    app.selectbox(key="replies_reason").set_value("_other").run()
+    replies = next(d.value for d in app.dataframe if "Réponse du serveur" in d.value.columns)
+    assert replies["Raison"].tolist() == ["Autre réponse du serveur"]
+    assert replies["Destinataires"].tolist() == [1]
+    assert any(c.value.startswith("Page 1 sur 1") for c in app.caption)
+
+
+def test_history_page_reads_in_french(odd_reasons, repo_root):
+    app = console_app(repo_root).run().switch_page("pages/history.py").run()
+    assert_reads_as_words(app)
+    headers, cells = table_texts(app)
+    assert {"Quand (heure locale)", "Événement", "Acteur", "Destinataire", "Raison"} <= set(headers)
+    assert "Non réceptionné" in cells and "Réceptionné" in chart_texts(app)
+
+
+def test_english_is_switchable(odd_reasons, repo_root):
+    app = console_app(repo_root).run().switch_page("pages/failures.py").run()
+    app.sidebar.radio[0].set_value("en").run()
+    assert not app.exception
+    assert "Unknown recipient" in chart_texts(app)
+    assert [m.label for m in app.metric][:2] == ["Failure rate", "Delivery rate"]
