@@ -9,7 +9,8 @@ from __future__ import annotations
 from enum import StrEnum
 
 from tracking.models import (
-    DeliveryState, DocumentKind, DocumentStatus, EventType, Reason, ReasonGroup, SendingMode,
+    BounceKind, DeliveryState, DocumentKind, DocumentStatus, EventType, Reason, ReasonGroup,
+    SendingMode,
 )
 
 LANGUAGES = ("fr", "en")
@@ -341,6 +342,18 @@ def reason_key(reason: object) -> str:
 def reason_name(reason: object, language: str = "fr") -> str:
     """The short label of a stored reason (catch-alls included): never a raw code or `nan`."""
     return _pick(_REASON_NAMES[reason_key(reason)], language)
+
+
+# What a returned message is (DESIGN §6.1), for the mailbox and the sandbox's rules.
+_WORDS.update({
+    BounceKind.FAILURE: ("Échec", "Failure"),
+    BounceKind.DELAY: ("Retard", "Delay"),
+    BounceKind.SUCCESS: ("Accusé de réception", "Delivery report"),
+    BounceKind.AUTOREPLY: ("Réponse automatique", "Auto-reply"),
+    BounceKind.COMPLAINT: ("Plainte (spam)", "Complaint (spam)"),
+    BounceKind.NOT_A_BOUNCE: ("Courrier ordinaire", "Ordinary mail"),
+    BounceKind.UNDECODABLE: ("Illisible", "Undecodable"),
+})
 
 
 # A missing state, mode, kind… in an analysis table: a label, never `None` or `nan`.

@@ -245,6 +245,15 @@ LABELS: dict[str, dict[str, str]] = {
               "libellés français, heure locale avec fuseau, codes dans leurs propres colonnes).",
         "en": "“Export as CSV”: the French spreadsheet format (“;” separator, UTF-8 with BOM, "
               "French labels, local time with zone, codes in their own columns)."},
+    "sandbox.rules": {"fr": "Démo : faire échouer, retarder ou répondre un envoi",
+                      "en": "Demo: make a send bounce, defer or auto-reply"},
+    "sandbox.how": {
+        "fr": "Le bac à sable choisit selon l'adresse du destinataire : sa partie locale, ou ce "
+              "qui précède son premier « - » (« unknown-jean@… » vaut « unknown ») ; toute "
+              "adresse en « .invalid » n'a pas de domaine ; les autres sont réceptionnées.",
+        "en": "The sandbox decides by the recipient address: its local part, or what comes "
+              "before its first “-” (“unknown-jean@…” is “unknown”); any address at a "
+              "“.invalid” domain has no domain; every other address is delivered."},
     # --- end analysis ---
     "mailbox.heading": {"fr": "Boîte des retours", "en": "Bounce mailbox"},
     "mailbox.watcher": {"fr": "Surveillance de la boîte", "en": "Mailbox watcher"},

@@ -119,3 +119,13 @@ def test_english_is_switchable(odd_reasons, repo_root):
     assert not app.exception
     assert "Unknown recipient" in chart_texts(app)
     assert [m.label for m in app.metric][:2] == ["Failure rate", "Delivery rate"]
+
+
+def test_the_demo_mailbox_page_shows_the_sandbox_rules(console_db, repo_root):
+    from tracking.outbound.sandbox_rules import RULES
+
+    app = console_app(repo_root).run().switch_page("pages/mailbox.py").run()
+    assert not app.exception
+    rules = next(d.value for d in app.dataframe if "Adresse (exemple)" in d.value.columns)
+    assert rules["Adresse (exemple)"].tolist() == [rule.example for rule in RULES]
+    assert "Non réceptionné" in rules["État affiché"].tolist()
