@@ -163,10 +163,13 @@ def reason_families(by_reason: pd.DataFrame, language: str = "fr") -> pd.DataFra
     of bars is bounded whatever the stored text."""
     frame = by_reason.assign(key=[reason_key(r) for r in by_reason["reason"]])
     folded = (frame.groupby("key", as_index=False)
-              .agg(group=("group", "first"), failures=("failures", "sum"), rate=("rate", "sum"))
-              .sort_values("failures", ascending=False, kind="stable").reset_index(drop=True))
+              .agg(group=("group", "first"), failures=("failures", "sum"), rate=("rate", "sum")))
     folded["group"] = folded["group"].fillna(ReasonGroup.UNKNOWN.value)
     folded["label"] = [reason_name(k, language) for k in folded["key"]]
+    # Most failures first; on a tie the named reasons before the catch-alls, then by label.
+    folded["catch_all"] = folded["key"].str.startswith("_")
+    folded = folded.sort_values(["failures", "catch_all", "label"],
+                                ascending=[False, True, True]).reset_index(drop=True)
     return folded[["key", "label", "group", "failures", "rate"]]
 
 
