@@ -104,9 +104,11 @@ def _given(value: object, language: str) -> str:
     return str(value)
 
 
-def _layout(figure: go.Figure, title: str = "", height: int = 320) -> go.Figure:
+def _layout(figure: go.Figure, title: str = "", height: int = 320,
+            language: str = "fr") -> go.Figure:
+    # Plotly's `separators`: decimal mark then thousands separator ("10,8 %", "2 096" in French).
     figure.update_layout(title=title or None, height=height, margin=dict(l=10, r=10, t=40, b=10),
-                         legend_title_text="", separators=", ")
+                         legend_title_text="", separators=".," if language == "en" else ", ")
     return figure
 
 
@@ -134,8 +136,8 @@ def timeline(events: pd.DataFrame, language: str = "fr") -> go.Figure:
     figure.update_traces(marker=dict(size=13, line=dict(width=1, color="#333")))
     figure.for_each_trace(lambda trace: trace.update(name=trace.name.split(",")[0]))
     figure.update_xaxes(tickformat="%d/%m %H:%M", hoverformat=MOMENT_HOVER)
-    return _layout(figure, _t("timeline", language), height=max(220, 70 * frame["who"].nunique()
-                                                              + 120))
+    return _layout(figure, _t("timeline", language),
+                   height=max(220, 70 * frame["who"].nunique() + 120), language=language)
 
 
 def failures_by(frame: pd.DataFrame, dimension: str, language: str = "fr",
@@ -154,7 +156,7 @@ def failures_by(frame: pd.DataFrame, dimension: str, language: str = "fr",
         figure.for_each_trace(lambda trace: trace.update(name=names.get(trace.name, trace.name)))
     else:
         figure.update_traces(marker_color=STATE_COLOURS["not_delivered"])
-    return _layout(figure, height=max(220, 26 * len(frame) + 80))
+    return _layout(figure, height=max(220, 26 * len(frame) + 80), language=language)
 
 
 def reason_families(by_reason: pd.DataFrame, language: str = "fr") -> pd.DataFrame:
@@ -188,7 +190,7 @@ def failures_over_time(by_day: pd.DataFrame, language: str = "fr") -> go.Figure:
                     color_discrete_map=colours,
                     labels={"day": _t("day", language), "failures": _t("failures", language),
                             "group_label": _t("group", language)})
-    return _layout(_day_axis(figure))
+    return _layout(_day_axis(figure), language=language)
 
 
 def activity_per_day(activity: pd.DataFrame, language: str = "fr") -> go.Figure:
@@ -198,7 +200,7 @@ def activity_per_day(activity: pd.DataFrame, language: str = "fr") -> go.Figure:
     figure = px.bar(frame, x="day", y="events", color="event", color_discrete_map=colours,
                     labels={"day": _t("day", language), "events": _t("count", language),
                             "event": _t("event", language)})
-    return _layout(_day_axis(figure), height=360)
+    return _layout(_day_axis(figure), height=360, language=language)
 
 
 def failure_rate(rate: pd.DataFrame, language: str = "fr") -> go.Figure:
@@ -206,7 +208,7 @@ def failure_rate(rate: pd.DataFrame, language: str = "fr") -> go.Figure:
                      color_discrete_sequence=[STATE_COLOURS["not_delivered"]],
                      labels={"day": _t("day", language), "rate": _t("rate", language)})
     figure.update_yaxes(tickformat=".1%", rangemode="tozero")
-    return _layout(_day_axis(figure))
+    return _layout(_day_axis(figure), language=language)
 
 
 def delivery_delay(delay: pd.DataFrame, language: str = "fr") -> go.Figure:
@@ -214,7 +216,7 @@ def delivery_delay(delay: pd.DataFrame, language: str = "fr") -> go.Figure:
                     color_discrete_sequence=[STATE_COLOURS["delivered"]],
                     labels={"bucket": _t("delay", language),
                             "deliveries": _t("deliveries", language)})
-    return _layout(figure)
+    return _layout(figure, language=language)
 
 
 def mode_label(language: str):

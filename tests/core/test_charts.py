@@ -66,3 +66,10 @@ def test_reason_families_are_labelled_and_bounded():
     assert families["failures"].tolist() == [5, 3, 3, 1]
     bars = [y for trace in charts.failures_by_reason(by_reason).data for y in trace.y]
     assert sorted(bars) == sorted(families["label"])
+
+
+def test_numbers_on_charts_follow_the_language():
+    rate = pd.DataFrame({"day": pd.to_datetime(["2026-11-02"]), "failures": [1], "total": [9],
+                         "rate": [1 / 9]})
+    assert charts.failure_rate(rate).layout.separators == ", "          # 11,1 % ; 2 096
+    assert charts.failure_rate(rate, "en").layout.separators == ".,"
