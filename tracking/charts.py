@@ -140,22 +140,36 @@ def timeline(events: pd.DataFrame, language: str = "fr") -> go.Figure:
                    height=max(220, 70 * frame["who"].nunique() + 120), language=language)
 
 
+def _bar(x, y, name: str, colour: str, hover: str, customdata=None, **extra) -> go.Bar:
+    return go.Bar(x=list(x), y=list(y), name=name, marker_color=colour, hovertemplate=hover,
+                  customdata=None if customdata is None else list(customdata), **extra)
+
+
+# Built with graph_objects rather than plotly.express: the same figures in a fraction of the
+# time (express re-derives the whole figure from the frame; ~0.1-0.2 s per chart here).
 def failures_by(frame: pd.DataFrame, dimension: str, language: str = "fr",
                 label=None) -> go.Figure:
-    """Horizontal bars of failures per value of `dimension`, with the rate in the hover."""
-    frame = frame.copy()
-    frame["label"] = [_plain(label(v) if label else _given(v, language))
-                      for v in frame[dimension]]
-    colour = "group" if "group" in frame.columns else None
-    figure = px.bar(frame.iloc[::-1], x="failures", y="label", orientation="h", color=colour,
-                    color_discrete_map=GROUP_COLOURS, hover_data={"rate": ":.2%"},
-                    labels={"failures": _t("failures", language), "label": "",
-                            "rate": _t("share", language), "group": _t("group", language)})
-    if colour:
-        names = {g: word_for(ReasonGroup, g, language) for g in GROUP_COLOURS}
-        figure.for_each_trace(lambda trace: trace.update(name=names.get(trace.name, trace.name)))
+    """Horizontal bars of failures per value of `dimension`, biggest on top, the rate in the
+    hover; coloured by reason group when the frame has one."""
+    labels = [_plain(label(v) if label else _given(v, language)) for v in frame[dimension]]
+    rows = frame.assign(label=labels)
+    rate = _t("rate" if "total" in frame.columns else "share", language)
+    hover = (f"%{{y}}<br>{_t('failures', language)} : %{{x}}<br>{rate} : "
+             "%{customdata:.2%}<extra></extra>")
+    figure = go.Figure()
+    if "group" in rows.columns:
+        for group, part in rows.groupby("group", sort=False):
+            figure.add_trace(_bar(part["failures"], part["label"],
+                                  word_for(ReasonGroup, group, language),
+                                  GROUP_COLOURS.get(group, _NEUTRAL), hover, part["rate"],
+                                  orientation="h"))
     else:
-        figure.update_traces(marker_color=STATE_COLOURS["not_delivered"])
+        figure.add_trace(_bar(rows["failures"], rows["label"], _t("failures", language),
+                              STATE_COLOURS["not_delivered"], hover, rows["rate"],
+                              orientation="h", showlegend=False))
+    figure.update_layout(barmode="relative")
+    figure.update_yaxes(categoryorder="array", categoryarray=labels[::-1])
+    figure.update_xaxes(title_text=_t("failures", language))
     return _layout(figure, height=max(220, 26 * len(frame) + 80), language=language)
 
 
@@ -181,41 +195,51 @@ def failures_by_reason(by_reason: pd.DataFrame, language: str = "fr") -> go.Figu
     return failures_by(families, "label", language)
 
 
+def _stacked_per_day(frame: pd.DataFrame, by: str, value: str, names: dict, colours: dict,
+                     value_title: str, language: str) -> go.Figure:
+    figure = go.Figure()
+    hover = f"%{{x|{DAY_HOVER}}}<br>%{{fullData.name}} : %{{y}}<extra></extra>"
+    for key, part in frame.groupby(by, sort=True):
+        figure.add_trace(_bar(part["day"], part[value], names.get(key, str(key)),
+                              colours.get(key, _NEUTRAL), hover))
+    figure.update_layout(barmode="relative")
+    figure.update_xaxes(title_text=_t("day", language))
+    figure.update_yaxes(title_text=value_title)
+    return _day_axis(figure)
+
+
 def failures_over_time(by_day: pd.DataFrame, language: str = "fr") -> go.Figure:
     """Failures per day stacked by reason group."""
-    frame = by_day.copy()
-    frame["group_label"] = [word_for(ReasonGroup, g, language) for g in frame["group"]]
-    colours = {word_for(ReasonGroup, g, language): c for g, c in GROUP_COLOURS.items()}
-    figure = px.bar(frame, x="day", y="failures", color="group_label",
-                    color_discrete_map=colours,
-                    labels={"day": _t("day", language), "failures": _t("failures", language),
-                            "group_label": _t("group", language)})
-    return _layout(_day_axis(figure), language=language)
+    names = {g.value: word_for(ReasonGroup, g, language) for g in ReasonGroup}
+    figure = _stacked_per_day(by_day, "group", "failures", names, GROUP_COLOURS,
+                              _t("failures", language), language)
+    return _layout(figure, language=language)
 
 
 def activity_per_day(activity: pd.DataFrame, language: str = "fr") -> go.Figure:
-    frame = activity.copy()
-    frame["event"] = [word_for(EventType, t, language) for t in frame["type"]]
-    colours = {word_for(EventType, e, language): c for e, c in EVENT_COLOURS.items()}
-    figure = px.bar(frame, x="day", y="events", color="event", color_discrete_map=colours,
-                    labels={"day": _t("day", language), "events": _t("count", language),
-                            "event": _t("event", language)})
-    return _layout(_day_axis(figure), height=360, language=language)
+    """Events per day stacked by type, each type in the colour of the state it leads to."""
+    names = {e.value: word_for(EventType, e, language) for e in EventType}
+    figure = _stacked_per_day(activity, "type", "events", names, EVENT_COLOURS,
+                              _t("count", language), language)
+    return _layout(figure, height=360, language=language)
 
 
 def failure_rate(rate: pd.DataFrame, language: str = "fr") -> go.Figure:
-    figure = px.line(rate, x="day", y="rate", markers=True,
-                     color_discrete_sequence=[STATE_COLOURS["not_delivered"]],
-                     labels={"day": _t("day", language), "rate": _t("rate", language)})
-    figure.update_yaxes(tickformat=".1%", rangemode="tozero")
+    figure = go.Figure(go.Scatter(
+        x=list(rate["day"]), y=list(rate["rate"]), mode="lines+markers",
+        name=_t("rate", language), line_color=STATE_COLOURS["not_delivered"],
+        hovertemplate=f"%{{x|{DAY_HOVER}}}<br>{_t('rate', language)} : %{{y:.2%}}<extra></extra>"))
+    figure.update_xaxes(title_text=_t("day", language))
+    figure.update_yaxes(title_text=_t("rate", language), tickformat=".1%", rangemode="tozero")
     return _layout(_day_axis(figure), language=language)
 
 
 def delivery_delay(delay: pd.DataFrame, language: str = "fr") -> go.Figure:
-    figure = px.bar(delay, x="bucket", y="deliveries",
-                    color_discrete_sequence=[STATE_COLOURS["delivered"]],
-                    labels={"bucket": _t("delay", language),
-                            "deliveries": _t("deliveries", language)})
+    figure = go.Figure(_bar(delay["bucket"], delay["deliveries"], _t("deliveries", language),
+                            STATE_COLOURS["delivered"],
+                            f"%{{x}}<br>{_t('deliveries', language)} : %{{y}}<extra></extra>"))
+    figure.update_xaxes(title_text=_t("delay", language))
+    figure.update_yaxes(title_text=_t("deliveries", language))
     return _layout(figure, language=language)
 
 

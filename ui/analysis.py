@@ -128,14 +128,15 @@ def failures_table(failed: pd.DataFrame) -> None:
 
 
 def export_buttons(frame: pd.DataFrame, columns: tuple[Column, ...], name: str) -> None:
-    """The analyst's French CSV (the main button), the technical CSV, and Parquet."""
+    """The analyst's French CSV (the main button), the technical CSV, and Parquet — each built
+    only when its button is clicked (Streamlit runs the callable then), not on every rerun."""
     left, middle, right = st.columns(3)
-    left.download_button(t("export"), frame_to_french_csv(frame, columns),
+    left.download_button(t("export"), lambda: frame_to_french_csv(frame, columns),
                          file_name=f"suivi-{name}.csv", mime="text/csv", key=f"{name}_csv")
-    middle.download_button(t("export.raw"), frame_to_csv(frame),
+    middle.download_button(t("export.raw"), lambda: frame_to_csv(frame),
                            file_name=f"suivi-{name}-codes-utc.csv", mime="text/csv",
                            key=f"{name}_raw_csv")
-    right.download_button(t("export.parquet"), frame_to_parquet(frame),
+    right.download_button(t("export.parquet"), lambda: frame_to_parquet(frame),
                           file_name=f"suivi-{name}.parquet",
                           mime="application/vnd.apache.parquet", key=f"{name}_parquet")
     st.caption(t("export.note"))
