@@ -215,8 +215,9 @@ LABELS: dict[str, dict[str, str]] = {
     "analysis.p50": {"fr": "Délai de réception, médiane", "en": "Time to delivery, median"},
     "analysis.p90": {"fr": "Délai de réception, 90 %", "en": "Time to delivery, 90th pct"},
     "analysis.p95": {"fr": "Délai de réception, 95 %", "en": "Time to delivery, 95th pct"},
-    "analysis.failure_out_of": {"fr": "{count} échec(s) sur {n} destinataire(s) ; avant : {pc} sur {pn}",
-                                "en": "{count} failed out of {n} recipients; before: {pc} of {pn}"},
+    "analysis.failure_out_of": {
+        "fr": "{count} échec(s) sur {n} destinataire(s) ; avant : {pc} sur {pn}",
+        "en": "{count} failed out of {n} recipients; before: {pc} of {pn}"},
     "analysis.delivery_out_of": {
         "fr": "{count} réceptionné(s) sur {n} destinataire(s) suivis jusqu'à la réception ; "
               "avant : {pc} sur {pn}",

@@ -109,7 +109,8 @@ def test_history_page_reads_in_french(odd_reasons, repo_root):
     app = console_app(repo_root).run().switch_page("pages/history.py").run()
     assert_reads_as_words(app)
     headers, cells = table_texts(app)
-    assert {"Quand (heure locale)", "Événement", "Acteur", "Destinataire", "Raison"} <= set(headers)
+    assert {"Quand (heure locale)", "Événement", "Acteur", "Destinataire",
+            "Raison"} <= set(headers)
     assert "Non réceptionné" in cells and "Réceptionné" in chart_texts(app)
 
 

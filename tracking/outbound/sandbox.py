@@ -8,9 +8,10 @@ mailbox. Each stored message starts with `Return-Path: <>` and `Delivered-To: <e
 as a delivery agent writes them; files are added atomically (Maildir `tmp/` then `new/`).
 
 What happens is chosen by the recipient address (case-insensitive; `<word>` is the local part,
-or its part before the first `-`, so `unknown-jean@client.example` is "unknown"). The rules are
-data — `RULES` below, one `SandboxRule` per behaviour — so the README and the demo's Mailbox page
-show the very table the server plays, and a test checks each example against the parser.
+or its part before the first `-`, so `unknown-jean@client.example` is "unknown"). The rules
+are data — `RULES` in `tracking.outbound.sandbox_rules`, one `SandboxRule` per behaviour — so
+the README and the demo's Mailbox page show the very table the server plays, and a test checks
+each example against the parser.
 
 DSNs honour what the sender asked (RFC 3461): NOTIFY (none given: failures and delays only;
 NEVER: nothing), RET=HDRS (headers only; success reports always return headers only), ENVID
@@ -40,7 +41,8 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from tracking.outbound import dsn
 from tracking.outbound.dsn import RecipientStatus
-from tracking.outbound.sandbox_rules import RULES, Behaviour, SandboxRule, behaviour_for  # noqa: F401
+# The rules live beside, without the server (see that module); used here and re-exported.
+from tracking.outbound.sandbox_rules import Behaviour, behaviour_for
 from tracking.outbound.smtpd import AnnouncesDsn, LoopbackController, RcptDsn, mail_dsn, rcpt_dsn
 
 
