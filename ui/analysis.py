@@ -109,7 +109,8 @@ def reason_replies(summary, since: datetime, until: datetime, account_id: str | 
         shown = pd.DataFrame({
             t("col.status_code"): rows["status_code"].fillna("").astype(str),
             t("col.reason"): [reason_name(r, lang) for r in rows["reason"]],
-            t("col.reply"): rows["reply"].fillna("").astype(str),
+            t("col.reply"): [r if isinstance(r, str) and r else t("analysis.no_reply")
+                             for r in rows["reply"]],
             t("col.recipients"): rows["recipients"].astype(int)})
         st.dataframe(shown, hide_index=True, key="replies_table")
         st.caption(tf("analysis.pages", page=int(page), pages=pages, total=count_words(total)))
