@@ -18,7 +18,8 @@ st.title(t("history.heading"))
 since, until, account = period_and_account("history", scope=who.scope)
 columns = st.columns(3)
 types = columns[0].multiselect(t("filter.types"), list(EventType), key="history_types",
-                               format_func=lambda e: word_for(EventType, e, lang))
+                               format_func=lambda e: word_for(EventType, e, lang),
+                               placeholder=t("filter.all_types"))
 actor = columns[1].selectbox(t("filter.actor"), [None, *data.actors(data.path(), scope=who.scope)],
                              key="history_actor",
                              format_func=lambda a: t("all") if a is None else a)

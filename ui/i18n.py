@@ -231,6 +231,7 @@ LABELS: dict[str, dict[str, str]] = {
     "analysis.page": {"fr": "Page", "en": "Page"},
     "analysis.pages": {"fr": "Page {page} sur {pages} — {total} réponse(s) distincte(s)",
                        "en": "Page {page} of {pages} — {total} distinct replies"},
+    "filter.all_types": {"fr": "Tous les types", "en": "All types"},
     "analysis.no_reply": {"fr": "(aucune réponse enregistrée)", "en": "(no reply stored)"},
     "analysis.no_failure": {"fr": "Aucun échec sur la période.",
                             "en": "No failure in the period."},
