@@ -22,7 +22,6 @@ from __future__ import annotations
 import html
 
 import pandas as pd
-import plotly.express as px
 import plotly.graph_objects as go
 
 from tracking.labels import NOT_GIVEN, reason_key, reason_name, word_for
@@ -118,24 +117,28 @@ def _day_axis(figure: go.Figure) -> go.Figure:
 
 
 def timeline(events: pd.DataFrame, language: str = "fr") -> go.Figure:
-    """Every event of a document on a time axis, one row per recipient (or the document)."""
+    """Every event of a document on a time axis, one row per recipient (or the document); one
+    trace per event type in the colour of the state it leads to, failures drawn as crosses."""
     frame = events.copy()
-    frame["event"] = [word_for(EventType, t, language) for t in frame["type"]]
     frame["who"] = [_plain(who) for who in frame["recipient"].fillna("document")]
     frame["failure"] = frame["type"].isin(_FAILURE_EVENTS)
     frame["reason"] = [reason_name(r, language) if isinstance(r, str) and r else ""
                        for r in frame["reason"]]
     frame["actor"] = [_plain(actor) for actor in frame["actor"].fillna("")]
-    colours = {word_for(EventType, e, language): c for e, c in EVENT_COLOURS.items()}
-    figure = px.scatter(frame, x="occurred_at", y="who", color="event", symbol="failure",
-                        color_discrete_map=colours,
-                        hover_data={"actor": True, "reason": True, "failure": False},
-                        labels={"occurred_at": _t("when", language), "who": "",
-                                "actor": _t("actor", language), "reason": _t("reason", language),
-                                "event": _t("event", language)})
-    figure.update_traces(marker=dict(size=13, line=dict(width=1, color="#333")))
-    figure.for_each_trace(lambda trace: trace.update(name=trace.name.split(",")[0]))
-    figure.update_xaxes(tickformat="%d/%m %H:%M", hoverformat=MOMENT_HOVER)
+    hover = (f"%{{x|{MOMENT_HOVER}}} (UTC)<br>%{{y}}<br>%{{fullData.name}}<br>"
+             f"{_t('actor', language)} : %{{customdata[0]}}<br>"
+             f"{_t('reason', language)} : %{{customdata[1]}}<extra></extra>")
+    figure = go.Figure()
+    for event, part in frame.groupby("type", sort=False):
+        figure.add_trace(go.Scatter(
+            x=list(part["occurred_at"]), y=list(part["who"]), mode="markers",
+            name=word_for(EventType, event, language),
+            customdata=list(zip(part["actor"], part["reason"])), hovertemplate=hover,
+            marker=dict(size=13, color=EVENT_COLOURS.get(event, _NEUTRAL),
+                        symbol=["x" if failed else "circle" for failed in part["failure"]],
+                        line=dict(width=1, color="#333"))))
+    figure.update_xaxes(title_text=_t("when", language), tickformat="%d/%m %H:%M",
+                        hoverformat=MOMENT_HOVER)
     return _layout(figure, _t("timeline", language),
                    height=max(220, 70 * frame["who"].nunique() + 120), language=language)
 
