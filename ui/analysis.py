@@ -113,11 +113,8 @@ def reason_replies(summary, since: datetime, until: datetime, account_id: str | 
                              for r in rows["reply"]],
             t("col.recipients"): rows["recipients"].astype(int)})
         st.dataframe(shown, hide_index=True, key="replies_table")
-        st.caption(tf("analysis.pages", page=int(page), pages=pages, total=count_words(total)))
-
-
-def count_words(n: int) -> str:
-    return format_count(n, language())
+        st.caption(tf("analysis.pages", page=int(page), pages=pages,
+                      total=format_count(total, lang)))
 
 
 def failures_table(failed: pd.DataFrame) -> None:
