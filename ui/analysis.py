@@ -99,8 +99,13 @@ def reason_replies(summary, since: datetime, until: datetime, account_id: str | 
         return
     labels = dict(zip(families["key"], families["label"]))
     with st.expander(t("analysis.replies")):
+        # Nothing is read until a reason is chosen: the expander's body runs on every rerun,
+        # open or not, and on a million documents this read costs a few hundred ms.
         key = st.selectbox(t("failures.reason_filter"), list(labels), key="replies_reason",
-                           format_func=lambda k: labels[k])
+                           format_func=lambda k: labels[k], index=None,
+                           placeholder=t("analysis.pick_reason"))
+        if key is None:
+            return
         page = st.number_input(t("analysis.page"), min_value=1, value=1, step=1,
                                key="replies_page")
         rows, total = server_replies(data.path(), since, until, key, account_id,

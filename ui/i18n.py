@@ -232,6 +232,7 @@ LABELS: dict[str, dict[str, str]] = {
     "analysis.pages": {"fr": "Page {page} sur {pages} — {total} réponse(s) distincte(s)",
                        "en": "Page {page} of {pages} — {total} distinct replies"},
     "filter.all_types": {"fr": "Tous les types", "en": "All types"},
+    "analysis.pick_reason": {"fr": "Choisir une raison", "en": "Pick a reason"},
     "analysis.no_reply": {"fr": "(aucune réponse enregistrée)", "en": "(no reply stored)"},
     "analysis.no_failure": {"fr": "Aucun échec sur la période.",
                             "en": "No failure in the period."},
