@@ -5,10 +5,10 @@ import streamlit as st
 
 from tracking import charts
 from tracking.export import FAILURE_COLUMNS
-from tracking.labels import reason_key, reason_name, word_for
+from tracking.labels import reason_name, word_for
 from tracking.models import ReasonGroup
 from ui import analysis, data
-from ui.i18n import language, t, tf
+from ui.i18n import language, t
 from ui.layout import start_page
 from ui.period import period_and_account
 
@@ -40,10 +40,7 @@ with tabs[5]:
 
 st.subheader(t("failures.drill"))
 columns = st.columns(3)
-# Reasons by labelled family; a family stands for the stored values it folds together.
-stored = {}
-for value in summary.by_reason["reason"].dropna():
-    stored.setdefault(reason_key(value), []).append(value)
+stored = analysis.stored_reasons_by_family(summary)
 family = columns[0].selectbox(t("failures.reason_filter"), [None, *stored], key="drill_reason",
                               format_func=lambda k: t("all") if k is None else reason_name(k, lang))
 domain = columns[1].selectbox(t("failures.domain_filter"),

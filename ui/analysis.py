@@ -17,7 +17,7 @@ from tracking import charts
 from tracking.export import (
     FAILURE_COLUMNS, Column, analyst_table, frame_to_csv, frame_to_french_csv, frame_to_parquet,
 )
-from tracking.labels import reason_name
+from tracking.labels import reason_key, reason_name
 from tracking.rates import (
     Period, PeriodCounts, compare, format_count, format_duration, format_duration_change,
     format_percent, format_points,
@@ -120,6 +120,15 @@ def reason_replies(summary, since: datetime, until: datetime, account_id: str | 
         st.dataframe(shown, hide_index=True, key="replies_table")
         st.caption(tf("analysis.pages", page=int(page), pages=pages,
                       total=format_count(total, lang)))
+
+
+def stored_reasons_by_family(summary) -> dict[str, tuple[str, ...]]:
+    """The stored reason values behind each labelled family of the period (the drill-down's
+    filter takes stored values); a missing reason is not a value to filter on."""
+    families: dict[str, list[str]] = {}
+    for value in summary.by_reason["reason"].dropna():
+        families.setdefault(reason_key(value), []).append(str(value))
+    return {key: tuple(values) for key, values in families.items()}
 
 
 def failures_table(failed: pd.DataFrame) -> None:
