@@ -6,9 +6,12 @@ from tracking import charts
 from tracking.labels import word_for
 from tracking.models import DocumentKind, DocumentStatus, SendingMode
 from tracking.auth.roles import Action
-from ui import actions, data
+from ui import actions, data, list_state, send_date
 from ui import returned as returned_mail
-from ui.i18n import language, t
+from ui.i18n import language, number, t
+from ui.inputs import choice
+from ui.mailbox_view import returned_table
+from ui.tables import table
 from ui.layout import may_act, start_page
 from ui.live import has_pending, live
 from ui.text import markdown_text
@@ -18,14 +21,15 @@ who = start_page()
 lang = language()
 document_id = st.query_params.get("doc", "")
 box = data.document_box(document_id, scope=who.scope) if document_id else None
-st.page_link("pages/documents.py", label=t("doc.back"))
+st.page_link("pages/documents.py", label=t("doc.back"),
+             query_params={**list_state.carried(), "lang": lang})
 if box is None:
     st.info(t("doc.missing") if not document_id else t("doc.unknown"))
     st.stop()
 
 doc = box.document
 st.title(f"{word_for(DocumentKind, doc['kind'], lang)} {markdown_text(doc['number'])}")
-amount = f"{doc['amount']:,.2f}".replace(",", " ")
+amount = number(doc["amount"], 2)
 st.caption(" · ".join(markdown_text(part) for part in (
     doc["client"], doc["account"], word_for(DocumentStatus, doc["status"], lang),
     f"{amount} {doc['currency']}")))
@@ -53,9 +57,9 @@ with left:
         if returned.empty:
             st.caption(t("raw.none"))
         else:
-            st.dataframe(returned.drop(columns=["id", "send_id"]), hide_index=True)
-            chosen = st.selectbox(t("raw.show"), returned["id"].tolist(), key="raw_id",
-                                  format_func=lambda m: f"{m[:12]}…")
+            table(returned_table(returned), key="returned")
+            chosen = choice(t("raw.show"), returned["id"].tolist(), key="raw_id",
+                            format_func=lambda m: f"{m[:12]}…")
             if st.button(t("raw.show"), key="raw_show"):
                 st.code(data.raw_message(chosen, scope=who.scope) or "", language=None)
 
@@ -76,7 +80,7 @@ with right:
             actions.mark_sent(box, who)
     if who.may(Action.EDIT_SEND_DATE):
         with st.expander(t("action.date"), expanded=True):
-            actions.edit_send_date(box, who)
+            send_date.edit_send_date(box, who)
     if who.may(Action.HANDLE_RETURNED):
         with st.expander(t("action.attach")):
             returned_mail.unmatched_for_document(box, who)

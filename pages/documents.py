@@ -6,8 +6,10 @@ from tracking.labels import word_for
 from tracking.models import DeliveryState, DocumentKind, DocumentStatus, SendingMode
 from tracking.store.console_queries import DocumentFilters
 from ui import data
-from ui.i18n import language, t, tf
+from ui.i18n import counted, language, t
+from ui.inputs import choice, text
 from ui.layout import start_page
+from ui.list_state import IN_URL, current_page
 from ui.live import has_pending, live
 from ui.widgets import documents_table
 
@@ -20,42 +22,44 @@ names = dict(zip(accounts["id"], accounts["name"]))
 
 st.title(t("page.documents"))
 top = st.columns([3, 2, 2, 2])
-search = top[0].text_input(t("filter.search"), key="doc_search")
-account = top[1].selectbox(t("filter.account"), [None, *names], key="doc_account",
-                           format_func=lambda a: t("all") if a is None else names[a])
-kind = top[2].selectbox(t("filter.kind"), [None, *DocumentKind], key="doc_kind",
-                        format_func=lambda k: t("all") if k is None else word_for(
-                            DocumentKind, k, lang))
-status = top[3].selectbox(t("filter.status"), [None, *DocumentStatus], key="doc_status",
-                          format_func=lambda s: t("all") if s is None else word_for(
-                              DocumentStatus, s, lang))
+search = text(t("filter.search"), key="doc_search", container=top[0],
+              placeholder=t("input.search_example"), bind=IN_URL)
+account = choice(t("filter.account"), list(names), key="doc_account", everything=True,
+                 format_func=names.get, container=top[1], bind=IN_URL)
+kind = choice(t("filter.kind"), list(DocumentKind), key="doc_kind", everything=True,
+              format_func=lambda k: word_for(DocumentKind, k, lang), container=top[2],
+              bind=IN_URL)
+status = choice(t("filter.status"), list(DocumentStatus), key="doc_status", everything=True,
+                format_func=lambda s: word_for(DocumentStatus, s, lang), container=top[3],
+                bind=IN_URL)
 second = st.columns([2, 2, 2, 2, 2])
-state = second[0].selectbox(t("filter.state"), [None, *DeliveryState], key="doc_state",
-                            format_func=lambda s: t("all") if s is None else word_for(
-                                DeliveryState, s, lang))
-mode = second[1].selectbox(t("filter.mode"), [None, *SendingMode], key="doc_mode",
-                           format_func=lambda m: t("all") if m is None else word_for(
-                               SendingMode, m, lang))
-issued_from = second[2].date_input(t("filter.since"), value=None, key="doc_from",
+state = choice(t("filter.state"), list(DeliveryState), key="doc_state", everything=True,
+               format_func=lambda s: word_for(DeliveryState, s, lang), container=second[0],
+               bind=IN_URL)
+mode = choice(t("filter.mode"), list(SendingMode), key="doc_mode", everything=True,
+              format_func=lambda m: word_for(SendingMode, m, lang), container=second[1],
+              bind=IN_URL)
+issued_from = second[2].date_input(t("filter.since"), value=None, key="doc_from", bind=IN_URL,
                                    format="DD/MM/YYYY")
-issued_until = second[3].date_input(t("filter.until"), value=None, key="doc_until",
+issued_until = second[3].date_input(t("filter.until"), value=None, key="doc_until", bind=IN_URL,
                                     format="DD/MM/YYYY")
-failures_only = second[4].toggle(t("filter.failures"), key="doc_failures")
+failures_only = second[4].toggle(t("filter.failures"), key="doc_failures", bind=IN_URL)
 
 filters = DocumentFilters(
     account_id=account, kind=kind and str(kind), status=status and str(status),
     state=state and str(state), mode=mode and str(mode), issued_from=issued_from,
     issued_until=issued_until, failures_only=failures_only, search=search)
-if st.session_state.get("doc_filters") != filters:
-    st.session_state["doc_filters"], st.session_state["doc_page"] = filters, 1
+if st.session_state.get("doc_filters", filters) != filters:  # a link's page stays as given
+    st.session_state["doc_page"] = 1
+st.session_state["doc_filters"] = filters
 
-result = data.documents_page(data.path(), filters, st.session_state.get("doc_page", 1) - 1,
-                             PAGE_SIZE, scope=who.scope)
+result = data.documents_page(data.path(), filters, current_page() - 1, PAGE_SIZE,
+                             scope=who.scope)
 pages = max(1, -(-result.total // PAGE_SIZE))
 footer = st.columns([2, 1, 5])
-footer[0].markdown(tf("documents.count", n=f"{result.total:,}".replace(",", " ")))
+footer[0].markdown(counted(result.total, "noun.document"))
 footer[1].number_input(t("documents.page"), min_value=1, max_value=pages, step=1,
-                       key="doc_page", label_visibility="collapsed")
+                       key="doc_page", bind=IN_URL, label_visibility="collapsed")
 footer[2].caption(f"/ {pages}")
 
 
@@ -68,8 +72,7 @@ def rows_part() -> bool:
         first_draw.clear()
         shown = result
     else:
-        shown = data.documents_page_live(data.path(), filters,
-                                         st.session_state.get("doc_page", 1) - 1, PAGE_SIZE)
+        shown = data.documents_page_live(data.path(), filters, current_page() - 1, PAGE_SIZE)
     if shown.rows.empty:
         st.info(t("documents.none"))
         return False

@@ -9,8 +9,11 @@ from tracking.labels import reason_name, word_for
 from tracking.models import ReasonGroup
 from ui import analysis, data
 from ui.i18n import language, t
+from ui.inputs import choice
 from ui.layout import start_page
 from ui.period import period_and_account
+from ui.tables import failure_table, table
+from ui.widgets import document_link
 
 who = start_page()
 lang = language()
@@ -41,16 +44,15 @@ with tabs[5]:
 st.subheader(t("failures.drill"))
 columns = st.columns(3)
 stored = analysis.stored_reasons_by_family(summary)
-family = columns[0].selectbox(t("failures.reason_filter"), [None, *stored], key="drill_reason",
-                              format_func=lambda k: t("all") if k is None else reason_name(k, lang))
-domain = columns[1].selectbox(t("failures.domain_filter"),
-                              [None, *summary.by_domain["domain"].tolist()], key="drill_domain",
-                              format_func=lambda d: t("all") if d is None else str(d))
-mode = columns[2].selectbox(t("filter.mode"), [None, *summary.by_mode["mode"].tolist()],
-                            key="drill_mode", format_func=lambda m: t("all") if m is None
-                            else charts.mode_label(lang)(m))
+family = choice(t("failures.reason_filter"), list(stored), key="drill_reason", everything=True,
+                container=columns[0], format_func=lambda k: reason_name(k, lang))
+domain = choice(t("failures.domain_filter"), summary.by_domain["domain"].dropna().tolist(),
+                key="drill_domain", everything=True, container=columns[1])
+mode = choice(t("filter.mode"), summary.by_mode["mode"].dropna().tolist(), key="drill_mode",
+              everything=True, container=columns[2], format_func=charts.mode_label(lang))
 failed = data.failing_deliveries(data.path(), since, until, account,
-                                 tuple(stored[family]) if family else None, domain, mode,
+                                 stored[family] if family else None, domain, mode,
                                  scope=who.scope)
-analysis.failures_table(failed)
+table(failure_table(failed, document_link), key="drill_table", column_config={
+    "↗": st.column_config.LinkColumn(t("page.document"), display_text="↗")})
 analysis.export_buttons(failed, FAILURE_COLUMNS, "failures")

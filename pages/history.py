@@ -4,31 +4,31 @@ exports."""
 import streamlit as st
 
 from tracking import charts
-from tracking.export import HISTORY_COLUMNS, analyst_table
+from tracking.export import HISTORY_COLUMNS
 from tracking.labels import word_for
 from tracking.models import EventType
 from ui import analysis, data
 from ui.i18n import language, t
+from ui.inputs import choice, choices, text
 from ui.layout import start_page
 from ui.period import period_and_account
+from ui.tables import history_table, table
 
 who = start_page()
 lang = language()
 st.title(t("history.heading"))
 since, until, account = period_and_account("history", scope=who.scope)
 columns = st.columns(3)
-types = columns[0].multiselect(t("filter.types"), list(EventType), key="history_types",
-                               format_func=lambda e: word_for(EventType, e, lang),
-                               placeholder=t("filter.all_types"))
-actor = columns[1].selectbox(t("filter.actor"), [None, *data.actors(data.path(), scope=who.scope)],
-                             key="history_actor",
-                             format_func=lambda a: t("all") if a is None else a)
-document = columns[2].text_input(t("filter.document"), key="history_document").strip()
+types = choices(t("filter.types"), list(EventType), key="history_types", container=columns[0],
+                format_func=lambda e: word_for(EventType, e, lang))
+actor = choice(t("filter.actor"), data.actors(data.path(), scope=who.scope), key="history_actor",
+               everything=True, container=columns[1])
+document = text(t("filter.document"), key="history_document", container=columns[2],
+                placeholder=t("input.document_example")).strip()
 
 events = data.history_page(data.path(), since, until, tuple(str(e) for e in types), actor,
                            account, document or None, scope=who.scope)
-st.dataframe(analyst_table(events, HISTORY_COLUMNS, lang, with_codes=False), hide_index=True,
-             key="history_table")
+table(history_table(events), key="history_table")
 analysis.export_buttons(events, HISTORY_COLUMNS, "history")
 
 st.subheader(t("history.charts"))

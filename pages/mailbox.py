@@ -9,8 +9,10 @@ from tracking.returned_actions import dismiss_bounce
 from ui import actions, data, resources, returned
 from ui.sandbox_rules import sandbox_rules
 from ui.i18n import t
+from ui.inputs import choice
 from ui.layout import error, start_page
-from ui.widgets import watcher_status
+from ui.mailbox_view import counts_table, queue_table, watcher_status
+from ui.tables import table
 
 who = start_page()
 st.title(t("mailbox.heading"))
@@ -22,12 +24,12 @@ watcher = resources.mailbox_watcher()
 if watcher is None:
     st.info(t("mailbox.not_running"))
 else:
-    st.dataframe(watcher_status(watcher.status()), hide_index=True, key="watcher")
+    table(watcher_status(watcher.status()), key="watcher")
     if st.button(t("mailbox.poll"), key="poll"):
         watcher.poll_now()
 
 st.subheader(t("mailbox.counts"))
-st.dataframe(data.mailbox_counts(scope=who.scope), hide_index=True, key="counts")
+table(counts_table(data.mailbox_counts(scope=who.scope)), key="counts")
 
 returned.verify_queue(who)
 
@@ -36,10 +38,10 @@ queue = data.mailbox_queue(scope=who.scope)
 if queue.empty:
     st.caption(t("mailbox.empty"))
     st.stop()
-st.dataframe(queue.drop(columns=["defects"]), hide_index=True, key="queue")
+table(queue_table(queue), key="queue")
 subjects = dict(zip(queue["id"], queue["subject"].fillna("")))
-chosen = st.selectbox(t("action.message"), list(subjects), key="mailbox_message",
-                      format_func=lambda m: f"{subjects[m][:80]} ({m[:8]})")
+chosen = choice(t("action.message"), list(subjects), key="mailbox_message",
+                format_func=lambda m: f"{subjects[m][:80]} ({m[:8]})")
 if st.toggle(t("raw.show"), key="mailbox_raw"):
     st.code(data.raw_message(chosen, scope=who.scope) or "", language=None)
 if not who.may(Action.HANDLE_RETURNED):

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from tracking.store import queries
+from ui import overview_view as view
 from ui.i18n import t
 from ui.layout import start_page
 from ui.resources import database
@@ -14,21 +15,11 @@ overview = queries.overview(db.cursor(), scope=who.scope)
 
 st.title(t("overview.heading"))
 st.caption(f"{t('overview.database')} : {markdown_text(db.path)}")
-columns = st.columns(3)
-columns[0].metric(t("overview.documents"), f"{overview.documents:,}".replace(",", " "))
-columns[1].metric(t("overview.sends"), f"{overview.sends:,}".replace(",", " "))
-columns[2].metric(t("overview.failures"), f"{overview.failing_documents:,}".replace(",", " "))
+view.metrics(overview)
+view.pages()
 
 st.subheader(t("overview.by_state"))
-by_state = overview.by_state.assign(state=overview.by_state["state"].map(
-    lambda state: t(f"state.{state}")))
-st.dataframe(by_state.rename(columns={"state": t("col.state"), "count": t("col.count")}),
-             hide_index=True)
+view.by_state(overview.by_state)
 
 st.subheader(t("overview.recent"))
-recent = queries.history(db.cursor(), limit=20, scope=who.scope)[
-    ["occurred_at", "type", "actor", "document_number", "recipient"]]
-st.dataframe(recent.rename(columns={
-    "occurred_at": t("col.when"), "type": t("col.type"), "actor": t("col.actor"),
-    "document_number": t("col.document"), "recipient": t("col.recipient")}), hide_index=True)
-st.info(t("overview.placeholder"))
+view.recent(queries.history(db.cursor(), limit=20, scope=who.scope))

@@ -1,5 +1,6 @@
-"""Settings: each account's time zone and sending mode, editable with an old → new check;
-connection status (no secret shown)."""
+"""Paramètres: each account's time zone and sending mode, editable with an old → new check;
+the activity history with the exact reasons (where the seed looks for them); connection status
+(no secret shown)."""
 
 from zoneinfo import available_timezones
 
@@ -10,11 +11,13 @@ from tracking.errors import SuiviError
 from tracking.labels import word_for
 from tracking.models import SendingMode
 from ui import data, resources
+from ui.activity import activity_history
 from ui.actions import done, flash
-from ui.i18n import language, t, tf
+from ui.i18n import LANGUAGE_NAMES, language, t, tf
 from tracking.auth.roles import Action
 from ui.layout import error, start_page
 from ui.resources import database
+from ui.tables import table
 from ui.text import markdown_text
 from ui.widgets import connection_status
 
@@ -59,8 +62,10 @@ def edit_account(account) -> None:
 
 st.subheader(t("settings.accounts"))
 accounts = data.accounts(data.path(), scope=who.scope)
-st.dataframe(accounts.assign(sending_mode=[mode_word(m) for m in accounts["sending_mode"]]),
-             hide_index=True, key="accounts", column_config={
+table(accounts.assign(sending_mode=[mode_word(m) for m in accounts["sending_mode"]],
+                     language=[LANGUAGE_NAMES.get(x, x) for x in accounts["language"]]),
+      key="accounts", column_config={
+                 "language": st.column_config.TextColumn(t("col.language")),
                  "id": None, "name": st.column_config.TextColumn(t("col.account")),
                  "time_zone": st.column_config.TextColumn(t("col.zone")),
                  "sending_mode": st.column_config.TextColumn(t("col.mode")),
@@ -71,8 +76,12 @@ if who.may(Action.EDIT_SETTINGS):
 else:
     st.caption(t("auth.read_only"))
 
+st.subheader(t("settings.activity"))
+st.caption(t("settings.activity_note"))
+activity_history(who)
+
 st.subheader(t("settings.connection"))
-st.dataframe(connection_status(), hide_index=True, key="connections")
+table(connection_status(), key="connections")
 
 st.subheader(t("settings.snapshot"))
 if st.button(t("settings.refresh_snapshot"), key="snapshot"):

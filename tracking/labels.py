@@ -226,56 +226,6 @@ def reason_group(reason: str | None) -> ReasonGroup | None:
         return ReasonGroup.UNKNOWN
 
 
-# Refused values (tracking.errors.RefusedValue): the code's sentence, the field's name.
-_REFUSALS = {
-    "control_character": (
-        "« {field} » contient un caractère de contrôle ({character}) qui ne peut pas figurer "
-        "dans un e-mail : corrigez la valeur avant d'envoyer.",
-        "The {field} contains a control character ({character}) that cannot go into an "
-        "email: correct it before sending."),
-    "local_part_too_long": (
-        "« {field} » a {octets} octets avant le @ ; {limit} au plus sont permis.",
-        "The {field} has {octets} octets before the @; at most {limit} are allowed."),
-    "address_too_long": (
-        "« {field} » a {octets} octets ; une adresse en a {limit} au plus.",
-        "The {field} has {octets} octets; an address has at most {limit}."),
-    "malformed_address": ("« {address} » n'est pas une adresse e-mail.",
-                          "“{address}” is not an email address."),
-    "compose_failed": ("Le message n'a pas pu être composé : {error}",
-                       "The message could not be composed: {error}"),
-    "recipient_mismatch": (
-        "Le retour concerne {reported}, pas {chosen} : cochez la confirmation qui nomme les "
-        "deux adresses pour le rattacher quand même.",
-        "The report is about {reported}, not {chosen}: tick the confirmation naming both "
-        "addresses to attach it anyway."),
-}
-_REFUSED_FIELDS = {
-    "document_number": ("numéro du document", "document number"),
-    "account_name": ("nom du compte", "account name"),
-    "sender_name": ("nom de l'expéditeur", "sender name"),
-    "sender_address": ("adresse de l'expéditeur", "sender address"),
-    "reply_to": ("adresse de réponse", "reply-to address"),
-    "client_name": ("nom du client", "client name"),
-    "recipient": ("adresse du destinataire", "recipient address"),
-    "attachment_filename": ("nom de la pièce jointe", "attachment name"),
-}
-
-
-def explain_refusal(code: str, params: dict, language: str = "fr") -> str | None:
-    """The sentence for a refused value's code, or None for a code without one."""
-    pair = _REFUSALS.get(code)
-    if pair is None:
-        return None
-    values = {key: str(value) for key, value in params.items()}
-    if "field" in params:
-        field = _REFUSED_FIELDS.get(str(params["field"]))
-        values["field"] = _pick(field, language) if field else str(params["field"])
-    try:
-        return _pick(pair, language).format(**values)
-    except KeyError:  # a parameter the sentence needs is missing: say the code plainly
-        return None
-
-
 # --- analysis labels (charts, tables, exports) -------------------------------------------------
 # Short names of the reasons, for chart bars and table cells (the sentence above is the hover).
 # Stored values outside the vocabulary (a raw server reply kept by an older version) and missing
@@ -324,6 +274,10 @@ _REASON_NAMES: dict[str, tuple[str, str]] = {
     REASON_OTHER: ("Autre réponse du serveur", "Other server reply"),
     REASON_MISSING: ("Raison non indiquée", "No reason given"),
 }
+
+
+# Reasons in tables (`word_for(Reason, …)`) read these short names too.
+_WORDS.update({reason: _REASON_NAMES[reason] for reason in Reason})
 
 
 def reason_key(reason: object) -> str:

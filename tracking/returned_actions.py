@@ -86,18 +86,21 @@ def attach_bounce(db: Database, returned_message_id: str, send_id: str, recipien
         _require_sees_returned(cursor, actor, stored)
         if stored.match_state == MatchState.MATCHED:
             raise InvalidInput(f"returned message {returned_message_id[:12]}… is already tied "
-                               f"to send {stored.send_id}")
+                               f"to send {stored.send_id}", code="message_already_tied",
+                               message=returned_message_id)
         if proposals.decisions_of_message(cursor, returned_message_id).get(proposals.OPEN):
             raise InvalidInput(f"returned message {returned_message_id[:12]}… has proposals to "
-                               "verify: apply or reject them instead")
+                               "verify: apply or reject them instead",
+                               code="message_has_proposals", message=returned_message_id)
         send = queries.get_send(cursor, send_id)
         if send is None:
-            raise NotFound(f"unknown send {send_id!r}")
+            raise NotFound(f"unknown send {send_id!r}", code="unknown_send", send=send_id)
         actor.require(Action.HANDLE_RETURNED, send.account_id)
         deliveries = queries.deliveries_of_send(cursor, send_id)
         idx = next((d.idx for d in deliveries if d.address.lower() == chosen), None)
         if idx is None:
-            raise InvalidInput(f"{recipient!r} is not a recipient of send {send_id}")
+            raise InvalidInput(f"{recipient!r} is not a recipient of send {send_id}",
+                               code="not_a_recipient", recipient=recipient)
         result = _parse(stored)
         report, confirmed = _report_for(result, chosen, confirmation)
         candidate = SendCandidate(send.id, send.document_id, send.account_id, send.requested_at,
@@ -131,10 +134,12 @@ def dismiss_bounce(db: Database, returned_message_id: str, actor: Principal, not
         _require_sees_returned(cursor, actor, stored)
         if stored.match_state == MatchState.MATCHED:
             raise InvalidInput(f"returned message {returned_message_id[:12]}… is tied to send "
-                               f"{stored.send_id}; it cannot be dismissed")
+                               f"{stored.send_id}; it cannot be dismissed",
+                               code="message_already_tied", message=returned_message_id)
         if proposals.decisions_of_message(cursor, returned_message_id).get(proposals.OPEN):
             raise InvalidInput(f"returned message {returned_message_id[:12]}… has proposals to "
-                               "verify: reject them instead")
+                               "verify: reject them instead", code="message_has_proposals",
+                               message=returned_message_id)
         send = queries.get_send(cursor, stored.send_id) if stored.send_id else None
         dismissed = Event(
             event_id(EventType.BOUNCE_DISMISSED, returned_message_id), EventType.BOUNCE_DISMISSED,
@@ -223,10 +228,11 @@ def _settle_message(cursor, proposal: proposals.Proposal, action: str, actor: st
 def _open_proposal(cursor, proposal_id: str) -> proposals.Proposal:
     proposal = proposals.get_proposal(cursor, proposal_id)
     if proposal is None:
-        raise NotFound(f"unknown report to verify {proposal_id!r}")
+        raise NotFound(f"unknown report to verify {proposal_id!r}", code="unknown_proposal")
     if proposal.decision != proposals.OPEN:
         raise InvalidInput(f"report {proposal_id[:12]}… was already {proposal.decision} by "
-                           f"{proposal.decided_by}")
+                           f"{proposal.decided_by}", code="proposal_decided",
+                           decision=proposal.decision, by=proposal.decided_by)
     return proposal
 
 
@@ -259,7 +265,8 @@ def _named(result: ParseResult) -> tuple[str, ...]:
 def _stored(cursor, returned_message_id: str) -> inbound.StoredReturn:
     stored = inbound.get_returned(cursor, returned_message_id)
     if stored is None:
-        raise NotFound(f"unknown returned message {returned_message_id!r}")
+        raise NotFound(f"unknown returned message {returned_message_id!r}",
+                       code="unknown_message")
     return stored
 
 
@@ -269,7 +276,8 @@ def _parse(stored: inbound.StoredReturn) -> ParseResult:
 
 def _require_handler(actor: Principal) -> None:
     if not isinstance(actor, Principal) or not actor.login.strip():
-        raise InvalidInput("handling a returned message needs the person who does it")
+        raise InvalidInput("handling a returned message needs the person who does it",
+                           code="no_actor")
     actor.require(Action.HANDLE_RETURNED)
 
 

@@ -17,12 +17,16 @@ from datetime import datetime, timedelta
 
 from tracking.auth.principal import Principal
 from tracking.auth.roles import Action
-from tracking.clock import local_to_utc, utc_now, zone
-from tracking.errors import ConfigError, InvalidInput, NotFound, ResendTooSoon
+from tracking.clock import (
+    Occurrence, format_local, send_date_bounds, send_date_to_utc, utc_now, zone,
+)
+from tracking.errors import (
+    ConfigError, InvalidInput, NotFound, RefusedAction, RefusedDate, ResendTooSoon,
+)
 from tracking.events import (
     AccountSettingsChanged, Event, MarkedSentManually, SendDateChanged, SendRequested, event_id,
 )
-from tracking.models import DeliveryState, EventType, RecipientRole, SendingMode
+from tracking.models import DeliveryState, DocumentStatus, EventType, RecipientRole, SendingMode
 from tracking import verp
 from tracking.records import Account, Delivery, Document, Send
 from tracking.store import queries, writes
@@ -92,6 +96,8 @@ def request_sends(db: Database, requests: list[SendRequest], policy: SendPolicy,
             if request.document_id in found:
                 request.actor.require(Action.SEND, found[request.document_id][1].id)
         latest = queries.latest_online_sends(cursor, document_ids, since=now - RESEND_WINDOW)
+        # A double click repeats the same recipients; another address list is another send.
+        sent_to = queries.recipients_of_sends(cursor, [send.id for send in latest.values()])
         receipts: list[SendReceipt] = []
         sends: list[Send] = []
         deliveries: list[Delivery] = []
@@ -102,21 +108,27 @@ def request_sends(db: Database, requests: list[SendRequest], policy: SendPolicy,
                 receipts.append(SendReceipt(previous.id, created=False))
                 continue
             if request.document_id not in found:
-                raise NotFound(f"unknown document {request.document_id!r}")
+                raise NotFound(f"unknown document {request.document_id!r}",
+                               code="unknown_document", document=request.document_id)
             document, account = found[request.document_id]
             _check_mode(account, policy)
             check_sendable(document, account, client_names.get(document.client_id, ""))
             online = latest.get(document.id)
-            if online and now - online.requested_at <= DOUBLE_CLICK_WINDOW:
+            wanted = frozenset((address, str(role)) for address, role in addresses)
+            if (online and now - online.requested_at <= DOUBLE_CLICK_WINDOW
+                    and sent_to.get(online.id) == wanted):
                 receipts.append(SendReceipt(online.id, created=False))  # a double click
                 continue
             if online and not request.force:
                 raise ResendTooSoon(
                     f"document {document.number} was already sent on "
                     f"{online.requested_at:%Y-%m-%d %H:%M} UTC; resending within "
-                    f"{RESEND_WINDOW.days} days needs --force")
+                    f"{RESEND_WINDOW.days} days needs --force", document=document.number,
+                    sent_at=online.requested_at, zone=account.time_zone,
+                    days=RESEND_WINDOW.days)
             send = _new_send(request, document, account, policy, now)
             latest[document.id] = send
+            sent_to[send.id] = wanted
             if request.idempotency_key:
                 known_keys[request.idempotency_key] = send
             sends.append(send)
@@ -140,9 +152,11 @@ def request_sends(db: Database, requests: list[SendRequest], policy: SendPolicy,
 
 def _check_mode(account: Account, policy: SendPolicy) -> None:
     if account.sending_mode is SendingMode.MANUAL:
-        raise InvalidInput(f"account {account.name!r} sends by hand: use mark-sent instead")
+        raise InvalidInput(f"account {account.name!r} sends by hand: use mark-sent instead",
+                           code="manual_account", account=account.name)
     if account.sending_mode.tracks_delivery and not policy.verp_key:
-        raise ConfigError("SUIVI_VERP_KEY is not set; relay modes need it to sign bounces")
+        raise ConfigError("SUIVI_VERP_KEY is not set; relay modes need it to sign bounces",
+                          code="verp_key_missing")
 
 
 def _new_send(request: SendRequest, document: Document, account: Account, policy: SendPolicy,
@@ -155,12 +169,28 @@ def _new_send(request: SendRequest, document: Document, account: Account, policy
 
 def mark_sent_manually(db: Database, document_id: str, actor: Principal,
                        *, now: datetime | None = None, note: str = "") -> str:
-    """The user sent the document by hand (post, in person): the send date is now."""
+    """The user sent the document by hand (post, in person): the send date is now.
+
+    Refused for a cancelled document (`document_cancelled`) and for one already marked sent
+    (`already_marked_sent`): a second mark would log the same send twice; a later date is an
+    edit of the send date.
+    """
     now = now or utc_now()
     _require_actor(actor).require(Action.MARK_SENT)
     with db.transaction() as cursor:
         document, account = _document_and_account(cursor, document_id)
         actor.require(Action.MARK_SENT, account.id)
+        if document.status == DocumentStatus.CANCELLED:
+            raise RefusedAction("document_cancelled",
+                                f"document {document.number} is cancelled: it cannot be "
+                                "marked sent", number=document.number)
+        marked = queries.latest_manual_send(cursor, document.id)
+        if marked is not None:
+            when = format_local(marked.requested_at, account.time_zone)
+            raise RefusedAction("already_marked_sent",
+                                f"document {document.number} was already marked sent on {when} "
+                                f"by {marked.actor}; edit the send date instead",
+                                number=document.number, when=when, actor=marked.actor)
         send_id = uuid.uuid4().hex
         writes.insert_send(cursor, Send(send_id, document.id, account.id, SendingMode.MANUAL,
                                         now, actor.login, None, None, send_id, "none"))
@@ -175,12 +205,15 @@ def mark_sent_manually(db: Database, document_id: str, actor: Principal,
 
 
 def set_send_date(db: Database, document_id: str, new_value: datetime | None, actor: Principal,
-                  *, zone_name: str | None = None, now: datetime | None = None) -> Event:
+                  *, zone_name: str | None = None, occurrence: Occurrence | None = None,
+                  now: datetime | None = None) -> Event:
     """Set or change the document's "Date d'envoi au client" by hand.
 
     `new_value` is aware, or a naive wall-clock time in `zone_name` (default: the account's
-    zone). Records old value, new value, actor and time of the edit; delivery events are
-    untouched.
+    zone); `occurrence` says which one an hour repeated by a DST change means. The date must
+    lie between the document's issue date and now (`RefusedDate` with its code otherwise);
+    the same date again is refused as `send_date_unchanged` and writes nothing. Records old
+    value, new value, actor and time of the edit; delivery events are untouched.
     """
     now = now or utc_now()
     _require_actor(actor).require(Action.EDIT_SEND_DATE)
@@ -189,16 +222,21 @@ def set_send_date(db: Database, document_id: str, new_value: datetime | None, ac
     with db.transaction() as cursor:
         document, account = _document_and_account(cursor, document_id)
         actor.require(Action.EDIT_SEND_DATE, account.id)
-        new_utc = None if new_value is None else local_to_utc(new_value,
-                                                              zone_name or account.time_zone)
-        if new_utc is not None and new_utc > now + timedelta(minutes=5):
-            raise InvalidInput("the send date cannot be in the future")
+        wall_zone = zone_name or account.time_zone
+        new_utc = None if new_value is None else send_date_to_utc(
+            new_value, wall_zone,
+            send_date_bounds(document.issue_date, account.time_zone, now), occurrence)
+        if _to_minute(new_utc) == _to_minute(document.send_date):
+            raise RefusedDate("send_date_unchanged",
+                              f"document {document.number} already has this send date; "
+                              "nothing was written",
+                              value=format_local(new_utc, account.time_zone) or "—")
         event = Event(
             event_id(EventType.SEND_DATE_CHANGED, document.id, _iso(document.send_date),
                      _iso(new_utc), actor.login, _iso(now)),
             EventType.SEND_DATE_CHANGED, now, actor.login, account.id, document.id,
             details=SendDateChanged(old=_iso(document.send_date), new=_iso(new_utc),
-                                    zone=zone_name or account.time_zone), origin=str(actor.origin),
+                                    zone=wall_zone), origin=str(actor.origin),
         )
         writes.set_document_send_date(cursor, document.id, new_utc)
         record_events(cursor, [event])
@@ -221,15 +259,18 @@ def change_account_settings(db: Database, account_id: str, *, time_zone: str,
         mode = SendingMode(sending_mode)
     except ValueError as err:
         known = ", ".join(m.value for m in SendingMode)
-        raise InvalidInput(f"unknown sending mode {sending_mode!r} (one of {known})") from err
+        raise InvalidInput(f"unknown sending mode {sending_mode!r} (one of {known})",
+                           code="unknown_mode", mode=sending_mode) from err
     with db.transaction() as cursor:
         account = queries.get_account(cursor, account_id)
         if account is None:
-            raise NotFound(f"unknown account {account_id!r}")
+            raise NotFound(f"unknown account {account_id!r}", code="unknown_account",
+                           account=account_id)
         old = {"time_zone": account.time_zone, "sending_mode": str(account.sending_mode)}
         new = {"time_zone": time_zone, "sending_mode": str(mode)}
         if new == old:
-            raise InvalidInput(f"account {account.name!r} already has these settings")
+            raise InvalidInput(f"account {account.name!r} already has these settings",
+                               code="settings_unchanged", account=account.name)
         # `old`/`new` are the keys the history shows as "old value" / "new value".
         event = Event(
             event_id(EventType.ACCOUNT_SETTINGS_CHANGED, account.id, *old.values(),
@@ -249,10 +290,12 @@ def _recipients(request: SendRequest) -> list[tuple[str, RecipientRole]]:
     to = [a.strip(" ").lower() for a in request.to if a.strip()]
     cc = [a.strip(" ").lower() for a in request.cc if a.strip()]
     if not to:
-        raise InvalidInput("a send needs at least one 'to' recipient")
+        raise InvalidInput("a send needs at least one 'to' recipient", code="no_recipient")
     for role, addresses in (("to", to), ("cc", cc)):
         if len(addresses) > MAX_RECIPIENTS_PER_ROLE:
-            raise InvalidInput(f"at most {MAX_RECIPIENTS_PER_ROLE} '{role}' recipients")
+            raise InvalidInput(f"at most {MAX_RECIPIENTS_PER_ROLE} '{role}' recipients",
+                               code="too_many_recipients", role=role,
+                               limit=MAX_RECIPIENTS_PER_ROLE)
     check_addresses(to, "recipient")
     check_addresses(cc, "recipient")
     seen: set[str] = set()
@@ -266,18 +309,26 @@ def _recipients(request: SendRequest) -> list[tuple[str, RecipientRole]]:
 
 def _require_actor(actor: Principal | None) -> Principal:
     if not isinstance(actor, Principal) or not actor.login.strip():
-        raise InvalidInput("every action names its actor (a signed-in user or --actor)")
+        raise InvalidInput("every action names its actor (a signed-in user or --actor)",
+                           code="no_actor")
     return actor
 
 
 def _document_and_account(cursor, document_id: str) -> tuple[Document, Account]:
     document = queries.get_document(cursor, document_id)
     if document is None:
-        raise NotFound(f"unknown document {document_id!r}")
+        raise NotFound(f"unknown document {document_id!r}", code="unknown_document",
+                       document=document_id)
     account = queries.get_account(cursor, document.account_id)
     if account is None:
-        raise NotFound(f"document {document.number} belongs to an unknown account")
+        raise NotFound(f"document {document.number} belongs to an unknown account",
+                       code="unknown_account", account=document.account_id)
     return document, account
+
+
+def _to_minute(moment: datetime | None) -> datetime | None:
+    """Send dates are shown and typed to the minute: the same minute is the same date."""
+    return None if moment is None else moment.replace(second=0, microsecond=0)
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -7,19 +7,17 @@ written. Succeeded actions forget the cached reads and rerun.
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 
-import pandas as pd
 import streamlit as st
 
 from tracking import service
 from tracking.auth.principal import Principal
-from tracking.clock import format_local, local_to_utc, parse_local, zone as time_zone
 from tracking.errors import SuiviError
 from tracking.runtime import settings_for
 from ui import data
 from ui.i18n import t
+from ui.inputs import choice
 from ui.layout import error
 from ui.resources import database, owner
 
@@ -71,7 +69,7 @@ def resend_corrected(box, actor: Principal) -> None:
         return
     with st.form("resend"):
         st.markdown(f"**{t('action.resend')}**")
-        wrong = st.selectbox(t("action.failed_address"), failed["address"].tolist(), key="resend_wrong")
+        wrong = choice(t("action.failed_address"), failed["address"].tolist(), key="resend_wrong")
         corrected = st.text_input(t("action.corrected"), value=wrong, key="resend_new")
         submitted = st.form_submit_button(t("action.submit_resend"), key="resend_submit")
     if submitted:
@@ -102,35 +100,3 @@ def mark_sent(box, actor: Principal) -> None:
             error(err)
             return
         done(t("action.marked"))
-
-
-def edit_send_date(box, actor: Principal) -> None:
-    """Date and time pickers in the account's zone; old → new shown before saving."""
-    zone = box.document["time_zone"]
-    current = box.document["send_date"]
-    current = None if pd.isna(current) else current.to_pydatetime().replace(tzinfo=dt.UTC)
-    local = (current or dt.datetime.now(dt.UTC)).astimezone(time_zone(zone))
-    columns = st.columns(3)
-    day = columns[0].date_input(t("action.date_day"), value=local.date(), key="date_day",
-                                format="DD/MM/YYYY")
-    moment = columns[1].time_input(t("action.date_time"), value=local.time().replace(
-        second=0, microsecond=0), key="date_time", step=60)
-    typed = columns[2].text_input(t("action.date_text"), key="date_text")
-    try:
-        wanted = parse_local(typed) if typed.strip() else dt.datetime.combine(day, moment)
-        new_utc = local_to_utc(wanted, zone)
-    except SuiviError as err:
-        error(err)
-        return
-    old_text = format_local(current, zone) if current else "—"
-    st.markdown(f"{t('action.date_preview')} : **{old_text} → {format_local(new_utc, zone)}**")
-    if st.button(t("action.submit_date"), key="save_date"):
-        try:
-            service.set_send_date(database(), box.document["id"], new_utc, actor)
-        except SuiviError as err:
-            error(err)
-            return
-        st.session_state.pop("date_text", None)
-        done(t("action.date_saved"))
-
-

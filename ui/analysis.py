@@ -14,9 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from tracking import charts
-from tracking.export import (
-    FAILURE_COLUMNS, Column, analyst_table, frame_to_csv, frame_to_french_csv, frame_to_parquet,
-)
+from tracking.export import Column, frame_to_csv, frame_to_french_csv, frame_to_parquet
 from tracking.labels import reason_key, reason_name
 from tracking.rates import (
     Period, PeriodCounts, compare, format_count, format_duration, format_duration_change,
@@ -25,8 +23,7 @@ from tracking.rates import (
 from tracking.store import rates as store_rates
 from tracking.store.scope import Scope
 from ui import data
-from ui.i18n import language, t, tf
-from ui.widgets import document_link
+from ui.i18n import counted, language, t, tf
 
 REPLIES_PER_PAGE = 20
 
@@ -64,18 +61,20 @@ def rates_panel(since: datetime, until: datetime, account_id: str | None,
     st.caption(tf("analysis.compared", since=_day(before.since),
                   until=_day(before.until - timedelta(microseconds=1))))
     count = lambda n: format_count(n, lang)  # noqa: E731
+    failures = lambda n: counted(n, "noun.failure", lang)  # noqa: E731
+    recipients = lambda n: counted(n, "noun.recipient", lang)  # noqa: E731
     columns = st.columns(5)
     failure = comparison.failure
     columns[0].metric(t("analysis.failure_rate"), format_percent(failure.current, lang),
                       format_points(failure.delta, lang), delta_color="inverse")
-    columns[0].caption(tf("analysis.failure_out_of", count=count(current.failures),
-                          n=count(current.recipients), pc=count(previous.failures),
-                          pn=count(previous.recipients)))
+    columns[0].caption(tf("analysis.failure_out_of", count=failures(current.failures),
+                          n=recipients(current.recipients), pc=failures(previous.failures),
+                          pn=recipients(previous.recipients)))
     delivery = comparison.delivery
     columns[1].metric(t("analysis.delivery_rate"), format_percent(delivery.current, lang),
                       format_points(delivery.delta, lang))
     columns[1].caption(tf("analysis.delivery_out_of", count=count(current.delivered),
-                          n=count(current.tracked), pc=count(previous.delivered),
+                          n=recipients(current.tracked), pc=count(previous.delivered),
                           pn=count(previous.tracked)))
     for column, (key, percentile) in zip(columns[2:], (("analysis.p50", 0.5),
                                                        ("analysis.p90", 0.9),
@@ -83,7 +82,8 @@ def rates_panel(since: datetime, until: datetime, account_id: str | None,
         change = comparison.delay(percentile)
         column.metric(t(key), format_duration(change.current, lang),
                       format_duration_change(change.delta, lang), delta_color="inverse")
-        column.caption(tf("analysis.delay_out_of", n=count(current.delivered),
+        column.caption(tf("analysis.delay_out_of",
+                          n=counted(current.delivered, "noun.reception", lang),
                           pn=count(previous.delivered)))
     if failure.delta is None:
         st.caption(t("analysis.no_compare"))
@@ -129,14 +129,6 @@ def stored_reasons_by_family(summary) -> dict[str, tuple[str, ...]]:
     for value in summary.by_reason["reason"].dropna():
         families.setdefault(reason_key(value), []).append(str(value))
     return {key: tuple(values) for key, values in families.items()}
-
-
-def failures_table(failed: pd.DataFrame) -> None:
-    """The failed recipients behind the aggregates, in words, each with a link to its document."""
-    table = analyst_table(failed, FAILURE_COLUMNS, language(), with_codes=False)
-    table.insert(0, t("col.open"), failed["document_id"].map(document_link).tolist())
-    st.dataframe(table, hide_index=True, key="drill_table", column_config={
-        t("col.open"): st.column_config.LinkColumn(display_text="↗")})
 
 
 def export_buttons(frame: pd.DataFrame, columns: tuple[Column, ...], name: str) -> None:

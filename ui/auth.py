@@ -25,7 +25,6 @@ from ui.auth_routes import session_secret
 from ui.auth_settings import COOKIE, SESSION_MAX_AGE, AuthSettings, auth_settings
 from ui.i18n import language_picker, t
 from ui.resources import database
-from ui.text import markdown_text
 
 _KEY = "signed_in_principal"
 
@@ -70,7 +69,9 @@ def gate() -> Principal:
             _refuse(t("auth.no_users"), code=first_admin_command(db))
         who = _resolve(settings, db)
     except ConfigError as err:
-        _refuse(f"{t('auth.config')} : {plain_error(err)}")
+        # The operator's setting (an environment variable) is named in the core's English: it
+        # is shown apart, as text, never inside the sentence in the reader's language.
+        _refuse(t("auth.config"), code=str(err), language=None)
     if who is None:
         _signed_out(settings)
     st.session_state[_KEY] = who
@@ -115,15 +116,11 @@ def first_admin_command(db: Database) -> str:
     return command
 
 
-def plain_error(err: Exception) -> str:
-    return markdown_text(str(err))
-
-
-def _refuse(message: str, *, code: str | None = None) -> None:
+def _refuse(message: str, *, code: str | None = None, language: str | None = "bash") -> None:
     st.title("Suivi")
     st.error(message)
     if code:
-        st.code(code, language="bash")
+        st.code(code, language=language)
     st.stop()
 
 

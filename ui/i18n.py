@@ -1,8 +1,20 @@
-"""Console labels, French by default, English switchable (sidebar)."""
+"""Console labels, French by default, English switchable (sidebar); numbers, percentages and
+counted nouns written the way each language writes them."""
 
 from __future__ import annotations
 
+import math
+
 import streamlit as st
+
+from ui.analysis_labels import ANALYSIS_LABELS
+from ui.table_labels import TABLE_LABELS
+
+# French groups thousands with a narrow no-break space (U+202F, as CLDR and the Imprimerie
+# nationale do) and puts a no-break space before "%"; English uses "," and no space.
+NARROW_NBSP = "\u202f"
+# Each language by its own name (the language picker, an account's message language).
+LANGUAGE_NAMES = {"fr": "Français", "en": "English"}
 
 LABELS: dict[str, dict[str, str]] = {
     "overview.title": {"fr": "Vue d'ensemble", "en": "Overview"},
@@ -14,9 +26,6 @@ LABELS: dict[str, dict[str, str]] = {
     "overview.failures": {"fr": "Échecs (dernier envoi)", "en": "Failures (latest send)"},
     "overview.by_state": {"fr": "Destinataires par état", "en": "Recipients by state"},
     "overview.recent": {"fr": "Derniers événements", "en": "Latest events"},
-    "overview.placeholder": {
-        "fr": "Les pages Documents, Échecs, Historique et Boîte aux lettres arrivent.",
-        "en": "The Documents, Failures, History and Mailbox pages are on their way."},
     "language": {"fr": "Langue", "en": "Language"},
     "auth.title": {"fr": "Suivi — connexion", "en": "Suivi — sign in"},
     "auth.login": {"fr": "Identifiant", "en": "Login"},
@@ -38,21 +47,16 @@ LABELS: dict[str, dict[str, str]] = {
         "en": "This database has no user: the console will not start. Stop it (it holds the "
               "file), create the first administrator in a terminal (it asks for the "
               "password), then start it again:"},
-    "auth.config": {"fr": "Connexion mal configurée", "en": "Sign-in is misconfigured"},
+    "auth.config": {"fr": "Connexion mal configurée : l'administrateur doit corriger le réglage "
+                          "ci-dessous.",
+                    "en": "Sign-in is misconfigured: the administrator must fix the setting "
+                          "below."},
     "auth.proxy_refused": {
         "fr": "Accès refusé : cette requête ne vient pas d'un proxy autorisé.",
         "en": "Access refused: this request does not come from an allowed proxy."},
     "auth.proxy_missing": {
         "fr": "Accès refusé : le proxy n'a pas transmis d'identifiant.",
         "en": "Access refused: the proxy passed no login."},
-    "auth.forbidden": {"fr": "Refusé : votre rôle ne permet pas cette action, rien n'a été "
-                             "enregistré.",
-                       "en": "Refused: your role does not allow this action; nothing was "
-                             "written."},
-    "auth.forbidden_account": {"fr": "Refusé : ce compte ne vous est pas ouvert, rien n'a été "
-                                     "enregistré.",
-                               "en": "Refused: this account is not open to you; nothing was "
-                                     "written."},
     "auth.read_only": {"fr": "Lecture seule : votre rôle ne permet aucune action ici.",
                        "en": "Read only: your role allows no action here."},
     "role.analyst": {"fr": "analyste", "en": "analyst"},
@@ -78,16 +82,19 @@ LABELS: dict[str, dict[str, str]] = {
                           "en": "TLS failure with the outbound server since {since}"},
     "outbound.down.config": {"fr": "Serveur d'envoi mal configuré depuis {since}",
                              "en": "Outbound server misconfigured since {since}"},
-    "outbound.waiting": {
-        "fr": "{count} envoi(s) restent « En cours » et repartiront seuls quand il répondra.",
-        "en": "{count} delivery(ies) stay “In progress” and will go by themselves once it "
+    "outbound.waiting.one": {
+        "fr": "{count} envoi reste « En cours » et repartira seul quand il répondra.",
+        "en": "{count} delivery stays “In progress” and will go by itself once it answers."},
+    "outbound.waiting.many": {
+        "fr": "{count} envois restent « En cours » et repartiront seuls quand il répondra.",
+        "en": "{count} deliveries stay “In progress” and will go by themselves once it "
               "answers."},
     "page.documents": {"fr": "Documents", "en": "Documents"},
     "page.document": {"fr": "Document", "en": "Document"},
     "page.failures": {"fr": "Échecs", "en": "Failures"},
     "page.history": {"fr": "Historique", "en": "Activity history"},
     "page.mailbox": {"fr": "Boîte des retours", "en": "Mailbox"},
-    "page.settings": {"fr": "Réglages", "en": "Settings"},
+    "page.settings": {"fr": "Paramètres", "en": "Settings"},
     "all": {"fr": "Tous", "en": "All"},
     "filter.account": {"fr": "Compte", "en": "Account"},
     "filter.kind": {"fr": "Type", "en": "Kind"},
@@ -103,7 +110,6 @@ LABELS: dict[str, dict[str, str]] = {
     "filter.types": {"fr": "Types d'événement", "en": "Event types"},
     "filter.actor": {"fr": "Acteur", "en": "Actor"},
     "filter.document": {"fr": "Document (numéro ou id)", "en": "Document (number or id)"},
-    "documents.count": {"fr": "{n} documents", "en": "{n} documents"},
     "documents.page": {"fr": "Page", "en": "Page"},
     "documents.none": {"fr": "Aucun document ne correspond.", "en": "No document matches."},
     "col.number": {"fr": "Numéro", "en": "Number"},
@@ -114,7 +120,6 @@ LABELS: dict[str, dict[str, str]] = {
     "col.send_date": {"fr": "Date d'envoi au client", "en": "Sent to client on"},
     "col.mode": {"fr": "Mode", "en": "Mode"},
     "col.recipients": {"fr": "Destinataires", "en": "Recipients"},
-    "col.open": {"fr": "Ouvrir", "en": "Open"},
     "col.amount": {"fr": "Montant", "en": "Amount"},
     "col.reason": {"fr": "Raison", "en": "Reason"},
     "col.code": {"fr": "Code", "en": "Code"},
@@ -169,6 +174,10 @@ LABELS: dict[str, dict[str, str]] = {
     "action.date_preview": {"fr": "Avant → après", "en": "Before → after"},
     "action.submit_date": {"fr": "Enregistrer la date", "en": "Save the date"},
     "action.date_saved": {"fr": "Date d'envoi modifiée.", "en": "Send date changed."},
+    "action.date_which": {"fr": "Cette heure existe deux fois (changement d'heure) : laquelle ?",
+                          "en": "This time happens twice (clocks go back): which one?"},
+    "action.date_first": {"fr": "la première", "en": "the first"},
+    "action.date_second": {"fr": "la seconde", "en": "the second"},
     "action.resend": {"fr": "Renvoyer à une adresse corrigée", "en": "Resend to a corrected address"},
     "action.failed_address": {"fr": "Adresse en échec", "en": "Failed address"},
     "action.corrected": {"fr": "Adresse corrigée", "en": "Corrected address"},
@@ -184,10 +193,8 @@ LABELS: dict[str, dict[str, str]] = {
                             "en": "No bounce waiting to be attached."},
     "action.unavailable": {"fr": "Indisponible : la lecture des retours n'est pas installée.",
                            "en": "Unavailable: bounce ingestion is not installed."},
-    "error": {"fr": "Refusé, rien n'a été enregistré", "en": "Refused, nothing was written"},
     "failures.heading": {"fr": "Échecs de remise", "en": "Delivery failures"},
-    "failures.summary": {"fr": "{f} échecs sur {n} destinataires ({r})",
-                         "en": "{f} failures out of {n} recipients ({r})"},
+    "failures.summary": {"fr": "{f} sur {n} ({r})", "en": "{f} out of {n} ({r})"},
     "failures.by_group": {"fr": "Par catégorie", "en": "By group"},
     "failures.by_reason": {"fr": "Par raison", "en": "By reason"},
     "failures.by_domain": {"fr": "Par domaine destinataire", "en": "By recipient domain"},
@@ -205,60 +212,6 @@ LABELS: dict[str, dict[str, str]] = {
     "history.delay": {"fr": "Délai d'envoi à réception", "en": "Time from send to delivery"},
     "history.domains": {"fr": "Domaines en échec", "en": "Top failing domains"},
     "history.reasons": {"fr": "Raisons", "en": "Reasons"},
-    # --- analysis (rates, drill-downs, exports: ui/analysis.py) ---
-    "analysis.rates": {"fr": "Taux sur la période", "en": "Rates over the period"},
-    "analysis.compared": {
-        "fr": "Comparé à la période précédente de même durée, du {since} au {until}.",
-        "en": "Compared with the previous period of the same length, {since} to {until}."},
-    "analysis.failure_rate": {"fr": "Taux d'échec", "en": "Failure rate"},
-    "analysis.delivery_rate": {"fr": "Taux de réception", "en": "Delivery rate"},
-    "analysis.p50": {"fr": "Délai de réception, médiane", "en": "Time to delivery, median"},
-    "analysis.p90": {"fr": "Délai de réception, 90 %", "en": "Time to delivery, 90th pct"},
-    "analysis.p95": {"fr": "Délai de réception, 95 %", "en": "Time to delivery, 95th pct"},
-    "analysis.failure_out_of": {
-        "fr": "{count} échec(s) sur {n} destinataire(s) ; avant : {pc} sur {pn}",
-        "en": "{count} failed out of {n} recipients; before: {pc} of {pn}"},
-    "analysis.delivery_out_of": {
-        "fr": "{count} réceptionné(s) sur {n} destinataire(s) suivis jusqu'à la réception ; "
-              "avant : {pc} sur {pn}",
-        "en": "{count} delivered out of {n} recipients tracked to delivery; before: {pc} of {pn}"},
-    "analysis.delay_out_of": {"fr": "sur {n} réception(s) ; avant : {pn}",
-                              "en": "over {n} deliveries; before: {pn}"},
-    "analysis.no_compare": {"fr": "Pas de comparaison : rien à comparer sur l'une des périodes.",
-                            "en": "No comparison: nothing to compare in one of the periods."},
-    "analysis.replies": {"fr": "Réponses exactes des serveurs, pour une raison",
-                         "en": "The servers' exact replies, for one reason"},
-    "analysis.page": {"fr": "Page", "en": "Page"},
-    "analysis.pages": {"fr": "Page {page} sur {pages} — {total} réponse(s) distincte(s)",
-                       "en": "Page {page} of {pages} — {total} distinct replies"},
-    "filter.all_types": {"fr": "Tous les types", "en": "All types"},
-    "analysis.pick_reason": {"fr": "Choisir une raison", "en": "Pick a reason"},
-    "analysis.no_reply": {"fr": "(aucune réponse enregistrée)", "en": "(no reply stored)"},
-    "analysis.no_failure": {"fr": "Aucun échec sur la période.",
-                            "en": "No failure in the period."},
-    "col.status_code": {"fr": "Code d'état", "en": "Status code"},
-    "col.reason": {"fr": "Raison", "en": "Reason"},
-    "col.reply": {"fr": "Réponse du serveur", "en": "Server reply"},
-    "col.recipients": {"fr": "Destinataires", "en": "Recipients"},
-    "col.open": {"fr": "Ouvrir", "en": "Open"},
-    "export.raw": {"fr": "CSV technique (codes, UTC, virgules)",
-                   "en": "Technical CSV (codes, UTC, commas)"},
-    "export.parquet": {"fr": "Exporter en Parquet", "en": "Export as Parquet"},
-    "export.note": {
-        "fr": "« Exporter en CSV » : format tableur français (séparateur « ; », UTF-8 avec BOM, "
-              "libellés français, heure locale avec fuseau, codes dans leurs propres colonnes).",
-        "en": "“Export as CSV”: the French spreadsheet format (“;” separator, UTF-8 with BOM, "
-              "French labels, local time with zone, codes in their own columns)."},
-    "sandbox.rules": {"fr": "Démo : faire échouer, retarder ou répondre un envoi",
-                      "en": "Demo: make a send bounce, defer or auto-reply"},
-    "sandbox.how": {
-        "fr": "Le bac à sable choisit selon l'adresse du destinataire : sa partie locale, ou ce "
-              "qui précède son premier « - » (« unknown-jean@… » vaut « unknown ») ; toute "
-              "adresse en « .invalid » n'a pas de domaine ; les autres sont réceptionnées.",
-        "en": "The sandbox decides by the recipient address: its local part, or what comes "
-              "before its first “-” (“unknown-jean@…” is “unknown”); any address at a "
-              "“.invalid” domain has no domain; every other address is delivered."},
-    # --- end analysis ---
     "mailbox.heading": {"fr": "Boîte des retours", "en": "Bounce mailbox"},
     "mailbox.watcher": {"fr": "Surveillance de la boîte", "en": "Mailbox watcher"},
     "mailbox.not_running": {"fr": "La surveillance de la boîte ne tourne pas dans ce processus.",
@@ -309,11 +262,9 @@ LABELS: dict[str, dict[str, str]] = {
                         "en": "The report is about {reported}, not {chosen}."},
     "attach.confirm": {"fr": "Je confirme : appliquer le retour de {reported} à {chosen}",
                        "en": "I confirm: apply the report about {reported} to {chosen}"},
-    "attach.no_document": {"fr": "aucun document unique « {reference} »",
-                           "en": "no single document '{reference}'"},
     "attach.no_send": {"fr": "Ce document n'a pas d'envoi en ligne.",
                        "en": "This document was never sent online."},
-    "settings.heading": {"fr": "Réglages", "en": "Settings"},
+    "settings.heading": {"fr": "Paramètres", "en": "Settings"},
     "settings.accounts": {"fr": "Comptes : fuseau et mode d'envoi",
                           "en": "Accounts: time zone and sending mode"},
     "settings.connection": {"fr": "Connexions", "en": "Connections"},
@@ -347,12 +298,16 @@ LABELS: dict[str, dict[str, str]] = {
     "state.not_delivered": {"fr": "Non réceptionné", "en": "Not delivered"},
     "col.state": {"fr": "État", "en": "State"},
     "col.count": {"fr": "Nombre", "en": "Count"},
-    "col.when": {"fr": "Quand (UTC)", "en": "When (UTC)"},
+    "col.when": {"fr": "Quand", "en": "When"},
     "col.type": {"fr": "Type", "en": "Type"},
     "col.actor": {"fr": "Acteur", "en": "Actor"},
     "col.document": {"fr": "Document", "en": "Document"},
     "col.recipient": {"fr": "Destinataire", "en": "Recipient"},
 }
+
+
+LABELS.update(TABLE_LABELS)
+LABELS.update(ANALYSIS_LABELS)
 
 
 def language() -> str:
@@ -365,15 +320,76 @@ def tf(key: str, **values: object) -> str:
 
 
 def t(key: str) -> str:
-    labels = LABELS.get(key)
-    if labels is None:
-        return key
-    return labels.get(language(), labels["fr"])
+    return _label(key, language())
 
 
 def language_picker() -> None:
-    """Language radio (sidebar). A page opened from a link starts in the link's `lang`."""
-    if "language" not in st.session_state and st.query_params.get("lang") in ("fr", "en"):
-        st.session_state["language"] = st.query_params["lang"]
-    st.sidebar.radio(t("language"), ["fr", "en"], key="language", horizontal=True,
-                     format_func=lambda code: {"fr": "Français", "en": "English"}[code])
+    """Language radio (sidebar), on every page.
+
+    The choice is kept under its own session key and mirrored in the URL's `lang`: a widget's
+    state belongs to its page and is dropped on a page switch, and a stale `lang` in the URL
+    must not win over what was chosen since. A page opened from a link in a new session starts
+    in the link's `lang`."""
+    if "language" not in st.session_state:
+        wanted = st.query_params.get("lang")
+        st.session_state["language"] = wanted if wanted in ("fr", "en") else "fr"
+    st.session_state["language_picker"] = st.session_state["language"]
+    st.sidebar.radio(t("language"), ["fr", "en"], key="language_picker", horizontal=True,
+                     format_func=LANGUAGE_NAMES.__getitem__,
+                     on_change=_remember_language)
+    if st.query_params.get("lang") != st.session_state["language"]:
+        st.query_params["lang"] = st.session_state["language"]
+
+
+def _remember_language() -> None:
+    st.session_state["language"] = st.session_state["language_picker"]
+
+
+def number(value: float | int | None, decimals: int = 0, lang: str | None = None) -> str:
+    """`value` with grouped thousands and `decimals` digits after the decimal sign
+    ("2 096,41" in French, "2,096.41" in English); None or NaN is blank."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    text = f"{value:,.{decimals}f}"
+    if (lang or language()) == "en":
+        return text
+    return text.replace(",", NARROW_NBSP).replace(".", ",")
+
+
+def percent(ratio: float | None, decimals: int = 1, lang: str | None = None) -> str:
+    """A ratio (0.1079) as a percentage: "10,8 %" in French, "10.8%" in English."""
+    if ratio is None or (isinstance(ratio, float) and math.isnan(ratio)):
+        return ""
+    lang = lang or language()
+    digits = number(ratio * 100, decimals, lang)
+    return f"{digits}%" if lang == "en" else f"{digits}{NARROW_NBSP}%"
+
+
+def is_singular(n: int, lang: str | None = None) -> bool:
+    """French counts 0 and 1 in the singular ("0 échec", "1 document"), English only 1."""
+    return n == 1 if (lang or language()) == "en" else abs(n) < 2
+
+
+def count(n: int, singular: str, plural: str, lang: str | None = None) -> str:
+    """`n` and its noun, agreed: "1 document", "2 096 documents"."""
+    lang = lang or language()
+    return f"{number(n, 0, lang)} {singular if is_singular(n, lang) else plural}"
+
+
+def counted(n: int, key: str, lang: str | None = None) -> str:
+    """`count` with the noun's forms from the labels: `key` names "{key}.one" and
+    "{key}.many" (e.g. `noun.document`)."""
+    lang = lang or language()
+    return count(n, _label(f"{key}.one", lang), _label(f"{key}.many", lang), lang)
+
+
+def tn(key: str, n: int, **values: object) -> str:
+    """A whole sentence agreed with `n` ("{key}.one" or "{key}.many"), `{count}` filled in."""
+    lang = language()
+    form = _label(f"{key}.one" if is_singular(n, lang) else f"{key}.many", lang)
+    return form.format(count=number(n, 0, lang), **values)
+
+
+def _label(key: str, lang: str) -> str:
+    labels = LABELS.get(key)
+    return key if labels is None else labels.get(lang, labels["fr"])

@@ -8,12 +8,10 @@ import streamlit as st
 
 from tracking.auth.principal import Principal
 from tracking.auth.roles import Action
-from tracking.errors import Forbidden, RefusedValue
-from tracking.labels import explain_refusal
+from ui import errors
 from ui.auth import principal
-from ui.i18n import language, language_picker, t
+from ui.i18n import language, language_picker
 from ui.resources import owner
-from ui.text import markdown_text
 from ui.widgets import inject_css, outbound_health
 
 
@@ -32,10 +30,13 @@ def may_act(who: Principal, *actions: Action) -> bool:
 
 
 def error(err: Exception) -> None:
-    """A refusal, worded for the user; what came from input or the database stays plain text."""
-    if isinstance(err, Forbidden):
-        st.error(t("auth.forbidden_account") if err.code == "account" else t("auth.forbidden"))
+    """The one way a page shows a refusal: the error's code worded in the reader's language
+    (ui/errors.py), its values as text. A code without words says so in the reader's language
+    and gives the core's English message apart, as text, for whoever fixes it."""
+    lang = language()
+    worded = errors.sentence(err, lang)
+    if worded is not None:
+        st.error(worded)
         return
-    worded = explain_refusal(err.code, err.params, language()) if isinstance(
-        err, RefusedValue) else None
-    st.error(f"{t('error')} : {markdown_text(worded or err)}")
+    st.error(errors.UNWORDED[1 if lang == "en" else 0])
+    st.code(str(err), language=None)

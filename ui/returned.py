@@ -9,7 +9,6 @@ The decisions are `tracking.returned_actions`; what comes from mail is shown as 
 from __future__ import annotations
 
 import hashlib
-import re
 
 import pandas as pd
 import streamlit as st
@@ -17,18 +16,21 @@ import streamlit as st
 from tracking import returned_actions as act
 from tracking.auth.principal import Principal
 from tracking.auth.roles import Action
-from tracking.errors import NotFound, RefusedValue, SuiviError
-from tracking.labels import explain_refusal, word_for
+from tracking.errors import NotFound, SuiviError
+from tracking.labels import word_for
 from tracking.models import EventType, Reason
 from tracking.store import queries
 from ui import data
 from ui.actions import done
+from ui.errors import code_span as _md
 from ui.i18n import language, t, tf
+from ui.inputs import choice
 from ui.layout import error
 from ui.resources import database
+from ui.tables import labelled, local_time, table, vocabulary_words
 
 _EVIDENCE_COLUMNS = {   # queue column -> label key
-    "received_at": "col.when", "document": "col.document", "recipient": "col.recipient",
+    "received_at": "col.received_at", "document": "col.document", "recipient": "col.recipient",
     "reported_recipient": "verify.reported", "match_method": "verify.method",
     "event_type": "verify.would", "status_code": "col.code", "reason": "col.reason",
     "diagnostic": "col.diagnostic",
@@ -38,11 +40,9 @@ _EVIDENCE_COLUMNS = {   # queue column -> label key
 def evidence_table(queue: pd.DataFrame) -> pd.DataFrame:
     """The queue as people read it: labelled columns, words for methods, events and reasons."""
     lang = language()
-    shown = queue[[c for c in _EVIDENCE_COLUMNS if c in queue.columns]].copy()
-    shown["match_method"] = shown["match_method"].map(lambda m: t(f"method.{m}"))
-    shown["event_type"] = shown["event_type"].map(lambda e: word_for(EventType, e, lang))
-    shown["reason"] = shown["reason"].map(lambda r: word_for(Reason, r, lang))
-    return shown.rename(columns={c: t(k) for c, k in _EVIDENCE_COLUMNS.items()})
+    return labelled(queue, _EVIDENCE_COLUMNS, {
+        **vocabulary_words(), "received_at": local_time(),
+        "event_type": lambda e: word_for(EventType, e, lang)})
 
 
 def verify_queue(actor: Principal) -> None:
@@ -53,9 +53,9 @@ def verify_queue(actor: Principal) -> None:
     if queue.empty:
         st.caption(t("verify.empty"))
         return
-    st.dataframe(evidence_table(queue), hide_index=True, key="verify_table")
+    table(evidence_table(queue), key="verify_table")
     rows = queue.set_index("id")
-    chosen = st.selectbox(
+    chosen = choice(
         t("verify.pick"), list(rows.index), key="verify_pick",
         format_func=lambda p: f"{rows.at[p, 'document']} · {rows.at[p, 'recipient']} · "
         f"{t('method.' + str(rows.at[p, 'match_method']))} ({p[:8]})")
@@ -78,7 +78,7 @@ def document_proposals(document_id: str, actor: Principal) -> None:
     st.markdown(f"**{t('verify.document_heading')}**")
     shown = evidence_table(found)
     shown[t("verify.decision")] = found["decision"].map(lambda d: t(f"decision.{d}"))
-    st.dataframe(shown, hide_index=True, key="document_proposals")
+    table(shown, key="document_proposals")
 
 
 def attach_form(message_id: str, actor: Principal, *, key: str, document_id: str | None = None) -> None:
@@ -90,14 +90,15 @@ def attach_form(message_id: str, actor: Principal, *, key: str, document_id: str
             return
         document_id = queries.find_document_id(database().cursor(), reference)
         if document_id is None:
-            error(NotFound(tf("attach.no_document", reference=reference)))
+            error(NotFound(f"no single document {reference!r}", code="no_single_document",
+                           reference=reference))
             return
     sends = data.sends_for_attachment(document_id, scope=actor.scope)  # latest send first
     if sends.empty:
         st.caption(t("attach.no_send"))
         return
     several = sends["send_id"].nunique() > 1
-    row = st.selectbox(
+    row = choice(
         t("action.recipient"), list(sends.index), key=f"{key}_recipient",
         format_func=lambda i: sends.at[i, "address"] + (
             f" — {sends.at[i, 'requested_at']:%d/%m/%Y %H:%M} UTC" if several else ""))
@@ -107,7 +108,7 @@ def attach_form(message_id: str, actor: Principal, *, key: str, document_id: str
             else t("attach.reported_none"))
     confirmation = None
     if reported and address.lower() not in reported:
-        about = reported[0] if len(reported) == 1 else st.selectbox(
+        about = reported[0] if len(reported) == 1 else choice(
             t("attach.pick_reported"), list(reported), key=f"{key}_reported")
         st.warning(tf("attach.mismatch", reported=_md(about), chosen=_md(address)))
         # One checkbox per pair of addresses: a tick given for one pair never carries over
@@ -121,7 +122,7 @@ def attach_form(message_id: str, actor: Principal, *, key: str, document_id: str
             act.attach_bounce(database(), message_id, send_id, address, actor,
                               confirmation=confirmation)
         except SuiviError as err:
-            _refused(err)
+            error(err)
             return
         done(t("action.attached"))
 
@@ -134,25 +135,9 @@ def unmatched_for_document(box, actor: Principal) -> None:
         st.caption(t("action.no_unmatched"))
         return
     subjects = dict(zip(queue["id"], queue["subject"].fillna("")))
-    message = st.selectbox(t("action.message"), list(subjects), key="attach_message",
-                           format_func=lambda m: f"{subjects[m][:80]} ({m[:8]})")
+    message = choice(t("action.message"), list(subjects), key="attach_message",
+                     format_func=lambda m: f"{subjects[m][:80]} ({m[:8]})")
     attach_form(message, actor, key="attach", document_id=box.document["id"])
-
-
-def _refused(err: SuiviError) -> None:
-    """Like `ui.layout.error`, with the addresses a refusal names kept as text (code spans)."""
-    worded = explain_refusal(err.code, {k: _md(str(v)) for k, v in err.params.items()},
-                             language()) if isinstance(err, RefusedValue) else None
-    st.error(f"{t('error')} : {worded or _md(str(err))}")
-
-
-def _md(text: str) -> str:
-    """`text` (an address from mail) as a Markdown code span: labels and alerts are Markdown,
-    and inside a code span nothing is markup or auto-linked. The fence is one backtick longer
-    than any run of backticks in the text (CommonMark §6.1)."""
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    fence = "`" * (longest + 1)
-    return f"{fence} {text} {fence}"
 
 
 def _text(value: object) -> str:

@@ -23,7 +23,8 @@ from tracking.labels import (
     word_for,
 )
 from tracking.models import DeliveryState, DocumentKind, DocumentStatus, SendingMode
-from ui.i18n import language, t, tf
+from ui import list_state
+from ui.i18n import language, number, t, tf, tn
 from ui.text import markdown_text
 
 _CSS = """<style>
@@ -57,7 +58,7 @@ def outbound_health(health, sending: bool) -> None:
     elif health.state == "down":
         line = tf(f"outbound.down.{health.fault}", since=since)
         st.sidebar.error(line, icon="⚠️")
-        st.warning(line + (" — " + tf("outbound.waiting", count=health.waiting)
+        st.warning(line + (" — " + tn("outbound.waiting", health.waiting)
                            if health.waiting else ""), icon="⚠️")
         if health.detail:
             st.sidebar.text(health.detail[:200])
@@ -91,7 +92,9 @@ def failure_dot(title: str = "") -> str:
 
 
 def document_link(document_id: str) -> str:
-    return "document?" + urlencode({"doc": document_id, "lang": language()})
+    """The document's page, carrying the list's filters for its back link."""
+    return "document?" + urlencode({"doc": document_id, "lang": language(),
+                                    **list_state.carried()})
 
 
 def documents_table(rows: pd.DataFrame) -> str:
@@ -116,7 +119,7 @@ def documents_table(rows: pd.DataFrame) -> str:
                             row.time_zone)),
             _e(word_for(SendingMode, row.mode, lang) if isinstance(row.mode, str) else ""),
             _e(states),
-            _e(f"{row.amount:,.2f} {row.currency}".replace(",", " ")),
+            _e(f"{number(row.amount, 2)} {row.currency}"),
         ]
         body.append("<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>")
     return (f'<table class="suivi-table" data-testid="suivi-documents"><thead><tr>{head}</tr>'
@@ -198,14 +201,6 @@ def local_times(frame: pd.DataFrame, column: str) -> pd.DataFrame:
     return frame.assign(when=when)[["when", *frame.columns]]
 
 
-def watcher_status(status) -> pd.DataFrame:
-    """The mailbox watcher's status object as two columns (it holds no secret)."""
-    fields = getattr(status, "__dataclass_fields__", None) or vars(status)
-    return pd.DataFrame({t("col.setting"): list(fields),
-                         t("col.value"): ["" if getattr(status, f) is None else
-                                          str(getattr(status, f)) for f in fields]})
-
-
 def connection_status() -> pd.DataFrame:
     """Where the console sends and reads mail, and whether each secret is set — never its value."""
     from tracking.runtime import database_path, settings_for, transport_kind
@@ -217,12 +212,17 @@ def connection_status() -> pd.DataFrame:
     def secret(value) -> str:
         return t("settings.secret_set") if value else t("settings.secret_unset")
 
-    rows = [("database", str(database_path())), ("transport", transport_kind()),
-            ("SMTP", f"{smtp.host}:{smtp.port} ({smtp.tls})"), ("SMTP user", smtp.user or "—"),
-            ("SMTP password", secret(smtp.password)), ("VERP key", secret(settings.verp_key)),
-            ("workers", ", ".join(owner().status().running) or "—")]
+    transport = transport_kind()
+    workers = ", ".join(t(f"conn.worker.{w}") for w in owner().status().running) or "—"
+    rows = [("conn.database", str(database_path())),
+            ("conn.transport", t(f"conn.transport.{transport}") if transport in (
+                "smtp", "sandbox") else transport),
+            ("SMTP", f"{smtp.host}:{smtp.port} ({smtp.tls})"), ("conn.smtp_user", smtp.user or "—"),
+            ("conn.smtp_password", secret(smtp.password)),
+            ("conn.verp_key", secret(settings.verp_key)), ("conn.workers", workers)]
     if imap is not None:
         rows += [("IMAP", f"{imap.host}:{imap.port} ({imap.tls}) {imap.folder}" if imap.host
-                  else "—"), ("IMAP user", imap.user or "—"),
-                 ("IMAP password", secret(imap.password))]
-    return pd.DataFrame(rows, columns=[t("col.setting"), t("col.value")])
+                  else "—"), ("conn.imap_user", imap.user or "—"),
+                 ("conn.imap_password", secret(imap.password))]
+    return pd.DataFrame([(t(name), value) for name, value in rows],
+                        columns=[t("col.setting"), t("col.value")])

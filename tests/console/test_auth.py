@@ -203,4 +203,7 @@ def test_a_refusal_from_the_core_is_worded_for_the_user():
     assert [e.value for e in app.error][:2] == [
         "Refusé : votre rôle ne permet pas cette action, rien n'a été enregistré.",
         "Refusé : ce compte ne vous est pas ouvert, rien n'a été enregistré."]
-    assert "[x](http" not in app.error[2].value and "no document" in app.error[2].value
+    # A code without words: said in French, the core's English apart, as text (st.code)
+    assert app.error[2].value.startswith("Refusé, rien n'a été enregistré.")
+    assert "no document" not in app.error[2].value
+    assert [c.value for c in app.code] == ["no document [x](http://h/)"]

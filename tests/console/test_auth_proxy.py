@@ -53,4 +53,7 @@ def test_proxy_mode_without_addresses_does_not_start(console_db, repo_root, monk
     monkeypatch.setenv("SUIVI_AUTH", "proxy")
     monkeypatch.delenv("SUIVI_PROXY_ADDRESSES", raising=False)
     app = console_app(repo_root).run()
-    assert any("SUIVI_PROXY_ADDRESSES" in e.value.replace("\\", "") for e in app.error)
+    # said in French; the setting to fix named apart, as text (not inside the sentence)
+    assert [e.value for e in app.error] == [
+        "Connexion mal configurée : l'administrateur doit corriger le réglage ci-dessous."]
+    assert any("SUIVI_PROXY_ADDRESSES" in c.value for c in app.code)

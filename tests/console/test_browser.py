@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from datetime import timedelta
 
 import pytest
 
@@ -37,9 +38,13 @@ def console(tmp_path_factory, repo_root, demo_template):
                WHERE x.state = 'not_delivered' AND x.reason = 'userunknown'
                  AND s.document_id <> ?
                ORDER BY d.issue_date DESC LIMIT 1""", [hostile_document]).fetchone()
+        # a send date must follow the issue date: the edit below picks the day after it
+        failing_issued = db.cursor().execute(
+            "SELECT issue_date FROM documents WHERE id = ?", [failing[0]]).fetchone()[0]
     secret = cookie_secret({}, workdir, demo=True)  # the demo's, kept beside the database
     with ConsoleServer(repo_root, database, workdir) as server:
         server.failing, server.hostile = failing, hostile_document
+        server.failing_issued = failing_issued
         server.cookie = sign_session("support", secret)
         with sync_playwright() as playwright:
             browser = launch_chromium(playwright)
@@ -102,12 +107,13 @@ def test_editing_the_send_date_updates_the_box_and_the_history(console, page, re
     page.goto(f"{console.url}/document?doc={document_id}")
     box = page.get_by_test_id("suivi-box")
     expect(box).to_be_visible(timeout=30000)
-    page.get_by_label("ou saisir JJ/MM/AAAA HH:MM (prioritaire)").fill("02/11/2026 08:45")
+    day = f"{console.failing_issued + timedelta(days=1):%d/%m/%Y}"
+    page.get_by_label("ou saisir JJ/MM/AAAA HH:MM (prioritaire)").fill(f"{day} 08:45")
     page.keyboard.press("Enter")
-    expect(page.get_by_text(re.compile(r"→ 02/11/2026 08:45"))).to_be_visible(timeout=15000)
+    expect(page.get_by_text(re.compile(rf"→ {day} 08:45"))).to_be_visible(timeout=15000)
     page.get_by_role("button", name="Enregistrer la date").click()
     expect(page.get_by_text("Date d'envoi modifiée.")).to_be_visible(timeout=15000)
-    expect(box.get_by_test_id("suivi-send-date")).to_contain_text("02/11/2026 08:45")
+    expect(box.get_by_test_id("suivi-send-date")).to_contain_text(f"{day} 08:45")
     artifact(repo_root, page, "send-date-edited.png")
 
     page.goto(f"{console.url}/history")

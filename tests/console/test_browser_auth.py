@@ -122,7 +122,7 @@ def test_a_forged_cookie_is_refused(console, page, forged):
     page.context.add_cookies([{"name": "suivi_session", "value": value, "url": console.url}])
     page.goto(console.url + "/settings")
     expect(page.get_by_role("heading", name=SIGN_IN_HEADING)).to_be_visible(timeout=WAIT)
-    assert page.get_by_role("heading", name="Réglages").count() == 0
+    assert page.get_by_role("heading", name="Paramètres").count() == 0
 
 
 def test_an_analyst_sees_no_action(console, page):
@@ -136,7 +136,7 @@ def test_an_analyst_sees_no_action(console, page):
     assert main.get_by_role("button", name="Marquer envoyé", exact=True).count() == 0
     assert main.get_by_role("button", name="Enregistrer la date").count() == 0
     page.goto(f"{console.url}/settings")
-    expect(page.get_by_role("heading", name="Réglages")).to_be_visible(timeout=WAIT)
+    expect(page.get_by_role("heading", name="Paramètres")).to_be_visible(timeout=WAIT)
     assert main.get_by_role("button", name="Confirmer la modification").count() == 0
     assert main.get_by_test_id("stExpander").count() == 0
 

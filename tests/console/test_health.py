@@ -29,7 +29,7 @@ def test_down_shows_why_and_since_when_in_the_sidebar_and_a_banner():
     [line] = app.sidebar.error
     assert line.value == "Authentification refusée par le serveur d'envoi depuis 10:42 CET"
     [banner] = app.warning
-    assert banner.value.startswith(line.value) and "6 envoi(s) restent « En cours »" in banner.value
+    assert banner.value.startswith(line.value) and "6 envois restent « En cours »" in banner.value
     assert [text.value for text in app.sidebar.text] == ["535 5.7.8 <b>bad</b> credentials"]
 
 

@@ -4,6 +4,7 @@ database file: what support and analysts see, and that refused input writes noth
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 
@@ -12,7 +13,8 @@ from tests.console.conftest import (
 )
 from tracking.clock import format_local
 from tracking.store.connection import open_database
-from tracking.models import SendingMode
+from tracking.labels import word_for
+from tracking.models import Reason, SendingMode
 
 
 def documents_html(app) -> str:
@@ -60,14 +62,14 @@ def test_documents_list_marks_failures_and_filters(console_db, repo_root):
     html = documents_html(app)
     rows = html.split("<tbody>")[1].split("<tr>")[1:]
     assert rows and all('class="suivi-dot"' in row and "✉" in row for row in rows)
-    shown = re.search(r"([\d ]+) documents", " ".join(m.value for m in app.markdown)).group(1)
+    shown = re.search(r"([\d\u202f]+) documents", " ".join(m.value for m in app.markdown)).group(1)
     cursor = shared_database(console_db).cursor()
     expected = cursor.execute(
         """SELECT count(*) FROM (SELECT document_id, arg_max(id, (requested_at, id)) AS sid
                                  FROM sends GROUP BY 1) l
            WHERE EXISTS (SELECT 1 FROM deliveries x WHERE x.send_id = l.sid
                          AND x.state IN ('not_sent', 'not_delivered'))""").fetchone()[0]
-    assert int(shown.replace(" ", "")) == expected > 0
+    assert int(shown.replace("\u202f", "")) == expected > 0
     app.sidebar.radio[0].set_value("en").run()
     assert "<th>Number</th>" in documents_html(app)
 
@@ -138,8 +140,8 @@ def test_refused_sends_show_a_clear_error_and_write_nothing(console_db, repo_roo
     document_id = unsent_relay_document(console_db)
     before = counts(console_db)
     app = console_app(repo_root, doc=document_id).run().switch_page("pages/document.py").run()
-    for to, message in (("not-an-address", "« not-an-address » n'est pas une adresse e-mail"),
-                        ("", "at least one 'to' recipient")):
+    for to, message in (("not-an-address", "` not-an-address ` n'est pas une adresse e-mail"),
+                        ("", "indiquez au moins un destinataire « À »")):
         app.text_area(key="send_to").input(to)
         app.button(key="send_submit").click().run()
         assert not app.exception
@@ -167,32 +169,37 @@ def test_edit_send_date_shows_old_and_new_then_history_has_it(console_db, repo_r
     sign_in(monkeypatch, console_db, "admin")
     app = console_app(repo_root, doc=document_id).run().switch_page("pages/document.py").run()
     old = re.search(r'suivi-send-date">([^<]+)<', box_html(app)).group(1)
-    app.text_input(key="date_text").input("03/11/2026 09:15").run()
+    issued = shared_database(console_db).cursor().execute(
+        "SELECT issue_date FROM documents WHERE id = ?", [document_id]).fetchone()[0]
+    day = issued + timedelta(days=1)   # a send date must follow the issue date
+    app.text_input(key="date_text").input(f"{day:%d/%m/%Y} 09:15").run()
     preview = [m.value for m in app.markdown if "→" in m.value]
-    assert preview and old in preview[0] and "03/11/2026 09:15" in preview[0]
+    assert preview, [e.value for e in app.error]
+    assert old in preview[0] and f"{day:%d/%m/%Y} 09:15" in preview[0]
     app.button(key="save_date").click().run()
     assert app.success[0].value == "Date d'envoi modifiée."
-    assert "03/11/2026 09:15" in re.search(r'suivi-send-date">([^<]+)<', box_html(app)).group(1)
+    assert f"{day:%d/%m/%Y} 09:15" in re.search(r'suivi-send-date">([^<]+)<', box_html(app)).group(1)
     app.switch_page("pages/history.py").run()
     app.multiselect(key="history_types").set_value(["send_date_changed"]).run()
     app.text_input(key="history_document").input(document_id).run()
     history = app.dataframe[0].value
     assert len(history) == 1
-    assert history.iloc[0]["Identifiant"] == "admin"  # the signed-in login, nothing typed
-    assert history.iloc[0]["Nouvelle valeur"].startswith("2026-11-03T")
-    assert history.iloc[0]["Ancienne valeur"] != ""
+    assert history.iloc[0]["Acteur"].endswith("(admin)")  # the signed-in login, nothing typed
+    assert history.iloc[0]["Nouvelle valeur"].startswith(f"{day:%d/%m/%Y} 09:15 ")  # its clock
+    assert history.iloc[0]["Ancienne valeur"] is not None
 
 
 def test_malformed_or_impossible_dates_write_nothing(console_db, repo_root):
     document_id = failing_document(console_db)
     before = counts(console_db)
     app = console_app(repo_root, doc=document_id).run().switch_page("pages/document.py").run()
-    for text, message in (("31/02/2026 25:99", "malformed date"),
-                          ("01/01/2099 10:00", "cannot be in the future")):
+    for text, message in (("31/02/2026 25:99", "n'est pas une date : écrivez JJ/MM/AAAA HH:MM"),
+                          ("01/01/2099 10:00", "ne peut pas être dans le futur")):
         app.text_input(key="date_text").input(text).run()
         if any(button.key == "save_date" for button in app.button):  # parsed, so try saving
             app.button(key="save_date").click().run()
-        assert any(message in e.value for e in app.error), [e.value for e in app.error]
+        shown = [e.value.replace("\\", "") for e in app.error]  # Markdown escapes
+        assert any(message in e for e in shown), shown
     assert counts(console_db) == before
 
 
@@ -213,13 +220,15 @@ def test_resend_to_a_corrected_address(console_db, repo_root):
 def test_failures_page_aggregates_drills_down_and_exports(console_db, repo_root):
     app = console_app(repo_root).run().switch_page("pages/failures.py").run()
     assert not app.exception
-    caption = next(c.value for c in app.caption if "échec(s) sur" in c.value)
+    caption = next(c.value for c in app.caption
+                   if " sur " in c.value and "destinataire" in c.value)
     failures = int(re.match(r"([\d\u202f]+) échec", caption).group(1).replace("\u202f", ""))
     assert failures > 0
     app.selectbox(key="drill_reason").set_value("userunknown").run()
     drill = next(d.value for d in app.dataframe if "Destinataire" in d.value.columns)
-    assert len(drill) > 0 and set(drill["Raison"]) == {"Destinataire inconnu"}
-    assert len(app.get("download_button")) == 3
+    assert len(drill) > 0 and set(drill["Raison"]) == {word_for(Reason, "userunknown", "fr")}
+    assert set(drill["Raison"]) == {"Destinataire inconnu"}       # a short name, not the code
+    assert len(app.get("download_button")) == 3   # French CSV, technical CSV, Parquet
 
 
 def test_history_page_filters_and_charts(console_db, repo_root):
@@ -227,8 +236,8 @@ def test_history_page_filters_and_charts(console_db, repo_root):
     assert not app.exception
     app.multiselect(key="history_types").set_value(["dsn_failed"]).run()
     events = app.dataframe[0].value
-    assert len(events) > 0 and set(events["Événement"]) == {"Non réceptionné"}
-    assert (events["Raison"] != "").all()
+    assert len(events) > 0 and set(events["Type"]) == {"Non réceptionné"}
+    assert events["Raison"].notna().all()
     assert len(app.get("plotly_chart")) == 5
 
 
@@ -340,7 +349,7 @@ def test_changing_an_account_zone_changes_how_documents_show_send_dates(console_
     assert sent_document_of(console_db, "acct-dubois")[1] == stored  # not saved before confirm
     app.button(key="save_settings_acct-dubois").click().run()
     assert app.success[0].value == "Réglages de « Atelier Dubois » modifiés."
-    accounts = app.dataframe[0].value.set_index("id")
+    accounts = app.dataframe[0].value.set_index("id")  # the table itself (labels: column_config)
     assert accounts.at["acct-dubois", "time_zone"] == "Asia/Tokyo"
     assert accounts.at["acct-dubois", "sending_mode"] == "Envoi manuel"
     assert sent_document_of(console_db, "acct-dubois")[1] == stored  # UTC value untouched
@@ -353,8 +362,8 @@ def test_changing_an_account_zone_changes_how_documents_show_send_dates(console_
     app.switch_page("pages/history.py").run()
     app.multiselect(key="history_types").set_value(["account_settings_changed"]).run()
     history = app.dataframe[0].value
-    assert list(history["Événement"]) == ["Réglages du compte modifiés"]
-    assert history.iloc[0]["Identifiant"] == "admin"
+    assert list(history["Type"]) == ["Réglages du compte modifiés"]
+    assert history.iloc[0]["Acteur"].endswith("(admin)")
     assert "Asia/Tokyo" in history.iloc[0]["Nouvelle valeur"]
     assert "Europe/Paris" in history.iloc[0]["Ancienne valeur"]
 
@@ -377,7 +386,8 @@ def test_account_settings_offer_only_known_zones_and_modes_and_refuse_the_rest(
     # Support gets no edit controls, and the core refuses the call anyway.
     sign_in(monkeypatch, console_db, "support")
     app = console_app(repo_root).run().switch_page("pages/settings.py").run()
-    assert not app.get("expander") and not app.selectbox
+    assert not app.get("expander")
+    assert not [s for s in app.selectbox if s.key.startswith(("zone_", "mode_"))]
     with pytest.raises(Forbidden):
         service.change_account_settings(shared_database(console_db), "acct-kiwi",
                                         time_zone="Europe/Paris", sending_mode="relay",

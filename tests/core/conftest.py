@@ -71,3 +71,9 @@ def table_counts(database) -> dict[str, int]:
 
 def send_dates(database) -> list:
     return database.cursor().execute("SELECT id, send_date FROM documents ORDER BY id").fetchall()
+
+
+def issued_on(database, document_id: str, day: date) -> None:
+    """Move a seeded document's issue date (send dates before it are refused)."""
+    database.cursor().execute("UPDATE documents SET issue_date = ? WHERE id = ?",
+                              [day, document_id])

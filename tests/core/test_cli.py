@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import date
 import subprocess
 import sys
 
 import pytest
 
-from tests.core.conftest import seed, table_counts
+from tests.core.conftest import issued_on, seed, table_counts
 from tracking.models import SendingMode
 from tracking.store.connection import open_database
 
@@ -70,11 +71,20 @@ def test_sending_twice_in_a_row_sends_once(cli):
 
 def test_mark_sent_and_edit_the_send_date_in_the_account_zone(cli):
     document = cli.documents[SendingMode.MANUAL][0]  # account in Pacific/Auckland
+    database = open_database(cli.db_path)
+    issued_on(database, document, date(2026, 3, 2))
+    database.close()
     marked = cli("mark-sent", document, "--actor", "bob", "--note", "courrier")
     assert marked.returncode == 0, marked.stderr
-    edited = cli("set-send-date", document, "05/04/2026 02:30", "--actor", "carol")
+    # 02:30 happens twice on 05/04/2026 in Auckland: the command asks which one
+    asked = cli("set-send-date", document, "05/04/2026 02:30", "--actor", "carol")
+    assert asked.returncode == 2 and "Traceback" not in asked.stderr
+    assert "05/04/2026 02:30 NZDT" in asked.stderr and "05/04/2026 02:30 NZST" in asked.stderr
+    edited = cli("set-send-date", document, "05/04/2026 02:30", "--first", "--actor", "carol")
     assert edited.returncode == 0, edited.stderr
     assert "05/04/2026 02:30 NZDT" in edited.stdout  # the first 02:30 of the DST change
+    again = cli("set-send-date", document, "05/04/2026 02:30", "--first", "--actor", "carol")
+    assert again.returncode == 0 and "unchanged" in again.stdout
     history = [json.loads(line) for line in cli("history", "--document", document,
                                                 "--jsonl").stdout.splitlines()]
     assert [h["type"] for h in history] == ["send_date_changed", "marked_sent_manually"]
@@ -87,6 +97,9 @@ def test_mark_sent_and_edit_the_send_date_in_the_account_zone(cli):
     (("set-send-date", "{doc}", "01/11/2026 10:00", "--zone", "Mars/Base", "--actor", "c"),
      "unknown time zone"),
     (("mark-sent", "nope", "--actor", "c"), "unknown document"),
+    (("set-send-date", "{doc}", "01/01/0001 00:00", "--actor", "c"), "before the document"),
+    (("set-send-date", "{doc}", "31/12/9999 23:59", "--actor", "c"), "cannot be in the future"),
+    (("set-send-date", "{doc}", "11/11/1111 11:11", "--actor", "c"), "before the document"),
 ])
 def test_invalid_input_is_a_clear_error_and_writes_nothing(cli, args, message):
     document = cli.documents[SendingMode.RELAY][0]

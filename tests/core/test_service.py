@@ -4,13 +4,14 @@ file."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from tests.actors import admin, support
-from tests.core.conftest import send_dates, table_counts
-from tracking.errors import ConfigError, InvalidInput, NotFound, ResendTooSoon
+from tests.core.conftest import issued_on, send_dates, table_counts
+from tracking.clock import Occurrence
+from tracking.errors import ConfigError, InvalidInput, NotFound, RefusedDate, ResendTooSoon
 from tracking.events import AccountSettingsChanged
 from tracking.models import DeliveryState, EventType, SendingMode
 from tracking import verp
@@ -118,24 +119,31 @@ def test_mark_sent_manually_sets_the_send_date_to_the_action_time(db, seeded):
     assert event.type is EventType.MARKED_SENT_MANUALLY and event.details.note == "par courrier"
 
 
-# (zone, wall-clock input around a DST change, expected UTC)
+# (zone, wall-clock input around a DST change, which one when it happens twice, expected UTC)
 DST_CASES = [
-    ("Europe/Paris", datetime(2026, 3, 29, 1, 59), datetime(2026, 3, 29, 0, 59)),
-    ("Europe/Paris", datetime(2026, 3, 29, 3, 0), datetime(2026, 3, 29, 1, 0)),
-    ("Europe/Paris", datetime(2026, 10, 25, 2, 30), datetime(2026, 10, 25, 0, 30)),  # 1st 02:30
-    ("America/New_York", datetime(2026, 3, 8, 3, 30), datetime(2026, 3, 8, 7, 30)),
-    ("America/New_York", datetime(2026, 11, 1, 1, 30, fold=1), datetime(2026, 11, 1, 6, 30)),
-    ("Asia/Tokyo", datetime(2026, 7, 1, 9, 0), datetime(2026, 7, 1, 0, 0)),
-    ("Pacific/Auckland", datetime(2026, 4, 5, 2, 30), datetime(2026, 4, 4, 13, 30)),
-    ("Pacific/Auckland", datetime(2026, 9, 27, 3, 30), datetime(2026, 9, 26, 14, 30)),
+    ("Europe/Paris", datetime(2026, 3, 29, 1, 59), None, datetime(2026, 3, 29, 0, 59)),
+    ("Europe/Paris", datetime(2026, 3, 29, 3, 0), None, datetime(2026, 3, 29, 1, 0)),
+    ("Europe/Paris", datetime(2026, 10, 25, 2, 30), Occurrence.FIRST,
+     datetime(2026, 10, 25, 0, 30)),
+    ("Europe/Paris", datetime(2026, 10, 25, 2, 30), Occurrence.SECOND,
+     datetime(2026, 10, 25, 1, 30)),
+    ("America/New_York", datetime(2026, 3, 8, 3, 30), None, datetime(2026, 3, 8, 7, 30)),
+    ("America/New_York", datetime(2026, 11, 1, 1, 30, fold=1), None,
+     datetime(2026, 11, 1, 6, 30)),
+    ("Asia/Tokyo", datetime(2026, 7, 1, 9, 0), None, datetime(2026, 7, 1, 0, 0)),
+    ("Pacific/Auckland", datetime(2026, 4, 5, 2, 30), Occurrence.FIRST,
+     datetime(2026, 4, 4, 13, 30)),
+    ("Pacific/Auckland", datetime(2026, 9, 27, 3, 30), None, datetime(2026, 9, 26, 14, 30)),
 ]
 
 
-@pytest.mark.parametrize("zone, local, expected_utc", DST_CASES)
-def test_send_date_edit_across_dst(db, seeded, zone, local, expected_utc):
+@pytest.mark.parametrize("zone, local, occurrence, expected_utc", DST_CASES)
+def test_send_date_edit_across_dst(db, seeded, zone, local, occurrence, expected_utc):
     document_id = seeded[SendingMode.RELAY][1]
+    issued_on(db, document_id, date(2026, 1, 5))
     mark_sent_manually(db, document_id, support("bob"), now=NOW)
-    event = set_send_date(db, document_id, local, support("carol"), zone_name=zone, now=NOW)
+    event = set_send_date(db, document_id, local, support("carol"), zone_name=zone,
+                          occurrence=occurrence, now=NOW)
     stored = queries.get_document(db.cursor(), document_id).send_date
     assert stored == expected_utc.replace(tzinfo=UTC)
     assert event.details.old == NOW.isoformat()
@@ -150,8 +158,10 @@ def test_send_date_edit_across_dst(db, seeded, zone, local, expected_utc):
 ])
 def test_nonexistent_local_time_is_refused(db, seeded, zone, local):
     document_id = seeded[SendingMode.RELAY][1]
-    with pytest.raises(InvalidInput, match="does not exist"):
+    issued_on(db, document_id, date(2026, 1, 5))
+    with pytest.raises(RefusedDate, match="does not exist") as refused:
         set_send_date(db, document_id, local, support("carol"), zone_name=zone, now=NOW)
+    assert refused.value.code == "nonexistent_local_time"
     assert table_counts(db)["events"] == 0
 
 

@@ -10,7 +10,7 @@ from tests.core.conftest import seed, table_counts
 from tests.core.test_outbox import ScriptedServer, env_for
 from tracking.config import load_settings
 from tracking.errors import RefusedValue
-from tracking.labels import explain_refusal
+from ui.errors import wording as explain_refusal
 from tracking.models import DeliveryState, EventType, SendingMode
 from tracking.outbound.smtp import SmtpTransport
 from tracking.outbound.smtpd import LoopbackController

@@ -129,6 +129,25 @@ def latest_online_sends(cursor: Cursor, document_ids: list[str], *, since: datet
     return {send.document_id: send for send in map(_send, rows)}
 
 
+def latest_manual_send(cursor: Cursor, document_id: str) -> Send | None:
+    """The document's most recent "marked sent by hand", if any."""
+    row = _first(cursor.execute(
+        f"""SELECT {_SEND_COLUMNS} FROM sends WHERE document_id = ? AND mode = 'manual'
+            ORDER BY requested_at DESC, id DESC LIMIT 1""", [document_id]).fetchall())
+    return _send(row) if row else None
+
+
+def recipients_of_sends(cursor: Cursor, send_ids: list[str]
+                        ) -> dict[str, frozenset[tuple[str, str]]]:
+    """Each send's recipients as (address, role) pairs: what a double click would repeat."""
+    found: dict[str, set[tuple[str, str]]] = {send_id: set() for send_id in send_ids}
+    for send_id, address, role in cursor.execute(
+            """SELECT send_id, address, role FROM deliveries
+               WHERE send_id IN (SELECT unnest(?::VARCHAR[]))""", [send_ids]).fetchall():
+        found[send_id].add((address, role))
+    return {send_id: frozenset(pairs) for send_id, pairs in found.items()}
+
+
 _DELIVERY_NAMES = ("send_id", "idx", "address", "role", "verp_token", *STATUS_FIELDS,
                    "smtp_attempts", "in_flight")
 _DELIVERY_COLUMNS = ", ".join(_DELIVERY_NAMES)

@@ -1,0 +1,72 @@
+"""The activity history as Paramètres > Historique des activités shows it: the latest events,
+each failure with its exact reason — our words for it, then the server's own code, reply and
+diagnostic, shown as text (st.dataframe never renders Markdown or HTML).
+
+The History page keeps its own fuller view (filters, charts, export); this one answers
+support's question "why did it fail?" from where the seed says to look.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from tracking.auth.principal import Principal
+from tracking.labels import explain_reason, word_for
+from tracking.models import EventType
+from ui import data
+from ui.i18n import language, t
+from ui.period import period_and_account
+from ui.widgets import local_times
+
+# The events that say something went wrong, and why.
+FAILURE_TYPES = (EventType.SEND_ATTEMPT_FAILED, EventType.RECIPIENT_REFUSED,
+                 EventType.SEND_INTERRUPTED, EventType.DSN_DELAYED, EventType.DSN_FAILED,
+                 EventType.COMPLAINT_RECEIVED, EventType.BOUNCE_SUSPICIOUS)
+# Shown column -> label key, in order; every cell is text ("" when empty, never None).
+COLUMNS = {"when": "col.when_local", "type": "col.type", "actor": "col.actor",
+           "document_number": "col.document", "recipient": "col.recipient",
+           "reason": "col.reason",
+           "status_code": "col.code", "server_reply": "activity.server_reply",
+           "diagnostic": "col.diagnostic", "old_value": "col.old", "new_value": "col.new"}
+
+
+def activity_history(who: Principal, *, key: str = "activity") -> None:
+    """Period and account pickers, "failures only", and the events with their reasons."""
+    lang = language()
+    since, until, account = period_and_account(key, scope=who.scope)
+    failures_only = st.toggle(t("activity.failures_only"), key=f"{key}_failures")
+    types = tuple(str(e) for e in FAILURE_TYPES) if failures_only else ()
+    events = data.history_page(data.path(), since, until, types, None, account, None,
+                               scope=who.scope)
+    if events.empty:
+        st.caption(t("activity.none"))
+        return
+    st.dataframe(activity_rows(events, lang), hide_index=True, key=f"{key}_table",
+                 column_config={name: st.column_config.TextColumn(t(label))
+                                for name, label in COLUMNS.items()})
+
+
+def activity_rows(events: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The history query's rows as shown: local time with its zone, words for types and
+    reasons in plain words, the server's reply as it came, empty cells empty."""
+    shown = local_times(events, "occurred_at")
+    reply = shown["smtp_reply"].where(shown["smtp_reply"].notna(), shown["reply_code"])
+    rows = pd.DataFrame({
+        "when": shown["when"],
+        "type": [word_for(EventType, e, lang) for e in shown["type"]],
+        "actor": shown["actor_name"],
+        "document_number": shown["document_number"],
+        "recipient": shown["recipient"],
+        "reason": [explain_reason(_text(r), lang) for r in shown["reason"]],
+        "status_code": shown["status_code"],
+        "server_reply": reply,
+        "diagnostic": shown["diagnostic"],
+        "old_value": shown["old_value"],
+        "new_value": shown["new_value"],
+    })
+    return rows.map(_text)
+
+
+def _text(value: object) -> str:
+    return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)

@@ -1,0 +1,49 @@
+"""Widgets with every word ours, in the reader's language: Streamlit writes English of its own
+("Choose an option", "Choose options", "Select all", YYYY/MM/DD dates) wherever a page does not
+give it words. These wrappers give them, once, for every page.
+
+What Streamlit 1.67 offers no way to change (said in the issue's note): the calendar's month
+and day names and its Sunday-first week (the date picker follows no locale), the "No results"
+line of a filtered list, and the "Clear"/"Clear all" tooltips of selects.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import streamlit as st
+
+from ui.i18n import t
+
+DATE_FORMAT = "DD/MM/YYYY"  # how dates are written in French (and in the console everywhere)
+
+
+def choice(label: str, options: Sequence[Any], *, key: str, everything: bool = False,
+           format_func: Callable[[Any], str] = str, index: int | None = 0,
+           container=st, **kwargs) -> Any:
+    """A select box; `everything` puts "Tous"/"All" (None) first."""
+    shown = [None, *options] if everything else list(options)
+    words = (lambda o: t("all") if o is None else format_func(o)) if everything else format_func
+    return container.selectbox(label, shown, key=key, format_func=words, index=index,
+                               placeholder=t("input.choose_one"), **kwargs)
+
+
+def choices(label: str, options: Sequence[Any], *, key: str,
+            format_func: Callable[[Any], str] = str, container=st, **kwargs) -> list[Any]:
+    """A multi-select with our placeholder and without Streamlit's English "Select all"."""
+    return container.multiselect(label, list(options), key=key, format_func=format_func,
+                                 placeholder=t("input.choose_many"), select_all=False, **kwargs)
+
+
+def date(label: str, value: dt.date | None | str = "today", *, key: str, container=st,
+         **kwargs) -> dt.date | None:
+    """A date picker that writes DD/MM/YYYY."""
+    return container.date_input(label, value, key=key, format=DATE_FORMAT, **kwargs)
+
+
+def text(label: str, *, key: str, placeholder: str | None = None, container=st,
+         **kwargs) -> str:
+    """A text field; its placeholder (an example of what to type) is ours too."""
+    return container.text_input(label, key=key, placeholder=placeholder, **kwargs)

@@ -1,0 +1,45 @@
+"""The Overview page's parts in words: counts as the language writes numbers, recipients by
+state, the latest events on their account's clock, and where to go next."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from tracking.labels import word_for
+from tracking.models import DeliveryState
+from ui.i18n import language, number, t
+from ui.tables import labelled, local_times_by_row, table, vocabulary_words
+
+_RECENT = {"when": "col.when", "type": "col.type", "actor_name": "col.actor",
+           "document_number": "col.document", "recipient": "col.recipient"}
+# The other pages, as the navigation names them (console.py).
+_PAGES = (("pages/documents.py", "page.documents"), ("pages/failures.py", "page.failures"),
+          ("pages/history.py", "page.history"), ("pages/mailbox.py", "page.mailbox"))
+
+
+def metrics(overview) -> None:
+    columns = st.columns(3)
+    columns[0].metric(t("overview.documents"), number(overview.documents))
+    columns[1].metric(t("overview.sends"), number(overview.sends))
+    columns[2].metric(t("overview.failures"), number(overview.failing_documents))
+
+
+def by_state(frame: pd.DataFrame) -> None:
+    lang = language()
+    table(labelled(frame, {"state": "col.state", "count": "col.count"},
+                   {"state": lambda s: word_for(DeliveryState, s, lang),
+                    "count": lambda n: number(n)}), key="by_state")
+
+
+def recent(events: pd.DataFrame) -> None:
+    """The latest events: local time with the zone, the event in words, who by name."""
+    shown = events.assign(when=local_times_by_row(events, "occurred_at"))
+    table(labelled(shown, _RECENT, vocabulary_words()), key="recent")
+
+
+def pages() -> None:
+    """Links to the pages that hold the detail."""
+    columns = st.columns(len(_PAGES))
+    for column, (page, label) in zip(columns, _PAGES):
+        column.page_link(page, label=t(label))

@@ -1,0 +1,129 @@
+"""Tables as people read them: columns named in the reader's language (labels `col.*`), codes
+of the closed vocabularies in words, times on the local clock with their zone, empty cells
+blank (Streamlit writes "None" in a missing cell unless told otherwise).
+
+Cells stay text (`st.dataframe` never reads Markdown or HTML), so data from mail is safe here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+
+import pandas as pd
+import streamlit as st
+
+from tracking.clock import format_local
+from tracking.labels import word_for
+from tracking.models import DeliveryState, EventType, Reason, SendingMode
+from ui.i18n import language, t
+
+# The console has no per-user zone: times not tied to an account (returned messages, the
+# mailbox watcher) are shown on the operators' clock, with the zone said.
+CONSOLE_ZONE = "Europe/Paris"
+
+
+def table(frame: pd.DataFrame, *, key: str, column_config: Mapping | None = None,
+          container=st, **kwargs) -> None:
+    """`st.dataframe` without the index, with blank missing cells."""
+    container.dataframe(frame, hide_index=True, placeholder="", key=key,
+                        column_config=column_config, **kwargs)
+
+
+def missing(value: object) -> bool:
+    """None, NaN, NaT, pd.NA — not a list or array (a list cell is a value, even empty)."""
+    return value is None or (pd.api.types.is_scalar(value) and bool(pd.isna(value)))
+
+
+def labelled(frame: pd.DataFrame, columns: Mapping[str, str],
+             words: Mapping[str, Callable[[object], str]] | None = None) -> pd.DataFrame:
+    """Only `columns` (name -> label key), in that order, each value through `words[name]`
+    when given (missing values stay missing, shown blank), renamed to the labels."""
+    shown = frame[[c for c in columns if c in frame.columns]].copy()
+    for column, word in (words or {}).items():
+        if column in shown.columns:
+            shown[column] = [None if missing(v) else word(v) for v in shown[column]]
+    return shown.rename(columns={c: t(key) for c, key in columns.items()})
+
+
+def local_time(zone: str | None = None) -> Callable[[object], str]:
+    """A stored naive-UTC moment as "28/11/2026 14:32 CET" in `zone` (the console's)."""
+    def word(moment: object) -> str:
+        stamp = pd.Timestamp(moment).to_pydatetime()
+        return format_local(stamp, zone or CONSOLE_ZONE)
+    return word
+
+
+def local_times_by_row(frame: pd.DataFrame, column: str, zone_column: str = "time_zone"
+                       ) -> list[str | None]:
+    """`column` on each row's own account clock (rows without an account: the console's)."""
+    return [None if missing(moment) else format_local(
+        pd.Timestamp(moment).to_pydatetime(), zone if isinstance(zone, str) and zone
+        else CONSOLE_ZONE) for moment, zone in zip(frame[column], frame[zone_column])]
+
+
+def vocabulary_words() -> dict[str, Callable[[object], str]]:
+    """Words for the columns that hold codes, in the reader's language."""
+    lang = language()
+    return {
+        "state": lambda s: word_for(DeliveryState, s, lang),
+        "mode": lambda m: word_for(SendingMode, m, lang),
+        "reason": lambda r: word_for(Reason, r, lang),
+        "type": lambda e: word_for(EventType, e, lang),
+        "kind": lambda k: t(f"bounce_kind.{k}"),
+        "match_state": lambda m: t(f"match.{m}"),
+        "match_method": lambda m: t(f"method.{m}"),
+    }
+
+
+_FAILURES = {"requested_at": "col.requested_at", "document_number": "col.document",
+             "account": "col.account", "mode": "col.mode", "recipient": "col.recipient",
+             "state": "col.state", "state_at": "col.state_at", "reason": "col.reason",
+             "status_code": "col.status_code", "smtp_reply": "col.smtp_reply",
+             "diagnostic": "col.diagnostic", "remote_mta": "col.remote_mta"}
+_HISTORY = {"when": "col.when", "type": "col.type", "actor_name": "col.actor",
+            "account": "col.account", "document_number": "col.document",
+            "recipient": "col.recipient", "reason": "col.reason",
+            "status_code": "col.status_code", "smtp_reply": "col.smtp_reply",
+            "reply_code": "col.reply_code", "diagnostic": "col.diagnostic",
+            "old_value": "col.old", "new_value": "col.new"}
+
+
+def failure_table(failed: pd.DataFrame, link: Callable[[str], str]) -> pd.DataFrame:
+    """The failed recipients (Failures drill-down): a "↗" link to each document first."""
+    shown = failed.assign(requested_at=local_times_by_row(failed, "requested_at"),
+                          state_at=local_times_by_row(failed, "state_at"))
+    shown = labelled(shown, _FAILURES, vocabulary_words())
+    shown.insert(0, "↗", [link(d) for d in failed["document_id"]])
+    return shown
+
+
+def history_table(events: pd.DataFrame) -> pd.DataFrame:
+    """The event log: each event on its account's clock, the event and reason in words."""
+    shown = events.assign(when=local_times_by_row(events, "occurred_at"),
+                          actor_name=[_person(n, login) for n, login in zip(
+                              events["actor_name"], events["actor"])],
+                          old_value=_moments_by_row(events, "old_value"),
+                          new_value=_moments_by_row(events, "new_value"))
+    return labelled(shown, _HISTORY, vocabulary_words())
+
+
+def _person(name: object, login: object) -> object:
+    """"Name (login)": who acted, and the login the event records."""
+    if isinstance(name, str) and name and name != login:
+        return f"{name} ({login})"
+    return login
+
+
+def _moments_by_row(frame: pd.DataFrame, column: str) -> list[object]:
+    """Old/new values that are moments (a send date changed) on the row's clock; other values
+    (a zone, a mode) as they are."""
+    def shown(value: object, zone: object) -> object:
+        if not isinstance(value, str) or "T" not in value:
+            return value
+        try:
+            moment = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        return format_local(moment, zone if isinstance(zone, str) and zone else CONSOLE_ZONE)
+    return [shown(v, z) for v, z in zip(frame[column], frame["time_zone"])]
