@@ -75,8 +75,11 @@ DAY_TICKS = "%d/%m"
 DAY_HOVER = "%d/%m/%Y"
 MOMENT_HOVER = "%d/%m/%Y %H:%M"
 _TEXT = {
-    "when": ("Quand (UTC)", "When (UTC)"), "event": ("Événement", "Event"),
-    "count": ("Nombre", "Count"), "day": ("Jour (UTC)", "Day (UTC)"),
+    # Days and moments on charts are universal time (accounts live in several zones); said in
+    # words in French, where "(UTC)" beside local times confused readers (issue 12).
+    "when": ("Quand (temps universel)", "When (UTC)"), "event": ("Événement", "Event"),
+    "count": ("Nombre", "Count"), "day": ("Jour (temps universel)", "Day (UTC)"),
+    "utc": ("temps universel", "UTC"),
     "failures": ("Échecs", "Failures"), "rate": ("Taux d'échec", "Failure rate"),
     "group": ("Catégorie", "Group"), "reason": ("Raison", "Reason"),
     "domain": ("Domaine", "Domain"), "delay": ("Délai d'envoi à réception",
@@ -125,7 +128,7 @@ def timeline(events: pd.DataFrame, language: str = "fr") -> go.Figure:
     frame["reason"] = [reason_name(r, language) if isinstance(r, str) and r else ""
                        for r in frame["reason"]]
     frame["actor"] = [_plain(actor) for actor in frame["actor"].fillna("")]
-    hover = (f"%{{x|{MOMENT_HOVER}}} (UTC)<br>%{{y}}<br>%{{fullData.name}}<br>"
+    hover = (f"%{{x|{MOMENT_HOVER}}} ({_t('utc', language)})<br>%{{y}}<br>%{{fullData.name}}<br>"
              f"{_t('actor', language)} : %{{customdata[0]}}<br>"
              f"{_t('reason', language)} : %{{customdata[1]}}<extra></extra>")
     figure = go.Figure()
