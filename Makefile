@@ -10,6 +10,8 @@ PORT   ?= 8501
 ADDRESS ?= 127.0.0.1
 NOTEBOOK_PORT ?= 8888
 APT_PACKAGES := postfix dovecot-imapd dovecot-lmtpd chromium
+# PostgreSQL 15: the second store's tests start a private server (tests/pg.py)
+APT_PACKAGES += postgresql
 
 .PHONY: console test notebook venv venv-dev venv-notebook system-deps demo bench clean
 

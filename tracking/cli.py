@@ -14,11 +14,11 @@ import sys
 from types import ModuleType
 
 from tracking import bench
-from tracking.commands import demo, history, ingest, manual, parse, send, serve, users
+from tracking.commands import demo, history, ingest, manual, parse, send, serve, store, users
 from tracking.errors import SuiviError
 
 COMMAND_MODULES: tuple[ModuleType, ...] = (demo, send, manual, history, parse, ingest, users,
-                                           serve, bench)
+                                           serve, store, bench)
 
 
 def register_all(subparsers, modules: tuple[ModuleType, ...]) -> None:

@@ -211,6 +211,7 @@ def _commit(db: Database, source_name: str, messages: list[MailboxMessage],
     ids = [rm_id for rm_id, _ in parsed]
     now = utc_now()
     with db.transaction() as cursor:
+        inbound.lock_mailbox(cursor, source_name)   # another watcher's batch commits first
         seen = inbound.existing_returned_ids(cursor, ids)
         fresh: list[tuple[str, MailboxMessage, ParseResult, datetime]] = []
         for (rm_id, result), message in zip(parsed, messages):

@@ -27,7 +27,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from tracking.clock import to_db, utc_now
@@ -159,13 +159,27 @@ class Outbox:
         with self._sending():
             return self._recover()
 
+    @property
+    def _worker(self) -> str | None:
+        """This sender's name among several on PostgreSQL (its journal slot); None on DuckDB."""
+        return None if self.journal is None else self.journal.worker
+
     def _recover(self) -> int:
-        stranded = queries.interrupted_deliveries(self.db.cursor())
+        """Settle this sender's own leftovers, then those of dead senders of the same pool
+        (PostgreSQL: a worker killed and not restarted leaves its journal slot free)."""
+        settled = self._recover_claims(self.journal)
+        for orphan in self.journal.orphans() if self.journal is not None else ():
+            settled += self._recover_claims(orphan)
+        return settled
+
+    def _recover_claims(self, journal: OutboxJournal | None) -> int:
+        worker = None if journal is None else journal.worker
+        stranded = queries.interrupted_deliveries(self.db.cursor(), worker)
         if not stranded:
-            if self.journal is not None:
-                self.journal.clear()
+            if journal is not None:
+                journal.clear()
             return 0
-        progress = self.journal.read() if self.journal is not None else None
+        progress = journal.read() if journal is not None else None
         by_send: dict[str, list[Delivery]] = {}
         for delivery in stranded:
             by_send.setdefault(delivery.send_id, []).append(delivery)
@@ -195,12 +209,12 @@ class Outbox:
         def write(cursor) -> None:
             record_events(cursor, settled.events)
             writes.defer_deliveries(cursor, settled.deferrals)
-            writes.release_from_smtp(cursor, finished)
-            writes.unclaim(cursor, untouched, to_db(now))
+            writes.release_from_smtp(cursor, finished, worker)
+            writes.unclaim(cursor, untouched, to_db(now), worker)
 
         self.db.retrying(write)
-        if self.journal is not None:
-            self.journal.clear()
+        if journal is not None:
+            journal.clear()
         interrupted = sum(1 for e in settled.events if e.type is EventType.SEND_INTERRUPTED)
         if interrupted:
             log.warning("outbox: %d deliveries were interrupted mid-handoff", interrupted)
@@ -272,11 +286,18 @@ class Outbox:
     def _claim(self, size: int | None = None, now: datetime | None = None
                ) -> list[queries.OutboxItem]:
         now = now or to_db(utc_now())
-        work = queries.outbox_work(self.db.cursor(), size or self.batch_size, now)
-        if work:
-            ids = [item.send.id for item in work]
-            self.db.retrying(lambda cursor: writes.claim_for_smtp(cursor, ids, now))
-        return work
+
+        def claim(cursor) -> list[queries.OutboxItem]:
+            # one transaction: on PostgreSQL the read locks its sends (SKIP LOCKED) and the
+            # claim keeps only the deliveries no other worker took first
+            work = queries.outbox_work(cursor, size or self.batch_size, now)
+            if not work:
+                return []
+            taken = writes.claim_for_smtp(cursor, [item.send.id for item in work], now,
+                                          self._worker)
+            return _only_taken(work, taken)
+
+        return self.db.retrying(claim)
 
     def _compose_batch(self, work: list[queries.OutboxItem]) -> list[tuple]:
         """(item, composed message or the error that stopped composing it) per send."""
@@ -329,8 +350,8 @@ class Outbox:
         def write(cursor) -> None:
             record_events(cursor, settled.events)
             writes.defer_deliveries(cursor, settled.deferrals)
-            writes.release_from_smtp(cursor, done)
-            writes.unclaim(cursor, sorted(skipped), now)
+            writes.release_from_smtp(cursor, done, self._worker)
+            writes.unclaim(cursor, sorted(skipped), now, self._worker)
 
         self.db.retrying(write)
         self.stats.handled += sum(len(item.deliveries) for item in work
@@ -492,6 +513,18 @@ class OutboxThread:
         except Exception:  # noqa: BLE001 - the next pass reports real database trouble
             due = None
         return self.poll_seconds if due is None else min(self.poll_seconds, max(due, 0.05))
+
+
+def _only_taken(work: list[queries.OutboxItem], taken: set[tuple[str, int]]
+                ) -> list[queries.OutboxItem]:
+    """The work with only the deliveries this claim took; sends left with none are dropped
+    (another worker holds them, and releasing them here would release its claim)."""
+    kept = []
+    for item in work:
+        deliveries = [d for d in item.deliveries if (d.send_id, d.idx) in taken]
+        if deliveries:
+            kept.append(replace(item, deliveries=deliveries))
+    return kept
 
 
 def _claims(item: queries.OutboxItem) -> dict[int, int]:

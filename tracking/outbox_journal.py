@@ -16,17 +16,28 @@ it sends (`acquire` … `release`). The lock belongs to the open file, so a seco
 thread of the same process holding its own `OutboxJournal`, or another process — is refused with
 `SenderBusy` instead of truncating entries the first one still needs. The kernel drops the lock
 when the holder dies, so a killed process never leaves it behind.
+
+On PostgreSQL several senders share one database, each with its own journal: a `JournalPool`
+takes the first free slot of a directory (`SUIVI_OUTBOX_JOURNALS`, default `data/outbox-journals`),
+and its slot name (`host/slot`) marks the deliveries it claims. A worker restarted after a kill
+takes the freed slot again, and with it the dead worker's journal and claims to settle.
 """
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
+import socket
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tracking.errors import SenderBusy
+from tracking.store.dialect import is_postgres_url
+
+MAX_SLOTS = 64          # senders per host and database
 
 
 @dataclass
@@ -36,15 +47,20 @@ class JournalState:
 
 
 class OutboxJournal:
+    worker: str | None = None   # a pool slot's name; None: the only sender of a DuckDB file
+
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self._fd: int | None = None
 
     @classmethod
     def beside(cls, database_path: str) -> OutboxJournal | None:
-        """The journal of a database file; None for an in-memory database."""
+        """The journal of a database file; a pool of them for a PostgreSQL URL (`database_path`
+        is then the redacted URL); None for an in-memory database."""
         if database_path == ":memory:":
             return None
+        if is_postgres_url(database_path):
+            return JournalPool(journal_directory(database_path))
         return cls(Path(database_path + ".outbox-journal"))
 
     # -- the lock: one sender per journal --------------------------------------------------------
@@ -65,6 +81,10 @@ class OutboxJournal:
             raise SenderBusy(f"another outbox sender is running on {self.path} "
                              "(one sender per database)") from err
         self._fd = fd
+
+    def orphans(self) -> Iterator[OutboxJournal]:
+        """Journals of dead senders sharing this one's database (a pool only)."""
+        return iter(())
 
     def release(self) -> None:
         fd, self._fd = self._fd, None
@@ -112,3 +132,55 @@ class OutboxJournal:
 
     def __del__(self) -> None:
         self.release()
+
+
+def journal_directory(url: str, env: dict[str, str] | None = None) -> Path:
+    """Where the journals of the senders of one PostgreSQL database live on this host."""
+    env = os.environ if env is None else env
+    root = Path(env.get("SUIVI_OUTBOX_JOURNALS") or "data/outbox-journals")
+    return root / hashlib.sha256(url.encode()).hexdigest()[:16]
+
+
+class JournalPool(OutboxJournal):
+    """One journal per sender among several: `acquire` takes the first slot whose lock is free."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        super().__init__(directory / "unclaimed")
+
+    def acquire(self) -> None:
+        if self._fd is not None:
+            return
+        self.directory.mkdir(parents=True, exist_ok=True)
+        host = socket.gethostname()
+        for slot in range(MAX_SLOTS):
+            self.path = self.directory / f"{host}-{slot}.journal"
+            try:
+                super().acquire()
+            except SenderBusy:
+                continue
+            self.worker = f"{host}/{slot}"
+            return
+        raise SenderBusy(f"{MAX_SLOTS} outbox senders already run on this host ({self.directory})")
+
+    def release(self) -> None:
+        super().release()
+        self.worker = None
+
+    def orphans(self) -> Iterator[OutboxJournal]:
+        """The other slots of this host whose lock is free: their sender died (or ended). Each is
+        held while the caller settles its claims, so two survivors never settle the same one."""
+        for path in sorted(self.directory.glob("*.journal")):
+            if path == self.path:
+                continue
+            orphan = OutboxJournal(path)
+            try:
+                orphan.acquire()
+            except SenderBusy:
+                continue                   # a live sender
+            host, slot = path.stem.rsplit("-", 1)
+            orphan.worker = f"{host}/{slot}"
+            try:
+                yield orphan
+            finally:
+                orphan.release()

@@ -87,11 +87,11 @@ def attach_bounce(db: Database, returned_message_id: str, send_id: str, recipien
         if stored.match_state == MatchState.MATCHED:
             raise InvalidInput(f"returned message {returned_message_id[:12]}… is already tied "
                                f"to send {stored.send_id}", code="message_already_tied",
-                               message=returned_message_id)
+                               returned_message=returned_message_id)
         if proposals.decisions_of_message(cursor, returned_message_id).get(proposals.OPEN):
             raise InvalidInput(f"returned message {returned_message_id[:12]}… has proposals to "
                                "verify: apply or reject them instead",
-                               code="message_has_proposals", message=returned_message_id)
+                               code="message_has_proposals", returned_message=returned_message_id)
         send = queries.get_send(cursor, send_id)
         if send is None:
             raise NotFound(f"unknown send {send_id!r}", code="unknown_send", send=send_id)
@@ -135,11 +135,11 @@ def dismiss_bounce(db: Database, returned_message_id: str, actor: Principal, not
         if stored.match_state == MatchState.MATCHED:
             raise InvalidInput(f"returned message {returned_message_id[:12]}… is tied to send "
                                f"{stored.send_id}; it cannot be dismissed",
-                               code="message_already_tied", message=returned_message_id)
+                               code="message_already_tied", returned_message=returned_message_id)
         if proposals.decisions_of_message(cursor, returned_message_id).get(proposals.OPEN):
             raise InvalidInput(f"returned message {returned_message_id[:12]}… has proposals to "
                                "verify: reject them instead", code="message_has_proposals",
-                               message=returned_message_id)
+                               returned_message=returned_message_id)
         send = queries.get_send(cursor, stored.send_id) if stored.send_id else None
         dismissed = Event(
             event_id(EventType.BOUNCE_DISMISSED, returned_message_id), EventType.BOUNCE_DISMISSED,

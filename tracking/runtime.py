@@ -22,6 +22,7 @@ from tracking.config import Settings, SmtpSettings, TlsMode, load_settings
 from tracking.errors import ConfigError, DemoDatabase
 from tracking.outbound.smtp import SmtpTransport
 from tracking.store.connection import Database, open_database
+from tracking.store.dialect import is_postgres_url
 from tracking.store.facts import is_demo
 
 DEFAULT_DB = Path("data/suivi.duckdb")
@@ -29,9 +30,12 @@ DEMO_VERP_KEY = "demo-only-verp-key-not-secret"
 ALLOW_DEMO_SEND = "SUIVI_ALLOW_DEMO_SEND"
 
 
-def database_path(env: Mapping[str, str] | None = None) -> Path:
+def database_path(env: Mapping[str, str] | None = None) -> Path | str:
+    """`SUIVI_DB`: a DuckDB file, or a `postgresql://…` URL (kept as text: a Path would fold
+    its `//`)."""
     env = os.environ if env is None else env
-    return Path(env.get("SUIVI_DB", "") or DEFAULT_DB)
+    value = env.get("SUIVI_DB", "") or DEFAULT_DB
+    return value if is_postgres_url(value) else Path(value)
 
 
 def transport_kind(env: Mapping[str, str] | None = None) -> str:

@@ -23,13 +23,15 @@ atexit.register(stop_process_owners)
 def secrets_into_environment() -> None:
     """Streamlit secrets named `SUIVI_*` (e.g. SUIVI_SMTP_PASSWORD, SUIVI_IMAP_PASSWORD,
     SUIVI_VERP_KEY in .streamlit/secrets.toml) become settings, as environment variables would;
-    a variable already set in the environment wins. Values are never displayed or logged."""
+    so does PGPASSWORD, the PostgreSQL store's password (libpq reads it), keeping it out of the
+    SUIVI_DB URL. A variable already set in the environment wins. Values are never displayed or
+    logged."""
     try:
         items = list(st.secrets.items())
     except (FileNotFoundError, KeyError, st.errors.StreamlitSecretNotFoundError):
         return  # no secrets file: the environment alone configures the console
     for name, value in items:
-        if name.startswith("SUIVI_") and isinstance(value, (str, int, float)):
+        if (name.startswith("SUIVI_") or name == "PGPASSWORD") and isinstance(value, (str, int, float)):
             os.environ.setdefault(name, str(value))
 
 

@@ -204,6 +204,7 @@ def local_times(frame: pd.DataFrame, column: str) -> pd.DataFrame:
 def connection_status() -> pd.DataFrame:
     """Where the console sends and reads mail, and whether each secret is set — never its value."""
     from tracking.runtime import database_path, settings_for, transport_kind
+    from tracking.store.postgres import redact
     from ui.resources import owner
 
     settings = settings_for()
@@ -214,7 +215,7 @@ def connection_status() -> pd.DataFrame:
 
     transport = transport_kind()
     workers = ", ".join(t(f"conn.worker.{w}") for w in owner().status().running) or "—"
-    rows = [("conn.database", str(database_path())),
+    rows = [("conn.database", redact(str(database_path()))),
             ("conn.transport", t(f"conn.transport.{transport}") if transport in (
                 "smtp", "sandbox") else transport),
             ("SMTP", f"{smtp.host}:{smtp.port} ({smtp.tls})"), ("conn.smtp_user", smtp.user or "—"),

@@ -23,8 +23,8 @@ ZONES = {
 
 
 @pytest.fixture
-def db(tmp_path):
-    database = open_database(tmp_path / "suivi.duckdb")
+def db(store_target):
+    database = open_database(store_target)
     yield database
     database.close()
 

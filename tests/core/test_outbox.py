@@ -24,6 +24,9 @@ from tracking.service import SendPolicy, SendRequest, request_send
 from tracking.store import queries
 from tracking.store.connection import open_database
 
+# The store contract: every test here runs on DuckDB and on PostgreSQL.
+pytestmark = pytest.mark.engines("duckdb", "postgres")
+
 
 class ScriptedServer(AnnouncesDsn):
     """Answers per address: `refuse*` 550, `busy*` 451 every time, `flaky*` 451 once, else 250."""

@@ -22,6 +22,9 @@ from tracking.service import (
 from tracking.state import fold
 from tracking.store import queries
 
+# The store contract: every test here runs on DuckDB and on PostgreSQL.
+pytestmark = pytest.mark.engines("duckdb", "postgres")
+
 NOW = datetime(2026, 11, 28, 13, 32, tzinfo=UTC)
 
 

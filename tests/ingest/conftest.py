@@ -107,7 +107,7 @@ def seed_documents(db: Database, count: int) -> list[str]:
             """INSERT INTO documents SELECT 'doc-' || i, 'acct', 'client', 'invoice',
                       'FV 2026/11/' || lpad(i::VARCHAR, 5, '0'), 100 + i % 900, 'EUR', ?,
                       'issued', NULL, now()::TIMESTAMP
-               FROM range(?) t(i)""", [date(2026, 11, 2), count])
+               FROM generate_series(0, ? - 1) t(i)""", [date(2026, 11, 2), count])
     return [f"doc-{i}" for i in range(count)]
 
 
@@ -131,12 +131,12 @@ def wait_until(condition, timeout: float, what: str, extra=None) -> None:
 
 
 @pytest.fixture
-def sandbox_world(tmp_path):
+def sandbox_world(tmp_path, store_target):
     maildir = tmp_path / "mail"
     settings = load_settings({"SUIVI_VERP_KEY": VERP_KEY, "SUIVI_SMTP_TLS": "none",
                               "SUIVI_SMTP_HOST": "127.0.0.1",
                               "SUIVI_BOUNCE_DOMAIN": "bounces.suivi.localhost"})
-    db = open_database(tmp_path / "suivi.duckdb")
+    db = open_database(store_target)
     documents = seed_documents(db, 3)
     with SandboxServer(maildir, bounce_domain=settings.bounce_domain) as server:
         settings = replace(settings, smtp=replace(settings.smtp, port=server.port))

@@ -22,6 +22,9 @@ from tracking.models import BounceKind, Reason
 from tracking.returned_actions import attach_bounce, dismiss_bounce
 from tracking.store import inbound
 
+# Ingestion's store contract: the sandbox round trips run on DuckDB and on PostgreSQL.
+pytestmark = pytest.mark.engines("duckdb", "postgres")
+
 
 def test_sandbox_maildir_round_trip_and_manual_attach(sandbox_world) -> None:
     db, settings, documents, maildir = sandbox_world

@@ -8,11 +8,13 @@ from tracking.errors import NotFound
 from tracking.runtime import database_path, open_store
 from tracking.store import queries
 from tracking.store.connection import Database
+from tracking.store.postgres import redact
 
 
 def add_db_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", default=None,
-                        help=f"DuckDB file (default: $SUIVI_DB or {database_path()})")
+                        help="DuckDB file or postgresql:// URL (default: $SUIVI_DB or "
+                             f"{redact(str(database_path()))})")
 
 
 def open_db(args: argparse.Namespace) -> Database:

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 from datetime import UTC
 from pathlib import Path
 
 from tracking.clock import parse_local
+from tracking.commands.store import copy_between
 from tracking.demo import DEFAULT_DOCUMENTS, DEFAULT_SEED, generate
+from tracking.store.dialect import is_postgres_url
+from tracking.store.postgres import redact
 
 DEFAULT_DEMO_DB = Path("data/demo.duckdb")
 
@@ -17,7 +21,8 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "demo", help="write a realistic demo database (accounts, documents, sends, bounces)")
     parser.add_argument("--db", default=str(DEFAULT_DEMO_DB),
-                        help=f"DuckDB file to write (default: {DEFAULT_DEMO_DB})")
+                        help=f"DuckDB file to write, or an empty postgresql:// database "
+                             f"(default: {DEFAULT_DEMO_DB})")
     parser.add_argument("--documents", type=_positive, default=DEFAULT_DOCUMENTS,
                         help=f"how many documents (default: {DEFAULT_DOCUMENTS:,})")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED,
@@ -42,9 +47,25 @@ def run(args: argparse.Namespace) -> int:
         if not quiet:
             print(line, file=sys.stderr, flush=True)
 
+    if is_postgres_url(args.db):
+        return _demo_on_postgres(args, now, progress)
     summary = generate(args.db, documents=args.documents, seed=args.seed, now=now,
                        force=args.force, progress=progress)
     print("\n".join(summary.lines()))
+    return 0
+
+
+def _demo_on_postgres(args: argparse.Namespace, now, progress) -> int:
+    """The same demo, built in a temporary DuckDB file (its bulk SQL is DuckDB's) and copied
+    into the PostgreSQL database, which must be empty (`store copy` verifies every table)."""
+    with tempfile.TemporaryDirectory(prefix="suivi-demo-") as folder:
+        staging = Path(folder) / "demo.duckdb"
+        summary = generate(staging, documents=args.documents, seed=args.seed, now=now,
+                           progress=progress)
+        progress(f"copying into {redact(args.db)}")
+        copied = copy_between(str(staging), args.db)
+    print("\n".join(summary.lines()).replace(str(staging), redact(args.db)))
+    print(f"copied {sum(t.rows for t in copied):,} rows; counts and checksums match")
     return 0
 
 

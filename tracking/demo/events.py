@@ -195,7 +195,9 @@ def insert_events(cursor: Cursor) -> int:
 def insert_deliveries(cursor: Cursor) -> None:
     """Each delivery's current state, folded from its events by the rules of tracking.state."""
     cursor.execute("""
-        INSERT INTO deliveries
+        INSERT INTO deliveries (send_id, idx, address, role, verp_token, state, state_at, reason,
+                                status_code, smtp_reply, diagnostic, remote_mta, complained,
+                                smtp_attempts, in_flight)
         WITH ordered AS (
             SELECT e.*, ev.seq FROM demo_event e JOIN events ev USING (id)
             WHERE e.idx IS NOT NULL),

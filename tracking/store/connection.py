@@ -18,7 +18,9 @@ from typing import TypeVar
 import duckdb
 
 from tracking.errors import DatabaseLocked, StorageError
+from tracking.store.dialect import is_postgres_url
 from tracking.store.migrations import migrate
+from tracking.store.postgres import PostgresDatabase
 
 T = TypeVar("T")
 _LOCK_HOLDER = re.compile(r"Conflicting lock is held in (?P<holder>.+?)(?:\.|$)")
@@ -104,11 +106,14 @@ def _rollback(cursor: duckdb.DuckDBPyConnection) -> None:
 
 
 def open_database(path: str | Path, *, migrate_schema: bool = True) -> Database:
-    """Open (creating if needed) and migrate the database file at `path`.
+    """Open (creating if needed) and migrate the database file at `path`, or the PostgreSQL
+    database a `postgresql://…` URL names (`tracking.store.postgres`).
 
     Raises `DatabaseLocked` when another process holds the file, `SchemaTooNew` when a newer
     Suivi wrote it, `MigrationFailed` when a step fails (that step is rolled back).
     """
+    if is_postgres_url(path):
+        return _open_postgres(str(path), migrate_schema=migrate_schema)
     path = str(path)
     if path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -131,3 +136,14 @@ def open_database(path: str | Path, *, migrate_schema: bool = True) -> Database:
             connection.close()
             raise
     return Database(connection, path)
+
+
+def _open_postgres(url: str, *, migrate_schema: bool) -> Database:
+    database = PostgresDatabase(url)
+    if migrate_schema:
+        try:
+            migrate(database.cursor())
+        except BaseException:
+            database.close()
+            raise
+    return database  # the same interface as `Database` (cursor, transaction, retrying, close)

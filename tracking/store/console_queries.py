@@ -125,10 +125,10 @@ def documents_page(cursor: Cursor, filters: DocumentFilters, *, page: int = 0,
                 SELECT * FROM deliveries
                 WHERE send_id IN (SELECT unnest(list(send_id)) FROM latest))
             SELECT l.document_id AS id, l.sends, s.mode, s.actor,
-                   coalesce(bool_or(list_contains(?::VARCHAR[], x.state)), FALSE) AS failing,
+                   coalesce(bool_or(x.state = ANY(?::VARCHAR[])), FALSE) AS failing,
                    list(x.state ORDER BY x.idx) FILTER (WHERE x.state IS NOT NULL) AS states,
                    arg_min(x.reason, x.idx) FILTER (
-                       WHERE list_contains(?::VARCHAR[], x.state)) AS failure_reason
+                       WHERE x.state = ANY(?::VARCHAR[])) AS failure_reason
             FROM latest l JOIN sends s ON s.id = l.send_id
             LEFT JOIN recipients x ON x.send_id = l.send_id
             GROUP BY ALL""",
@@ -259,7 +259,7 @@ _FAILURE_BASE = """
     SELECT s.mode, s.account_id, x.state, x.reason,
            lower(split_part(x.address, '@', 2)) AS domain,
            date_trunc('day', s.requested_at) AS day,
-           list_contains(?::VARCHAR[], x.state) AS failed
+           x.state = ANY(?::VARCHAR[]) AS failed
     FROM deliveries x JOIN sends s ON s.id = x.send_id
     WHERE s.requested_at >= ? AND s.requested_at < ?
       AND (?::VARCHAR IS NULL OR s.account_id = ?)
@@ -356,10 +356,10 @@ def failing_deliveries(cursor: Cursor, since: datetime, until: datetime, *,
                   x.remote_mta
            FROM deliveries x JOIN sends s ON s.id = x.send_id
            JOIN documents d ON d.id = s.document_id JOIN accounts a ON a.id = s.account_id
-           WHERE list_contains(?::VARCHAR[], x.state)
+           WHERE x.state = ANY(?::VARCHAR[])
              AND s.requested_at >= ? AND s.requested_at < ?
              AND (?::VARCHAR IS NULL OR s.account_id = ?)
-             AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], x.reason))
+             AND (?::VARCHAR[] IS NULL OR x.reason = ANY(?::VARCHAR[]))
              AND (?::VARCHAR IS NULL OR lower(split_part(x.address, '@', 2)) = ?)
              AND (?::VARCHAR IS NULL OR s.mode = ?)
              AND {scoped}
@@ -387,7 +387,7 @@ def history_page(cursor: Cursor, *, since: datetime, until: datetime,
         f"""WITH chosen AS (
                SELECT * FROM events e
                WHERE e.occurred_at >= ? AND e.occurred_at < ?
-                 AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], e.type))
+                 AND (?::VARCHAR[] IS NULL OR e.type = ANY(?::VARCHAR[]))
                  AND (?::VARCHAR IS NULL OR e.actor = ?)
                  AND (?::VARCHAR IS NULL OR e.account_id = ?)
                  AND (?::VARCHAR IS NULL OR e.document_id IN (
@@ -402,10 +402,10 @@ def history_page(cursor: Cursor, *, since: datetime, until: datetime,
                   json_extract_string(e.details, '$.status_code') AS status_code,
                   -- smtp_reply: our server's full reply; a DSN's bare code is reply_code
                   -- (stored as smtp_reply before typed events, tracking.events.BounceReport)
-                  CASE WHEN NOT list_contains(?::VARCHAR[], e.type)
+                  CASE WHEN NOT e.type = ANY(?::VARCHAR[])
                        THEN json_extract_string(e.details, '$.smtp_reply') END AS smtp_reply,
                   coalesce(json_extract_string(e.details, '$.reply_code'),
-                           CASE WHEN list_contains(?::VARCHAR[], e.type)
+                           CASE WHEN e.type = ANY(?::VARCHAR[])
                                 THEN json_extract_string(e.details, '$.smtp_reply') END)
                       AS reply_code,
                   json_extract_string(e.details, '$.diagnostic') AS diagnostic,

@@ -15,6 +15,7 @@ import pyarrow as pa
 from tracking.clock import from_db, to_db, utc_now_naive
 from tracking.inbound.correlate import Candidates, LookupKeys, SendCandidate
 from tracking.inbound.mailbox import Checkpoint
+from tracking.store.dialect import Engine, engine_of
 
 Cursor = duckdb.DuckDBPyConnection
 
@@ -30,6 +31,18 @@ _COLUMNS = ", ".join(RETURNED_SCHEMA.names)
 
 # -- checkpoints --------------------------------------------------------------------------------
 
+# pg_advisory_xact_lock(namespace, key): the namespace keeps mailbox locks apart from others.
+_MAILBOX_LOCKS = 5_101
+
+
+def lock_mailbox(cursor: Cursor, source: str) -> None:
+    """Hold the mailbox `source` until this transaction ends (PostgreSQL: several watchers may
+    read one mailbox; the second waits, then sees the first's returned messages as already
+    stored). DuckDB has one process per database: nothing to do."""
+    if engine_of(cursor) is Engine.POSTGRES:
+        cursor.execute("SELECT pg_advisory_xact_lock(?, hashtext(?))", [_MAILBOX_LOCKS, source])
+
+
 def load_checkpoint(cursor: Cursor, source: str) -> Checkpoint | None:
     rows = cursor.execute("SELECT uidvalidity, last_uid FROM mailbox_checkpoints WHERE source = ?",
                           [source]).fetchall()
@@ -40,7 +53,10 @@ def save_checkpoint(cursor: Cursor, source: str, uidvalidity: int, last_uid: int
     cursor.execute(
         """INSERT INTO mailbox_checkpoints VALUES (?, ?, ?, ?)
            ON CONFLICT (source) DO UPDATE SET uidvalidity = excluded.uidvalidity,
-                  last_uid = excluded.last_uid, updated_at = excluded.updated_at""",
+                  last_uid = CASE WHEN uidvalidity = excluded.uidvalidity
+                                  THEN greatest(last_uid, excluded.last_uid)
+                                  ELSE excluded.last_uid END,
+                  updated_at = excluded.updated_at""",
         [source, uidvalidity, last_uid, utc_now_naive()])
 
 
@@ -60,7 +76,9 @@ def add_entries(cursor: Cursor, source: str, entries: list[tuple[str, str]]) -> 
                           "entry": [entry for entry, _ in entries],
                           "returned_message_id": [rm_id for _, rm_id in entries]})
         _with(cursor, "suivi_entries", table,
-              "INSERT OR IGNORE INTO maildir_entries SELECT * FROM suivi_entries")
+              """INSERT INTO maildir_entries (source, entry, returned_message_id)
+                 SELECT source, entry, returned_message_id FROM suivi_entries
+                 ON CONFLICT DO NOTHING""")
 
 
 # -- returned messages --------------------------------------------------------------------------
@@ -80,7 +98,8 @@ def insert_returned(cursor: Cursor, rows: list[dict]) -> None:
         _with(cursor, "suivi_returned", pa.Table.from_pylist(rows, schema=RETURNED_SCHEMA),
               f"""INSERT INTO returned_messages ({_COLUMNS})
                   SELECT {_COLUMNS} FROM suivi_returned
-                  WHERE id NOT IN (SELECT id FROM returned_messages)""")
+                  WHERE id NOT IN (SELECT id FROM returned_messages)
+                  ON CONFLICT (id) DO NOTHING""")
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,11 +181,12 @@ def candidates_for(cursor: Cursor, keys: LookupKeys, *, since: datetime) -> Cand
     if wanted:
         for send_id, envelope_id, document_id, account_id, requested_at, addresses in cursor.execute(
                 """SELECT s.id, s.envelope_id, s.document_id, s.account_id, s.requested_at,
-                          list(lower(d.address) ORDER BY d.idx)
+                          array_agg(lower(d.address) ORDER BY d.idx)
                    FROM sends s JOIN deliveries d ON d.send_id = s.id
                    WHERE s.id IN (SELECT unnest(?::VARCHAR[]))
                       OR s.envelope_id IN (SELECT unnest(?::VARCHAR[]))
-                   GROUP BY ALL""", [wanted, wanted]).fetchall():
+                   GROUP BY s.id, s.envelope_id, s.document_id, s.account_id,
+                            s.requested_at""", [wanted, wanted]).fetchall():
             candidate = SendCandidate(send_id, document_id, account_id, from_db(requested_at),
                                       tuple(addresses))
             sends[send_id] = candidate

@@ -36,7 +36,8 @@ def record_events(cursor: duckdb.DuckDBPyConnection, events: list[Event]) -> lis
     """Append `events`; update the deliveries they move. Returns the events actually inserted.
 
     Call inside a transaction (`Database.transaction()`), so the log and the state table never
-    disagree.
+    disagree. `ON CONFLICT DO NOTHING` covers another process inserting the same deterministic
+    id concurrently (PostgreSQL waits for it, then skips the row): each fact lands once.
     """
     if not events:
         return []
@@ -49,11 +50,13 @@ def record_events(cursor: duckdb.DuckDBPyConnection, events: list[Event]) -> lis
                                    recipient_idx, recipient, details, origin)
                SELECT b.id, b.type, b.occurred_at, b.actor, b.account_id, b.document_id, b.send_id,
                       b.recipient_idx, b.recipient, b.details, b.origin
-               FROM suivi_event_batch b
-               WHERE b.id NOT IN (SELECT e.id FROM events e
+               FROM (SELECT *, row_number() OVER (PARTITION BY id ORDER BY ord) AS nth
+                     FROM suivi_event_batch) b
+               WHERE b.nth = 1
+                 AND b.id NOT IN (SELECT e.id FROM events e
                                   WHERE e.id IN (SELECT id FROM suivi_event_batch))
-               QUALIFY row_number() OVER (PARTITION BY b.id ORDER BY b.ord) = 1
                ORDER BY b.ord
+               ON CONFLICT (id) DO NOTHING
                RETURNING id"""
         ).fetchall()}
     finally:

@@ -19,32 +19,49 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tracking.store.connection import Database
+from tracking.store.dialect import Engine, engine_of
 
 RESCAN_MARGIN = 5_000          # sequence numbers re-read behind the last refresh (see above)
 FULL_REBUILD_ABOVE = 50_000    # touched documents beyond which rebuilding everything is cheaper
 FAILED_STATES = ["not_sent", "not_delivered"]
 
-_MARKS_OF = """
-    WITH scope AS ({scope}),
-    latest AS (
+# Each document's latest send and its number of sends. DuckDB's arg_max over a (time, id) pair
+# is its fastest form; PostgreSQL has no arg_max and uses DISTINCT ON (index-friendly there).
+_LATEST = {
+    Engine.DUCKDB: """
         SELECT s.document_id, arg_max(s.id, (s.requested_at, s.id)) AS send_id,
                count(*) AS sends
         FROM sends s WHERE s.document_id IN (SELECT document_id FROM scope)
-        GROUP BY s.document_id),
+        GROUP BY s.document_id""",
+    Engine.POSTGRES: """
+        SELECT DISTINCT ON (s.document_id) s.document_id, s.id AS send_id,
+               count(*) OVER (PARTITION BY s.document_id) AS sends
+        FROM sends s WHERE s.document_id IN (SELECT document_id FROM scope)
+        ORDER BY s.document_id, s.requested_at DESC, s.id DESC""",
+}
+
+_MARKS_OF = """
+    WITH scope AS ({scope}),
+    latest AS ({latest}),
     addresses AS (
         SELECT s.document_id, string_agg(DISTINCT x.address, ' ') AS recipients
         FROM sends s JOIN deliveries x ON x.send_id = s.id
         WHERE s.document_id IN (SELECT document_id FROM scope)
         GROUP BY s.document_id)
     SELECT l.document_id, l.send_id, s.mode, l.sends,
-           coalesce(bool_or(list_contains(?::VARCHAR[], x.state)), FALSE),
-           coalesce(list(x.state ORDER BY x.idx) FILTER (WHERE x.state IS NOT NULL),
-                    []::VARCHAR[]),
+           coalesce(bool_or(x.state = ANY(?::VARCHAR[])), FALSE),
+           coalesce(array_agg(x.state ORDER BY x.idx) FILTER (WHERE x.state IS NOT NULL),
+                    ARRAY[]::VARCHAR[]),
            coalesce(a.recipients, '')
     FROM latest l JOIN sends s ON s.id = l.send_id
     LEFT JOIN deliveries x ON x.send_id = l.send_id
     LEFT JOIN addresses a ON a.document_id = l.document_id
     GROUP BY l.document_id, l.send_id, s.mode, l.sends, a.recipients"""
+
+
+def _marks_of(scope: str, engine: Engine) -> str:
+    return _MARKS_OF.format(scope=scope, latest=_LATEST[engine])
+
 
 _ALL_DOCUMENTS = "SELECT DISTINCT document_id FROM sends"
 _LISTED_DOCUMENTS = "SELECT unnest(?::VARCHAR[]) AS document_id"
@@ -75,16 +92,17 @@ def refresh_marks(db: Database) -> MarksRefresh:
                FROM events e LEFT JOIN sends s ON s.id = e.send_id
                WHERE e.seq > ? AND coalesce(e.document_id, s.document_id) IS NOT NULL""",
             [max(last_seq - RESCAN_MARGIN, 0)]).fetchall()]
+        engine = engine_of(cursor)
         full = last_seq == 0 or len(touched) > FULL_REBUILD_ABOVE
         if full:
             cursor.execute("DELETE FROM document_marks")
             cursor.execute("INSERT INTO document_marks "
-                           + _MARKS_OF.format(scope=_ALL_DOCUMENTS), [FAILED_STATES])
+                           + _marks_of(_ALL_DOCUMENTS, engine), [FAILED_STATES])
         elif touched:
             cursor.execute("DELETE FROM document_marks WHERE document_id IN "
                            "(SELECT unnest(?::VARCHAR[]))", [touched])
             cursor.execute("INSERT INTO document_marks "
-                           + _MARKS_OF.format(scope=_LISTED_DOCUMENTS),
+                           + _marks_of(_LISTED_DOCUMENTS, engine),
                            [touched, FAILED_STATES])
         cursor.execute("UPDATE document_marks_progress SET last_seq = ?, event_count = ?",
                        [max_seq, event_count])

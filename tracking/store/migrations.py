@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import duckdb
 
 from tracking.clock import utc_now_naive
-from tracking.errors import MigrationFailed, SchemaTooNew
+from tracking.errors import MigrationFailed, SchemaTooNew, StorageError
+from tracking.store.dialect import Engine, ddl, engine_of
 
 
 @dataclass(frozen=True)
@@ -266,6 +267,14 @@ _V8_REPORT_PROPOSALS = (
 )
 
 
+# Version 10 belongs to several outbox workers on one PostgreSQL (issue 11): which worker (its
+# journal) holds each in-flight delivery, so a worker restarting settles its own claims from its
+# own journal and never those of a live neighbour. (9 is another change landing separately.)
+_V10_OUTBOX_CLAIMS = (
+    "ALTER TABLE deliveries ADD COLUMN claimed_by VARCHAR",   # host/slot of the journal; NULL: none
+)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core tables: accounts, users, clients, documents, sends, deliveries, events",
               _V1_CORE),
@@ -282,12 +291,20 @@ MIGRATIONS: tuple[Migration, ...] = (
               _V7_OUTBOUND_RETRIES),
     Migration(8, "report proposals: token-less returned messages waiting to be verified",
               _V8_REPORT_PROPOSALS),
+    Migration(10, "outbox claims: which worker holds each in-flight delivery", _V10_OUTBOX_CLAIMS),
 )
 
 
-def current_version(connection: duckdb.DuckDBPyConnection) -> int:
+# Several processes may open a PostgreSQL store at once (console replicas, workers): the first
+# migrates while the others wait on this session-level advisory lock, then find nothing to do.
+MIGRATION_LOCK_KEY = 7_351_120_011   # any constant, the same in every Suivi
+
+
+def current_version(connection) -> int:
     exists = connection.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
+        + (" AND table_schema = current_schema()" if engine_of(connection) is Engine.POSTGRES
+           else "")
     ).fetchone()[0]
     if not exists:
         return 0
@@ -295,11 +312,22 @@ def current_version(connection: duckdb.DuckDBPyConnection) -> int:
     return int(row[0] or 0)
 
 
-def migrate(
-    connection: duckdb.DuckDBPyConnection,
-    migrations: tuple[Migration, ...] = MIGRATIONS,
-) -> int:
-    """Apply every migration newer than the database; return the resulting version."""
+def migrate(connection, migrations: tuple[Migration, ...] = MIGRATIONS) -> int:
+    """Apply every migration newer than the database; return the resulting version.
+
+    `connection` is a DuckDB connection or a PostgreSQL store cursor; on PostgreSQL the whole
+    run holds an advisory lock, so two processes starting together never race."""
+    if engine_of(connection) is not Engine.POSTGRES:
+        return _migrate(connection, migrations)
+    connection.execute("SELECT pg_advisory_lock(?)", [MIGRATION_LOCK_KEY])
+    try:
+        return _migrate(connection, migrations)
+    finally:
+        connection.execute("SELECT pg_advisory_unlock(?)", [MIGRATION_LOCK_KEY])
+
+
+def _migrate(connection, migrations: tuple[Migration, ...]) -> int:
+    engine = engine_of(connection)
     connection.execute(
         "CREATE TABLE IF NOT EXISTS schema_version ("
         " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
@@ -317,12 +345,12 @@ def migrate(
         connection.execute("BEGIN TRANSACTION")
         try:
             for statement in migration.statements:
-                connection.execute(statement)
+                connection.execute(ddl(statement, engine))
             connection.execute(
                 "INSERT INTO schema_version VALUES (?, ?, ?)",
                 [migration.version, migration.name, utc_now_naive()],
             )
-        except duckdb.Error as err:
+        except (duckdb.Error, StorageError) as err:
             connection.execute("ROLLBACK")
             raise MigrationFailed(
                 f"migration {migration.version} ({migration.name}) failed and was rolled back: {err}"

@@ -67,6 +67,7 @@ def insert_proposals(cursor: Cursor, rows: list[dict]) -> int:
             f"""INSERT INTO report_proposals ({_COLUMNS})
                 SELECT {_COLUMNS} FROM suivi_proposals
                 WHERE id NOT IN (SELECT id FROM report_proposals)
+                ON CONFLICT (id) DO NOTHING
                 RETURNING id""").fetchall()
     finally:
         cursor.unregister("suivi_proposals")

@@ -17,6 +17,7 @@ from tracking.models import DocumentKind, DocumentStatus, RecipientRole, Sending
 from tracking.records import (
     STATUS_FIELDS, Account, Client, ClientAddress, Delivery, Document, Send,
 )
+from tracking.store.dialect import Engine, engine_of
 from tracking.store.ledger import event_from_row, status_from_row
 
 Cursor = duckdb.DuckDBPyConnection
@@ -120,11 +121,13 @@ def latest_online_sends(cursor: Cursor, document_ids: list[str], *, since: datet
                         ) -> dict[str, Send]:
     """Each document's most recent online send requested since `since`."""
     rows = cursor.execute(
-        f"""SELECT {_SEND_COLUMNS} FROM sends
-            WHERE document_id IN (SELECT unnest(?::VARCHAR[])) AND mode <> 'manual'
-              AND requested_at >= ?
-            QUALIFY row_number() OVER (PARTITION BY document_id
-                                       ORDER BY requested_at DESC, id DESC) = 1""",
+        f"""SELECT {_SEND_COLUMNS}
+            FROM (SELECT *, row_number() OVER (PARTITION BY document_id
+                                               ORDER BY requested_at DESC, id DESC) AS nth
+                  FROM sends
+                  WHERE document_id IN (SELECT unnest(?::VARCHAR[])) AND mode <> 'manual'
+                    AND requested_at >= ?) latest
+            WHERE nth = 1""",
         [document_ids, to_db(since)]).fetchall()
     return {send.document_id: send for send in map(_send, rows)}
 
@@ -184,7 +187,11 @@ class OutboxItem:
 def outbox_work(cursor: Cursor, limit: int, now: datetime) -> list[OutboxItem]:
     """Queued sends with recipients to hand to SMTP, oldest request first: recipients never
     handed over, and recipients the outbound server could not take whose retry is due at `now`
-    (naive UTC; the claim must use the same `now`)."""
+    (naive UTC; the claim must use the same `now`).
+
+    On PostgreSQL the sends are locked `FOR UPDATE SKIP LOCKED` (call it in the claiming
+    transaction): a concurrent worker skips them and takes the next ones instead of waiting."""
+    skip_locked = " FOR UPDATE OF s SKIP LOCKED" if engine_of(cursor) is Engine.POSTGRES else ""
     due = cursor.execute(
         "SELECT send_id, idx FROM outbound_retries WHERE retry_at <= ? ORDER BY retry_at LIMIT ?",
         [now, limit]).fetchall()
@@ -201,7 +208,7 @@ def outbox_work(cursor: Cursor, limit: int, now: datetime) -> list[OutboxItem]:
               AND (EXISTS (SELECT 1 FROM deliveries x WHERE x.send_id = s.id
                            AND x.state = 'pending' AND x.smtp_attempts = 0 AND NOT x.in_flight)
                    OR s.id IN (SELECT unnest(?::VARCHAR[])))
-            ORDER BY s.requested_at, s.id LIMIT ?""", [due_sends, limit]).fetchall()
+            ORDER BY s.requested_at, s.id LIMIT ?{skip_locked}""", [due_sends, limit]).fetchall()
     if not heads:
         return []
     send_ids = [row[0] for row in heads]
@@ -232,11 +239,13 @@ def next_outbound_retry(cursor: Cursor) -> datetime | None:
     return cursor.execute("SELECT min(retry_at) FROM outbound_retries").fetchone()[0]
 
 
-def interrupted_deliveries(cursor: Cursor) -> list[Delivery]:
-    """Deliveries handed to SMTP by a process that died before recording the outcome."""
+def interrupted_deliveries(cursor: Cursor, worker: str | None = None) -> list[Delivery]:
+    """Deliveries handed to SMTP by a process that died before recording the outcome (with
+    `worker`: those it claimed, whose journal the caller now holds)."""
     rows = cursor.execute(
-        f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE in_flight ORDER BY send_id, idx"
-    ).fetchall()
+        f"""SELECT {_DELIVERY_COLUMNS} FROM deliveries
+            WHERE in_flight AND (?::VARCHAR IS NULL OR claimed_by = ?)
+            ORDER BY send_id, idx""", [worker, worker]).fetchall()
     return [_delivery(row) for row in rows]
 
 
@@ -277,7 +286,7 @@ def history(cursor: Cursor, *, event_types: list[str] | None = None, actor: str 
            LEFT JOIN documents d ON d.id = e.document_id
            LEFT JOIN accounts a ON a.id = e.account_id
            LEFT JOIN users u ON u.login = e.actor
-           WHERE (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], e.type))
+           WHERE (?::VARCHAR[] IS NULL OR e.type = ANY(?::VARCHAR[]))
              AND (?::VARCHAR IS NULL OR e.actor = ?)
              AND (?::VARCHAR IS NULL OR e.account_id = ?)
              AND (?::VARCHAR IS NULL OR e.document_id = ?)
@@ -309,9 +318,11 @@ def overview(cursor: Cursor, *, scope: frozenset[str] | None = None) -> Overview
                    (SELECT count(*) FROM sends WHERE {scoped})""", params * 2).fetchall()[0]
     failing = cursor.execute(
         f"""WITH latest AS (
-               SELECT id FROM sends WHERE {scoped}
-               QUALIFY row_number() OVER (PARTITION BY document_id
-                                          ORDER BY requested_at DESC, id DESC) = 1)
+               SELECT id FROM (
+                   SELECT id, row_number() OVER (PARTITION BY document_id
+                                                 ORDER BY requested_at DESC, id DESC) AS nth
+                   FROM sends WHERE {scoped}) ranked
+               WHERE nth = 1)
            SELECT count(DISTINCT s.document_id) FROM sends s JOIN latest l ON l.id = s.id
            JOIN deliveries d ON d.send_id = s.id
            WHERE d.state IN ('not_sent', 'not_delivered')""", params).fetchall()[0][0]
@@ -320,8 +331,9 @@ def overview(cursor: Cursor, *, scope: frozenset[str] | None = None) -> Overview
     by_state = cursor.execute(
         f"""SELECT state, count(*) AS count FROM deliveries {only_scope}
            GROUP BY state
-           ORDER BY array_position(['pending', 'sent', 'not_sent', 'delivered',
-                                    'not_delivered'], state)""", params).df()
+           ORDER BY CASE state WHEN 'pending' THEN 1 WHEN 'sent' THEN 2 WHEN 'not_sent' THEN 3
+                               WHEN 'delivered' THEN 4 WHEN 'not_delivered' THEN 5 END""",
+        params).df()
     return Overview(documents, sends, failing, by_state)
 
 
@@ -330,4 +342,4 @@ def _in_scope(column: str, scope: frozenset[str] | None) -> tuple[str, list]:
     (the same rule as `console_queries`: unscoped plans stay as they were)."""
     if scope is None:
         return "TRUE", []
-    return f"list_contains(?::VARCHAR[], {column})", [sorted(scope)]
+    return f"{column} = ANY(?::VARCHAR[])", [sorted(scope)]

@@ -16,4 +16,4 @@ def in_scope(column: str, scope: Scope) -> tuple[str, list]:
     nothing; only None means every account."""
     if scope is None:
         return "TRUE", []
-    return f"list_contains(?::VARCHAR[], {column})", [sorted(scope)]
+    return f"{column} = ANY(?::VARCHAR[])", [sorted(scope)]

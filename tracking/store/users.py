@@ -99,6 +99,6 @@ def update(cursor: Cursor, login: str, **values) -> None:
 
 
 def existing_accounts(cursor: Cursor, account_ids: list[str]) -> set[str]:
-    rows = cursor.execute("SELECT id FROM accounts WHERE list_contains(?, id)",
+    rows = cursor.execute("SELECT id FROM accounts WHERE id = ANY(?::VARCHAR[])",
                           [account_ids]).fetchall()
     return {row[0] for row in rows}

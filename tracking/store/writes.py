@@ -123,58 +123,75 @@ def _insert_rows(cursor: Cursor, table: str, schema: pa.Schema, rows: list[dict]
         cursor.unregister("suivi_rows")
 
 
-def claim_for_smtp(cursor: Cursor, send_ids: list[str], now: datetime) -> None:
+def claim_for_smtp(cursor: Cursor, send_ids: list[str], now: datetime,
+                   worker: str | None = None) -> set[tuple[str, int]]:
     """These sends' deliveries that are due are being handed to SMTP now: the untried ones, and
     those whose retry (`outbound_retries`) is due at `now` — the same `now` as `outbox_work`.
     Until the outcome is recorded they stay `in_flight`; a process that dies meanwhile leaves the
-    flag, and the next start reports them as interrupted instead of sending them twice."""
-    if send_ids:
-        cursor.execute(
-            """UPDATE deliveries SET in_flight = TRUE, smtp_attempts = smtp_attempts + 1
-               WHERE send_id IN (SELECT unnest(?::VARCHAR[]))
-                 AND state = 'pending' AND NOT in_flight
-                 AND (smtp_attempts = 0
-                      OR EXISTS (SELECT 1 FROM outbound_retries r
-                                 WHERE r.send_id = deliveries.send_id AND r.idx = deliveries.idx
-                                   AND r.retry_at <= ?))""",
-            [send_ids, now],
-        )
-        cursor.execute(
-            """DELETE FROM outbound_retries
-               WHERE send_id IN (SELECT unnest(?::VARCHAR[])) AND retry_at <= ?""",
-            [send_ids, now])
+    flag, and the next start reports them as interrupted instead of sending them twice.
+
+    Returns the (send id, idx) actually claimed: with several workers on PostgreSQL, this UPDATE
+    is the arbiter (it re-checks `NOT in_flight` on the latest row), so a delivery another worker
+    claimed first is not in the result and must not be sent. `worker` names the claimant."""
+    if not send_ids:
+        return set()
+    claimed = cursor.execute(
+        """UPDATE deliveries SET in_flight = TRUE, smtp_attempts = smtp_attempts + 1,
+                  claimed_by = ?
+           WHERE send_id IN (SELECT unnest(?::VARCHAR[]))
+             AND state = 'pending' AND NOT in_flight
+             AND (smtp_attempts = 0
+                  OR EXISTS (SELECT 1 FROM outbound_retries r
+                             WHERE r.send_id = deliveries.send_id AND r.idx = deliveries.idx
+                               AND r.retry_at <= ?))
+           RETURNING send_id, idx""",
+        [worker, send_ids, now],
+    ).fetchall()
+    cursor.execute(
+        """DELETE FROM outbound_retries
+           WHERE send_id IN (SELECT unnest(?::VARCHAR[])) AND retry_at <= ?""",
+        [send_ids, now])
+    return {(send_id, idx) for send_id, idx in claimed}
 
 
-def unclaim(cursor: Cursor, send_ids: list[str], now: datetime) -> None:
+def unclaim(cursor: Cursor, send_ids: list[str], now: datetime,
+            worker: str | None = None) -> None:
     """Claimed but never handed over (the journal has no line for them): back to the outbox —
-    a retry of a delivery the server could not take becomes due again at once."""
+    a retry of a delivery the server could not take becomes due again at once. With `worker`,
+    only that worker's claims."""
     if send_ids:
         cursor.execute(
             """UPDATE deliveries SET in_flight = FALSE, smtp_attempts = smtp_attempts - 1
-               WHERE send_id IN (SELECT unnest(?::VARCHAR[])) AND in_flight""", [send_ids])
+               WHERE send_id IN (SELECT unnest(?::VARCHAR[])) AND in_flight
+                 AND (?::VARCHAR IS NULL OR claimed_by = ?)""", [send_ids, worker, worker])
         cursor.execute(
-            """INSERT OR REPLACE INTO outbound_retries
-               SELECT send_id, idx, ? FROM deliveries
+            """INSERT INTO outbound_retries (send_id, idx, retry_at)
+               SELECT send_id, idx, ?::TIMESTAMP FROM deliveries
                WHERE send_id IN (SELECT unnest(?::VARCHAR[])) AND state = 'pending'
-                 AND smtp_attempts > 0 AND NOT in_flight""", [now, send_ids])
+                 AND smtp_attempts > 0 AND NOT in_flight
+               ON CONFLICT (send_id, idx) DO UPDATE SET retry_at = excluded.retry_at""",
+            [now, send_ids])
 
 
 def defer_deliveries(cursor: Cursor, retries: list[tuple[str, int, datetime]]) -> None:
     """(send id, idx, when) — the outbound server could not take these; try again then."""
     if retries:
         cursor.execute(
-            """INSERT OR REPLACE INTO outbound_retries
-               SELECT unnest(?::VARCHAR[]), unnest(?::INTEGER[]), unnest(?::TIMESTAMP[])""",
+            """INSERT INTO outbound_retries (send_id, idx, retry_at)
+               SELECT unnest(?::VARCHAR[]), unnest(?::INTEGER[]), unnest(?::TIMESTAMP[])
+               ON CONFLICT (send_id, idx) DO UPDATE SET retry_at = excluded.retry_at""",
             [[r[0] for r in retries], [r[1] for r in retries], [r[2] for r in retries]])
 
 
-def release_from_smtp(cursor: Cursor, send_ids: list[str]) -> None:
+def release_from_smtp(cursor: Cursor, send_ids: list[str], worker: str | None = None) -> None:
     """The outcomes of these sends are recorded: they leave the outbox, except those with a
-    delivery still waiting for a retry (`defer_deliveries`, called before this)."""
+    delivery still waiting for a retry (`defer_deliveries`, called before this). With `worker`,
+    only that worker's claims are released (another may hold a later claim on the same send)."""
     if send_ids:
         cursor.execute(
-            "UPDATE deliveries SET in_flight = FALSE WHERE send_id IN (SELECT unnest(?::VARCHAR[]))",
-            [send_ids])
+            """UPDATE deliveries SET in_flight = FALSE WHERE send_id IN (SELECT unnest(?::VARCHAR[]))
+                 AND (?::VARCHAR IS NULL OR claimed_by = ?)""",
+            [send_ids, worker, worker])
         cursor.execute(
             """UPDATE sends SET outbox_state = 'done'
                WHERE id IN (SELECT unnest(?::VARCHAR[]))

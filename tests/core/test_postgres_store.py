@@ -1,0 +1,146 @@
+"""The PostgreSQL store on a private server: UTC sessions on a server set to Auckland, the
+password kept out of every message, NUL characters in mail text, concurrent migration, and
+`store copy` round trips checked table by table."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from datetime import UTC, datetime
+
+import pytest
+
+from tests import pg
+from tracking.clock import utc_now_naive
+from tracking.demo import generate
+from tracking.errors import StorageError
+from tracking.store.connection import open_database
+from tracking.store.copy import CopyRefused, copy_store, data_tables, row_count
+from tracking.store.marks import refresh_marks
+from tracking.store.migrations import MIGRATIONS
+from tracking.store.postgres import NUL_REPLACEMENT, numbered, redact
+
+DEMO_NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def pg_url(postgres_server) -> str:
+    return postgres_server.create_database(template=pg.TEMPLATE)
+
+
+def test_sessions_are_utc_although_the_server_is_in_auckland(postgres_server, pg_url):
+    with postgres_server.admin() as admin:
+        assert admin.execute("SHOW TimeZone").fetchone()[0] == pg.SERVER_TIME_ZONE
+    with open_database(pg_url) as db:
+        cursor = db.cursor()
+        assert cursor.execute("SHOW TimeZone").fetchone()[0] == "UTC"
+        server_now = cursor.execute("SELECT now()::TIMESTAMP").fetchone()[0]
+        assert abs((server_now - utc_now_naive()).total_seconds()) < 60   # not 13 h away
+
+
+def test_the_password_never_appears_in_errors(postgres_server):
+    wrong_database = postgres_server.url("no_such_database")
+    with pytest.raises(StorageError) as raised:
+        open_database(wrong_database)
+    assert pg.PASSWORD not in str(raised.value) and "***" in str(raised.value)
+    assert raised.value.__cause__ is None          # the driver's error could carry the conninfo
+    wrong_password = postgres_server.url(pg.TEMPLATE).replace(pg.PASSWORD, "not-the-password")
+    with pytest.raises(StorageError) as raised:
+        open_database(wrong_password)
+    assert "not-the-password" not in str(raised.value)
+    assert redact(postgres_server.url("x")) == postgres_server.url("x").replace(pg.PASSWORD, "***")
+
+
+def test_nul_characters_in_mail_text_are_replaced_not_refused(pg_url):
+    with open_database(pg_url) as db, db.transaction() as cursor:
+        cursor.execute("INSERT INTO store_facts VALUES (?, ?, ?)",
+                       ["subject", "Undelivered\x00 mail", utc_now_naive()])
+        stored = cursor.execute("SELECT value FROM store_facts WHERE key = ?",
+                                ["subject"]).fetchone()[0]
+    assert stored == f"Undelivered{NUL_REPLACEMENT} mail"
+
+
+def test_placeholders_are_numbered_outside_quoted_text():
+    assert numbered("SELECT ? , '?', \"a?\", ?") == "SELECT $1 , '?', \"a?\", $2"
+    assert numbered("SELECT 'it''s ?' || ?") == "SELECT 'it''s ?' || $1"
+
+
+def test_processes_migrating_the_same_database_at_once_migrate_it_once(postgres_server):
+    url = postgres_server.create_database()         # empty: every migration still to run
+    errors: list[BaseException] = []
+
+    def open_and_close() -> None:
+        try:
+            open_database(url).close()
+        except BaseException as err:  # noqa: BLE001 - reported by the assertion below
+            errors.append(err)
+
+    threads = [threading.Thread(target=open_and_close) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    with open_database(url) as db:
+        versions = [row[0] for row in db.cursor().execute(
+            "SELECT version FROM schema_version ORDER BY version").fetchall()]
+    assert versions == [m.version for m in MIGRATIONS]
+
+
+def test_store_copy_round_trip_duckdb_postgres_duckdb(tmp_path, pg_url):
+    demo = tmp_path / "demo.duckdb"
+    generate(demo, documents=300, seed=7, now=DEMO_NOW)
+    with open_database(demo) as source, open_database(pg_url) as target:
+        there = copy_store(source, target)
+        tables = data_tables(target.cursor())
+    back_path = tmp_path / "back.duckdb"
+    with open_database(pg_url) as source, open_database(back_path) as target:
+        back = copy_store(source, target)
+    assert there == back                            # same counts, same checksums, every table
+    assert {copy.table for copy in there} == set(tables) - {"schema_version"}
+    counted = {copy.table: copy.rows for copy in there}
+    assert counted["documents"] == 300 and counted["events"] > 300
+    assert counted["returned_messages"] > 0 and counted["users"] > 0
+    with open_database(back_path) as db:
+        cursor = db.cursor()
+        top = cursor.execute("SELECT max(seq) FROM events").fetchall()[0][0]
+        assert cursor.execute("SELECT nextval('event_seq')").fetchall()[0][0] > top
+
+
+def test_store_copy_refuses_a_target_with_data(tmp_path, pg_url):
+    demo = tmp_path / "demo.duckdb"
+    generate(demo, documents=20, seed=7, now=DEMO_NOW)
+    with open_database(demo) as source, open_database(pg_url) as target:
+        copy_store(source, target)
+        before = row_count(target.cursor(), "events")
+        with pytest.raises(CopyRefused, match="not empty"):
+            copy_store(source, target)
+        assert row_count(target.cursor(), "events") == before
+
+
+def test_store_copy_command_prints_no_password(tmp_path, pg_url):
+    demo = tmp_path / "demo.duckdb"
+    generate(demo, documents=20, seed=7, now=DEMO_NOW)
+    done = subprocess.run([sys.executable, "-m", "tracking", "store", "copy", "--from",
+                           str(demo), "--to", pg_url], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "counts and checksums match" in done.stdout
+    assert pg.PASSWORD not in done.stdout + done.stderr
+
+
+def test_document_marks_are_the_same_on_both_engines(tmp_path, pg_url):
+    """The marks' latest-send query has one variant per engine (arg_max / DISTINCT ON)."""
+    demo = tmp_path / "demo.duckdb"
+    generate(demo, documents=300, seed=7, now=DEMO_NOW)
+    with open_database(demo) as source, open_database(pg_url) as target:
+        copy_store(source, target)
+        marks = []
+        for db in (source, target):
+            assert refresh_marks(db).full
+            marks.append(sorted(
+                (row[0], row[1], row[2], row[3], row[4], list(row[5]), sorted(row[6].split()))
+                for row in db.cursor().execute("SELECT * FROM document_marks").fetchall()))
+    assert len(marks[0]) > 200                     # every document sent at least once
+    assert marks[0] == marks[1]
+    assert any(mark[4] for mark in marks[0]) and not all(mark[4] for mark in marks[0])
