@@ -28,15 +28,13 @@ def _failing_document(path) -> str:
 
 
 # Content other helpers own in this round; their merge is what makes these pages pass.
-_REASON_WORDS = ("reasons are shown by their code until the short French reason labels and the "
-                 "charts' French labels (analyst) are merged")
 _BOX = ("the tracking box prints the raw reason beside the server's words, the timeline's "
         "hover data holds raw reasons (box and analyst helpers)")
 PAGES = [
     "documents",
     pytest.param("document", marks=pytest.mark.xfail(strict=False, reason=_BOX)),
-    pytest.param("failures", marks=pytest.mark.xfail(strict=False, reason=_REASON_WORDS)),
-    pytest.param("history", marks=pytest.mark.xfail(strict=False, reason=_REASON_WORDS)),
+    "failures",   # the short reason labels and the charts' French labels (analyst) are in
+    "history",
     "mailbox",
     "overview",
     "settings",
