@@ -1,12 +1,13 @@
-"""Activity history: the event log with filters and exact error reasons; charts; CSV export."""
+"""Activity history: the event log with filters and exact error reasons, in words; charts;
+exports."""
 
 import streamlit as st
 
 from tracking import charts
-from tracking.export import frame_to_csv
+from tracking.export import HISTORY_COLUMNS
 from tracking.labels import word_for
 from tracking.models import EventType
-from ui import data
+from ui import analysis, data
 from ui.i18n import language, t
 from ui.inputs import choice, choices, text
 from ui.layout import start_page
@@ -28,8 +29,7 @@ document = text(t("filter.document"), key="history_document", container=columns[
 events = data.history_page(data.path(), since, until, tuple(str(e) for e in types), actor,
                            account, document or None, scope=who.scope)
 table(history_table(events), key="history_table")
-st.download_button(t("export"), frame_to_csv(events),
-                   file_name="suivi-history.csv", mime="text/csv", key="history_csv")
+analysis.export_buttons(events, HISTORY_COLUMNS, "history")
 
 st.subheader(t("history.charts"))
 figures = data.history_charts(data.path(), since, until, account, scope=who.scope)
@@ -44,4 +44,4 @@ left.plotly_chart(charts.delivery_delay(figures.delivery_delay, lang), key="dela
 right.markdown(f"**{t('history.domains')}**")
 right.plotly_chart(charts.failures_by(summary.by_domain.head(10), "domain", lang), key="domains")
 st.markdown(f"**{t('history.reasons')}**")
-st.plotly_chart(charts.failures_by(summary.by_reason, "reason", lang), key="reasons")
+st.plotly_chart(charts.failures_by_reason(summary.by_reason, lang), key="reasons")

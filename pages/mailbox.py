@@ -7,6 +7,7 @@ from tracking.errors import SuiviError
 from tracking.auth.roles import Action
 from tracking.returned_actions import dismiss_bounce
 from ui import actions, data, resources, returned
+from ui.sandbox_rules import sandbox_rules
 from ui.i18n import t
 from ui.inputs import choice
 from ui.layout import error, start_page
@@ -16,6 +17,7 @@ from ui.tables import table
 who = start_page()
 st.title(t("mailbox.heading"))
 actions.flash()
+sandbox_rules()
 
 st.subheader(t("mailbox.watcher"))
 watcher = resources.mailbox_watcher()

@@ -9,8 +9,8 @@ from __future__ import annotations
 from enum import StrEnum
 
 from tracking.models import (
-    DeliveryState, DocumentKind, DocumentStatus, EventType, Reason, ReasonGroup, SendingMode,
-    SendKind,
+    BounceKind, DeliveryState, DocumentKind, DocumentStatus, EventType, Reason, ReasonGroup,
+    SendingMode, SendKind,
 )
 
 LANGUAGES = ("fr", "en")
@@ -227,3 +227,98 @@ def reason_group(reason: str | None) -> ReasonGroup | None:
         return Reason(reason).group if reason else None
     except ValueError:
         return ReasonGroup.UNKNOWN
+
+
+# --- analysis labels (charts, tables, exports) -------------------------------------------------
+# Short names of the reasons, for chart bars and table cells (the sentence above is the hover).
+# Stored values outside the vocabulary (a raw server reply kept by an older version) and missing
+# values each land on one labelled catch-all, so a chart never shows a raw line, `nan` or `None`.
+
+REASON_OTHER = "_other"      # a stored reason that is not in the vocabulary
+REASON_MISSING = "_missing"  # no reason stored
+
+_REASON_NAMES: dict[str, tuple[str, str]] = {
+    Reason.USERUNKNOWN: ("Destinataire inconnu", "Unknown recipient"),
+    Reason.HOSTUNKNOWN: ("Domaine inexistant", "Unknown domain"),
+    Reason.HASMOVED: ("Destinataire parti", "Recipient moved"),
+    Reason.NOTACCEPT: ("Domaine sans courrier", "Domain accepts no mail"),
+    Reason.MAILBOXFULL: ("Boîte pleine", "Mailbox full"),
+    Reason.SUSPEND: ("Boîte suspendue", "Mailbox suspended"),
+    Reason.EXCEEDLIMIT: ("Limite de la boîte dépassée", "Mailbox limit exceeded"),
+    Reason.AUTHFAILURE: ("Authentification refusée", "Authentication failed"),
+    Reason.BADREPUTATION: ("Mauvaise réputation", "Bad reputation"),
+    Reason.BLOCKED: ("Serveur bloqué", "Server blocked"),
+    Reason.REQUIREPTR: ("DNS inverse exigé", "Reverse DNS required"),
+    Reason.REJECTED: ("Expéditeur refusé", "Sender rejected"),
+    Reason.SPAMDETECTED: ("Jugé spam", "Judged spam"),
+    Reason.VIRUSDETECTED: ("Virus détecté", "Virus detected"),
+    Reason.POLICYVIOLATION: ("Règle du destinataire", "Receiver policy"),
+    Reason.CONTENTERROR: ("Contenu refusé", "Content refused"),
+    Reason.NOTCOMPLIANTRFC: ("Message non conforme", "Not RFC compliant"),
+    Reason.MESGTOOBIG: ("Message trop gros", "Message too big"),
+    Reason.SECURITYERROR: ("Erreur de sécurité", "Security error"),
+    Reason.FAILEDSTARTTLS: ("Échec STARTTLS", "STARTTLS failed"),
+    Reason.NORELAYING: ("Relais refusé", "Relaying denied"),
+    Reason.SUPPRESSED: ("Liste de suppression", "Suppression list"),
+    Reason.FILTERED: ("Filtré", "Filtered"),
+    Reason.EXPIRED: ("Délai dépassé", "Expired"),
+    Reason.NETWORKERROR: ("Erreur réseau", "Network error"),
+    Reason.SYSTEMERROR: ("Erreur système", "System error"),
+    Reason.SYSTEMFULL: ("Disque du serveur plein", "Server disk full"),
+    Reason.TOOMANYCONN: ("Trop de connexions", "Too many connections"),
+    Reason.SPEEDING: ("Envois trop rapides", "Sending too fast"),
+    Reason.SYNTAXERROR: ("Erreur de dialogue SMTP", "SMTP syntax error"),
+    Reason.MAILERERROR: ("Erreur du programme de remise", "Mailer error"),
+    Reason.DELIVERED: ("Remis", "Delivered"),
+    Reason.FEEDBACK: ("Signalé comme spam", "Reported as spam"),
+    Reason.VACATION: ("Absence", "Out of office"),
+    Reason.ONHOLD: ("Cause indéterminée", "Cause on hold"),
+    Reason.UNDEFINED: ("Cause inconnue", "Undefined cause"),
+    REASON_OTHER: ("Autre réponse du serveur", "Other server reply"),
+    REASON_MISSING: ("Raison non indiquée", "No reason given"),
+}
+
+
+# Reasons in tables (`word_for(Reason, …)`) read these short names too.
+_WORDS.update({reason: _REASON_NAMES[reason] for reason in Reason})
+
+
+def reason_key(reason: object) -> str:
+    """The vocabulary value of a stored reason, or one of the two catch-alls (a catch-all key
+    given back stays itself)."""
+    if reason in (REASON_OTHER, REASON_MISSING):
+        return str(reason)
+    if reason is None or (isinstance(reason, float) and reason != reason) or reason == "":
+        return REASON_MISSING
+    try:
+        return Reason(reason).value
+    except ValueError:
+        return REASON_OTHER
+
+
+def reason_name(reason: object, language: str = "fr") -> str:
+    """The short label of a stored reason (catch-alls included): never a raw code or `nan`."""
+    return _pick(_REASON_NAMES[reason_key(reason)], language)
+
+
+# What a returned message is (DESIGN §6.1), for the mailbox and the sandbox's rules.
+_WORDS.update({
+    BounceKind.FAILURE: ("Échec", "Failure"),
+    BounceKind.DELAY: ("Retard", "Delay"),
+    BounceKind.SUCCESS: ("Accusé de réception", "Delivery report"),
+    BounceKind.AUTOREPLY: ("Réponse automatique", "Auto-reply"),
+    BounceKind.COMPLAINT: ("Plainte (spam)", "Complaint (spam)"),
+    BounceKind.NOT_A_BOUNCE: ("Courrier ordinaire", "Ordinary mail"),
+    BounceKind.UNDECODABLE: ("Illisible", "Undecodable"),
+})
+
+
+# A missing state, mode, kind… in an analysis table: a label, never `None` or `nan`.
+NOT_GIVEN = ("Non renseigné", "Not given")
+
+
+def label_or_catch_all(enum: type[StrEnum], value: object, language: str = "fr") -> str:
+    """`word_for`, with a labelled catch-all for a missing value (analysis tables and exports)."""
+    if value is None or (isinstance(value, float) and value != value) or value == "":
+        return _pick(NOT_GIVEN, language)
+    return word_for(enum, value, language)

@@ -7,6 +7,7 @@ import math
 
 import streamlit as st
 
+from ui.analysis_labels import ANALYSIS_LABELS
 from ui.table_labels import TABLE_LABELS
 
 # French groups thousands with a narrow no-break space (U+202F, as CLDR and the Imprimerie
@@ -370,6 +371,7 @@ LABELS: dict[str, dict[str, str]] = {
 
 
 LABELS.update(TABLE_LABELS)
+LABELS.update(ANALYSIS_LABELS)
 
 
 def language() -> str:

@@ -27,16 +27,11 @@ def _failing_document(path) -> str:
            WHERE x.state = 'not_delivered' ORDER BY s.requested_at DESC LIMIT 1""").fetchone()[0]
 
 
-# Content other helpers own in this round; their merge is what makes these pages pass.
-_REASON_WORDS = ("reasons are shown by their code until the short French reason labels and the "
-                 "charts' French labels (analyst) are merged")
-_BOX = ("the timeline's hover data holds raw reasons (analyst helper); the tracking box "
-        "says the reason in words and quotes only the status code")
 PAGES = [
     "documents",
-    pytest.param("document", marks=pytest.mark.xfail(strict=False, reason=_BOX)),
-    pytest.param("failures", marks=pytest.mark.xfail(strict=False, reason=_REASON_WORDS)),
-    pytest.param("history", marks=pytest.mark.xfail(strict=False, reason=_REASON_WORDS)),
+    "document",
+    "failures",   # the short reason labels and the charts' French labels (analyst) are in
+    "history",
     "mailbox",
     "overview",
     "settings",

@@ -34,6 +34,8 @@ def test_notebook_reads_the_snapshot(demo_template, tmp_path, repo_root, monkeyp
     printed = run_notebook(repo_root, monkeypatch, database)
     assert "reading the snapshot written at" in printed
     assert "failed recipients out of" in printed and "points" in printed
+    assert "failure rate" in printed and "time to delivery p95" in printed   # the rates
+    assert "bytes of CSV" in printed
 
 
 def test_notebook_reads_the_database_when_there_is_no_snapshot(demo_template, tmp_path,

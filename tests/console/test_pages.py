@@ -224,13 +224,17 @@ def test_resend_to_a_corrected_address(console_db, repo_root):
 def test_failures_page_aggregates_drills_down_and_exports(console_db, repo_root):
     app = console_app(repo_root).run().switch_page("pages/failures.py").run()
     assert not app.exception
-    summary = next(m.value for m in app.markdown if "échecs sur" in m.value)
-    failures = int(re.match(r"([\d\u202f]+) échecs", summary).group(1).replace("\u202f", ""))
+    caption = next(c.value for c in app.caption
+                   if " sur " in c.value and "destinataire" in c.value)
+    failures = int(re.match(r"([\d\u202f]+) échec", caption).group(1).replace("\u202f", ""))
     assert failures > 0
     app.selectbox(key="drill_reason").set_value("userunknown").run()
-    drill = app.dataframe[0].value
+    drill = next(d.value for d in app.dataframe if "Destinataire" in d.value.columns)
     assert len(drill) > 0 and set(drill["Raison"]) == {word_for(Reason, "userunknown", "fr")}
-    assert [b.key for b in app.get("download_button")] == ["failures_csv", "suppressed_csv"]
+    assert set(drill["Raison"]) == {"Destinataire inconnu"}       # a short name, not the code
+    # French CSV, technical CSV, Parquet; then the addresses to correct
+    keys = [b.key for b in app.get("download_button")]
+    assert len(keys) == 4 and keys[-1] == "suppressed_csv"
 
 
 def test_history_page_filters_and_charts(console_db, repo_root):

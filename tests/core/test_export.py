@@ -90,3 +90,65 @@ def test_a_diagnostic_from_mail_is_neutralised_in_the_failures_export(db, seeded
     assert cells["diagnostic"] == "'" + diagnostic
     assert cells["recipient"] == "victim@client.test" and cells["reason"] == "userunknown"
     assert not any(cell.startswith(("=", "+", "-", "@")) for cell in row)
+
+
+# --- the analyst's French CSV and Parquet -------------------------------------------------------
+
+def _failed_rows() -> pd.DataFrame:
+    return pd.DataFrame({
+        "requested_at": pd.to_datetime(["2026-07-01 12:30", "2026-01-15 08:05"]),
+        "document_number": ['=HYPERLINK("http://x")', "FV 2026/01/0001"],
+        "document_id": ["d1", "d2"],
+        "account": ["Atelier; Dubois", "Nord"],
+        "time_zone": ["Europe/Paris", "America/New_York"],
+        "mode": ["relay", None],
+        "recipient": ["a@x.test", "b@y.test"],
+        "state": ["not_delivered", "not_sent"],
+        "state_at": pd.to_datetime(["2026-07-01 12:31", None]),
+        "reason": ["mailboxfull", None],
+        "status_code": ["5.2.2", None],
+        "smtp_reply": [None, "-554 refused"],
+        "diagnostic": ["552 5.2.2 full", None],
+        "remote_mta": ["mx.x.test", None],
+    })
+
+
+def _read_french(data: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
+
+
+def test_the_french_csv_has_a_bom_semicolons_french_headers_labels_and_codes_apart():
+    from tracking.export import FAILURE_COLUMNS, frame_to_french_csv
+
+    data = frame_to_french_csv(_failed_rows(), FAILURE_COLUMNS)
+    assert data.startswith("\ufeff".encode("utf-8"))             # Excel reads it as UTF-8
+    header, summer, winter = _read_french(data)
+    assert header == ["Envoi demandé le", "Document", "Compte", "Mode d'envoi", "Code mode",
+                      "Destinataire", "État", "Code état", "État depuis le", "Raison",
+                      "Code raison", "Code d'état SMTP étendu", "Réponse SMTP",
+                      "Diagnostic du serveur distant", "Serveur distant"]
+    row = dict(zip(header, summer))
+    assert row["Envoi demandé le"] == "01/07/2026 14:30 CEST"   # local time, with its zone
+    assert row["État"] == "Non réceptionné" and row["Code état"] == "not_delivered"
+    assert row["Raison"] == "Boîte pleine" and row["Code raison"] == "mailboxfull"
+    assert row["Mode d'envoi"] == "Relais Suivi" and row["Code mode"] == "relay"
+    assert row["Document"] == "'=HYPERLINK(\"http://x\")"         # still neutralised
+    assert row["Compte"] == "Atelier; Dubois"                    # quoted, not split
+    row = dict(zip(header, winter))
+    assert row["Envoi demandé le"] == "15/01/2026 03:05 EST"
+    assert row["État depuis le"] == "" and row["Raison"] == "" and row["Code raison"] == ""
+    assert row["Mode d'envoi"] == "Non renseigné" and row["Code mode"] == ""
+    assert row["Réponse SMTP"] == "'-554 refused"
+    assert not any(cell in ("None", "nan", "NaT") for cell in winter + summer)
+
+
+def test_parquet_keeps_the_stored_values_and_types():
+    from tracking.export import frame_to_parquet
+
+    frame = _failed_rows()
+    back = pd.read_parquet(io.BytesIO(frame_to_parquet(frame)))
+    assert list(back.columns) == list(frame.columns)
+    assert back["requested_at"].dt.tz is not None                   # UTC, and marked so
+    assert back["requested_at"].dt.tz_convert(None).tolist() == frame["requested_at"].tolist()
+    assert back["document_number"].tolist() == frame["document_number"].tolist()  # exact
+    assert back["reason"].tolist()[0] == "mailboxfull" and pd.isna(back["reason"].tolist()[1])

@@ -242,7 +242,7 @@ def insert_documents(cursor: Cursor, seed: int) -> None:
     cursor.execute("""INSERT INTO documents
                       SELECT id, account_id, client_id, kind, number, amount::DECIMAL(14, 2),
                              currency, issue_date, status, send_date, issued
-                      FROM demo_document ORDER BY doc_no""")
+                      FROM demo_document ORDER BY issued, doc_no""")  # stored as created
 
 
 def insert_sends(cursor: Cursor, seed: int) -> None:
@@ -265,7 +265,7 @@ def insert_sends(cursor: Cursor, seed: int) -> None:
                id,
                CASE WHEN mode = '{SendingMode.MANUAL}' THEN 'none'
                     WHEN handed THEN 'done' ELSE 'queued' END
-        FROM demo_send ORDER BY send_no""")
+        FROM demo_send ORDER BY requested, send_no""")  # stored as requested
 
 
 def create_deliveries(cursor: Cursor, verp_key: bytes) -> None:

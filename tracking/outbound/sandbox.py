@@ -8,22 +8,10 @@ mailbox. Each stored message starts with `Return-Path: <>` and `Delivered-To: <e
 as a delivery agent writes them; files are added atomically (Maildir `tmp/` then `new/`).
 
 What happens is chosen by the recipient address (case-insensitive; `<word>` is the local part,
-or its part before the first `-`, so `unknown-jean@client.example` is "unknown"):
-
-| recipient | at SMTP time | returned afterwards |
-|---|---|---|
-| anything else | 250 | success DSN (`Action: delivered`, 2.0.0) if NOTIFY asked for SUCCESS |
-| `*@<anything>.invalid` (e.g. `x@nxdomain.invalid`) | 250 | failure DSN, 5.1.2 domain not found (hard) |
-| `unknown` | 250 | failure DSN, 5.1.1 user unknown (hard) |
-| `full` | 250 | failure DSN, 5.2.2 mailbox full (soft) |
-| `blocked` | 250 | failure DSN, 5.7.1 sending host blocked (soft) |
-| `spam` | 250 | failure DSN, 5.7.1 rejected as spam content (soft) |
-| `defer` | 250 | delay DSN (`Action: delayed`, 4.2.0 greylisted) if NOTIFY has DELAY, then a success DSN |
-| `late` | 250 | success DSN, then a failure DSN 5.1.1 (a late bounce after delivery) |
-| `autoreply` or `vacation` | 250 | success DSN if asked, and an RFC 3834 out-of-office reply |
-| `complain` | 250 | success DSN if asked, and an RFC 5965 abuse report (ARF) |
-| `reject` | 550 5.1.1 at RCPT, nothing returned | |
-| `tempfail` | 451 4.3.0 at RCPT, nothing returned | |
+or its part before the first `-`, so `unknown-jean@client.example` is "unknown"). The rules
+are data — `RULES` in `tracking.outbound.sandbox_rules`, one `SandboxRule` per behaviour — so
+the README and the demo's Mailbox page show the very table the server plays, and a test checks
+each example against the parser.
 
 DSNs honour what the sender asked (RFC 3461): NOTIFY (none given: failures and delays only;
 NEVER: nothing), RET=HDRS (headers only; success reports always return headers only), ENVID
@@ -47,44 +35,16 @@ import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from email.utils import make_msgid, parseaddr
-from enum import StrEnum
 from pathlib import Path
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from tracking.outbound import dsn
 from tracking.outbound.dsn import RecipientStatus
+# The rules live beside, without the server (see that module); used here and re-exported.
+from tracking.outbound.sandbox_rules import Behaviour, behaviour_for
 from tracking.outbound.smtpd import AnnouncesDsn, LoopbackController, RcptDsn, mail_dsn, rcpt_dsn
 
-
-class Behaviour(StrEnum):
-    DELIVER = "deliver"
-    NO_SUCH_DOMAIN = "no_such_domain"
-    UNKNOWN_USER = "unknown_user"
-    MAILBOX_FULL = "mailbox_full"
-    BLOCKED = "blocked"
-    SPAM = "spam"
-    DEFER_THEN_DELIVER = "defer_then_deliver"
-    LATE_BOUNCE = "late_bounce"
-    AUTO_REPLY = "auto_reply"
-    COMPLAINT = "complaint"
-    REJECT = "reject"
-    TEMPFAIL = "tempfail"
-
-
-_BY_WORD = {
-    "unknown": Behaviour.UNKNOWN_USER,
-    "full": Behaviour.MAILBOX_FULL,
-    "blocked": Behaviour.BLOCKED,
-    "spam": Behaviour.SPAM,
-    "defer": Behaviour.DEFER_THEN_DELIVER,
-    "late": Behaviour.LATE_BOUNCE,
-    "autoreply": Behaviour.AUTO_REPLY,
-    "vacation": Behaviour.AUTO_REPLY,
-    "complain": Behaviour.COMPLAINT,
-    "reject": Behaviour.REJECT,
-    "tempfail": Behaviour.TEMPFAIL,
-}
 
 # (Status, Diagnostic-Code text with {address}, whether the recipient's MX answered)
 _FAILURES = {
@@ -105,13 +65,6 @@ _SMTP_TIME = {
     Behaviour.REJECT: "550 5.1.1 <{address}>: Recipient address rejected: User unknown",
     Behaviour.TEMPFAIL: "451 4.3.0 <{address}>: Temporary lookup failure, try again later",
 }
-
-
-def behaviour_for(address: str) -> Behaviour:
-    local_part, _, domain = address.strip().strip("<>").lower().rpartition("@")
-    if domain.endswith(".invalid"):
-        return Behaviour.NO_SUCH_DOMAIN
-    return _BY_WORD.get(local_part.split("-", 1)[0], Behaviour.DELIVER)
 
 
 class SandboxServer:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import duckdb
 import pandas as pd
@@ -29,11 +29,13 @@ from tracking.events import PAYLOADS, BounceReport
 from tracking.labels import reason_group
 from tracking.models import DeliveryState
 from tracking.store import box as box_reads
+from tracking.store import delivery_counts
 from tracking.store.scope import Scope, in_scope as _in_scope
 
 Cursor = duckdb.DuckDBPyConnection
 FAILED_STATES = (DeliveryState.NOT_SENT.value, DeliveryState.NOT_DELIVERED.value)
 RAW_TEXT_LIMIT = 200_000   # characters of a returned message shown on demand
+RECENT_WINDOW = timedelta(days=7)   # where the newest failures are looked for first
 
 
 @dataclass(frozen=True)
@@ -94,28 +96,64 @@ def _document_where(filters: DocumentFilters, scope: Scope) -> tuple[str, list]:
     return " AND ".join(clauses), params
 
 
+_PAGE_COLUMNS = """d.id, d.number, d.kind, d.status, d.issue_date, d.send_date, d.amount,
+                   d.currency, d.account_id, d.client_id"""
+
+
 def documents_page(cursor: Cursor, filters: DocumentFilters, *, page: int = 0,
                    page_size: int = 50, scope: Scope = None) -> DocumentPage:
     """One page of documents, newest issue date first, with their latest send's marks.
 
-    Three short queries: the count, the page (top-N on documents alone, then its accounts and
-    clients), and the marks of just those documents through the sends and deliveries indexes.
+    A few short queries: the count and the page's rows, then the marks of just those
+    documents. Sorting a million documents by (date, number) is the cost, so the page is cut
+    first on the date alone: the date of the last row the page needs is found by a top-N on
+    that one column, and only the documents from that date on are sorted in full. A search
+    (text matched against every document) is evaluated once, its matches reused for the
+    count and the page; so are the filters on the marks.
     """
     where, params = _document_where(filters, scope)
-    total = cursor.execute(f"SELECT count(*) FROM documents d WHERE {where}",
-                           params).fetchall()[0][0]
+    wanted = page * page_size
+    costly = bool(filters.search.strip() or filters.failures_only or filters.state
+                  or filters.mode)   # text matched, or the marks joined, for every document
+    if costly:
+        # The matches, once: counted, cut on the date, sorted.
+        source = f"""m AS MATERIALIZED (
+                         SELECT {_PAGE_COLUMNS} FROM documents d WHERE {where}),
+                     cut AS (SELECT issue_date FROM m ORDER BY issue_date DESC
+                             LIMIT 1 OFFSET ?),
+                     page AS (
+                         SELECT * FROM m
+                         WHERE m.issue_date >= coalesce((SELECT issue_date FROM cut),
+                                                        DATE '0001-01-01')
+                         ORDER BY m.issue_date DESC, m.number DESC, m.id LIMIT ? OFFSET ?)"""
+        params = [*params, wanted + page_size - 1, page_size, wanted]
+        total_sql = "(SELECT count(*) FROM m)"
+    else:
+        total_sql = "NULL"
+        total = cursor.execute(f"SELECT count(*) FROM documents d WHERE {where}",
+                               params).fetchall()[0][0]
+        cut = cursor.execute(
+            f"""SELECT d.issue_date FROM documents d WHERE {where}
+                ORDER BY d.issue_date DESC LIMIT 1 OFFSET ?""",
+            [*params, wanted + page_size - 1]).fetchall()
+        if cut:   # a constant: DuckDB skips the row groups that hold only older documents
+            where, params = f"{where} AND d.issue_date >= ?", [*params, cut[0][0]]
+        source = f"""page AS (
+                         SELECT {_PAGE_COLUMNS} FROM documents d WHERE {where}
+                         ORDER BY d.issue_date DESC, d.number DESC, d.id LIMIT ? OFFSET ?)"""
+        params = [*params, page_size, wanted]
     rows = cursor.execute(
-        f"""WITH page AS (
-                SELECT d.id, d.number, d.kind, d.status, d.issue_date, d.send_date, d.amount,
-                       d.currency, d.account_id, d.client_id
-                FROM documents d WHERE {where}
-                ORDER BY d.issue_date DESC, d.number DESC, d.id
-                LIMIT ? OFFSET ?)
-            SELECT p.* EXCLUDE (client_id), a.name AS account, a.time_zone, c.name AS client
+        f"""WITH {source}
+            SELECT p.* EXCLUDE (client_id), a.name AS account, a.time_zone, c.name AS client,
+                   {total_sql} AS total_matches
             FROM page p JOIN accounts a ON a.id = p.account_id
             LEFT JOIN clients c ON c.id = p.client_id
-            ORDER BY p.issue_date DESC, p.number DESC, p.id""",
-        [*params, page_size, page * page_size]).df()
+            ORDER BY p.issue_date DESC, p.number DESC, p.id""", params).df()
+    if costly:
+        total = int(rows["total_matches"].iloc[0]) if not rows.empty else cursor.execute(
+            f"SELECT count(*) FROM documents d WHERE {where}",
+            params[:-3]).fetchall()[0][0]
+    rows = rows.drop(columns=["total_matches"])
     marks = cursor.execute(
         """WITH latest AS (
                 SELECT document_id, arg_max(id, (requested_at, id)) AS send_id,
@@ -179,12 +217,16 @@ def document_box(cursor: Cursor, document_id: str, *, scope: Scope = None) -> Do
     rows = cursor.execute(
         f"""SELECT d.id, d.number, d.kind, d.status, d.issue_date, d.send_date, d.amount,
                    d.currency, d.account_id, a.name AS account, a.time_zone,
-                   a.sending_mode AS account_mode, d.client_id, c.name AS client
+                   a.sending_mode AS account_mode, d.client_id
             FROM documents d JOIN accounts a ON a.id = d.account_id
-            LEFT JOIN clients c ON c.id = d.client_id WHERE d.id = ? AND {in_scope}""",
+            WHERE d.id = ? AND {in_scope}""",
         [document_id, *params]).df()
     if rows.empty:
         return None
+    # By key, apart: joined, the clients table would be hashed whole for one row.
+    client = cursor.execute("SELECT name FROM clients WHERE id = ?",
+                            [rows.iloc[0]["client_id"]]).fetchall()
+    rows["client"] = client[0][0] if client else None
     sends = box_reads.send_history(cursor, document_id)
     recipients = box_reads.every_recipient(cursor, document_id)
     addresses = cursor.execute(
@@ -275,16 +317,35 @@ class FailureSummary:
 
 def failure_summary(cursor: Cursor, since: datetime, until: datetime,
                     account_id: str | None = None, *, scope: Scope = None) -> FailureSummary:
-    """One pass over the period's deliveries, grouped several ways (GROUPING SETS)."""
-    scoped, scope_params = _in_scope("s.account_id", scope)
-    frame = cursor.execute(
-        f"""WITH base AS ({_FAILURE_BASE.format(scope=scoped)})
-            SELECT mode, account_id, domain, reason, day,
-                   GROUPING(mode, account_id, domain, reason, day) AS grouping_id,
-                   count(*) FILTER (WHERE failed) AS failures, count(*) AS total
-            FROM base
-            GROUP BY GROUPING SETS ((mode), (account_id), (domain), (day, reason))""",
-        [list(FAILED_STATES), since, until, account_id, account_id, *scope_params]).df()
+    """One pass grouped several ways (GROUPING SETS): over the `delivery_counts` rollup for
+    whole UTC days (the console's periods), over the deliveries themselves otherwise."""
+    if delivery_counts.is_day_aligned(since, until):
+        scoped, scope_params = _in_scope("account_id", scope)
+        frame = cursor.execute(
+            f"""SELECT mode, account_id, domain, nullif(reason, '') AS reason, day,
+                       GROUPING(mode, account_id, domain, nullif(reason, ''), day) AS grouping_id,
+                       sum(deliveries) FILTER (WHERE state = ANY(?::VARCHAR[]))
+                           AS failures,
+                       sum(deliveries) AS total
+                FROM delivery_counts
+                WHERE day >= ? AND day < ? AND (?::VARCHAR IS NULL OR account_id = ?)
+                  AND {scoped}
+                GROUP BY GROUPING SETS ((mode), (account_id), (domain),
+                                        (day, nullif(reason, '')))""",
+            [list(FAILED_STATES), since, until, account_id, account_id, *scope_params]).df()
+        frame["failures"] = frame["failures"].fillna(0).astype("int64")
+        frame["total"] = frame["total"].fillna(0).astype("int64")
+        frame = frame[frame["total"] > 0]   # keys whose deliveries all moved elsewhere
+    else:
+        scoped, scope_params = _in_scope("s.account_id", scope)
+        frame = cursor.execute(
+            f"""WITH base AS ({_FAILURE_BASE.format(scope=scoped)})
+                SELECT mode, account_id, domain, reason, day,
+                       GROUPING(mode, account_id, domain, reason, day) AS grouping_id,
+                       count(*) FILTER (WHERE failed) AS failures, count(*) AS total
+                FROM base
+                GROUP BY GROUPING SETS ((mode), (account_id), (domain), (day, reason))""",
+            [list(FAILED_STATES), since, until, account_id, account_id, *scope_params]).df()
     names = dict(cursor.execute("SELECT id, name FROM accounts").fetchall())
     return _summarise(frame, names)
 
@@ -295,6 +356,9 @@ _ONLY = {"mode": 0b01111, "account_id": 0b10111, "domain": 0b11011, "day_reason"
 
 
 def _summarise(frame: pd.DataFrame, account_names: dict[str, str]) -> FailureSummary:
+    # Ties in the rankings below keep this order: the same answer whichever path counted.
+    frame = frame.sort_values(["grouping_id", "mode", "account_id", "domain", "day", "reason"],
+                              na_position="last", kind="stable")
     def part(name: str, columns: list[str]) -> pd.DataFrame:
         rows = frame[frame["grouping_id"] == _ONLY[name]]
         return rows[[*columns, "failures", "total"]].reset_index(drop=True)
@@ -340,26 +404,67 @@ def failing_deliveries(cursor: Cursor, since: datetime, until: datetime, *,
                        account_id: str | None = None, reasons: list[str] | None = None,
                        domain: str | None = None, mode: str | None = None,
                        limit: int = 1000, scope: Scope = None) -> pd.DataFrame:
-    """The failed recipients behind the aggregates (drill-down and CSV export), newest first."""
+    """The failed recipients behind the aggregates (drill-down and CSV export), newest first.
+
+    The newest failures are looked for from the latest day that holds `limit` of them (by the
+    `delivery_counts` rollup; the last week when the period does not end at midnight), then in
+    the whole period if that is not enough: sends are stored in request order, so a short
+    window reads a few row groups of sends, and the deliveries reached since. The documents and
+    accounts are joined to the chosen rows only."""
     scoped, scope_params = _in_scope("s.account_id", scope)
-    return cursor.execute(
-        f"""SELECT s.requested_at, d.number AS document_number, d.id AS document_id,
-                  a.name AS account, a.time_zone, s.mode, x.address AS recipient, x.state,
-                  x.state_at, x.reason, x.status_code, x.smtp_reply, x.diagnostic,
-                  x.remote_mta
-           FROM deliveries x JOIN sends s ON s.id = x.send_id
-           JOIN documents d ON d.id = s.document_id JOIN accounts a ON a.id = s.account_id
-           WHERE x.state = ANY(?::VARCHAR[])
-             AND s.requested_at >= ? AND s.requested_at < ?
-             AND (?::VARCHAR IS NULL OR s.account_id = ?)
-             AND (?::VARCHAR[] IS NULL OR x.reason = ANY(?::VARCHAR[]))
-             AND (?::VARCHAR IS NULL OR lower(split_part(x.address, '@', 2)) = ?)
-             AND (?::VARCHAR IS NULL OR s.mode = ?)
-             AND {scoped}
-           ORDER BY s.requested_at DESC, x.send_id, x.idx
-           LIMIT ?""",
-        [list(FAILED_STATES), since, until, account_id, account_id, reasons, reasons,
-         domain, domain, mode, mode, *scope_params, limit]).df()
+    first = (_failures_start(cursor, since, until, account_id, reasons, domain, mode, limit,
+                             scope) if delivery_counts.is_day_aligned(until) else None)
+    for start in (first or max(since, until - RECENT_WINDOW), since):
+        chosen = cursor.execute(
+            f"""SELECT s.requested_at, s.document_id, s.account_id, s.mode, x.address AS recipient,
+                       x.state, x.state_at, x.reason, x.status_code, x.smtp_reply, x.diagnostic,
+                       x.remote_mta
+                FROM deliveries x JOIN sends s ON s.id = x.send_id
+                WHERE x.state = ANY(?::VARCHAR[])
+                  AND s.requested_at >= ? AND s.requested_at < ?
+                  -- a state is reached after its request: fewer deliveries reach the join
+                  AND x.state_at >= ?
+                  AND (?::VARCHAR IS NULL OR s.account_id = ?)
+                  AND (?::VARCHAR[] IS NULL OR x.reason = ANY(?::VARCHAR[]))
+                  AND (?::VARCHAR IS NULL OR lower(split_part(x.address, '@', 2)) = ?)
+                  AND (?::VARCHAR IS NULL OR s.mode = ?)
+                  AND {scoped}
+                ORDER BY s.requested_at DESC, x.send_id, x.idx
+                LIMIT ?""",
+            [list(FAILED_STATES), start, until, start, account_id, account_id, reasons,
+             reasons, domain, domain, mode, mode, *scope_params, limit]).df()
+        if len(chosen) >= limit or start == since:
+            break
+    # Numbers and accounts by key: joined, a million documents would be hashed for 1,000 rows.
+    numbers = _document_numbers(cursor, chosen["document_id"].unique().tolist())
+    accounts_ = cursor.execute("SELECT id, name, time_zone FROM accounts").df().set_index("id")
+    chosen.insert(1, "document_number", chosen["document_id"].map(numbers))
+    chosen.insert(3, "account", chosen["account_id"].map(accounts_["name"]))
+    chosen.insert(4, "time_zone", chosen["account_id"].map(accounts_["time_zone"]))
+    return chosen.drop(columns=["account_id"]).reset_index(drop=True)
+
+
+def _failures_start(cursor: Cursor, since: datetime, until: datetime, account_id: str | None,
+                    reasons: list[str] | None, domain: str | None, mode: str | None, limit: int,
+                    scope: Scope) -> datetime | None:
+    """The latest UTC day from which the period holds at least `limit` such failures, by the
+    `delivery_counts` rollup (exact, and per day); None when the whole period holds fewer."""
+    scoped, scope_params = _in_scope("account_id", scope)
+    rows = cursor.execute(
+        f"""SELECT day FROM (
+                SELECT day, sum(sum(deliveries)) OVER (ORDER BY day DESC) AS running
+                FROM delivery_counts
+                WHERE state = ANY(?::VARCHAR[]) AND day < ?
+                  AND (?::VARCHAR IS NULL OR account_id = ?)
+                  AND (?::VARCHAR[] IS NULL OR reason = ANY(?::VARCHAR[]))
+                  AND (?::VARCHAR IS NULL OR domain = ?)
+                  AND (?::VARCHAR IS NULL OR mode = ?)
+                  AND {scoped}
+                GROUP BY day) AS days
+            WHERE running >= ? ORDER BY day DESC LIMIT 1""",
+        [list(FAILED_STATES), until, account_id, account_id, reasons, reasons, domain, domain,
+         mode, mode, *scope_params, limit]).fetchall()
+    return max(since, rows[0][0]) if rows else None
 
 
 # --- activity history --------------------------------------------------------------------------
@@ -374,23 +479,34 @@ def history_page(cursor: Cursor, *, since: datetime, until: datetime,
                  limit: int = 500, scope: Scope = None) -> pd.DataFrame:
     """The event log, newest first, with the exact error fields taken out of the details.
 
-    `document` matches a document id or its exact number."""
+    `document` matches a document id or its exact number.
+
+    The newest `limit` events are cut on time first (the moment of the last one, by a top-N on
+    that column alone), so the events are read from that moment on only — the log is stored in
+    time order and DuckDB skips the older row groups; the documents' numbers are then looked up
+    for those events only."""
     scoped, scope_params = _in_scope("e.account_id", scope)
-    return cursor.execute(
-        f"""WITH chosen AS (
-               SELECT * FROM events e
-               WHERE e.occurred_at >= ? AND e.occurred_at < ?
+    where = f"""e.occurred_at >= ? AND e.occurred_at < ?
                  AND (?::VARCHAR[] IS NULL OR e.type = ANY(?::VARCHAR[]))
                  AND (?::VARCHAR IS NULL OR e.actor = ?)
                  AND (?::VARCHAR IS NULL OR e.account_id = ?)
                  AND (?::VARCHAR IS NULL OR e.document_id IN (
                          SELECT id FROM documents WHERE id = ? OR number = ?))
-                 AND {scoped}
+                 AND {scoped}"""
+    params = [since, until, event_types or None, event_types or None, actor, actor, account_id,
+              account_id, document, document, document, *scope_params]
+    cut = cursor.execute(f"""SELECT e.occurred_at FROM events e WHERE {where}
+                             ORDER BY e.occurred_at DESC LIMIT 1 OFFSET ?""",
+                         [*params, limit - 1]).fetchall()
+    since = max(since, cut[0][0]) if cut else since
+    params[0] = since
+    events = cursor.execute(
+        f"""WITH chosen AS (
+               SELECT * FROM events e WHERE {where}
                ORDER BY e.occurred_at DESC, e.seq DESC
                LIMIT ?)
            SELECT e.occurred_at, e.type, e.actor, coalesce(u.name, e.actor) AS actor_name,
-                  a.name AS account, a.time_zone,
-                  d.number AS document_number, e.document_id, e.recipient,
+                  a.name AS account, a.time_zone, e.document_id, e.recipient,
                   json_extract_string(e.details, '$.reason') AS reason,
                   json_extract_string(e.details, '$.status_code') AS status_code,
                   -- smtp_reply: our server's full reply; a DSN's bare code is reply_code
@@ -404,14 +520,25 @@ def history_page(cursor: Cursor, *, since: datetime, until: datetime,
                   json_extract_string(e.details, '$.diagnostic') AS diagnostic,
                   json_extract_string(e.details, '$.old') AS old_value,
                   json_extract_string(e.details, '$.new') AS new_value,
-                  e.details
-           FROM chosen e LEFT JOIN documents d ON d.id = e.document_id
+                  e.details, e.seq
+           FROM chosen e
            LEFT JOIN accounts a ON a.id = e.account_id
            LEFT JOIN users u ON u.login = e.actor
            ORDER BY e.occurred_at DESC, e.seq DESC""",
-        [since, until, event_types or None, event_types or None, actor, actor, account_id,
-         account_id, document, document, document, *scope_params, limit, _DSN_TYPES,
-         _DSN_TYPES]).df()
+        [*params, limit, _DSN_TYPES, _DSN_TYPES]).df()
+    numbers = _document_numbers(cursor, events["document_id"].dropna().unique().tolist())
+    events.insert(6, "document_number", events["document_id"].map(numbers))
+    return events.drop(columns=["seq"])
+
+
+def _document_numbers(cursor: Cursor, document_ids: list[str]) -> dict[str, str]:
+    """Numbers of a few documents, by primary key (one placeholder each: an index lookup,
+    where a join would hash a million documents)."""
+    if not document_ids:
+        return {}
+    marks = ", ".join("?" * len(document_ids))
+    return dict(cursor.execute(f"SELECT id, number FROM documents WHERE id IN ({marks})",
+                               document_ids).fetchall())
 
 
 # Buckets of "time from send to delivery" (a DSN `delivered` after the request).
@@ -430,7 +557,6 @@ class HistoryCharts:
 def history_charts(cursor: Cursor, since: datetime, until: datetime,
                    account_id: str | None = None, *, scope: Scope = None) -> HistoryCharts:
     events_scoped, events_params = _in_scope("account_id", scope)
-    sends_scoped, sends_params = _in_scope("s.account_id", scope)
     activity = cursor.execute(
         f"""SELECT date_trunc('day', occurred_at) AS day, type, count(*) AS events
             FROM events WHERE occurred_at >= ? AND occurred_at < ?
@@ -438,12 +564,52 @@ def history_charts(cursor: Cursor, since: datetime, until: datetime,
               AND {events_scoped}
             GROUP BY ALL ORDER BY day, type""",
         [since, until, account_id, account_id, *events_params]).df()
+    if delivery_counts.is_day_aligned(since, until):
+        rate, delay = _rate_and_delay_from_counts(cursor, since, until, account_id, scope)
+    else:
+        rate, delay = _rate_and_delay_from_deliveries(cursor, since, until, account_id, scope)
+    rate["failures"] = rate["failures"].astype("int64")
+    rate["total"] = rate["total"].astype("int64")
+    rate["rate"] = (rate["failures"] / rate["total"]).astype(float)
+    counts = dict(zip(delay["bucket"], delay["deliveries"]))
+    delay_frame = pd.DataFrame({
+        "bucket": [label for _, label in DELIVERY_DELAY_BUCKETS],
+        "deliveries": [int(counts.get(i + 1, 0)) for i in range(len(DELIVERY_DELAY_BUCKETS))]})
+    return HistoryCharts(activity, rate, delay_frame)
+
+
+def _rate_and_delay_from_counts(cursor: Cursor, since: datetime, until: datetime,
+                                account_id: str | None, scope: Scope
+                                ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Whole days: both from the `delivery_counts` rollup (its buckets are ours, same bounds)."""
+    scoped, params = _in_scope("account_id", scope)
+    where = f"""day >= ? AND day < ? AND (?::VARCHAR IS NULL OR account_id = ?) AND {scoped}"""
+    window = [since, until, account_id, account_id, *params]
+    rate = cursor.execute(
+        f"""SELECT day,
+                   coalesce(sum(deliveries) FILTER (WHERE state = ANY(?::VARCHAR[])),
+                            0) AS failures,
+                   sum(deliveries) AS total
+            FROM delivery_counts WHERE {where}
+            GROUP BY day HAVING sum(deliveries) > 0 ORDER BY day""",
+        [list(FAILED_STATES), *window]).df()
+    delay = cursor.execute(
+        f"""SELECT delay_bucket AS bucket, sum(deliveries) AS deliveries
+            FROM delivery_counts WHERE state = 'delivered' AND delay_bucket > 0 AND {where}
+            GROUP BY delay_bucket""", window).df()
+    return rate, delay
+
+
+def _rate_and_delay_from_deliveries(cursor: Cursor, since: datetime, until: datetime,
+                                    account_id: str | None, scope: Scope
+                                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Any other period: from the deliveries and their sends."""
+    sends_scoped, sends_params = _in_scope("s.account_id", scope)
     rate = cursor.execute(
         f"""WITH base AS ({_FAILURE_BASE.format(scope=sends_scoped)})
             SELECT day, count(*) FILTER (WHERE failed) AS failures, count(*) AS total
             FROM base GROUP BY day ORDER BY day""",
         [list(FAILED_STATES), since, until, account_id, account_id, *sends_params]).df()
-    rate["rate"] = (rate["failures"] / rate["total"]).astype(float)
     bounds = [b for b, _ in DELIVERY_DELAY_BUCKETS if b is not None]
     delay = cursor.execute(
         f"""SELECT 1 + length(list_filter(?::DOUBLE[], lambda b: b <= epoch(x.state_at - s.requested_at)))
@@ -454,11 +620,7 @@ def history_charts(cursor: Cursor, since: datetime, until: datetime,
              AND {sends_scoped}
            GROUP BY bucket""",
         [bounds, since, until, account_id, account_id, *sends_params]).df()
-    counts = dict(zip(delay["bucket"], delay["deliveries"]))
-    delay_frame = pd.DataFrame({
-        "bucket": [label for _, label in DELIVERY_DELAY_BUCKETS],
-        "deliveries": [int(counts.get(i + 1, 0)) for i in range(len(DELIVERY_DELAY_BUCKETS))]})
-    return HistoryCharts(activity, rate, delay_frame)
+    return rate, delay
 
 
 # --- mailbox -----------------------------------------------------------------------------------

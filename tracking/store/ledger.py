@@ -18,6 +18,7 @@ from tracking.clock import from_db, to_db
 from tracking.events import PAYLOADS, Event, Payload
 from tracking.models import DeliveryState, EventType
 from tracking.records import STATUS_FIELDS, DeliveryStatus
+from tracking.store import delivery_counts
 from tracking.state import apply
 
 _EVENT_SCHEMA = pa.schema([
@@ -88,10 +89,13 @@ def _advance_deliveries(cursor: duckdb.DuckDBPyConnection, events: list[Event]) 
     cursor.register("suivi_status_batch", pa.Table.from_pylist(rows, schema=_STATUS_SCHEMA))
     try:
         assignments = ", ".join(f"{name} = s.{name}" for name in STATUS_FIELDS)
+        # The rollup follows the move in this same transaction: old keys out, new keys in.
+        delivery_counts.add_rows(cursor, "suivi_status_batch", -1)
         cursor.execute(
             f"""UPDATE deliveries AS d SET {assignments}
                 FROM suivi_status_batch s WHERE d.send_id = s.send_id AND d.idx = s.idx"""
         )
+        delivery_counts.add_rows(cursor, "suivi_status_batch", +1)
     finally:
         cursor.unregister("suivi_status_batch")
 

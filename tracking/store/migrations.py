@@ -13,6 +13,7 @@ import duckdb
 
 from tracking.clock import utc_now_naive
 from tracking.errors import MigrationFailed, SchemaTooNew, StorageError
+from tracking.store import delivery_counts
 from tracking.store.dialect import Engine, ddl, engine_of
 
 
@@ -267,9 +268,23 @@ _V8_REPORT_PROPOSALS = (
 )
 
 
+# Version 9 belongs to the console's speed (issue 12, tracking.store.delivery_counts): recipients
+# counted per day, account, mode, domain, state, reason and delay, kept by the writes that move
+# the deliveries, so a period's failure and history aggregates read thousands of rows, not
+# millions. An existing database is counted once here.
+_V9_DELIVERY_COUNTS = (
+    delivery_counts.CREATE_TABLE,
+    delivery_counts.FILL,
+    # The document page reads a document's returned messages and its client's addresses by
+    # key: without these, each was a scan (≈170 ms over a million returned messages).
+    "CREATE INDEX returned_messages_document ON returned_messages (document_id)",
+    "CREATE INDEX client_addresses_client ON client_addresses (client_id)",
+)
+
+
 # Version 10 belongs to several outbox workers on one PostgreSQL (issue 11): which worker (its
 # journal) holds each in-flight delivery, so a worker restarting settles its own claims from its
-# own journal and never those of a live neighbour. (9 is another change landing separately.)
+# own journal and never those of a live neighbour. (9 is the console's delivery counts.)
 _V10_OUTBOX_CLAIMS = (
     "ALTER TABLE deliveries ADD COLUMN claimed_by VARCHAR",   # host/slot of the journal; NULL: none
 )
@@ -291,6 +306,8 @@ MIGRATIONS: tuple[Migration, ...] = (
               _V7_OUTBOUND_RETRIES),
     Migration(8, "report proposals: token-less returned messages waiting to be verified",
               _V8_REPORT_PROPOSALS),
+    Migration(9, "delivery counts: the aggregates' rollup; document-page lookup indexes",
+              _V9_DELIVERY_COUNTS),
     Migration(10, "outbox claims: which worker holds each in-flight delivery", _V10_OUTBOX_CLAIMS),
 )
 

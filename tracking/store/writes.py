@@ -13,6 +13,7 @@ import pyarrow as pa
 
 from tracking.clock import to_db, utc_now_naive
 from tracking.records import Account, Client, Delivery, Document, Send, User
+from tracking.store import delivery_counts
 
 Cursor = duckdb.DuckDBPyConnection
 
@@ -81,10 +82,12 @@ def insert_sends(cursor: Cursor, sends: list[Send]) -> None:
 
 
 def insert_deliveries(cursor: Cursor, deliveries: list[Delivery]) -> None:
+    """Insert the recipients (their sends first) and count them in `delivery_counts`, in the
+    caller's transaction."""
     _insert_rows(cursor, "deliveries", _DELIVERY_SCHEMA, [
         {"send_id": d.send_id, "idx": d.idx, "address": d.address, "role": str(d.role),
          "verp_token": d.verp_token, "state": str(d.state), "state_at": to_db(d.state_at)}
-        for d in deliveries])
+        for d in deliveries], then=lambda batch: delivery_counts.add_rows(cursor, batch, +1))
 
 
 def set_documents_sent(cursor: Cursor, document_ids: list[str], send_date: datetime) -> None:
@@ -111,14 +114,18 @@ _DELIVERY_SCHEMA = pa.schema([
 ])
 
 
-def _insert_rows(cursor: Cursor, table: str, schema: pa.Schema, rows: list[dict]) -> None:
-    """Insert rows in one statement through an Arrow batch (the table name is ours, not input)."""
+def _insert_rows(cursor: Cursor, table: str, schema: pa.Schema, rows: list[dict],
+                 then=None) -> None:
+    """Insert rows in one statement through an Arrow batch (the table name is ours, not input);
+    `then(batch name)`, if given, runs while the batch is still registered."""
     if not rows:
         return
     cursor.register("suivi_rows", pa.Table.from_pylist(rows, schema=schema))
     try:
         columns = ", ".join(schema.names)
         cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM suivi_rows")
+        if then is not None:
+            then("suivi_rows")
     finally:
         cursor.unregister("suivi_rows")
 

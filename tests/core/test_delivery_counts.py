@@ -1,0 +1,168 @@
+"""The `delivery_counts` rollup (migration 9) stays equal to a recount of the deliveries through
+sends, SMTP outcomes, delivery reports (late failures included), resends and manual marks, and
+the failures aggregates read from it say what the deliveries say."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from tests.actors import support
+from tests.core.conftest import seed
+from tracking.events import Event, event_id
+from tracking.models import EventType, SendingMode
+from tracking.service import SendRequest, mark_sent_manually, request_send
+from tracking.store import console_queries as q
+from tracking.store import delivery_counts
+from tracking.store.connection import open_database
+from tracking.store.ledger import record_events
+from tracking.store.migrations import MIGRATIONS, migrate
+
+NOW = datetime(2026, 11, 28, 13, 32, tzinfo=UTC)
+MIDNIGHT = datetime(2026, 11, 28)
+FAILED = {"not_sent", "not_delivered"}
+
+
+def outcome(kind: EventType, send_id: str, idx: int, minutes: int, **details) -> Event:
+    return Event(event_id(kind, send_id, idx, minutes), kind, NOW + timedelta(minutes=minutes),
+                 "system", send_id=send_id, recipient_idx=idx, details=details)
+
+
+def stored(db) -> dict[tuple, int]:
+    rows = db.cursor().execute(
+        "SELECT state, reason, delay_bucket, sum(deliveries) FROM delivery_counts "
+        "GROUP BY ALL HAVING sum(deliveries) <> 0").fetchall()
+    return {tuple(row[:3]): row[3] for row in rows}
+
+
+def test_counts_follow_sends_reports_resends_and_manual_marks(db, policy):
+    documents = seed(db, documents_per_account=2)
+    relay = documents[SendingMode.RELAY]
+    first = request_send(db, SendRequest(relay[0], ("billing@client.test",),
+                                         ("Boss@Client.TEST",), support()), policy, now=NOW)
+    other = request_send(db, SendRequest(relay[1], ("a@gmial.com",), actor=support()),
+                         policy, now=NOW)
+    assert stored(db) == {("pending", "", 0): 3}
+    with db.transaction() as cursor:
+        record_events(cursor, [
+            outcome(EventType.RECIPIENT_ACCEPTED, first.send_id, 0, 1),
+            outcome(EventType.RECIPIENT_ACCEPTED, first.send_id, 1, 1),
+            outcome(EventType.RECIPIENT_REFUSED, other.send_id, 0, 1, reason="hostunknown"),
+            outcome(EventType.DSN_DELIVERED, first.send_id, 0, 3),
+            outcome(EventType.DSN_DELIVERED, first.send_id, 1, 30),
+        ])
+    assert stored(db) == {("delivered", "", 2): 1, ("delivered", "", 4): 1,
+                          ("not_sent", "hostunknown", 0): 1}
+    with db.transaction() as cursor:   # a late failure takes a delivered recipient back
+        record_events(cursor, [outcome(EventType.DSN_FAILED, first.send_id, 1, 90,
+                                       reason="userunknown")])
+    resent = request_send(db, SendRequest(relay[1], ("a@gmail.com",), actor=support(),
+                                          force=True), policy, now=NOW + timedelta(hours=2))
+    mark_sent_manually(db, documents[SendingMode.MANUAL][0], support(),
+                       now=NOW + timedelta(hours=3))
+    assert resent.created
+    assert stored(db) == {("delivered", "", 2): 1, ("not_delivered", "userunknown", 0): 1,
+                          ("not_sent", "hostunknown", 0): 1, ("pending", "", 0): 1}
+    assert delivery_counts.drift(db.cursor()) == []
+    domains = {row[0] for row in db.cursor().execute(
+        "SELECT domain FROM delivery_counts WHERE deliveries > 0").fetchall()}
+    assert domains == {"client.test", "gmial.com", "gmail.com"}
+
+
+def test_a_replayed_report_counts_nothing_twice(db, policy):
+    documents = seed(db, documents_per_account=1)
+    receipt = request_send(db, SendRequest(documents[SendingMode.RELAY][0], ("a@b.test",),
+                                           actor=support()), policy, now=NOW)
+    report = outcome(EventType.DSN_FAILED, receipt.send_id, 0, 5, reason="mailboxfull")
+    for _ in range(2):   # the same report read twice: the second insert is skipped
+        with db.transaction() as cursor:
+            record_events(cursor, [report, report])
+    assert stored(db) == {("not_delivered", "mailboxfull", 0): 1}
+    assert delivery_counts.drift(db.cursor()) == []
+
+
+def test_drift_names_a_count_written_behind_the_rollup_and_rebuild_repairs_it(db, policy):
+    documents = seed(db, documents_per_account=1)
+    request_send(db, SendRequest(documents[SendingMode.SMTP][0], ("a@b.test",),
+                                 actor=support()), policy, now=NOW)
+    cursor = db.cursor()
+    cursor.execute("UPDATE deliveries SET state = 'delivered'")   # past the write path
+    drifted = delivery_counts.drift(cursor)
+    assert sorted((row[4], row[7], row[8]) for row in drifted) == [
+        ("delivered", 0, 1), ("pending", 1, 0)]
+    delivery_counts.rebuild(cursor)
+    assert delivery_counts.drift(cursor) == []
+
+
+def test_migration_counts_the_deliveries_of_an_existing_database(tmp_path, policy):
+    path = tmp_path / "old.duckdb"
+    with open_database(path) as db:
+        documents = seed(db, documents_per_account=1)
+        request_send(db, SendRequest(documents[SendingMode.RELAY][0], ("a@b.test", "c@d.test"),
+                                     actor=support()), policy, now=NOW)
+        cursor = db.cursor()
+        cursor.execute("DROP TABLE delivery_counts")      # as written before version 9
+        cursor.execute("DROP INDEX returned_messages_document")
+        cursor.execute("DROP INDEX client_addresses_client")
+        cursor.execute("DELETE FROM schema_version WHERE version >= 9")
+        up_to_nine = tuple(m for m in MIGRATIONS if m.version <= 9)
+        assert migrate(cursor, up_to_nine) == 9
+        assert stored(db) == {("pending", "", 0): 2}
+
+
+def test_failure_summary_from_the_rollup_equals_the_one_from_the_deliveries(db, policy):
+    documents = seed(db, documents_per_account=3)
+    receipts = [request_send(db, SendRequest(document_id, ("x@one.test", "y@two.test"),
+                                             actor=support()), policy, now=NOW)
+                for document_id in documents[SendingMode.RELAY] + documents[SendingMode.SMTP]]
+    with db.transaction() as cursor:
+        record_events(cursor, [
+            outcome(EventType.DSN_FAILED, receipts[0].send_id, 0, 4, reason="userunknown"),
+            outcome(EventType.RECIPIENT_REFUSED, receipts[3].send_id, 1, 1, reason="blocked"),
+            outcome(EventType.DSN_DELIVERED, receipts[1].send_id, 1, 2),
+        ])
+    cursor = db.cursor()
+    whole_days = q.failure_summary(cursor, MIDNIGHT, MIDNIGHT + timedelta(days=1))
+    # A period that is not whole days reads the deliveries; this one covers the same sends.
+    raw = q.failure_summary(cursor, MIDNIGHT + timedelta(seconds=1), MIDNIGHT + timedelta(days=1))
+    assert (whole_days.total, whole_days.failures) == (raw.total, raw.failures) == (12, 2)
+    for part in ("by_reason", "by_domain", "by_mode", "by_account", "by_day", "by_group"):
+        left, right = getattr(whole_days, part), getattr(raw, part)
+        assert left.to_dict("records") == right.to_dict("records"), part
+    charts = q.history_charts(cursor, MIDNIGHT, MIDNIGHT + timedelta(days=1))
+    charts_raw = q.history_charts(cursor, MIDNIGHT + timedelta(seconds=1),
+                                  MIDNIGHT + timedelta(days=1))
+    assert charts.failure_rate.to_dict("records") == charts_raw.failure_rate.to_dict("records")
+    assert charts.delivery_delay.to_dict("records") == \
+        charts_raw.delivery_delay.to_dict("records")
+    assert charts.delivery_delay["deliveries"].sum() == 1
+
+
+def test_concurrent_writers_counting_the_same_key_both_commit(db, policy):
+    """The outbox, the mailbox watcher and the console write in parallel transactions: counting
+    the same day, account, domain and state in both must not be a write-write conflict."""
+    documents = seed(db, documents_per_account=2)
+    relay = documents[SendingMode.RELAY]
+    receipts = [request_send(db, SendRequest(document_id, ("a@same.test",), actor=support()),
+                             policy, now=NOW) for document_id in relay]
+    first, second = db._connection.cursor(), db._connection.cursor()   # two "threads"
+    first.execute("BEGIN TRANSACTION")
+    second.execute("BEGIN TRANSACTION")
+    record_events(first, [outcome(EventType.RECIPIENT_ACCEPTED, receipts[0].send_id, 0, 1)])
+    record_events(second, [outcome(EventType.RECIPIENT_ACCEPTED, receipts[1].send_id, 0, 1)])
+    first.execute("COMMIT")
+    second.execute("COMMIT")
+    assert stored(db) == {("sent", "", 0): 2}
+    assert delivery_counts.drift(db.cursor()) == []
+
+
+def test_compact_folds_each_key_into_one_row_and_keeps_the_sums(db, policy):
+    documents = seed(db, documents_per_account=1)
+    receipt = request_send(db, SendRequest(documents[SendingMode.RELAY][0], ("a@b.test",),
+                                           actor=support()), policy, now=NOW)
+    with db.transaction() as cursor:
+        record_events(cursor, [outcome(EventType.RECIPIENT_ACCEPTED, receipt.send_id, 0, 1)])
+    before = stored(db)
+    with db.transaction() as cursor:
+        assert delivery_counts.compact(cursor) == 1        # pending +1 -1 folded away
+    assert stored(db) == before == {("sent", "", 0): 1}
+    assert delivery_counts.drift(db.cursor()) == []

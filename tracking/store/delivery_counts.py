@@ -1,0 +1,122 @@
+"""Delivery counts: recipients counted per UTC day of their send, account, mode, domain, state,
+reason and time-to-delivery bucket (migration 9).
+
+The failures and history aggregates read this rollup instead of joining a million deliveries to
+their sends: a 90-day period is a few thousand rows here. It is kept exact by the writes
+themselves, in the transaction that moves the deliveries: `insert_deliveries` counts the new
+recipients, and `record_events` uncounts each changed delivery's old key before its update and
+counts the new one after. So the counts and the deliveries never disagree, not even for a
+moment; `drift` recounts everything and lists any difference (the tests', and an operator's,
+check), and `rebuild` recounts from scratch (the demo builder, which writes deliveries in bulk).
+
+Why signed rows appended, not one row per key updated in place: the outbox, the mailbox watcher
+and the console write in concurrent transactions, and two of them moving deliveries of the same
+day, account and domain would update the same row — a write-write conflict in DuckDB, and a
+refused console action. Appends never conflict. A key's count is the sum of its rows; `compact`
+folds them (any time: rows appended meanwhile by others are not in its snapshot and stay).
+
+Only day-aligned periods can be answered from it (the console's are: whole UTC days); the
+queries fall back to the deliveries for any other period.
+
+The SQL sticks to what PostgreSQL accepts too (EXTRACT(EPOCH …), CASE, plain INSERT … SELECT):
+the rollup must move to the other store unchanged.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+Cursor = duckdb.DuckDBPyConnection
+
+# Seconds from the request to a `delivered` state, upper bounds of buckets 1..6; 7 is beyond
+# the last; 0 means "not delivered". They match console_queries.DELIVERY_DELAY_BUCKETS.
+DELAY_BOUNDS = (60, 300, 900, 3600, 6 * 3600, 86400)
+
+KEY_COLUMNS = ("day", "account_id", "mode", "domain", "state", "reason", "delay_bucket")
+
+_DELAY_BUCKET = ("CASE WHEN x.state <> 'delivered' THEN 0 "
+                 + " ".join(f"WHEN EXTRACT(EPOCH FROM (x.state_at - s.requested_at)) < {bound} "
+                            f"THEN {number}" for number, bound in enumerate(DELAY_BOUNDS, 1))
+                 + f" ELSE {len(DELAY_BOUNDS) + 1} END")
+
+# The key of one delivery row `x` of send `s`: reason '' for none (key columns are NOT NULL).
+_KEY_OF = f"""date_trunc('day', s.requested_at), s.account_id, s.mode,
+              lower(split_part(x.address, '@', 2)), x.state, coalesce(x.reason, ''),
+              {_DELAY_BUCKET}"""
+
+CREATE_TABLE = """CREATE TABLE delivery_counts (
+        day TIMESTAMP NOT NULL,          -- UTC day of the send's request
+        account_id VARCHAR NOT NULL,
+        mode VARCHAR NOT NULL,
+        domain VARCHAR NOT NULL,         -- lower-cased part after the @
+        state VARCHAR NOT NULL,
+        reason VARCHAR NOT NULL,         -- '' when none
+        delay_bucket SMALLINT NOT NULL,  -- 0: not delivered; 1..7 time-to-delivery bucket
+        deliveries BIGINT NOT NULL       -- signed: a key's count is the sum of its rows
+    )"""
+
+_KEYS = ", ".join(KEY_COLUMNS)
+_GROUP_ALL_KEYS = ", ".join(str(n) for n in range(1, len(KEY_COLUMNS) + 1))
+
+# A full recount, shared by the migration (existing databases), `rebuild` and `drift`.
+RECOUNT = f"""SELECT {_KEY_OF}, count(*)
+              FROM deliveries x JOIN sends s ON s.id = x.send_id
+              GROUP BY {_GROUP_ALL_KEYS}"""
+
+FILL = f"INSERT INTO delivery_counts ({_KEYS}, deliveries) {RECOUNT}"
+
+
+def add_rows(cursor: Cursor, batch: str, sign: int) -> None:
+    """Count (+1) or uncount (-1) the deliveries listed in the registered relation `batch`
+    (columns send_id, idx), as they are now. `batch` is a name of ours, never input."""
+    if sign not in (1, -1):
+        raise ValueError("sign is +1 or -1")
+    cursor.execute(
+        f"""INSERT INTO delivery_counts ({_KEYS}, deliveries)
+            SELECT {_KEY_OF}, {sign} * count(*)
+            FROM {batch} b JOIN deliveries x ON x.send_id = b.send_id AND x.idx = b.idx
+            JOIN sends s ON s.id = x.send_id
+            GROUP BY {_GROUP_ALL_KEYS}""")
+
+
+def rebuild(cursor: Cursor) -> int:
+    """Recount everything (call inside a transaction, or on a database nobody else writes).
+    Returns the number of rows."""
+    cursor.execute("DELETE FROM delivery_counts")
+    cursor.execute(FILL)
+    return int(cursor.execute("SELECT count(*) FROM delivery_counts").fetchall()[0][0])
+
+
+def compact(cursor: Cursor) -> int:
+    """Fold each key's rows into one, dropping keys that sum to zero (call inside a
+    transaction). Returns the number of rows left."""
+    cursor.execute(f"""CREATE TEMP TABLE suivi_compacted AS
+                       SELECT {_KEYS}, sum(deliveries) AS deliveries FROM delivery_counts
+                       GROUP BY {_GROUP_ALL_KEYS} HAVING sum(deliveries) <> 0""")
+    try:
+        cursor.execute("DELETE FROM delivery_counts")
+        cursor.execute(f"INSERT INTO delivery_counts ({_KEYS}, deliveries) "
+                       f"SELECT {_KEYS}, deliveries FROM suivi_compacted")
+    finally:
+        cursor.execute("DROP TABLE suivi_compacted")
+    return int(cursor.execute("SELECT count(*) FROM delivery_counts").fetchall()[0][0])
+
+
+def drift(cursor: Cursor) -> list[tuple]:
+    """Every key whose stored count differs from a recount: (key…, stored, recounted).
+    Empty when the rollup is exact."""
+    on = " AND ".join(f"c.{name} = r.{name}" for name in KEY_COLUMNS)
+    keys = ", ".join(f"coalesce(c.{name}, r.{name})" for name in KEY_COLUMNS)
+    return cursor.execute(
+        f"""WITH r ({_KEYS}, deliveries) AS ({RECOUNT}),
+            c AS (SELECT {_KEYS}, sum(deliveries) AS deliveries FROM delivery_counts
+                  GROUP BY {_GROUP_ALL_KEYS})
+            SELECT {keys}, coalesce(c.deliveries, 0), coalesce(r.deliveries, 0)
+            FROM c FULL OUTER JOIN r ON {on}
+            WHERE coalesce(c.deliveries, 0) <> coalesce(r.deliveries, 0)
+            ORDER BY 1, 2, 3, 4, 5, 6, 7""").fetchall()
+
+
+def is_day_aligned(*moments) -> bool:
+    """Whether every moment is a UTC midnight: the rollup answers only whole days."""
+    return all(m.hour == m.minute == m.second == m.microsecond == 0 for m in moments)

@@ -1,0 +1,209 @@
+"""`python -m ui.bench --browser`: the console's speed as felt, in Debian's Chromium.
+
+A real `streamlit run serve.py` (`ui.bench_server`) on each demo database — the 10,000- and the
+1,000,000-document ones, built once when missing and reused — and Playwright signed in as
+`support` with a session cookie signed by a secret made for the run. For each page: the time
+from navigation to its main content (one stable selector per page, `MAIN_CONTENT`), the median
+of `--rounds` loads after one warm-up load of every page. On the Documents page: a filter change
+(failures only), a page change and a search, each timed from the action to the list redrawn;
+their inputs change every round (another page, another word) so that none is answered by the
+console's cache — the first search of a session included.
+
+The baseline, measured in the same run: a bare Streamlit page (a title, nothing else) served by
+the same Streamlit, from navigation to its title. Workers are off (`SUIVI_WORKERS=0`), so the
+demo files stay as built; the document marks are refreshed before the server starts.
+"""
+
+from __future__ import annotations
+
+import secrets
+import statistics
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+SMALL_DB = Path("/tmp/suivi-bench/demo-10k.duckdb")
+PAGE_TARGET_MS = {10_000: 1000, 1_000_000: 1500}   # up to that many documents
+ACTION_TARGET_MS = 500
+SEARCH_WORDS = ("gmail", "orange", "sarl", "free", "wanadoo", "laposte", "hotmail", "yahoo",
+                "sas", "outlook", "icloud", "sfr")
+TIMEOUT_MS = 60_000
+
+# The element whose appearance means the page shows what it is for.
+MAIN_CONTENT = {
+    "documents": "table.suivi-table tbody tr",
+    "document": "[data-testid='suivi-box']",
+    "failures": ".js-plotly-plot",
+    "history": "[data-testid='stDataFrame']",
+    "mailbox": "[data-testid='stDataFrame']",
+    "overview": "[data-testid='stMetric']",
+    "settings": "[data-testid='stDataFrame']",
+}
+BARE_PAGE = 'import streamlit as st\n\nst.title("Suivi bench")\n'
+
+# The list's text, to see when it has been redrawn after an action.
+_LIST_TEXT = """() => { const t = document.querySelector('table.suivi-table');
+                        return t ? t.innerText : 'no table'; }"""
+
+
+@dataclass(frozen=True)
+class Demo:
+    path: Path
+    documents: int
+    failing_document: str
+
+
+def page_url(base: str, page: str, document_id: str) -> str:
+    if page == "documents":
+        return base + "/"
+    if page == "document":
+        return f"{base}/document?doc={document_id}"
+    return f"{base}/{page}"
+
+
+def prepare(path: Path) -> Demo:
+    """Bring the marks up to date (workers are off in the run) and pick a failing document."""
+    from tracking.store import console_queries as q
+    from tracking.store.connection import open_database
+    from tracking.store.marks import refresh_marks
+
+    with open_database(path) as db:
+        refresh_marks(db)
+        cursor = db.cursor()
+        documents = int(cursor.execute("SELECT count(*) FROM documents").fetchall()[0][0])
+        failing = q.documents_page(cursor, q.DocumentFilters(failures_only=True), page_size=1)
+        return Demo(path, documents, str(failing.rows.iloc[0]["id"]))
+
+
+def run_browser(repo_root: Path, demos: list[Demo], rounds: int,
+                say=lambda line: None) -> dict:
+    """Every figure in ms, with its target and the baseline; see the module docstring."""
+    from playwright.sync_api import sync_playwright
+
+    from ui.bench_server import ConsoleServer, browser_skip_reason, launch_chromium
+
+    if reason := browser_skip_reason():
+        raise RuntimeError(f"cannot run the browser bench: {reason}")
+    measures: dict[str, float] = {}
+    targets: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="suivi-bench-browser-") as scratch, \
+            sync_playwright() as playwright:
+        workdir = Path(scratch)
+        browser = launch_chromium(playwright)
+        try:
+            bare = workdir / "bare"
+            bare.mkdir()
+            (bare / "bare.py").write_text(BARE_PAGE, encoding="utf-8")
+            with ConsoleServer(bare, workdir / "none.duckdb", bare, script="bare.py") as server:
+                measures["baseline_bare_streamlit_page"] = _bare_page(browser, server.url, rounds)
+            say(f"bare Streamlit page: {measures['baseline_bare_streamlit_page']} ms")
+            for demo in demos:
+                figures = _console_figures(repo_root, workdir, browser, demo, rounds)
+                size = _size_label(demo.documents)
+                page_target = page_target_ms(demo.documents)
+                for name, ms in figures.items():
+                    key = f"{size}_{name}"
+                    measures[key] = ms
+                    targets[key] = ACTION_TARGET_MS if name.startswith("action_") \
+                        else page_target
+                    say(f"{key:<34} {ms:>8.1f} ms  (target {targets[key]} ms)")
+        finally:
+            browser.close()
+    return {"measures": measures, "targets": targets}
+
+
+def page_target_ms(documents: int) -> int:
+    fitting = [ms for size, ms in sorted(PAGE_TARGET_MS.items()) if documents <= size]
+    return fitting[0] if fitting else max(PAGE_TARGET_MS.values())
+
+
+def _size_label(documents: int) -> str:
+    if documents >= 1_000_000:
+        return f"{documents // 1_000_000}m"
+    return f"{documents // 1000}k" if documents >= 1000 else str(documents)
+
+
+def _bare_page(browser, url: str, rounds: int) -> float:
+    context = browser.new_context()
+    try:
+        tab = context.new_page()
+        times = [_load(tab, url, "h1") for _ in range(rounds + 1)][1:]
+    finally:
+        context.close()
+    return _median(times)
+
+
+def _console_figures(repo_root: Path, workdir: Path, browser, demo: Demo,
+                     rounds: int) -> dict[str, float]:
+    from tracking.auth.session import sign_session
+    from ui.bench_server import ConsoleServer
+
+    secret = secrets.token_hex(32)
+    env = {"SUIVI_WORKERS": "0", "SUIVI_COOKIE_SECRET": secret}
+    serverdir = workdir / f"console-{demo.documents}"
+    serverdir.mkdir()
+    with ConsoleServer(repo_root, demo.path, serverdir, env=env) as server:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        context.add_cookies([{"name": "suivi_session",
+                              "value": sign_session("support", secret.encode("utf-8")),
+                              "url": server.url}])
+        try:
+            tab = context.new_page()
+            for page, selector in MAIN_CONTENT.items():   # warm-up: imports, first queries
+                _load(tab, page_url(server.url, page, demo.failing_document), selector)
+            times: dict[str, list[float]] = {page: [] for page in MAIN_CONTENT}
+            actions: dict[str, list[float]] = {"action_filter": [], "action_page": [],
+                                               "action_search": []}
+            for round_ in range(rounds):
+                for page, selector in MAIN_CONTENT.items():
+                    times[page].append(_load(tab, page_url(server.url, page,
+                                                           demo.failing_document), selector))
+                for name, ms in _list_actions(tab, server.url, round_).items():
+                    actions[name].append(ms)
+        finally:
+            context.close()
+    figures = {f"page_{page}": _median(values) for page, values in times.items()}
+    figures.update({name: _median(values) for name, values in actions.items()})
+    return figures
+
+
+def _list_actions(tab, url: str, round_: int) -> dict[str, float]:
+    """Search, page change and filter on the Documents list, each on inputs not seen before."""
+    figures = {}
+    _load(tab, url + "/", MAIN_CONTENT["documents"])
+    search = tab.get_by_label("Recherche (numéro, client, adresse)")
+    figures["action_search"] = _timed_redraw(tab, lambda: (
+        search.fill(SEARCH_WORDS[(2 * round_) % len(SEARCH_WORDS)]),
+        tab.keyboard.press("Enter")))
+    _load(tab, url + "/", MAIN_CONTENT["documents"])
+    number = tab.get_by_role("spinbutton", name="Page")
+    figures["action_page"] = _timed_redraw(tab, lambda: (
+        number.fill(str(round_ + 2)), tab.keyboard.press("Enter")))
+    # The filter comes on top of a search of its own, so its answer is not in the cache.
+    search = tab.get_by_label("Recherche (numéro, client, adresse)")
+    _timed_redraw(tab, lambda: (search.fill(SEARCH_WORDS[(2 * round_ + 1) % len(SEARCH_WORDS)]),
+                                tab.keyboard.press("Enter")))
+    figures["action_filter"] = _timed_redraw(
+        tab, lambda: tab.get_by_text("Échecs seulement").click())
+    return figures
+
+
+def _load(tab, url: str, selector: str) -> float:
+    start = time.perf_counter()
+    tab.goto(url, wait_until="commit")
+    tab.locator(selector).first.wait_for(state="visible", timeout=TIMEOUT_MS)
+    return (time.perf_counter() - start) * 1000
+
+
+def _timed_redraw(tab, action) -> float:
+    before = tab.evaluate(_LIST_TEXT)
+    start = time.perf_counter()
+    action()
+    tab.wait_for_function(f"before => ({_LIST_TEXT})() !== before", arg=before,
+                          timeout=TIMEOUT_MS, polling="raf")
+    return (time.perf_counter() - start) * 1000
+
+
+def _median(values: list[float]) -> float:
+    return round(statistics.median(values), 1)

@@ -1,0 +1,21 @@
+"""The sandbox's address rules on the demo's Mailbox page: how to make a send bounce, defer or
+auto-reply (the same table as the README, from `tracking.outbound.sandbox_rules.RULES`)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from tracking.outbound.sandbox_rules import rules_table
+from tracking.runtime import transport_kind
+from ui.i18n import language, t
+
+
+def sandbox_rules() -> None:
+    """Shown only when the console sends through the sandbox (the demo)."""
+    if transport_kind() != "sandbox":
+        return
+    with st.expander(t("sandbox.rules")):
+        st.caption(t("sandbox.how"))
+        st.dataframe(pd.DataFrame(rules_table(language())), hide_index=True,
+                     key="sandbox_rules")
