@@ -16,7 +16,6 @@ from tracking.models import EventType, SendingMode
 from tracking.records import STATUS_FIELDS, Delivery, DeliveryStatus
 from tracking.service import SendRequest, request_send
 from tracking.store import queries
-from tracking.store.dialect import Engine
 from tracking.store.ledger import event_from_row, payload_json, record_events
 
 # The store contract: every test here runs on DuckDB and on PostgreSQL.
@@ -103,9 +102,7 @@ def test_the_store_reads_a_delivery_with_the_same_status_it_folds(db, policy):
     assert delivery.status == DeliveryStatus(delivery.state, AT)
 
 
-def test_the_history_shows_a_dsns_code_as_reply_code_old_rows_too(db, engine):
-    if engine is Engine.POSTGRES:
-        pytest.skip("the console's queries are DuckDB-only in issue 11 phase 1 (json_extract_string)")
+def test_the_history_shows_a_dsns_code_as_reply_code_old_rows_too(db):
     from tracking.store.console_queries import history_page
     new = Event("new", EventType.DSN_FAILED, AT, "system",
                 details=BounceReport(returned_message_id="r2", reply_code="551"))

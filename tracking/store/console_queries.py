@@ -79,25 +79,27 @@ def _document_where(filters: DocumentFilters, scope: Scope) -> tuple[str, list]:
         clauses.append("d.id IN (SELECT document_id FROM document_marks WHERE failing)")
     if filters.state:
         clauses.append("""d.id IN (SELECT document_id FROM document_marks
-                                    WHERE list_contains(states, ?))""")
+                                    WHERE ? = ANY(states))""")
         params.append(filters.state)
     if filters.mode:
         clauses.append("d.id IN (SELECT document_id FROM document_marks WHERE mode = ?)")
         params.append(filters.mode)
     needle = filters.search.strip().lower()
     if needle:
-        # contains(), not LIKE: the text is matched as it is, % and _ included.
-        clauses.append("""(contains(lower(d.number), ?)
+        # strpos(), not LIKE: the text is matched as it is, % and _ included.
+        clauses.append("""(strpos(lower(d.number), ?) > 0
                            OR d.client_id IN (SELECT id FROM clients
-                                              WHERE contains(lower(name), ?))
+                                              WHERE strpos(lower(name), ?) > 0)
                            OR d.id IN (SELECT document_id FROM document_marks
-                                       WHERE contains(recipients, ?)))""")
+                                       WHERE strpos(recipients, ?) > 0))""")
         params += [needle, needle, needle]
     return " AND ".join(clauses), params
 
 
 _PAGE_COLUMNS = """d.id, d.number, d.kind, d.status, d.issue_date, d.send_date, d.amount,
                    d.currency, d.account_id, d.client_id"""
+_SHOWN_COLUMNS = """p.id, p.number, p.kind, p.status, p.issue_date, p.send_date, p.amount,
+                    p.currency, p.account_id"""
 
 
 def documents_page(cursor: Cursor, filters: DocumentFilters, *, page: int = 0,
@@ -144,7 +146,7 @@ def documents_page(cursor: Cursor, filters: DocumentFilters, *, page: int = 0,
         params = [*params, page_size, wanted]
     rows = cursor.execute(
         f"""WITH {source}
-            SELECT p.* EXCLUDE (client_id), a.name AS account, a.time_zone, c.name AS client,
+            SELECT {_SHOWN_COLUMNS}, a.name AS account, a.time_zone, c.name AS client,
                    {total_sql} AS total_matches
             FROM page p JOIN accounts a ON a.id = p.account_id
             LEFT JOIN clients c ON c.id = p.client_id
@@ -155,22 +157,26 @@ def documents_page(cursor: Cursor, filters: DocumentFilters, *, page: int = 0,
             params[:-3]).fetchall()[0][0]
     rows = rows.drop(columns=["total_matches"])
     marks = cursor.execute(
-        """WITH latest AS (
-                SELECT document_id, arg_max(id, (requested_at, id)) AS send_id,
-                       count(*) AS sends
-                FROM sends WHERE document_id IN (SELECT unnest(?::VARCHAR[]))
-                GROUP BY document_id),
+        """WITH shown AS (
+                SELECT requested_at, id, document_id FROM sends
+                WHERE document_id IN (SELECT unnest(?::VARCHAR[]))),
+            latest AS (
+                SELECT DISTINCT ON (document_id) document_id, id AS send_id,
+                       count(*) OVER (PARTITION BY document_id) AS sends
+                FROM shown ORDER BY document_id, requested_at DESC, id DESC),
             recipients AS (
-                SELECT * FROM deliveries
-                WHERE send_id IN (SELECT unnest(list(send_id)) FROM latest))
+                SELECT * FROM deliveries WHERE send_id IN (SELECT send_id FROM latest))
             SELECT l.document_id AS id, l.sends, s.mode, s.actor,
                    coalesce(bool_or(x.state = ANY(?::VARCHAR[])), FALSE) AS failing,
-                   list(x.state ORDER BY x.idx) FILTER (WHERE x.state IS NOT NULL) AS states,
-                   arg_min(x.reason, x.idx) FILTER (
-                       WHERE x.state = ANY(?::VARCHAR[])) AS failure_reason
+                   array_agg(x.state ORDER BY x.idx) FILTER (WHERE x.state IS NOT NULL)
+                       AS states,
+                   -- the first failed recipient's reason (arrays count from 1 on both engines)
+                   (array_agg(x.reason ORDER BY x.idx) FILTER (
+                       WHERE x.state = ANY(?::VARCHAR[]) AND x.reason IS NOT NULL))[1]
+                       AS failure_reason
             FROM latest l JOIN sends s ON s.id = l.send_id
             LEFT JOIN recipients x ON x.send_id = l.send_id
-            GROUP BY ALL""",
+            GROUP BY l.document_id, l.sends, s.mode, s.actor""",
         [rows["id"].tolist(), list(FAILED_STATES), list(FAILED_STATES)]).df()
     rows = rows.merge(marks, on="id", how="left")
     rows["sends"] = rows["sends"].fillna(0).astype(int)
@@ -191,7 +197,7 @@ def actors(cursor: Cursor, *, scope: Scope = None) -> list[str]:
     accounts = None if scope is None else sorted(scope)
     rows = cursor.execute(
         """SELECT login FROM users
-           WHERE ?::VARCHAR[] IS NULL OR accounts IS NULL OR list_has_any(accounts, ?::VARCHAR[])
+           WHERE ?::VARCHAR[] IS NULL OR accounts IS NULL OR accounts && ?::VARCHAR[]
            ORDER BY login""", [accounts, accounts]).fetchall()
     return ["system", *(row[0] for row in rows if row[0] != "system")]
 
@@ -241,11 +247,11 @@ def timeline(cursor: Cursor, document_id: str, *, scope: Scope = None) -> pd.Dat
     return cursor.execute(
         f"""SELECT e.occurred_at, e.type, e.actor, coalesce(u.name, e.actor) AS actor_name,
                    e.send_id, e.recipient_idx, e.recipient,
-                   json_extract_string(e.details, '$.reason') AS reason,
-                   json_extract_string(e.details, '$.status_code') AS status_code,
-                   json_extract_string(e.details, '$.diagnostic') AS diagnostic,
-                   json_extract_string(e.details, '$.old') AS old_value,
-                   json_extract_string(e.details, '$.new') AS new_value,
+                   (e.details::JSON ->> 'reason') AS reason,
+                   (e.details::JSON ->> 'status_code') AS status_code,
+                   (e.details::JSON ->> 'diagnostic') AS diagnostic,
+                   (e.details::JSON ->> 'old') AS old_value,
+                   (e.details::JSON ->> 'new') AS new_value,
                    e.details
             FROM events e LEFT JOIN users u ON u.login = e.actor
             WHERE e.document_id = ?
@@ -507,19 +513,19 @@ def history_page(cursor: Cursor, *, since: datetime, until: datetime,
                LIMIT ?)
            SELECT e.occurred_at, e.type, e.actor, coalesce(u.name, e.actor) AS actor_name,
                   a.name AS account, a.time_zone, e.document_id, e.recipient,
-                  json_extract_string(e.details, '$.reason') AS reason,
-                  json_extract_string(e.details, '$.status_code') AS status_code,
+                  (e.details::JSON ->> 'reason') AS reason,
+                  (e.details::JSON ->> 'status_code') AS status_code,
                   -- smtp_reply: our server's full reply; a DSN's bare code is reply_code
                   -- (stored as smtp_reply before typed events, tracking.events.BounceReport)
                   CASE WHEN NOT e.type = ANY(?::VARCHAR[])
-                       THEN json_extract_string(e.details, '$.smtp_reply') END AS smtp_reply,
-                  coalesce(json_extract_string(e.details, '$.reply_code'),
+                       THEN (e.details::JSON ->> 'smtp_reply') END AS smtp_reply,
+                  coalesce((e.details::JSON ->> 'reply_code'),
                            CASE WHEN e.type = ANY(?::VARCHAR[])
-                                THEN json_extract_string(e.details, '$.smtp_reply') END)
+                                THEN (e.details::JSON ->> 'smtp_reply') END)
                       AS reply_code,
-                  json_extract_string(e.details, '$.diagnostic') AS diagnostic,
-                  json_extract_string(e.details, '$.old') AS old_value,
-                  json_extract_string(e.details, '$.new') AS new_value,
+                  (e.details::JSON ->> 'diagnostic') AS diagnostic,
+                  (e.details::JSON ->> 'old') AS old_value,
+                  (e.details::JSON ->> 'new') AS new_value,
                   e.details, e.seq
            FROM chosen e
            LEFT JOIN accounts a ON a.id = e.account_id
@@ -562,7 +568,7 @@ def history_charts(cursor: Cursor, since: datetime, until: datetime,
             FROM events WHERE occurred_at >= ? AND occurred_at < ?
               AND (?::VARCHAR IS NULL OR account_id = ?)
               AND {events_scoped}
-            GROUP BY ALL ORDER BY day, type""",
+            GROUP BY day, type ORDER BY day, type""",
         [since, until, account_id, account_id, *events_params]).df()
     if delivery_counts.is_day_aligned(since, until):
         rate, delay = _rate_and_delay_from_counts(cursor, since, until, account_id, scope)
@@ -610,17 +616,24 @@ def _rate_and_delay_from_deliveries(cursor: Cursor, since: datetime, until: date
             SELECT day, count(*) FILTER (WHERE failed) AS failures, count(*) AS total
             FROM base GROUP BY day ORDER BY day""",
         [list(FAILED_STATES), since, until, account_id, account_id, *sends_params]).df()
-    bounds = [b for b, _ in DELIVERY_DELAY_BUCKETS if b is not None]
     delay = cursor.execute(
-        f"""SELECT 1 + length(list_filter(?::DOUBLE[], lambda b: b <= epoch(x.state_at - s.requested_at)))
+        f"""SELECT {_delay_bucket("extract(epoch FROM x.state_at - s.requested_at)")}
                   AS bucket, count(*) AS deliveries
            FROM deliveries x JOIN sends s ON s.id = x.send_id
            WHERE x.state = 'delivered' AND s.requested_at >= ? AND s.requested_at < ?
              AND (?::VARCHAR IS NULL OR s.account_id = ?)
              AND {sends_scoped}
            GROUP BY bucket""",
-        [bounds, since, until, account_id, account_id, *sends_params]).df()
+        [since, until, account_id, account_id, *sends_params]).df()
     return rate, delay
+
+
+def _delay_bucket(seconds: str) -> str:
+    """SQL for the 1-based DELIVERY_DELAY_BUCKETS number of `seconds` (our own expression):
+    one more than the bounds it reached, as the rollup counts them."""
+    bounds = [b for b, _ in DELIVERY_DELAY_BUCKETS if b is not None]
+    steps = " ".join(f"WHEN {seconds} < {b} THEN {i}" for i, b in enumerate(bounds, start=1))
+    return f"CASE {steps} ELSE {len(bounds) + 1} END"
 
 
 # --- mailbox -----------------------------------------------------------------------------------
@@ -630,7 +643,7 @@ def mailbox_counts(cursor: Cursor, *, scope: Scope = None) -> pd.DataFrame:
     return cursor.execute(
         f"""SELECT match_state, kind, count(*) AS messages, max(received_at) AS latest
             FROM returned_messages WHERE {in_scope}
-            GROUP BY ALL ORDER BY match_state, kind""", params).df()
+            GROUP BY match_state, kind ORDER BY match_state, kind""", params).df()
 
 
 def mailbox_queue(cursor: Cursor, *, limit: int = 200, scope: Scope = None) -> pd.DataFrame:
