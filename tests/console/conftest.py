@@ -1,5 +1,9 @@
 """Fixtures of the console tests: a small demo database built once per session, copied into
-each test's temp dir, and the environment AppTest runs the console in (workers off)."""
+each test's temp dir, and the environment AppTest runs the console in (workers off).
+
+A module marked `pytest.mark.engines("duckdb", "postgres")` runs its console tests on both
+stores: the PostgreSQL demo is the DuckDB one moved over once per session by `store copy`, and
+each test gets its own database cloned from it (`CREATE DATABASE … TEMPLATE`)."""
 
 from __future__ import annotations
 
@@ -14,7 +18,10 @@ from streamlit.testing.v1 import AppTest
 from tracking.auth.session import sign_session
 from tracking.auth.users import DEMO_USERS
 from tracking.demo import generate
+from tests import pg
 from tracking.store.connection import open_database
+from tracking.store.copy import copy_store
+from tracking.store.dialect import Engine
 
 DEMO_NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 # Text a hostile or broken server could put in a bounce: must reach the page as text.
@@ -26,6 +33,18 @@ def demo_template(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
     generate(path, documents=400, now=DEMO_NOW)
     return path
+
+
+@pytest.fixture(scope="session")
+def pg_demo_template(demo_template, postgres_server) -> str:
+    """The session's demo, copied once into a PostgreSQL database that tests clone."""
+    name = "suivi_console_demo"
+    with postgres_server.admin() as admin:
+        admin.execute(f"CREATE DATABASE {name} OWNER {pg.USER} TEMPLATE {pg.TEMPLATE}")
+    with open_database(demo_template) as source, \
+            open_database(postgres_server.url(name)) as target:
+        copy_store(source, target)
+    return name
 
 
 def demo_password(login: str) -> str:
@@ -55,8 +74,13 @@ def copy_demo(template: Path, target_dir: Path) -> Path:
 
 
 @pytest.fixture
-def console_db(demo_template, tmp_path, monkeypatch) -> Path:
-    path = copy_demo(demo_template, tmp_path)
+def console_db(demo_template, engine, tmp_path, monkeypatch, request) -> Path | str:
+    """The test's own copy of the demo: a DuckDB file, or a PostgreSQL URL (see the module)."""
+    if engine is Engine.POSTGRES:
+        server = request.getfixturevalue("postgres_server")
+        path = server.create_database(template=request.getfixturevalue("pg_demo_template"))
+    else:
+        path = copy_demo(demo_template, tmp_path)
     monkeypatch.setenv("SUIVI_DB", str(path))
     monkeypatch.setenv("SUIVI_WORKERS", "0")
     monkeypatch.setenv("SUIVI_TRANSPORT", "sandbox")

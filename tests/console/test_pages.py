@@ -16,6 +16,9 @@ from tracking.store.connection import open_database
 from tracking.labels import word_for
 from tracking.models import Reason, SendingMode
 
+# The console on both stores (issue 11): each test runs on a DuckDB file and on PostgreSQL.
+pytestmark = pytest.mark.engines("duckdb", "postgres")
+
 
 def documents_html(app) -> str:
     tables = [m.value for m in app.markdown if "suivi-documents" in m.value]

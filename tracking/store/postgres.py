@@ -76,6 +76,32 @@ _ARROW_TYPES: tuple[tuple[Callable[[pa.DataType], bool], str], ...] = (
 )
 
 
+# PostgreSQL type names (as psycopg reports them) and the Arrow type DuckDB writes for the same column.
+_ARROW_OF_POSTGRES = {
+    "text": pa.string(), "varchar": pa.string(), "bpchar": pa.string(), "json": pa.string(),
+    "jsonb": pa.string(), "bool": pa.bool_(), "int2": pa.int16(), "int4": pa.int32(),
+    "int8": pa.int64(), "float4": pa.float32(), "float8": pa.float64(),
+    "timestamp": pa.timestamp("us"), "timestamptz": pa.timestamp("us", tz="UTC"),
+    "date": pa.date32(), "bytea": pa.binary(), "interval": pa.month_day_nano_interval(),
+}
+
+
+def _arrow_type(column) -> pa.DataType:
+    """The Arrow type of a PostgreSQL result column (psycopg's `Column`)."""
+    info = psycopg.adapters.types.get(column.type_code)
+    if info is None:
+        raise StorageError(f"no Parquet type for PostgreSQL column {column.name}")
+    if info.array_oid == column.type_code:   # an array column: a list of its element type
+        return pa.list_(_ARROW_OF_POSTGRES.get(info.name, pa.string()))
+    if info.name == "numeric":
+        return pa.decimal128(column.precision or 38, column.scale or 0)
+    try:
+        return _ARROW_OF_POSTGRES[info.name]
+    except KeyError:
+        raise StorageError(f"no Parquet type for PostgreSQL column {column.name} "
+                           f"({info.name})") from None
+
+
 def _column_type(arrow_type: pa.DataType) -> str:
     if pa.types.is_list(arrow_type) or pa.types.is_large_list(arrow_type):
         return _column_type(arrow_type.value_type) + "[]"
@@ -132,6 +158,21 @@ class PostgresCursor:
             raise _translated(err, self._url) from err
         if rows:
             yield rows
+
+    def stream_arrow(self, sql: str, chunk: int) -> tuple[pa.Schema, Iterator[pa.Table]]:
+        """A query's schema (from the server's column types, so a column of NULLs keeps its
+        type) and its rows as Arrow tables of up to `chunk` rows."""
+        self.execute(f"SELECT * FROM ({sql}) AS q LIMIT 0")
+        schema = pa.schema([(c.name, _arrow_type(c)) for c in self._cursor.description])
+
+        def batches() -> Iterator[pa.Table]:
+            for rows in self.stream_rows(sql, chunk):
+                columns = zip(*rows)
+                yield pa.Table.from_arrays(
+                    [pa.array(values, type=f.type) for values, f in zip(columns, schema)],
+                    schema=schema)
+
+        return schema, batches()
 
     def register(self, name: str, table: pa.Table) -> None:
         """`table` as a temporary table `name` (names are the store's, never input), by COPY."""
