@@ -68,8 +68,8 @@ def test_documents_list_marks_failures_and_filters(console_db, repo_root):
     shown = re.search(r"([\d\u202f]+) documents", " ".join(m.value for m in app.markdown)).group(1)
     cursor = shared_database(console_db).cursor()
     expected = cursor.execute(
-        """SELECT count(*) FROM (SELECT document_id, arg_max(id, (requested_at, id)) AS sid
-                                 FROM sends GROUP BY 1) l
+        """SELECT count(*) FROM (SELECT DISTINCT ON (document_id) document_id, id AS sid
+                                 FROM sends ORDER BY document_id, requested_at DESC, id DESC) l
            WHERE EXISTS (SELECT 1 FROM deliveries x WHERE x.send_id = l.sid
                          AND x.state IN ('not_sent', 'not_delivered'))""").fetchone()[0]
     assert int(shown.replace("\u202f", "")) == expected > 0
