@@ -76,7 +76,7 @@ _ARROW_TYPES: tuple[tuple[Callable[[pa.DataType], bool], str], ...] = (
 )
 
 
-# PostgreSQL type names (as psycopg reports them) and the Arrow type DuckDB writes for the same column.
+# PostgreSQL type names (as psycopg reports them) and the Arrow type DuckDB writes for them.
 _ARROW_OF_POSTGRES = {
     "text": pa.string(), "varchar": pa.string(), "bpchar": pa.string(), "json": pa.string(),
     "jsonb": pa.string(), "bool": pa.bool_(), "int2": pa.int16(), "int4": pa.int32(),

@@ -26,26 +26,31 @@ import pyarrow.parquet as pq
 
 from tracking.errors import StorageError
 from tracking.store.connection import Database
-from tracking.store.dialect import Engine, engine_of, is_postgres_url
+from tracking.store.dialect import Engine, ddl, engine_of, is_postgres_url
 
 TABLES = ("accounts", "users", "clients", "client_addresses", "documents", "sends",
-          "deliveries", "events", "document_marks", "report_proposals")
+          "deliveries", "events", "document_marks", "report_proposals",
+          "delivery_counts")   # the rollup the failure and history reads count from
 RETURNED_COLUMNS = ("id, received_at, source, size_bytes, ''::BLOB AS raw_zlib, truncated, "
                     "kind, detector, subject, defects, match_state, match_method, send_id, "
                     "document_id")
 MANIFEST = "snapshot.json"
 BATCH_ROWS = 50_000   # rows read from PostgreSQL per Arrow batch: bounded memory on any table
 SNAPSHOT_DIR_ENV = "SUIVI_SNAPSHOT_DIR"
+# Where a PostgreSQL store's snapshot goes by default: this checkout's data/, wherever the
+# process runs from (the console from the root, the notebook from notebooks/).
+CHECKOUT_DATA = Path(__file__).resolve().parents[2] / "data"
 
 
 def default_directory(database_path: str | Path) -> Path:
-    """`data/suivi.duckdb` -> `data/suivi.snapshot/`; a PostgreSQL database `suivi` ->
-    `data/suivi.snapshot/` (the URL holds no place for files). SUIVI_SNAPSHOT_DIR overrides."""
+    """`data/suivi.duckdb` -> `data/suivi.snapshot/`; a PostgreSQL database `suivi` -> the
+    checkout's `data/suivi.snapshot/` (a URL names no place for files). SUIVI_SNAPSHOT_DIR, when
+    set, is the place for either store (the console and the notebooks must agree on it)."""
     if os.environ.get(SNAPSHOT_DIR_ENV):
         return Path(os.environ[SNAPSHOT_DIR_ENV])
     if is_postgres_url(str(database_path)):
         name = urlsplit(str(database_path)).path.strip("/") or "suivi"
-        return Path("data") / f"{name}.snapshot"
+        return CHECKOUT_DATA / f"{name}.snapshot"
     path = Path(database_path)
     return path.with_name(path.stem + ".snapshot")
 
@@ -99,7 +104,8 @@ def _write_from_postgres(cursor, staging: Path) -> dict[str, int]:
         for table in TABLES:
             counts[table] = _stream_to_parquet(cursor, f"SELECT * FROM {table}",
                                                staging / f"{table}.parquet")
-        _stream_to_parquet(cursor, f"SELECT {RETURNED_COLUMNS} FROM returned_messages",
+        _stream_to_parquet(cursor, f"SELECT {ddl(RETURNED_COLUMNS, Engine.POSTGRES)} "
+                                   "FROM returned_messages",
                            staging / "returned_messages.parquet")
     finally:
         cursor.execute("COMMIT")
@@ -117,3 +123,24 @@ def _stream_to_parquet(cursor, sql: str, target: Path) -> int:
         if rows == 0:
             writer.write_table(schema.empty_table())
     return rows
+
+
+def _quoted(path: str) -> str:
+    # Our own path, but a quote in a directory name must not end the SQL string.
+    return path.replace("'", "''")
+
+
+def open_snapshot(directory: str | Path) -> duckdb.DuckDBPyConnection:
+    """An in-memory connection with one view per snapshot table, named like the table."""
+    directory = Path(directory)
+    if not (directory / MANIFEST).is_file():
+        raise StorageError(f"no snapshot in {directory}")
+    connection = duckdb.connect(":memory:")
+    for file in sorted(directory.glob("*.parquet")):
+        connection.execute(f'CREATE VIEW "{file.stem}" AS '
+                           f"SELECT * FROM read_parquet('{_quoted(str(file))}')")
+    return connection
+
+
+def snapshot_manifest(directory: str | Path) -> dict:
+    return json.loads((Path(directory) / MANIFEST).read_text())
