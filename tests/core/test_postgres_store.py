@@ -144,3 +144,19 @@ def test_document_marks_are_the_same_on_both_engines(tmp_path, pg_url):
     assert len(marks[0]) > 200                     # every document sent at least once
     assert marks[0] == marks[1]
     assert any(mark[4] for mark in marks[0]) and not all(mark[4] for mark in marks[0])
+
+
+def test_the_console_time_indexes_exist_on_postgresql_only(pg_url, tmp_path):
+    wanted = {"documents_issue_date", "events_occurred_at", "sends_requested_at"}
+    with open_database(pg_url) as db:
+        indexes = {row[0] for row in db.cursor().execute(
+            "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()").fetchall()}
+        plan = "\n".join(row[0] for row in db.cursor().execute(
+            "EXPLAIN SELECT occurred_at FROM events ORDER BY occurred_at DESC LIMIT 1"
+        ).fetchall())
+    assert wanted <= indexes
+    assert "events_occurred_at" in plan   # the history page's moment cut reads the index
+    with open_database(tmp_path / "suivi.duckdb") as db:
+        duckdb_indexes = {row[0] for row in db.cursor().execute(
+            "SELECT index_name FROM duckdb_indexes()").fetchall()}
+    assert not wanted & duckdb_indexes

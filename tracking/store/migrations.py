@@ -14,7 +14,7 @@ import duckdb
 from tracking.clock import utc_now_naive
 from tracking.errors import MigrationFailed, SchemaTooNew, StorageError
 from tracking.store import delivery_counts
-from tracking.store.dialect import Engine, ddl, engine_of
+from tracking.store.dialect import POSTGRES_ONLY, Engine, ddl, engine_of
 
 
 @dataclass(frozen=True)
@@ -290,6 +290,18 @@ _V10_OUTBOX_CLAIMS = (
 )
 
 
+# Version 12 is the console on PostgreSQL (issue 11): the time columns the console's pages cut on
+# first (the list's date cut, the history's moment cut, the failures' request window). DuckDB
+# skips row groups by their min/max there; PostgreSQL would read the whole table. Measured on a
+# 100,000-document demo: the history page 200 -> 31 ms, the first documents page 70 -> 32 ms.
+# (11 is the suppression check's deliveries(address) index.)
+_V12_CONSOLE_TIME_INDEXES = tuple(POSTGRES_ONLY + statement for statement in (
+    "CREATE INDEX documents_issue_date ON documents (issue_date)",
+    "CREATE INDEX events_occurred_at ON events (occurred_at)",
+    "CREATE INDEX sends_requested_at ON sends (requested_at)",
+))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core tables: accounts, users, clients, documents, sends, deliveries, events",
               _V1_CORE),
@@ -309,6 +321,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(9, "delivery counts: the aggregates' rollup; document-page lookup indexes",
               _V9_DELIVERY_COUNTS),
     Migration(10, "outbox claims: which worker holds each in-flight delivery", _V10_OUTBOX_CLAIMS),
+    Migration(12, "console time indexes on PostgreSQL: the pages' date and moment cuts",
+              _V12_CONSOLE_TIME_INDEXES),
 )
 
 
@@ -362,7 +376,9 @@ def _migrate(connection, migrations: tuple[Migration, ...]) -> int:
         connection.execute("BEGIN TRANSACTION")
         try:
             for statement in migration.statements:
-                connection.execute(ddl(statement, engine))
+                statement = ddl(statement, engine)
+                if statement is not None:
+                    connection.execute(statement)
             connection.execute(
                 "INSERT INTO schema_version VALUES (?, ?, ?)",
                 [migration.version, migration.name, utc_now_naive()],
