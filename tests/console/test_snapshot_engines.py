@@ -4,6 +4,7 @@ notebook reads either store's snapshot alike (issue 11)."""
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 
 import pandas as pd
@@ -72,3 +73,23 @@ def test_a_postgres_store_snapshots_into_the_checkout_or_the_named_directory(mon
     monkeypatch.setenv(SNAPSHOT_DIR_ENV, str(tmp_path / "shared"))
     assert default_directory(url) == tmp_path / "shared"
     assert default_directory("data/suivi.duckdb") == tmp_path / "shared"
+
+
+def test_the_owners_snapshot_worker_runs_on_postgresql(postgres_server, pg_demo_template,
+                                                       tmp_path, monkeypatch):
+    from tracking.server import Owner
+
+    url = postgres_server.create_database(template=pg_demo_template)
+    monkeypatch.setenv(SNAPSHOT_DIR_ENV, str(tmp_path / "snapshot"))
+    owner = Owner(url, workers=("marks", "snapshot"), snapshot_delay=0.0).start()
+    try:
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "snapshot" / "snapshot.json").is_file():
+            assert owner.status().snapshot_error is None
+            assert time.monotonic() < deadline, "no snapshot written within a minute"
+            time.sleep(0.2)
+    finally:
+        owner.stop()
+        owner.close()
+    rows = snapshot_manifest(tmp_path / "snapshot")["rows"]
+    assert rows["documents"] > 0 and rows["delivery_counts"] > 0
