@@ -7,7 +7,7 @@ import pytest
 
 from tests.console.conftest import copy_demo
 from tracking.store.connection import open_database
-from tracking.store.snapshot import default_directory, write_snapshot
+from tracking.store.snapshot import SNAPSHOT_DIR_ENV, default_directory, write_snapshot
 
 nbformat = pytest.importorskip("nbformat", reason="nbformat is in requirements-dev.txt")
 nbclient = pytest.importorskip("nbclient", reason="nbclient is in requirements-dev.txt")
@@ -43,3 +43,14 @@ def test_notebook_reads_the_database_when_there_is_no_snapshot(demo_template, tm
     database = copy_demo(demo_template, tmp_path)
     printed = run_notebook(repo_root, monkeypatch, database)
     assert f"reading the database file {database}" in printed
+
+
+def test_notebook_reads_the_snapshot_of_a_postgresql_store(postgres_server, pg_demo_template,
+                                                           tmp_path, repo_root, monkeypatch):
+    url = postgres_server.create_database(template=pg_demo_template)
+    monkeypatch.setenv(SNAPSHOT_DIR_ENV, str(tmp_path / "snapshot"))
+    with open_database(url) as db:
+        write_snapshot(db, default_directory(url))
+    printed = run_notebook(repo_root, monkeypatch, url)
+    assert "reading the snapshot written at" in printed
+    assert "failed recipients out of" in printed and "failure rate" in printed
