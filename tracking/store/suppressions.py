@@ -54,10 +54,12 @@ def latest_outcomes_by_account(cursor: Cursor, wanted: dict[str, list[str]]
     addresses = sorted({a.lower() for some in wanted.values() for a in some})
     if not accounts or not addresses:
         return {}
-    deliveries = cursor.execute(
+    # Pending rows are dropped here, not in SQL: any other condition beside the address makes
+    # DuckDB leave the index for a scan (≈200 ms instead of 10 on a million documents).
+    deliveries = [row for row in cursor.execute(
         """SELECT send_id, idx, address, state, reason, status_code, state_at
-           FROM deliveries WHERE address = ANY(?::VARCHAR[]) AND state <> 'pending'""",
-        [addresses]).fetchall()
+           FROM deliveries WHERE address = ANY(?::VARCHAR[])""", [addresses]).fetchall()
+                  if row[3] != "pending"]
     sends = _by_key(cursor, "SELECT id, account_id, requested_at, document_id FROM sends",
                     {row[0] for row in deliveries})
     sends = {key: row for key, row in sends.items() if row[1] in wanted}
