@@ -105,12 +105,14 @@ def every_recipient(cursor: Cursor, document_id: str) -> pd.DataFrame:
 def delivered_domains(cursor: Cursor, account_id: str, *, limit: int = 500) -> list[str]:
     """The recipient domains this account's mail reached (delivered, or accepted by the
     customer's own server in `smtp` mode, the furthest that mode sees), most used first: the
-    resend form's candidates for a correction (`tracking.suggest`)."""
+    resend form's candidates for a correction (`tracking.suggest`). Counted from the
+    `delivery_counts` rollup (its domain is the same lower-cased part after the @): a few
+    thousand rows instead of the account's deliveries joined to their sends."""
     rows = cursor.execute(
-        """SELECT lower(split_part(x.address, '@', 2)) AS domain
-           FROM deliveries x JOIN sends s ON s.id = x.send_id
-           WHERE s.account_id = ?
-             AND (x.state = 'delivered' OR (x.state = 'sent' AND s.mode = 'smtp'))
-           GROUP BY domain ORDER BY count(*) DESC, domain LIMIT ?""",
+        """SELECT domain FROM delivery_counts
+           WHERE account_id = ?
+             AND (state = 'delivered' OR (state = 'sent' AND mode = 'smtp'))
+           GROUP BY domain HAVING sum(deliveries) > 0
+           ORDER BY sum(deliveries) DESC, domain LIMIT ?""",
         [account_id, limit]).fetchall()
     return [row[0] for row in rows if row[0]]
