@@ -63,8 +63,6 @@ def latest_outcomes_by_account(cursor: Cursor, wanted: dict[str, list[str]]
     sends = _by_key(cursor, "SELECT id, account_id, requested_at, document_id FROM sends",
                     {row[0] for row in deliveries})
     sends = {key: row for key, row in sends.items() if row[1] in wanted}
-    numbers = _by_key(cursor, "SELECT id, number FROM documents",
-                      {row[3] for row in sends.values()})
     latest: dict[tuple[str, str], tuple] = {}
     for send_id, idx, address, state, reason, code, at in deliveries:
         send = sends.get(send_id)
@@ -74,13 +72,16 @@ def latest_outcomes_by_account(cursor: Cursor, wanted: dict[str, list[str]]
         # newest state (none: last, as DESC sorts NULLs), then newest request, first listed
         rank = (at is not None, at or send[2], send[2], -idx)
         if key not in latest or rank > latest[key][0]:
-            latest[key] = (rank, Outcome(address, state, reason, code, from_db(at),
-                                         numbers.get(send[3], (None, None))[1], send[1]))
+            latest[key] = (rank, send[3], (address, state, reason, code, from_db(at)))
     asked = {account: {a.lower() for a in some} for account, some in wanted.items()}
+    chosen = {key: value for key, value in latest.items() if key[1] in asked[key[0]]}
+    # Document numbers of the latest outcomes only, by key like the sends.
+    numbers = _by_key(cursor, "SELECT id, number FROM documents",
+                      {document_id for _, document_id, _ in chosen.values()})
     found: dict[str, list[Outcome]] = {}
-    for (account, address), (_, outcome) in sorted(latest.items()):
-        if address in asked[account]:
-            found.setdefault(account, []).append(outcome)
+    for (account, _), (_, document_id, fields) in sorted(chosen.items()):
+        found.setdefault(account, []).append(
+            Outcome(*fields, numbers.get(document_id, (None, None))[1], account))
     return found
 
 
