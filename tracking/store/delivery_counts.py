@@ -13,7 +13,8 @@ Why signed rows appended, not one row per key updated in place: the outbox, the 
 and the console write in concurrent transactions, and two of them moving deliveries of the same
 day, account and domain would update the same row — a write-write conflict in DuckDB, and a
 refused console action. Appends never conflict. A key's count is the sum of its rows; `compact`
-folds them (the owner's marks loop does, once they have grown: tracking.server; any time: rows appended meanwhile by others are not in its snapshot and stay).
+folds them (the owner's marks loop does, once they have grown: tracking.server; safe any time:
+rows appended meanwhile by others are not in its snapshot and stay).
 
 Only day-aligned periods can be answered from it (the console's are: whole UTC days); the
 queries fall back to the deliveries for any other period.
