@@ -60,6 +60,8 @@ _LATEST_RECIPIENTS = """
                first_value(x.idx) OVER first_sent AS first_idx
         FROM sends s JOIN deliveries x ON x.send_id = s.id
         WHERE s.document_id IN (SELECT document_id FROM scope)
+          AND x.send_id IN (SELECT id FROM sends
+                            WHERE document_id IN (SELECT document_id FROM scope))
         WINDOW first_sent AS (PARTITION BY s.document_id, lower(x.address)
                               ORDER BY s.requested_at, s.id, x.idx)) r
     WHERE newest = 1"""
