@@ -244,7 +244,14 @@ def test_history_page_filters_and_charts(console_db, repo_root):
     events = app.dataframe[0].value
     assert len(events) > 0 and set(events["Type"]) == {"Non réceptionné"}
     assert events["Raison"].notna().all()
+    assert set(events["Acteur"]) == {"Système (lecture des retours)"}   # not "system"
     assert len(app.get("plotly_chart")) == 5
+    actor = app.selectbox(key="history_actor")
+    assert "Système" in actor.options and "system" not in actor.options
+    actor.set_value("system").run()          # the choice still filters on the stored login
+    assert set(app.dataframe[0].value["Acteur"]) == {"Système (lecture des retours)"}
+    app.multiselect(key="history_types").set_value(["recipient_accepted"]).run()
+    assert set(app.dataframe[0].value["Acteur"]) == {"Système (envoi automatique)"}
 
 
 def test_mailbox_page_lists_what_needs_a_person(console_db, repo_root):
