@@ -1,19 +1,42 @@
 """The Failures page's "Adresses à corriger": per account, the addresses whose latest send
 bounced for good (`tracking.suppression`), with the likely correction when there is one, so a
 customer can be asked to fix them in one go; and their CSV export (formula-neutralised by
-`tracking.export`, like every export)."""
+`tracking.export`, like every export). Also the send forms' warning about such an address and
+their "send anyway" tick, offered only when it can matter."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
+from tracking.clock import format_local
 from tracking.export import frame_to_csv
 from tracking.labels import failure_explanation
 from tracking.suggest import suggest_address
 from ui import data
 from ui.i18n import language, t, tf
 from ui.widgets import document_link, local_times
+
+
+def offered_key(tick_key: str) -> str:
+    """Where a form remembers the document its send was just refused for as suppressed: the
+    tick stays offered even when the cached look-up (ui.data.suppressions_of) missed it."""
+    return f"{tick_key}_offered_for"
+
+
+def suppression_warning(found, zone: str) -> str:
+    """"« a@b » a été rejetée définitivement le … (document) : why" — plain text."""
+    return tf("suppressed.warning", address=found.address,
+              when=format_local(found.bounced_at, zone), document=found.document_number or "",
+              why=failure_explanation(found.reason, language()))
+
+
+def override_tick(document_id: str, blocked: list, *, key: str) -> bool:
+    """The "Envoyer quand même" tick, shown only when an address of the form hard-bounced
+    before or the service just refused one; never shown, never ticked."""
+    if not blocked and st.session_state.get(offered_key(key)) != document_id:
+        return False
+    return st.checkbox(t("suppressed.override"), key=key)
 
 
 def addresses_to_correct(account_id: str | None, *, scope) -> None:

@@ -159,9 +159,14 @@ def _sends(path, document_id: str) -> list[str]:
     ).fetchall()]
 
 
+def _override_ticks(app) -> list[str]:
+    return [c.key for c in app.checkbox if c.key in ("send_override", "resend_override")]
+
+
 def test_the_send_form_refuses_a_suppressed_address_until_overridden(console_db, repo_root):
     story = tell(shared_database(console_db))
     app = open_document(repo_root, story.document_id)
+    assert _override_ticks(app) == [] and not app.warning   # nothing suppressed in the form
     app.text_area(key="send_to").input(UNKNOWN)
     app.text_area(key="send_cc").input("")
     app.checkbox(key="send_force").check()
@@ -169,10 +174,30 @@ def test_the_send_form_refuses_a_suppressed_address_until_overridden(console_db,
     [refusal] = [e.value.replace("\\", "").replace("\u2060", "") for e in app.error]  # as shown
     assert f"{UNKNOWN} ` a déjà été rejetée définitivement le" in refusal   # a code span
     assert "L'adresse n'existe pas" in refusal and "CET" in refusal
+    assert _override_ticks(app) == ["send_override"]   # offered with the refusal
     app.checkbox(key="send_override").check()
     app.button(key="send_submit").click().run()
     assert not app.error, [e.value for e in app.error]
     assert 'data-testid="suivi-override"' in box_html(app)
+
+
+def test_a_suppressed_address_already_in_the_send_form_is_named_with_the_tick(console_db,
+                                                                             repo_root):
+    db = shared_database(console_db)
+    story = tell(db)
+    db.cursor().execute(
+        """UPDATE client_addresses SET address = ? WHERE position = (
+               SELECT min(position) FROM client_addresses WHERE client_id = c.id)
+             AND client_id = c.id""".replace("c.id", "(SELECT client_id FROM documents "
+                                                    "WHERE id = ?)"),
+        [UNKNOWN, story.document_id, story.document_id])
+    app = open_document(repo_root, story.document_id)
+    assert UNKNOWN in app.text_area(key="send_to").value
+    [warning] = [w.value.replace("\\", "").replace("\u2060", "") for w in app.warning]
+    assert UNKNOWN in warning and "rejetée définitivement le" in warning
+    assert _override_ticks(app) == ["send_override"]
+    app.selectbox(key="resend_wrong").set_value(TYPO).run()     # a correction: no tick there
+    assert _override_ticks(app) == ["send_override"]
 
 
 def test_the_box_in_english(console_db, repo_root):
