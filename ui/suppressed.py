@@ -10,10 +10,10 @@ import pandas as pd
 import streamlit as st
 
 from tracking.clock import format_local
-from tracking.export import frame_to_csv
+from tracking.export import SUPPRESSED_COLUMNS
 from tracking.labels import failure_explanation
 from tracking.suggest import suggest_address
-from ui import data
+from ui import analysis, data
 from ui.i18n import language, t, tf
 from ui.widgets import document_link, local_times
 
@@ -48,28 +48,37 @@ def addresses_to_correct(account_id: str | None, *, scope) -> None:
         st.info(t("suppressed.none"))
         return
     st.markdown(tf("suppressed.count", n=f"{len(found):,}".replace(",", " ")))
+    found = with_suggestions(found)
     table = readable(found, language())
     # on the page the reason in words; its code goes to the export, in a column of its own
     shown = table.drop(columns=[t("col.reason")])
     st.dataframe(shown.assign(link=found["document_id"].map(document_link)), hide_index=True,
                  key="suppressed_table", column_config={
                      "link": st.column_config.LinkColumn(t("page.document"), display_text="↗")})
-    st.download_button(t("suppressed.export"), frame_to_csv(table),
-                       file_name="suivi-adresses-a-corriger.csv", mime="text/csv",
-                       key="suppressed_csv")
+    # the analyst's formats, like the other exports (French CSV `;` with BOM, codes, Parquet)
+    exported = found.assign(explanation=[failure_explanation(r, "fr") for r in found["reason"]])
+    analysis.export_buttons(exported, SUPPRESSED_COLUMNS, "adresses-a-corriger")
+
+
+def with_suggestions(found: pd.DataFrame) -> pd.DataFrame:
+    """The rows with each address's likely correction (`suggestion`, "" when none), against
+    the domains its account already reached."""
+    domains = {account: data.delivered_domains(data.path(), account)
+               for account in found["account_id"].unique()}
+    return found.assign(suggestion=[suggest_address(a, domains[acct]) or "" for a, acct in
+                                    zip(found["address"], found["account_id"])])
 
 
 def readable(found: pd.DataFrame, lang: str) -> pd.DataFrame:
     """The rows with labelled columns: account, address, likely correction, when (account's
     zone), the reason in words and its code, the document."""
-    domains = {account: data.delivered_domains(data.path(), account)
-               for account in found["account_id"].unique()}
+    if "suggestion" not in found.columns:
+        found = with_suggestions(found)
     when = local_times(found, "state_at")["when"]
     return pd.DataFrame({
         t("col.account"): found["account"],
         t("col.recipient"): found["address"],
-        t("col.suggestion"): [suggest_address(a, domains[acct]) or "" for a, acct in
-                              zip(found["address"], found["account_id"])],
+        t("col.suggestion"): found["suggestion"],
         t("col.bounced_on"): when,
         t("col.explanation"): [failure_explanation(r, lang) for r in found["reason"]],
         t("col.reason"): found["reason"],
