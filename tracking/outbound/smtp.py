@@ -25,7 +25,9 @@ from __future__ import annotations
 import smtplib
 import ssl
 from dataclasses import dataclass
+import re
 from email import policy
+from email.message import Message
 from email.policy import Compat32
 
 from tracking.config import SmtpSettings, TlsMode, is_loopback
@@ -44,13 +46,19 @@ class _WirePolicy(Compat32):
     was most of the cost of a send on loopback. Same bytes as `policy.SMTP` for our messages."""
 
     def fold_binary(self, name: str, value: str) -> bytes:
-        if (isinstance(value, str) and value.isascii() and "\n" not in value and "\r" not in value
-                and len(name) + len(value) + 2 <= self.max_line_length):
+        if _fits_one_line(name, value, self.max_line_length):
             return f"{name}: {value}\r\n".encode("ascii")
         return super().fold_binary(name, value)
 
 
+def _fits_one_line(name: str, value: object, max_line_length: int) -> bool:
+    """A header compat32 would write as it is: ASCII text, no line end, within the line limit."""
+    return (isinstance(value, str) and value.isascii() and "\n" not in value
+            and "\r" not in value and len(name) + len(value) + 2 <= max_line_length)
+
+
 WIRE_POLICY = _WirePolicy(linesep="\r\n")
+_LINE_END = re.compile(r"\r\n|\r|\n")   # what the email generator splits body lines on
 # Non-ASCII addresses cannot be RFC 2047-encoded, so such messages go as UTF-8 (RFC 6532).
 UTF8_WIRE_POLICY = policy.SMTPUTF8
 
@@ -326,8 +334,29 @@ def _outcome(recipient: OutgoingRecipient, code: int, reply: bytes | str, stage:
 
 def wire_payload(composed: ComposedMessage) -> bytes:
     """The message as it goes after DATA (CRLF line ends; UTF-8 headers when needed)."""
-    international = _needs_smtputf8(composed)
-    return composed.message.as_bytes(policy=UTF8_WIRE_POLICY if international else WIRE_POLICY)
+    if _needs_smtputf8(composed):
+        return composed.message.as_bytes(policy=UTF8_WIRE_POLICY)
+    return _plain_text_bytes(composed.message) or composed.message.as_bytes(policy=WIRE_POLICY)
+
+
+def _plain_text_bytes(message: Message) -> bytes | None:
+    """`message.as_bytes(policy=WIRE_POLICY)` written directly for the common shape — one text
+    part, ASCII body, every header on one line — or None for anything else. The generator's
+    dispatch and per-header policy calls cost as much as the rest of composing; for this shape
+    it writes each header as `name: value`, a blank line, then the body with CRLF line ends."""
+    if message.is_multipart() or message.get_content_maintype() != "text":
+        return None
+    body = message.get_payload()
+    if not isinstance(body, str) or not body.isascii():   # surrogates (raw bytes) are not ASCII
+        return None
+    lines = []
+    for name, value in message.raw_items():
+        if not _fits_one_line(name, value, WIRE_POLICY.max_line_length):
+            return None
+        lines.append(f"{name}: {value}\r\n")
+    lines.append("\r\n")
+    lines.append(_LINE_END.sub("\r\n", body))
+    return "".join(lines).encode("ascii")
 
 
 def _needs_smtputf8(composed: ComposedMessage) -> bool:
