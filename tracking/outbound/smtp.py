@@ -26,6 +26,7 @@ import smtplib
 import ssl
 from dataclasses import dataclass
 import re
+from collections.abc import Callable
 from email import policy
 from email.message import Message
 from email.policy import Compat32
@@ -112,19 +113,21 @@ class SmtpTransport:
     def connected(self) -> bool:
         return self._connection is not None
 
-    def deliver(self, composed: ComposedMessage, payload: bytes | None = None
-                ) -> list[RecipientOutcome]:
+    def deliver(self, composed: ComposedMessage, payload: bytes | None = None,
+                while_waiting: Callable[[], None] | None = None) -> list[RecipientOutcome]:
         """Send every envelope of `composed`; outcomes in envelope order, one per recipient.
 
         `payload`: the message's bytes from `wire_payload`, when the caller serialized it
-        beforehand (the outbox does, on its recording thread, off the SMTP critical path)."""
+        beforehand. `while_waiting`: the caller's work to run while the server handles the
+        content (pipelined servers only; it may run several times, or not at all)."""
         international = _needs_smtputf8(composed)
         if payload is None:
             payload = wire_payload(composed)
         outcomes: list[RecipientOutcome] = []
         for envelope in composed.envelopes:
             try:
-                outcomes.extend(self._deliver_reconnecting_if_stale(envelope, payload, international))
+                outcomes.extend(self._deliver_reconnecting_if_stale(envelope, payload, international,
+                                                                    while_waiting))
             except OSError as err:  # smtplib's errors are OSErrors too, and ConnectionLost
                 raise self._lost(err, outcomes) from err
             except ConnectionLost as err:
@@ -148,18 +151,20 @@ class SmtpTransport:
     # -- one envelope ------------------------------------------------------------------------
 
     def _deliver_reconnecting_if_stale(
-        self, envelope: Envelope, payload: bytes, international: bool
+        self, envelope: Envelope, payload: bytes, international: bool,
+        while_waiting: Callable[[], None] | None = None,
     ) -> list[RecipientOutcome]:
         try:
-            return self._deliver_envelope(envelope, payload, international)
+            return self._deliver_envelope(envelope, payload, international, while_waiting)
         except _Stale:
             # A reused connection the server closed while idle: nothing of this envelope was
             # accepted yet, so one fresh connection is safe (a fresh one never raises _Stale).
             self._drop()
-        return self._deliver_envelope(envelope, payload, international)
+        return self._deliver_envelope(envelope, payload, international, while_waiting)
 
     def _deliver_envelope(
-        self, envelope: Envelope, payload: bytes, international: bool
+        self, envelope: Envelope, payload: bytes, international: bool,
+        while_waiting: Callable[[], None] | None = None,
     ) -> list[RecipientOutcome]:
         connection, reused = self._open()
         dsn = connection.has_extn("dsn")
@@ -171,7 +176,8 @@ class SmtpTransport:
                 return [_outcome(recipient, 553, reply[4:], "mail") for recipient, _ in envelope.recipients]
             mail_options.append("SMTPUTF8")
         if connection.has_extn("pipelining"):
-            return self._pipelined(connection, reused, envelope, mail_options, dsn, payload)
+            return self._pipelined(connection, reused, envelope, mail_options, dsn, payload,
+                                   while_waiting)
         try:
             code, reply = connection.mail(envelope.mail_from, mail_options)
         except smtplib.SMTPServerDisconnected as err:
@@ -205,12 +211,13 @@ class SmtpTransport:
         return [settled[recipient.index] for recipient, _ in envelope.recipients]
 
     def _pipelined(self, connection: smtplib.SMTP, reused: bool, envelope: Envelope,
-                   mail_options: list[str], dsn: bool, payload: bytes) -> list[RecipientOutcome]:
+                   mail_options: list[str], dsn: bool, payload: bytes,
+                   while_waiting: Callable[[], None] | None) -> list[RecipientOutcome]:
         """The same transaction with RFC 2920 pipelining: two waits instead of 3 + recipients."""
         recipients = [(r.address, list(options) if dsn else []) for r, options in envelope.recipients]
         try:
             replies = pipelined_transaction(connection, envelope.mail_from, mail_options,
-                                            recipients, payload)
+                                            recipients, payload, while_waiting)
         except DroppedMidTransaction:
             raise
         except smtplib.SMTPServerDisconnected as err:
