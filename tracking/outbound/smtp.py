@@ -59,6 +59,7 @@ def _fits_one_line(name: str, value: object, max_line_length: int) -> bool:
 
 
 WIRE_POLICY = _WirePolicy(linesep="\r\n")
+_ADDRESS_HEADERS = frozenset({"from", "to", "cc", "reply-to"})
 _LINE_END = re.compile(r"\r\n|\r|\n")   # what the email generator splits body lines on
 # Non-ASCII addresses cannot be RFC 2047-encoded, so such messages go as UTF-8 (RFC 6532).
 UTF8_WIRE_POLICY = policy.SMTPUTF8
@@ -369,10 +370,20 @@ def _plain_text_bytes(message: Message) -> bytes | None:
 def _needs_smtputf8(composed: ComposedMessage) -> bool:
     """Any non-ASCII address, in an envelope or in the headers (a retry may send to an ASCII
     recipient a message whose Cc names a non-ASCII one)."""
-    addresses = [envelope.mail_from for envelope in composed.envelopes]
-    addresses += [recipient.address for recipient in composed.recipients]
-    addresses += [str(composed.message.get(name, "")) for name in ("From", "To", "Cc", "Reply-To")]
-    return not all(address.isascii() for address in addresses)
+    if not all(envelope.mail_from.isascii() for envelope in composed.envelopes):
+        return True
+    if not all(recipient.address.isascii() for recipient in composed.recipients):
+        return True
+    # the first of each address header, as `message.get` reads it, in one pass over the headers
+    # (`get` walks them all, lower-casing each name, once per name asked)
+    seen: set[str] = set()
+    for name, value in composed.message.raw_items():
+        key = name.lower()
+        if key in _ADDRESS_HEADERS and key not in seen:
+            seen.add(key)
+            if not str(value).isascii():
+                return True
+    return False
 
 
 def _reply_text(code: int, reply: bytes | str) -> str:
