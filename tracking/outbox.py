@@ -539,8 +539,11 @@ def _only_taken(work: list[queries.OutboxItem], taken: set[tuple[str, int]]
     kept = []
     for item in work:
         deliveries = [d for d in item.deliveries if (d.send_id, d.idx) in taken]
-        if deliveries:
-            kept.append(replace(item, deliveries=deliveries))
+        if not deliveries:
+            continue
+        # the usual case, all of them taken, keeps the item as it is (no copy)
+        kept.append(item if len(deliveries) == len(item.deliveries)
+                    else replace(item, deliveries=deliveries))
     return kept
 
 
