@@ -30,6 +30,7 @@ from tracking.labels import reason_group
 from tracking.models import DeliveryState
 from tracking.store import box as box_reads
 from tracking.store import delivery_counts
+from tracking.store.marks import page_marks
 from tracking.store.scope import Scope, in_scope as _in_scope
 
 Cursor = duckdb.DuckDBPyConnection
@@ -154,24 +155,8 @@ def documents_page(cursor: Cursor, filters: DocumentFilters, *, page: int = 0,
             f"SELECT count(*) FROM documents d WHERE {where}",
             params[:-3]).fetchall()[0][0]
     rows = rows.drop(columns=["total_matches"])
-    marks = cursor.execute(
-        """WITH latest AS (
-                SELECT document_id, arg_max(id, (requested_at, id)) AS send_id,
-                       count(*) AS sends
-                FROM sends WHERE document_id IN (SELECT unnest(?::VARCHAR[]))
-                GROUP BY document_id),
-            recipients AS (
-                SELECT * FROM deliveries
-                WHERE send_id IN (SELECT unnest(list(send_id)) FROM latest))
-            SELECT l.document_id AS id, l.sends, s.mode, s.actor,
-                   coalesce(bool_or(x.state = ANY(?::VARCHAR[])), FALSE) AS failing,
-                   list(x.state ORDER BY x.idx) FILTER (WHERE x.state IS NOT NULL) AS states,
-                   arg_min(x.reason, x.idx) FILTER (
-                       WHERE x.state = ANY(?::VARCHAR[])) AS failure_reason
-            FROM latest l JOIN sends s ON s.id = l.send_id
-            LEFT JOIN recipients x ON x.send_id = l.send_id
-            GROUP BY ALL""",
-        [rows["id"].tolist(), list(FAILED_STATES), list(FAILED_STATES)]).df()
+    # every recipient's latest state, as the derived marks the filters read (issue 12)
+    marks = page_marks(cursor, rows["id"].tolist())
     rows = rows.merge(marks, on="id", how="left")
     rows["sends"] = rows["sends"].fillna(0).astype(int)
     rows["failing"] = rows["failing"].fillna(False).astype(bool)
