@@ -5,7 +5,7 @@ import streamlit as st
 
 from tracking import charts
 from tracking.export import HISTORY_COLUMNS
-from tracking.labels import word_for
+from tracking.labels import actor_word, word_for
 from tracking.models import EventType
 from ui import analysis, data
 from ui.i18n import language, t
@@ -22,7 +22,8 @@ columns = st.columns(3)
 types = choices(t("filter.types"), list(EventType), key="history_types", container=columns[0],
                 format_func=lambda e: word_for(EventType, e, lang))
 actor = choice(t("filter.actor"), data.actors(data.path(), scope=who.scope), key="history_actor",
-               everything=True, container=columns[1])
+               everything=True, container=columns[1],
+               format_func=lambda login: actor_word(login, None, lang) or login)
 document = text(t("filter.document"), key="history_document", container=columns[2],
                 placeholder=t("input.document_example")).strip()
 

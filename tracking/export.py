@@ -106,6 +106,20 @@ HISTORY_COLUMNS = (
     Column("new_value", ("Nouvelle valeur", "New value")),
 )
 
+# The Failures page's "Adresses à corriger" (ui/suppressed.py adds `suggestion` and
+# `explanation` to the suppression query's rows).
+SUPPRESSED_COLUMNS = (
+    Column("account", ("Compte", "Account")),
+    Column("address", ("Destinataire", "Recipient")),
+    Column("suggestion", ("Correction probable", "Likely correction")),
+    Column("state_at", ("Rejetée le", "Bounced on"), ColumnKind.LOCAL_TIME),
+    Column("explanation", ("Explication", "Explanation")),
+    Column("reason", ("Raison", "Reason"), ColumnKind.REASON,
+           code_header=("Code raison", "Reason code")),
+    Column("status_code", ("Code d'état SMTP étendu", "Enhanced status code")),
+    Column("document_number", ("Document", "Document")),
+)
+
 
 def _pick(pair: tuple[str, str], language: str) -> str:
     return pair[1] if language == "en" else pair[0]

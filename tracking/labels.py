@@ -171,6 +171,46 @@ def word_for(enum: type[StrEnum], value: object, language: str = "fr") -> str:
         return "" if value is None else str(value)
 
 
+class SystemActor(StrEnum):
+    """Who acted when no person did. Events record the actor `system` (models.SYSTEM_ACTOR);
+    which worker that was follows from the event's type."""
+
+    SYSTEM = "system"
+    OUTBOX = "outbox"      # the sender handing mail to the SMTP server
+    MAILBOX = "mailbox"    # the reader of returned mail (bounces, delays, auto-replies)
+
+
+_SYSTEM_ACTOR_WORDS = {
+    SystemActor.SYSTEM: ("Système", "System"),
+    SystemActor.OUTBOX: ("Système (envoi automatique)", "System (automatic sending)"),
+    SystemActor.MAILBOX: ("Système (lecture des retours)", "System (returned mail)"),
+}
+_WORKER_OF_EVENT = {
+    **dict.fromkeys((EventType.SEND_ATTEMPT_FAILED, EventType.RECIPIENT_ACCEPTED,
+                     EventType.RECIPIENT_REFUSED, EventType.SEND_INTERRUPTED),
+                    SystemActor.OUTBOX),
+    **dict.fromkeys((EventType.DSN_DELAYED, EventType.DSN_DELIVERED, EventType.DSN_FAILED,
+                     EventType.AUTOREPLY_RECEIVED, EventType.COMPLAINT_RECEIVED,
+                     EventType.BOUNCE_SUSPICIOUS, EventType.BOUNCE_UNMATCHED,
+                     EventType.BOUNCE_PROPOSED), SystemActor.MAILBOX),
+}
+
+
+def actor_word(actor: object, event_type: object = None, language: str = "fr") -> str | None:
+    """The words for a system actor (by the event's type when given: which worker acted), or
+    None for a person, whose name or login is shown as it is."""
+    try:
+        who = SystemActor(actor)
+    except ValueError:
+        return None
+    if who is SystemActor.SYSTEM:
+        try:
+            who = _WORKER_OF_EVENT.get(EventType(event_type), who)
+        except ValueError:
+            pass
+    return _pick(_SYSTEM_ACTOR_WORDS[who], language)
+
+
 def ceiling(mode: SendingMode | str, language: str = "fr") -> str:
     try:
         return _pick(_CEILINGS[SendingMode(mode)], language)

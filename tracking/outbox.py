@@ -21,6 +21,7 @@ It runs as a thread of the process's owner (`tracking.server`: the console, or
 
 from __future__ import annotations
 
+import functools
 import logging
 import queue
 import threading
@@ -42,7 +43,9 @@ from tracking.outbound.health import HealthTracker
 from tracking.outbound.retry import (
     RetryPolicy, Transport, deliver_with_retries, fault_kind, is_server_fault,
 )
-from tracking.outbound.smtp import AuthRefused, RecipientOutcome, TlsFailed, wire_payload
+from tracking.outbound.smtp import (
+    AuthRefused, RecipientOutcome, SmtpTransport, TlsFailed, wire_payload,
+)
 from tracking.outbox_journal import OutboxJournal
 from tracking.reasons import explain_reply
 from tracking.records import Delivery, Send
@@ -92,12 +95,16 @@ class Prepared:
 
 class _WithPayload:
     """The transport, handed the bytes already serialized (retries resend the same message to
-    fewer recipients: same bytes)."""
+    fewer recipients: same bytes), and the work to do while the server reads them."""
 
-    def __init__(self, transport: Transport, payload: bytes) -> None:
-        self.transport, self.payload = transport, payload
+    def __init__(self, transport: Transport, payload: bytes,
+                 while_waiting: Callable[[], None] | None = None) -> None:
+        self.transport, self.payload, self.while_waiting = transport, payload, while_waiting
 
     def deliver(self, composed: ComposedMessage) -> list[RecipientOutcome]:
+        if self.while_waiting is not None and isinstance(self.transport, SmtpTransport):
+            return self.transport.deliver(composed, payload=self.payload,
+                                          while_waiting=self.while_waiting)
         return self.transport.deliver(composed, payload=self.payload)
 
 
@@ -226,7 +233,7 @@ class Outbox:
             work = self._claim()
             if not work:
                 return 0
-            self._record(self._send_batch(self._compose_batch(work)), work)
+            self._record(self._send_batch(work), work)
             if self.journal is not None:
                 self.journal.clear()
             return sum(len(item.deliveries) for item in work)
@@ -235,8 +242,9 @@ class Outbox:
         """Recover, then hand over everything due (stopping early once `stopping` is set).
 
         The SMTP conversation runs on a sender thread while this thread records the previous
-        batch's outcomes and claims and composes the next one, so the database work hides in
-        the time spent waiting for the server (DuckDB and socket waits release the GIL).
+        batch's outcomes and claims the next one, so the database work hides in the time spent
+        waiting for the server (DuckDB and socket waits release the GIL); the sender thread
+        composes each message while the server handles the one before.
         """
         with self._sending():
             self._recover()
@@ -263,7 +271,7 @@ class Outbox:
                 size = min(self.batch_size, size * 4)
                 if work:
                     claimed.append(work)
-                    batches.put(self._compose_batch(work))
+                    batches.put(work)
                     if len(claimed) < 2:
                         continue  # keep one batch ready behind the one being sent
                 if not claimed:
@@ -299,23 +307,16 @@ class Outbox:
 
         return self.db.retrying(claim)
 
-    def _compose_batch(self, work: list[queries.OutboxItem]) -> list[tuple]:
-        """(item, composed message or the error that stopped composing it) per send."""
-        batch = []
-        for item in work:
-            if not item.deliveries:
-                continue
-            try:
-                composed = self._compose(item)
-                # serialized here, on the recording thread, while the sender thread waits for
-                # the server: the SMTP thread then only talks
-                batch.append((item, Prepared(composed, wire_payload(composed))))
-            except SuiviError as err:  # e.g. an address compose refuses: nothing is sent
-                batch.append((item, err))
-            except Exception as err:  # noqa: BLE001 - one document's bug must not strand the batch
-                log.exception("outbox: composing send %s failed", item.send.id)
-                batch.append((item, SuiviError(f"the message could not be composed: {err!r}")))
-        return batch
+    def _prepare(self, item: queries.OutboxItem) -> Prepared | SuiviError:
+        """The composed message and its bytes, or the error that stopped composing it."""
+        try:
+            composed = self._compose(item)
+            return Prepared(composed, wire_payload(composed))
+        except SuiviError as err:  # e.g. an address compose refuses: nothing is sent
+            return err
+        except Exception as err:  # noqa: BLE001 - one document's bug must not strand the batch
+            log.exception("outbox: composing send %s failed", item.send.id)
+            return SuiviError(f"the message could not be composed: {err!r}")
 
     def _sender_loop(self, batches: queue.Queue, results: queue.Queue) -> None:
         while (batch := batches.get()) is not None:
@@ -324,20 +325,34 @@ class Outbox:
             except BaseException as err:  # noqa: BLE001 - handed to the recording thread
                 results.put(err)
 
-    def _send_batch(self, batch: list[tuple]) -> Settled:
+    def _send_batch(self, work: list[queries.OutboxItem]) -> Settled:
+        """Hand over each send of a claimed batch, composing each one on this thread while the
+        server handles the one before (composing on the recording thread instead made each
+        server reply wait for the GIL, up to the 5 ms switch interval, behind it)."""
         settled = Settled()
         fault: RecipientOutcome | None = None
-        for item, composed in batch:
+        items = [item for item in work if item.deliveries]
+        ready: dict[int, Prepared | SuiviError] = {}
+
+        def prepare(position: int) -> None:
+            if position < len(items) and position not in ready:
+                ready[position] = self._prepare(items[position])
+
+        for position, item in enumerate(items):
             if self.stopping.is_set():
                 settled.skipped.append(item.send.id)   # back to the queue, untouched
-            elif fault is not None and not isinstance(composed, SuiviError):
+                continue
+            prepare(position)
+            composed = ready.pop(position)
+            if fault is not None and not isinstance(composed, SuiviError):
                 # The server just failed us: the rest of the batch waits too, without each
                 # send costing its own connection timeout.
                 outcomes = [RecipientOutcome(_recipient(d), False, fault.code, fault.reply, True,
                                              fault.stage) for d in item.deliveries]
                 settled.extend(self._settle(item.send, outcomes, utc_now(), _claims(item)))
             else:
-                result, outcomes = self._hand_over(item, composed)
+                result, outcomes = self._hand_over(item, composed,
+                                                   functools.partial(prepare, position + 1))
                 settled.extend(result)
                 fault = next((o for o in outcomes if is_server_fault(o)), None)
         return settled
@@ -359,7 +374,8 @@ class Outbox:
         self.stats.batches += 1
 
     def _hand_over(self, item: queries.OutboxItem,
-                   composed: Prepared | ComposedMessage | SuiviError
+                   composed: Prepared | ComposedMessage | SuiviError,
+                   while_waiting: Callable[[], None] | None = None,
                    ) -> tuple[Settled, list[RecipientOutcome]]:
         send, deliveries = item.send, item.deliveries
         if isinstance(composed, SuiviError):
@@ -382,7 +398,8 @@ class Outbox:
                 self.journal.begin(send.id)
             transport, message = self.transport, composed
             if isinstance(composed, Prepared):
-                transport, message = _WithPayload(self.transport, composed.payload), composed.composed
+                transport = _WithPayload(self.transport, composed.payload, while_waiting)
+                message = composed.composed
             outcomes = deliver_with_retries(transport, message, self.policy,
                                             sleep=self._sleep, on_attempt_failed=on_attempt_failed)
         except PermanentSendError as err:
@@ -522,8 +539,11 @@ def _only_taken(work: list[queries.OutboxItem], taken: set[tuple[str, int]]
     kept = []
     for item in work:
         deliveries = [d for d in item.deliveries if (d.send_id, d.idx) in taken]
-        if deliveries:
-            kept.append(replace(item, deliveries=deliveries))
+        if not deliveries:
+            continue
+        # the usual case, all of them taken, keeps the item as it is (no copy)
+        kept.append(item if len(deliveries) == len(item.deliveries)
+                    else replace(item, deliveries=deliveries))
     return kept
 
 

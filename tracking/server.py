@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from tracking.ingest_watch import MailboxStatus, MailboxWatcher, configured_mail
 from tracking.outbound.health import OutboundHealth
 from tracking.outbox import Outbox, OutboxThread
 from tracking.runtime import open_store, outbound_transport, settings_for, transport_kind
+from tracking.store import delivery_counts
 from tracking.store.connection import Database
 from tracking.store.marks import refresh_marks
 from tracking.store.snapshot import default_directory, write_snapshot
@@ -54,6 +56,7 @@ class Owner:
     def __init__(self, path: str | Path, *, workers: tuple[str, ...] = WORKERS,
                  settings: Settings | None = None, transport: str | None = None,
                  poll_seconds: float = 5.0, marks_every: float = 2.0,
+                 compact_every: float = 60.0,
                  snapshot_every: float = 15 * 60, snapshot_delay: float = 60.0) -> None:
         unknown = set(workers) - set(WORKERS)
         if unknown:
@@ -64,6 +67,9 @@ class Owner:
         self._transport_kind = transport or transport_kind()
         self.poll_seconds = poll_seconds
         self.marks_every = marks_every
+        self.compact_every = compact_every
+        self._counts_checked = float("-inf")       # monotonic time of the last growth check
+        self._counts_rows: int | None = None       # rollup rows after the last fold (or at start)
         self.snapshot_every = snapshot_every
         self.snapshot_delay = snapshot_delay
         self.db: Database | None = None
@@ -174,6 +180,25 @@ class Owner:
         with self._marks_lock:
             refresh_marks(self.open())
 
+    def compact_counts(self) -> bool:
+        """Fold the `delivery_counts` rollup's signed rows when they have grown enough since
+        the last fold (`delivery_counts.needs_compacting`): every write appends rows, and the
+        failures, history and rates panels sum them all. Checked at most every `compact_every`
+        seconds; returns whether it folded."""
+        if time.monotonic() - self._counts_checked < self.compact_every:
+            return False
+        self._counts_checked = time.monotonic()
+        db = self.open()
+        rows = delivery_counts.row_count(db.cursor())
+        if self._counts_rows is None or not delivery_counts.needs_compacting(
+                rows, self._counts_rows):
+            self._counts_rows = rows if self._counts_rows is None else self._counts_rows
+            return False
+        with db.transaction() as cursor:
+            self._counts_rows = delivery_counts.compact(cursor)
+        log.info("delivery counts folded: %d rows to %d", rows, self._counts_rows)
+        return True
+
     def write_snapshot(self) -> Path:
         return write_snapshot(self.open(), default_directory(self.path))
 
@@ -186,9 +211,13 @@ class Owner:
 
     def _marks_loop(self) -> None:
         while not self._stop.is_set():
-            self._guarded("marks", self.refresh_marks)
+            self._guarded("marks", self._marks_pass)
             self._marks_wake.wait(self.marks_every)
             self._marks_wake.clear()
+
+    def _marks_pass(self) -> None:
+        self.refresh_marks()
+        self.compact_counts()   # the same small upkeep of the console's read tables
 
     def _snapshot_loop(self) -> None:
         self._stop.wait(self.snapshot_delay)   # let the console start first

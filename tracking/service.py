@@ -115,6 +115,7 @@ def request_sends(db: Database, requests: list[SendRequest], policy: SendPolicy,
                 raise NotFound(f"unknown document {request.document_id!r}",
                                code="unknown_document", document=request.document_id)
             document, account = found[request.document_id]
+            _check_not_cancelled(document, "sent")
             _check_mode(account, policy)
             check_sendable(document, account, client_names.get(document.client_id, ""))
             online = latest.get(document.id)
@@ -197,6 +198,14 @@ def _override_fields(overridden: dict[str, suppression.Suppression], address: st
             "suppressed_since": _iso(found.bounced_at)}
 
 
+def _check_not_cancelled(document: Document, action: str) -> None:
+    """A cancelled document is neither sent nor marked sent: it no longer exists for the client."""
+    if document.status == DocumentStatus.CANCELLED:
+        raise RefusedAction("document_cancelled",
+                            f"document {document.number} is cancelled: it cannot be {action}",
+                            number=document.number)
+
+
 def _check_mode(account: Account, policy: SendPolicy) -> None:
     if account.sending_mode is SendingMode.MANUAL:
         raise InvalidInput(f"account {account.name!r} sends by hand: use mark-sent instead",
@@ -227,10 +236,7 @@ def mark_sent_manually(db: Database, document_id: str, actor: Principal,
     with db.transaction() as cursor:
         document, account = _document_and_account(cursor, document_id)
         actor.require(Action.MARK_SENT, account.id)
-        if document.status == DocumentStatus.CANCELLED:
-            raise RefusedAction("document_cancelled",
-                                f"document {document.number} is cancelled: it cannot be "
-                                "marked sent", number=document.number)
+        _check_not_cancelled(document, "marked sent")
         marked = queries.latest_manual_send(cursor, document.id)
         if marked is not None:
             when = format_local(marked.requested_at, account.time_zone)

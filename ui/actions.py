@@ -13,12 +13,14 @@ import streamlit as st
 
 from tracking import service
 from tracking.auth.principal import Principal
-from tracking.errors import SuiviError
+from tracking.errors import SuiviError, SuppressedAddress
 from tracking.runtime import settings_for
 from ui import data
 from ui.i18n import t
 from ui.layout import error
 from ui.resources import database, owner
+from ui.suppressed import offered_key, override_tick, suppression_warning
+from ui.text import markdown_text
 
 
 def _lines(text: str) -> tuple[str, ...]:
@@ -48,30 +50,42 @@ def submission_key(name: str) -> str:
 
 
 def send_online(box, actor: Principal) -> None:
-    to = [a for a, role in box.client_addresses if role == "to"]
-    cc = [a for a, role in box.client_addresses if role == "cc"]
+    to = "\n".join(a for a, role in box.client_addresses if role == "to")
+    cc = "\n".join(a for a, role in box.client_addresses if role == "cc")
+    # A form's fields are read when it is submitted, so the addresses looked up are the ones
+    # it shows: pre-filled, or as last submitted (the refusal's run included).
+    shown = _lines(st.session_state.get("send_to", to)) + _lines(st.session_state.get("send_cc", cc))
+    blocked = data.suppressions_of(data.path(), box.document["account_id"], shown) \
+        if shown else []
+    for found in blocked:
+        st.warning(markdown_text(suppression_warning(found, box.document["time_zone"])),
+                   icon="⚠️")
     with st.form("send_online"):
-        to_text = st.text_area(t("action.to"), "\n".join(to), height=80, key="send_to")
-        cc_text = st.text_area(t("action.cc"), "\n".join(cc), height=68, key="send_cc")
+        to_text = st.text_area(t("action.to"), to, height=80, key="send_to")
+        cc_text = st.text_area(t("action.cc"), cc, height=68, key="send_cc")
         force = st.checkbox(t("action.force"), key="send_force")
-        override = st.checkbox(t("suppressed.override"), key="send_override")
+        override = override_tick(box.document["id"], blocked, key="send_override")
         submitted = st.form_submit_button(t("action.submit_send"), type="primary", key="send_submit")
     if submitted:
         request = service.SendRequest(box.document["id"], _lines(to_text), _lines(cc_text),
                                       actor=actor, force=force,
                                       idempotency_key=submission_key("send"),
                                       override_suppression=override)
-        record_send(request)
+        record_send(request, tick_key="send_override")
 
 
-def record_send(request: service.SendRequest) -> None:
+def record_send(request: service.SendRequest, *, tick_key: str) -> None:
+    """Record the send; refused, say why (and, refused as suppressed, keep offering the form's
+    override tick `tick_key`)."""
     try:
         policy = service.SendPolicy.from_settings(settings_for())
         receipt = service.request_send(database(), request, policy)
     except SuiviError as err:
+        if isinstance(err, SuppressedAddress):   # the tick is offered from now on
+            st.session_state[offered_key(tick_key)] = request.document_id
         error(err)
         return
-    for name in ("submission_send", "submission_resend"):
+    for name in ("submission_send", "submission_resend", offered_key(tick_key)):
         st.session_state.pop(name, None)
     done(t("action.sent") if receipt.created else t("action.already"))
 

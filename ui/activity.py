@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from tracking.auth.principal import Principal
-from tracking.labels import explain_reason, word_for
+from tracking.labels import actor_word, explain_reason, word_for
 from tracking.models import EventType
 from ui import data
 from ui.i18n import language, t
@@ -55,7 +55,9 @@ def activity_rows(events: pd.DataFrame, lang: str) -> pd.DataFrame:
     rows = pd.DataFrame({
         "when": shown["when"],
         "type": [word_for(EventType, e, lang) for e in shown["type"]],
-        "actor": shown["actor_name"],
+        "actor": [actor_word(login, kind, lang) or name
+                  for login, kind, name in zip(shown["actor"], shown["type"],
+                                               shown["actor_name"])],
         "document_number": shown["document_number"],
         "recipient": shown["recipient"],
         "reason": [explain_reason(_text(r), lang) for r in shown["reason"]],

@@ -2,8 +2,8 @@
 
 On a demo database of a million documents (built once with `python -m tracking demo` and
 reused), times the data behind each page — the documents list's first page and a filtered
-page, one failed document's box and timeline, the failures aggregates, the history page and
-charts — then a Streamlit AppTest run of each page (cached reads cleared first, so each run
+page, one failed document's box and timeline, the failures aggregates and rates, the history page
+and charts — then a Streamlit AppTest run of each page (cached reads cleared first, so each run
 queries the database). Each figure is the median of `--rounds` runs after one warm-up; the
 targets are the issue's. Last line: {"bench": "console", "unit": "ms", "measures", "targets",
 "ratio": worst measure / its target}. The period is the console's default: the last 90 whole
@@ -98,7 +98,9 @@ def run(args) -> int:
     os.environ["SUIVI_DB"] = str(args.db)
     os.environ["SUIVI_WORKERS"] = "0"
     from tracking.errors import StorageError
+    from tracking.rates import Period
     from tracking.store import console_queries as q
+    from tracking.store import rates as store_rates
     from tracking.store.dialect import engine_of
     from tracking.store.marks import refresh_marks
     from ui.resources import _database
@@ -127,6 +129,8 @@ def run(args) -> int:
                                               q.timeline(cursor, document_id)),
         "failures_aggregates": lambda: (q.failure_summary(cursor, since, until),
                                         q.failing_deliveries(cursor, since, until)),
+        "failures_rates": lambda: store_rates.period_counts(   # the rates panel, both periods
+            cursor, Period(since, until)),
         "history_page_and_charts": lambda: (q.history_page(cursor, since=since, until=until),
                                             q.history_charts(cursor, since, until)),
     }
@@ -138,7 +142,8 @@ def run(args) -> int:
             errors[name] = str(err).splitlines()[0]
     targets = {"documents_first_page": PAGE_MS, "documents_filtered_page": PAGE_MS,
                "documents_search_page": PAGE_MS, "document_box_and_timeline": BOX_MS,
-               "failures_aggregates": AGGREGATE_MS, "history_page_and_charts": AGGREGATE_MS}
+               "failures_aggregates": AGGREGATE_MS, "failures_rates": AGGREGATE_MS,
+               "history_page_and_charts": AGGREGATE_MS}
     _sign_in_as_support(db)
     for page, ms in _apptest_runs(document_id, args.rounds, errors).items():
         measures[f"apptest_{page}"] = ms

@@ -35,10 +35,10 @@ MAIN_CONTENT = {
     "documents": "table.suivi-table tbody tr",
     "document": "[data-testid='suivi-box']",
     "failures": ".js-plotly-plot",
-    "history": "[data-testid='stDataFrame']",
-    "mailbox": "[data-testid='stDataFrame']",
+    "history": "[data-testid='stDataFrame']:visible",   # some tables sit in closed expanders or tabs
+    "mailbox": "[data-testid='stDataFrame']:visible",   # some tables sit in closed expanders or tabs
     "overview": "[data-testid='stMetric']",
-    "settings": "[data-testid='stDataFrame']",
+    "settings": "[data-testid='stDataFrame']:visible",   # some tables sit in closed expanders or tabs
 }
 BARE_PAGE = 'import streamlit as st\n\nst.title("Suivi bench")\n'
 

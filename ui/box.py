@@ -12,7 +12,8 @@ import pandas as pd
 
 from tracking.clock import format_local
 from tracking.labels import (
-    ceiling, explain_reason, failure_explanation, no_reason_given, pending_explanation, word_for,
+    actor_word, ceiling, explain_reason, failure_explanation, no_reason_given, pending_explanation,
+    word_for,
 )
 from tracking.models import DeliveryState, SendingMode, SendKind
 from ui.dot import escape as _e, failure_dot, recipient_explanation
@@ -30,6 +31,9 @@ def _text(value: object) -> str:
 
 
 def _actor(send: dict) -> str:
+    system = actor_word(send["actor"], None, language())
+    if system is not None:
+        return system
     name = send.get("actor_name")
     return f"{name} ({send['actor']})" if isinstance(name, str) and name else send["actor"]
 

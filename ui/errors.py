@@ -97,8 +97,9 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "date, modifiez la date d'envoi.",
         "document {number} was already marked sent on {when} by {actor}: to give another "
         "date, edit the send date."),
-    "document_cancelled": ("le document {number} est annulé : il ne peut pas être marqué envoyé.",
-                           "document {number} is cancelled: it cannot be marked sent."),
+    "document_cancelled": (
+        "le document {number} est annulé : il ne peut être ni envoyé ni marqué envoyé.",
+        "document {number} is cancelled: it can be neither sent nor marked sent."),
     "suppressed": (
         "{address} a déjà été rejetée définitivement le {bounced_on} ({document_number}) : "
         "{reason} Corrigez l'adresse, ou confirmez l'envoi malgré ce rejet.",

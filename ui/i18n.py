@@ -361,8 +361,6 @@ LABELS: dict[str, dict[str, str]] = {
               "domain…), per account: ask the customer to correct them in one go. Sending "
               "to them again is blocked unless confirmed."},
     "suppressed.none": {"fr": "Aucune adresse à corriger.", "en": "No address to correct."},
-    "suppressed.export": {"fr": "Exporter les adresses à corriger (CSV)",
-                          "en": "Export the addresses to correct (CSV)"},
     "suppressed.count": {"fr": "{n} adresse(s) à corriger", "en": "{n} address(es) to correct"},
     "col.suggestion": {"fr": "Correction probable", "en": "Likely correction"},
     "col.bounced_on": {"fr": "Rejetée le", "en": "Bounced on"},

@@ -13,13 +13,12 @@ import streamlit as st
 
 from tracking import service
 from tracking.auth.principal import Principal
-from tracking.clock import format_local
-from tracking.labels import failure_explanation
 from tracking.suggest import suggest_address
 from ui import data
 from ui.actions import record_send, submission_key
-from ui.i18n import language, t, tf
+from ui.i18n import t, tf
 from ui.inputs import choice, text
+from ui.suppressed import override_tick, suppression_warning
 from ui.text import markdown_text
 
 FAILED = ("not_sent", "not_delivered")
@@ -50,8 +49,7 @@ def resend_form(box, actor: Principal) -> None:
         blocked = data.suppressions_of(data.path(), account_id, (corrected,)) if corrected else []
         for found in blocked:
             st.warning(markdown_text(suppression_warning(found, zone)), icon="⚠️")
-        override = (st.checkbox(t("suppressed.override"), key="resend_override")
-                    if blocked else False)
+        override = override_tick(box.document["id"], blocked, key="resend_override")
         if not st.button(t("action.submit_resend"), key="resend_submit"):
             return
         if not corrected:
@@ -62,7 +60,7 @@ def resend_form(box, actor: Principal) -> None:
             record_send(service.SendRequest(
                 box.document["id"], (corrected,), actor=actor, force=True,
                 idempotency_key=submission_key("resend"), override_suppression=override,
-                corrects=None if same else wrong.lower()))
+                corrects=None if same else wrong.lower()), tick_key="resend_override")
 
 
 def _corrected(box) -> set[str]:
@@ -70,9 +68,3 @@ def _corrected(box) -> set[str]:
     offered again only if that correction fails too, as an address of its own."""
     return {wrong.lower() for wrong in box.sends.get("corrects", []) if isinstance(wrong, str)}
 
-
-def suppression_warning(found, zone: str) -> str:
-    """"« a@b » a été rejetée définitivement le … (document) : why" — plain text."""
-    return tf("suppressed.warning", address=found.address,
-              when=format_local(found.bounced_at, zone), document=found.document_number or "",
-              why=failure_explanation(found.reason, language()))

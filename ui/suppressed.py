@@ -1,19 +1,42 @@
 """The Failures page's "Adresses à corriger": per account, the addresses whose latest send
 bounced for good (`tracking.suppression`), with the likely correction when there is one, so a
 customer can be asked to fix them in one go; and their CSV export (formula-neutralised by
-`tracking.export`, like every export)."""
+`tracking.export`, like every export). Also the send forms' warning about such an address and
+their "send anyway" tick, offered only when it can matter."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from tracking.export import frame_to_csv
+from tracking.clock import format_local
+from tracking.export import SUPPRESSED_COLUMNS
 from tracking.labels import failure_explanation
 from tracking.suggest import suggest_address
-from ui import data
+from ui import analysis, data
 from ui.i18n import language, t, tf
 from ui.widgets import document_link, local_times
+
+
+def offered_key(tick_key: str) -> str:
+    """Where a form remembers the document its send was just refused for as suppressed: the
+    tick stays offered even when the cached look-up (ui.data.suppressions_of) missed it."""
+    return f"{tick_key}_offered_for"
+
+
+def suppression_warning(found, zone: str) -> str:
+    """"« a@b » a été rejetée définitivement le … (document) : why" — plain text."""
+    return tf("suppressed.warning", address=found.address,
+              when=format_local(found.bounced_at, zone), document=found.document_number or "",
+              why=failure_explanation(found.reason, language()))
+
+
+def override_tick(document_id: str, blocked: list, *, key: str) -> bool:
+    """The "Envoyer quand même" tick, shown only when an address of the form hard-bounced
+    before or the service just refused one; never shown, never ticked."""
+    if not blocked and st.session_state.get(offered_key(key)) != document_id:
+        return False
+    return st.checkbox(t("suppressed.override"), key=key)
 
 
 def addresses_to_correct(account_id: str | None, *, scope) -> None:
@@ -25,28 +48,37 @@ def addresses_to_correct(account_id: str | None, *, scope) -> None:
         st.info(t("suppressed.none"))
         return
     st.markdown(tf("suppressed.count", n=f"{len(found):,}".replace(",", " ")))
+    found = with_suggestions(found)
     table = readable(found, language())
     # on the page the reason in words; its code goes to the export, in a column of its own
     shown = table.drop(columns=[t("col.reason")])
     st.dataframe(shown.assign(link=found["document_id"].map(document_link)), hide_index=True,
                  key="suppressed_table", column_config={
                      "link": st.column_config.LinkColumn(t("page.document"), display_text="↗")})
-    st.download_button(t("suppressed.export"), frame_to_csv(table),
-                       file_name="suivi-adresses-a-corriger.csv", mime="text/csv",
-                       key="suppressed_csv")
+    # the analyst's formats, like the other exports (French CSV `;` with BOM, codes, Parquet)
+    exported = found.assign(explanation=[failure_explanation(r, "fr") for r in found["reason"]])
+    analysis.export_buttons(exported, SUPPRESSED_COLUMNS, "adresses-a-corriger")
+
+
+def with_suggestions(found: pd.DataFrame) -> pd.DataFrame:
+    """The rows with each address's likely correction (`suggestion`, "" when none), against
+    the domains its account already reached."""
+    domains = {account: data.delivered_domains(data.path(), account)
+               for account in found["account_id"].unique()}
+    return found.assign(suggestion=[suggest_address(a, domains[acct]) or "" for a, acct in
+                                    zip(found["address"], found["account_id"])])
 
 
 def readable(found: pd.DataFrame, lang: str) -> pd.DataFrame:
     """The rows with labelled columns: account, address, likely correction, when (account's
     zone), the reason in words and its code, the document."""
-    domains = {account: data.delivered_domains(data.path(), account)
-               for account in found["account_id"].unique()}
+    if "suggestion" not in found.columns:
+        found = with_suggestions(found)
     when = local_times(found, "state_at")["when"]
     return pd.DataFrame({
         t("col.account"): found["account"],
         t("col.recipient"): found["address"],
-        t("col.suggestion"): [suggest_address(a, domains[acct]) or "" for a, acct in
-                              zip(found["address"], found["account_id"])],
+        t("col.suggestion"): found["suggestion"],
         t("col.bounced_on"): when,
         t("col.explanation"): [failure_explanation(r, lang) for r in found["reason"]],
         t("col.reason"): found["reason"],

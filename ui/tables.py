@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from tracking.clock import format_local
-from tracking.labels import word_for
+from tracking.labels import actor_word, word_for
 from tracking.models import DeliveryState, EventType, Reason, SendingMode
 from ui.i18n import language, t
 
@@ -101,15 +101,18 @@ def failure_table(failed: pd.DataFrame, link: Callable[[str], str]) -> pd.DataFr
 def history_table(events: pd.DataFrame) -> pd.DataFrame:
     """The event log: each event on its account's clock, the event and reason in words."""
     shown = events.assign(when=local_times_by_row(events, "occurred_at"),
-                          actor_name=[_person(n, login) for n, login in zip(
-                              events["actor_name"], events["actor"])],
+                          actor_name=[_person(n, login, kind) for n, login, kind in zip(
+                              events["actor_name"], events["actor"], events["type"])],
                           old_value=_moments_by_row(events, "old_value"),
                           new_value=_moments_by_row(events, "new_value"))
     return labelled(shown, _HISTORY, vocabulary_words())
 
 
-def _person(name: object, login: object) -> object:
-    """"Name (login)": who acted, and the login the event records."""
+def _person(name: object, login: object, event_type: object = None) -> object:
+    """"Name (login)": who acted, and the login the event records; the system in words."""
+    system = actor_word(login, event_type, language())
+    if system is not None:
+        return system
     if isinstance(name, str) and name and name != login:
         return f"{name} ({login})"
     return login

@@ -30,5 +30,6 @@ def test_settings_show_the_activity_history_with_the_exact_reason(console_db, re
     assert diagnostic in set(rows["diagnostic"])              # the server's words, as they came
     failed = rows[rows["diagnostic"] == diagnostic].iloc[0]
     assert failed["reason"] and failed["reason"] != "userunknown"   # words, not the raw code
+    assert failed["actor"] == "Système (lecture des retours)"      # the system, in words
     assert not table.isna().any().any()                       # empty cells are empty, not None
     assert "None" not in set(table.to_numpy().ravel())

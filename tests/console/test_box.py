@@ -7,8 +7,10 @@ from __future__ import annotations
 import json
 import re
 
+from tests.actors import support
 from tests.console.conftest import console_app, shared_database
 from tests.console.story import DELIVERED, TYPO, UNKNOWN, tell
+from tracking.service import SendPolicy, SendRequest, request_send
 
 
 def box_html(app) -> str:
@@ -139,8 +141,34 @@ def test_the_failures_page_lists_addresses_to_correct_with_an_export(console_db,
     assert DELIVERED not in mine.index
     assert "Raison" not in table.columns and "userunknown" not in table.to_string()
     assert mine.loc[UNKNOWN, "Explication"].startswith("L'adresse n'existe pas")
-    [export] = [b for b in app.get("download_button") if b.key == "suppressed_csv"]
-    assert export.proto.label == "Exporter les adresses à corriger (CSV)"
+    exports = [b.key for b in app.get("download_button") if "corriger" in b.key]
+    assert exports == ["adresses-a-corriger_csv", "adresses-a-corriger_raw_csv",
+                       "adresses-a-corriger_parquet"]     # the analyst's formats, as elsewhere
+
+
+def test_the_list_keeps_the_dot_while_any_recipient_still_failed(console_db, repo_root):
+    """The story's latest send is a manual mark and its latest online send went to a corrected
+    address: the list row still carries the dot (two recipients still failed), and the
+    "failures only" filter (the derived marks) still finds it."""
+    from tracking.store.marks import refresh_marks
+
+    db = shared_database(console_db)
+    story = tell(db)
+    request_send(db, SendRequest(story.document_id, ("jean.morel@outlook.com",),
+                                 actor=support("m.lefevre"), force=True, corrects=TYPO),
+                 SendPolicy(verp_key=b"k"))
+    refresh_marks(db)
+    app = console_app(repo_root).run()
+    app.text_input(key="doc_search").input(story.number).run()
+    [row] = [r for r in _list_rows(app) if story.number in r]
+    assert 'class="suivi-dot"' in row
+    app.toggle(key="doc_failures").set_value(True).run()
+    assert any(story.number in r for r in _list_rows(app))
+
+
+def _list_rows(app) -> list[str]:
+    [table] = [m.value for m in app.markdown if "suivi-documents" in m.value]
+    return table.split("<tbody>")[1].split("<tr>")[1:]
 
 
 def test_the_documents_list_has_a_legend_for_the_dot(console_db, repo_root):
@@ -159,9 +187,14 @@ def _sends(path, document_id: str) -> list[str]:
     ).fetchall()]
 
 
+def _override_ticks(app) -> list[str]:
+    return [c.key for c in app.checkbox if c.key in ("send_override", "resend_override")]
+
+
 def test_the_send_form_refuses_a_suppressed_address_until_overridden(console_db, repo_root):
     story = tell(shared_database(console_db))
     app = open_document(repo_root, story.document_id)
+    assert _override_ticks(app) == [] and not app.warning   # nothing suppressed in the form
     app.text_area(key="send_to").input(UNKNOWN)
     app.text_area(key="send_cc").input("")
     app.checkbox(key="send_force").check()
@@ -169,10 +202,30 @@ def test_the_send_form_refuses_a_suppressed_address_until_overridden(console_db,
     [refusal] = [e.value.replace("\\", "").replace("\u2060", "") for e in app.error]  # as shown
     assert f"{UNKNOWN} ` a déjà été rejetée définitivement le" in refusal   # a code span
     assert "L'adresse n'existe pas" in refusal and "CET" in refusal
+    assert _override_ticks(app) == ["send_override"]   # offered with the refusal
     app.checkbox(key="send_override").check()
     app.button(key="send_submit").click().run()
     assert not app.error, [e.value for e in app.error]
     assert 'data-testid="suivi-override"' in box_html(app)
+
+
+def test_a_suppressed_address_already_in_the_send_form_is_named_with_the_tick(console_db,
+                                                                             repo_root):
+    db = shared_database(console_db)
+    story = tell(db)
+    db.cursor().execute(
+        """UPDATE client_addresses SET address = ? WHERE position = (
+               SELECT min(position) FROM client_addresses WHERE client_id = c.id)
+             AND client_id = c.id""".replace("c.id", "(SELECT client_id FROM documents "
+                                                    "WHERE id = ?)"),
+        [UNKNOWN, story.document_id, story.document_id])
+    app = open_document(repo_root, story.document_id)
+    assert UNKNOWN in app.text_area(key="send_to").value
+    [warning] = [w.value.replace("\\", "").replace("\u2060", "") for w in app.warning]
+    assert UNKNOWN in warning and "rejetée définitivement le" in warning
+    assert _override_ticks(app) == ["send_override"]
+    app.selectbox(key="resend_wrong").set_value(TYPO).run()     # a correction: no tick there
+    assert _override_ticks(app) == ["send_override"]
 
 
 def test_the_box_in_english(console_db, repo_root):
@@ -187,16 +240,28 @@ def test_the_box_in_english(console_db, repo_root):
 
 
 def test_the_addresses_export_is_french_and_formula_neutralised(console_db):
-    from tracking.export import frame_to_csv
+    import io
+
+    import pandas as pd
+
+    from tracking.export import SUPPRESSED_COLUMNS, frame_to_french_csv, frame_to_parquet
     from tracking.store.suppressions import suppressed_candidates
-    from ui.suppressed import readable
+    from ui.suppressed import with_suggestions
 
     tell(shared_database(console_db))
     found = suppressed_candidates(shared_database(console_db).cursor(), account_id="acct-dubois")
-    found.loc[0, "address"] = '=HYPERLINK("http://127.0.0.1:9/")@x.fr'
-    text = frame_to_csv(readable(found, "fr")).decode("utf-8")
+    found.loc[found["address"] == UNKNOWN, "address"] = '=HYPERLINK("http://127.0.0.1:9/")@x.fr'
+    found = with_suggestions(found).assign(explanation="L'adresse n'existe pas")
+    raw = frame_to_french_csv(found, SUPPRESSED_COLUMNS)
+    assert raw.startswith("\ufeff".encode("utf-8"))              # the BOM a spreadsheet needs
+    text = raw.decode("utf-8-sig")
     header = text.splitlines()[0]
-    assert header.startswith("Compte,Destinataire,Correction probable,Rejetée le,Explication,"
-                             "Raison,Code,Document")
-    assert "'=HYPERLINK" in text and '\n"=HYPERLINK' not in text and ",=HYPERLINK" not in text
-    assert "userunknown" in text   # the code, in its own column
+    assert header == ("Compte;Destinataire;Correction probable;Rejetée le;Explication;Raison;"
+                      "Code raison;Code d'état SMTP étendu;Document")
+    assert "'=HYPERLINK" in text and '\n"=HYPERLINK' not in text and ";=HYPERLINK" not in text
+    typo = next(line for line in text.splitlines() if TYPO in line)
+    assert ";jean.morel@outlook.com;" in typo and ("CET" in typo or "CEST" in typo)
+    assert ";hostunknown;" in typo                        # the code, in its own column
+    parquet = pd.read_parquet(io.BytesIO(frame_to_parquet(found)))
+    assert set(parquet["address"]) == set(found["address"])
+    assert "jean.morel@outlook.com" in set(parquet["suggestion"])

@@ -71,11 +71,13 @@ def test_documents_list_marks_failures_and_filters(console_db, repo_root):
     assert rows and all('class="suivi-dot"' in row and "✉" in row for row in rows)
     shown = re.search(r"([\d\u202f]+) documents", " ".join(m.value for m in app.markdown)).group(1)
     cursor = shared_database(console_db).cursor()
-    expected = cursor.execute(
-        """SELECT count(*) FROM (SELECT DISTINCT ON (document_id) document_id, id AS sid
-                                 FROM sends ORDER BY document_id, requested_at DESC, id DESC) l
-           WHERE EXISTS (SELECT 1 FROM deliveries x WHERE x.send_id = l.sid
-                         AND x.state IN ('not_sent', 'not_delivered'))""").fetchone()[0]
+    expected = cursor.execute(   # documents with an address whose latest send failed
+        """SELECT count(DISTINCT document_id) FROM (
+               SELECT s.document_id, x.state, row_number() OVER (
+                          PARTITION BY s.document_id, lower(x.address)
+                          ORDER BY s.requested_at DESC, s.id DESC) AS newest
+               FROM sends s JOIN deliveries x ON x.send_id = s.id) r
+           WHERE newest = 1 AND state IN ('not_sent', 'not_delivered')""").fetchone()[0]
     assert int(shown.replace("\u202f", "")) == expected > 0
     app.sidebar.radio[0].set_value("en").run()
     assert "<th>Number</th>" in documents_html(app)
@@ -248,9 +250,11 @@ def test_failures_page_aggregates_drills_down_and_exports(console_db, repo_root)
     drill = next(d.value for d in app.dataframe if "Destinataire" in d.value.columns)
     assert len(drill) > 0 and set(drill["Raison"]) == {word_for(Reason, "userunknown", "fr")}
     assert set(drill["Raison"]) == {"Destinataire inconnu"}       # a short name, not the code
-    # French CSV, technical CSV, Parquet; then the addresses to correct
+    # French CSV, technical CSV, Parquet; then the same three for the addresses to correct
     keys = [b.key for b in app.get("download_button")]
-    assert len(keys) == 4 and keys[-1] == "suppressed_csv"
+    assert keys == ["failures_csv", "failures_raw_csv", "failures_parquet",
+                    "adresses-a-corriger_csv", "adresses-a-corriger_raw_csv",
+                    "adresses-a-corriger_parquet"]
 
 
 def test_history_page_filters_and_charts(console_db, repo_root):
@@ -260,7 +264,14 @@ def test_history_page_filters_and_charts(console_db, repo_root):
     events = app.dataframe[0].value
     assert len(events) > 0 and set(events["Type"]) == {"Non réceptionné"}
     assert events["Raison"].notna().all()
+    assert set(events["Acteur"]) == {"Système (lecture des retours)"}   # not "system"
     assert len(app.get("plotly_chart")) == 5
+    actor = app.selectbox(key="history_actor")
+    assert "Système" in actor.options and "system" not in actor.options
+    actor.set_value("system").run()          # the choice still filters on the stored login
+    assert set(app.dataframe[0].value["Acteur"]) == {"Système (lecture des retours)"}
+    app.multiselect(key="history_types").set_value(["recipient_accepted"]).run()
+    assert set(app.dataframe[0].value["Acteur"]) == {"Système (envoi automatique)"}
 
 
 def test_mailbox_page_lists_what_needs_a_person(console_db, repo_root):

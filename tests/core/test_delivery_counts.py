@@ -166,3 +166,27 @@ def test_compact_folds_each_key_into_one_row_and_keeps_the_sums(db, policy):
         assert delivery_counts.compact(cursor) == 1        # pending +1 -1 folded away
     assert stored(db) == before == {("sent", "", 0): 1}
     assert delivery_counts.drift(db.cursor()) == []
+
+
+def test_the_owner_folds_the_rollup_once_it_has_grown_by_half(tmp_path, policy, monkeypatch):
+    from tracking.server import Owner
+
+    monkeypatch.setattr(delivery_counts, "COMPACT_MIN_ROWS", 4)
+    owner = Owner(tmp_path / "suivi.duckdb", workers=(), compact_every=0.0)
+    try:
+        db = owner.open()
+        documents = seed(db, documents_per_account=1)
+        receipt = request_send(db, SendRequest(documents[SendingMode.RELAY][0], tuple(
+            f"r@d{n}.test" for n in range(4)), actor=support()), policy, now=NOW)
+        assert delivery_counts.row_count(db.cursor()) == 4   # one key per domain
+        assert not owner.compact_counts()          # the first look only notes the size
+        with db.transaction() as cursor:           # 4 pending -1, 4 sent +1: 12 rows
+            record_events(cursor, [outcome(EventType.RECIPIENT_ACCEPTED, receipt.send_id, n, 1)
+                                   for n in range(4)])
+        before = stored(db)
+        assert owner.compact_counts()
+        assert delivery_counts.row_count(db.cursor()) == 4 and stored(db) == before
+        assert delivery_counts.drift(db.cursor()) == []
+        assert not owner.compact_counts()          # nothing grew since the fold
+    finally:
+        owner.close()

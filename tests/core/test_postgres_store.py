@@ -17,7 +17,7 @@ from tracking.demo import generate
 from tracking.errors import StorageError
 from tracking.store.connection import open_database
 from tracking.store.copy import CopyRefused, copy_store, data_tables, row_count
-from tracking.store.marks import refresh_marks
+from tracking.store.marks import page_marks, refresh_marks
 from tracking.store.migrations import MIGRATIONS
 from tracking.store.postgres import NUL_REPLACEMENT, numbered, redact
 
@@ -130,7 +130,8 @@ def test_store_copy_command_prints_no_password(tmp_path, pg_url):
 
 
 def test_document_marks_are_the_same_on_both_engines(tmp_path, pg_url):
-    """The marks' latest-send query has one variant per engine (arg_max / DISTINCT ON)."""
+    """The marks' latest-send query has one variant per engine (arg_max / DISTINCT ON); the
+    derived marks and the live ones of the list agree on both."""
     demo = tmp_path / "demo.duckdb"
     generate(demo, documents=300, seed=7, now=DEMO_NOW)
     with open_database(demo) as source, open_database(pg_url) as target:
@@ -141,6 +142,12 @@ def test_document_marks_are_the_same_on_both_engines(tmp_path, pg_url):
             marks.append(sorted(
                 (row[0], row[1], row[2], row[3], row[4], list(row[5]), sorted(row[6].split()))
                 for row in db.cursor().execute("SELECT * FROM document_marks").fetchall()))
+            ids = [mark[0] for mark in marks[-1]]
+            live = page_marks(db.cursor(), ids).sort_values("id")   # the list's live marks
+            assert list(live.id) == ids
+            assert list(live.failing) == [mark[4] for mark in marks[-1]]
+            marks[-1] = [(*mark, row.failure_reason)
+                         for mark, row in zip(marks[-1], live.itertuples())]
     assert len(marks[0]) > 200                     # every document sent at least once
     assert marks[0] == marks[1]
     assert any(mark[4] for mark in marks[0]) and not all(mark[4] for mark in marks[0])

@@ -11,12 +11,15 @@ import pytest
 from tests.actors import admin, support
 from tests.core.conftest import issued_on, send_dates, table_counts
 from tracking.clock import Occurrence
-from tracking.errors import ConfigError, InvalidInput, NotFound, RefusedDate, ResendTooSoon
+from tracking.errors import (
+    ConfigError, InvalidInput, NotFound, RefusedAction, RefusedDate, ResendTooSoon,
+)
 from tracking.events import AccountSettingsChanged
 from tracking.models import DeliveryState, EventType, SendingMode
 from tracking import verp
 from tracking.service import (
     SendPolicy, SendRequest, change_account_settings, mark_sent_manually, request_send,
+    request_sends,
     set_send_date,
 )
 from tracking.state import fold
@@ -96,6 +99,21 @@ def test_refused_send_writes_nothing(db, seeded, policy, request_args, error):
         request_send(db, SendRequest(document_id or seeded[SendingMode.RELAY][0], to,
                                      actor=support("alice")), policy, now=NOW)
     assert table_counts(db) == before and send_dates(db) == dates
+
+
+def test_a_cancelled_document_cannot_be_sent_online_and_nothing_is_written(db, seeded, policy):
+    sendable, cancelled = seeded[SendingMode.RELAY][:2]
+    db.cursor().execute("UPDATE documents SET status = 'cancelled' WHERE id = ?", [cancelled])
+    before, dates = table_counts(db), send_dates(db)
+    with pytest.raises(RefusedAction) as refused:   # in a batch: none of it is written
+        request_sends(db, [SendRequest(sendable, ("a@b.test",), actor=support("alice")),
+                           SendRequest(cancelled, ("a@b.test",), actor=support("alice"))],
+                      policy, now=NOW)
+    assert refused.value.code == "document_cancelled"
+    assert refused.value.params["number"]
+    assert table_counts(db) == before and send_dates(db) == dates
+    assert request_send(db, SendRequest(sendable, ("a@b.test",), actor=support("alice")),
+                        policy, now=NOW).created
 
 
 def test_manual_account_cannot_send_online_and_relay_needs_a_key(db, seeded, policy):

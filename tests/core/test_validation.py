@@ -178,3 +178,11 @@ def test_every_refusal_has_words_in_both_languages(address, field, language):
     words = explain_refusal(refused.value.code, refused.value.params, language)
     assert words and words != str(refused.value) and "_" not in words  # names, not codes
     assert ("adresse" in words) == (language == "fr")
+
+
+def test_the_compiled_class_is_exactly_category_cc_and_the_line_separators():
+    import unicodedata
+    for codepoint in range(0x3000):   # C0, C1, Latin, the separators and well beyond
+        character = chr(codepoint)
+        expected = unicodedata.category(character) == "Cc" or character in "\u2028\u2029"
+        assert (unsafe_character(f"a{character}b") == character) is expected, hex(codepoint)

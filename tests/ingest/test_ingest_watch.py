@@ -36,7 +36,7 @@ def test_watcher_wakes_on_idle_and_survives_a_dovecot_restart(relay: RelayWorld)
                     "the first bounce through IDLE", watcher.status)
 
         relay.stack.restart_dovecot()
-        [second] = relay.send((1, (f"ghost@{DOMAIN}",), ()))
+        [second] = relay.send((1, (f"ghost2@{DOMAIN}",), ()))   # another: the first is suppressed now
         wait_until(lambda: relay.delivery(second, 0)["state"] == "not_delivered", 30,
                     "the bounce after the restart", watcher.status)
         # the status counters are updated just after the commit that changed the state

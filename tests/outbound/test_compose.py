@@ -141,3 +141,35 @@ def test_duplicate_recipient_indexes_are_refused() -> None:
     [first] = recipients("a@client.example")
     with pytest.raises(InvalidInput):
         build(rcpts=[first, first])
+
+
+# -- the fast paths of composing write exactly what the email package would -------------------
+
+@pytest.mark.parametrize("body", ["Bonjour Société,\n\nla facture n° 42 — 1\u00a0234,50 EUR.\n",
+                                  "x" * 300 + " \n.\nFrom here\r\nend", "", "=\t\n"])
+def test_the_text_part_is_byte_identical_to_mimetext(body: str) -> None:
+    from email.mime.text import MIMEText
+
+    from tracking.outbound.compose import _UTF8_QP, _text_part
+    from tracking.outbound.smtp import WIRE_POLICY
+    reference = MIMEText(body, "plain", _UTF8_QP)
+    built = _text_part(body)
+    assert built.as_bytes(policy=WIRE_POLICY) == reference.as_bytes(policy=WIRE_POLICY)
+    assert built.get_payload(decode=True) == reference.get_payload(decode=True)
+
+
+@pytest.mark.parametrize("mode", [SendingMode.RELAY, SendingMode.RELAY_OWN_ADDRESS,
+                                  SendingMode.SMTP])
+@pytest.mark.parametrize("overrides", [
+    {"attachment": None},                                        # the fast path
+    {"attachment": None, "account_name": "A" * 90},              # a header folded: generator
+    {"attachment": None, "number": "Café n° 7"},                 # non-ASCII subject: generator
+    {},                                                          # multipart: generator
+], ids=["plain", "long-header", "non-ascii", "attachment"])
+def test_wire_payload_is_what_the_generator_writes(mode: SendingMode, overrides: dict) -> None:
+    from tracking.outbound.smtp import WIRE_POLICY, _plain_text_bytes, wire_payload
+    composed = build(mode, doc=make_document(**overrides))
+    if overrides == {"attachment": None}:   # the usual message does take the fast path
+        assert _plain_text_bytes(composed.message) is not None
+    assert wire_payload(composed) == composed.message.as_bytes(policy=WIRE_POLICY)
+    assert wire_payload(composed).endswith(b"\r\n") and b"\r\n\r\n" in wire_payload(composed)

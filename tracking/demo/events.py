@@ -116,7 +116,9 @@ def create_events(cursor: Cursor) -> None:
         SELECT {event_id("'send_requested'", "d.send_id", "d.idx")} AS id,
                'send_requested' AS type, s.requested AS occurred_at, s.actor,
                s.account_id, s.document_id, s.id AS send_id, d.idx AS idx, d.address AS address,
-               {json_object(forced="s.forced", mode="s.mode", role="d.role")} AS details,
+               {json_object(forced="s.forced", mode="s.mode", role="d.role",
+                             suppression_overridden="FALSE", suppressed_reason="NULL::VARCHAR",
+                             suppressed_since="NULL::VARCHAR", corrects="NULL::VARCHAR")} AS details,
                {named_fields}, TRUE AS moves, s.send_no AS k1, d.idx AS k2, 0 AS k3
         FROM demo_delivery d JOIN demo_send s USING (send_no)
         UNION ALL

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import smtplib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 START_MAIL_INPUT = 354
@@ -32,10 +33,13 @@ def pipelined_transaction(
     mail_options: list[str],
     recipients: list[tuple[str, list[str]]],
     payload: bytes,
+    while_waiting: Callable[[], None] | None = None,
 ) -> TransactionReplies:
     """MAIL + RCPT… + DATA in one write; the content only if DATA was accepted.
 
-    Raises smtplib.SMTPServerDisconnected / OSError like smtplib does; the caller decides what a
+    `while_waiting` runs once the content is written, before its reply is read: the caller's
+    own work (the outbox composes its next message) then overlaps the server's handling of
+    this one instead of following it. Raises smtplib.SMTPServerDisconnected / OSError like smtplib does; the caller decides what a
     lost connection means for each recipient.
     """
     # Addresses come from compose, which refuses spaces, brackets and quotes: they can be put
@@ -46,7 +50,7 @@ def pipelined_transaction(
     connection.send(b"".join(lines))
     mail = connection.getreply()  # a reused link found dead here has taken nothing: retry is safe
     try:
-        return _after_mail(connection, mail, len(recipients), payload)
+        return _after_mail(connection, mail, len(recipients), payload, while_waiting)
     except smtplib.SMTPServerDisconnected as err:
         raise DroppedMidTransaction(str(err)) from err
 
@@ -56,7 +60,7 @@ class DroppedMidTransaction(smtplib.SMTPServerDisconnected):
 
 
 def _after_mail(connection: smtplib.SMTP, mail: tuple[int, bytes], recipient_count: int,
-                payload: bytes) -> TransactionReplies:
+                payload: bytes, while_waiting: Callable[[], None] | None) -> TransactionReplies:
     rcpts = tuple(connection.getreply() for _ in range(recipient_count))
     data = connection.getreply()
     if data[0] != START_MAIL_INPUT:
@@ -70,6 +74,8 @@ def _after_mail(connection: smtplib.SMTP, mail: tuple[int, bytes], recipient_cou
     if not content.endswith(b"\r\n"):
         content += b"\r\n"
     connection.send(content + b".\r\n")
+    if while_waiting is not None:
+        while_waiting()
     return TransactionReplies(mail, rcpts, data, connection.getreply())
 
 

@@ -25,7 +25,10 @@ from __future__ import annotations
 import smtplib
 import ssl
 from dataclasses import dataclass
+import re
+from collections.abc import Callable
 from email import policy
+from email.message import Message
 from email.policy import Compat32
 
 from tracking.config import SmtpSettings, TlsMode, is_loopback
@@ -44,13 +47,20 @@ class _WirePolicy(Compat32):
     was most of the cost of a send on loopback. Same bytes as `policy.SMTP` for our messages."""
 
     def fold_binary(self, name: str, value: str) -> bytes:
-        if (isinstance(value, str) and value.isascii() and "\n" not in value and "\r" not in value
-                and len(name) + len(value) + 2 <= self.max_line_length):
+        if _fits_one_line(name, value, self.max_line_length):
             return f"{name}: {value}\r\n".encode("ascii")
         return super().fold_binary(name, value)
 
 
+def _fits_one_line(name: str, value: object, max_line_length: int) -> bool:
+    """A header compat32 would write as it is: ASCII text, no line end, within the line limit."""
+    return (isinstance(value, str) and value.isascii() and "\n" not in value
+            and "\r" not in value and len(name) + len(value) + 2 <= max_line_length)
+
+
 WIRE_POLICY = _WirePolicy(linesep="\r\n")
+_ADDRESS_HEADERS = frozenset({"from", "to", "cc", "reply-to"})
+_LINE_END = re.compile(r"\r\n|\r|\n")   # what the email generator splits body lines on
 # Non-ASCII addresses cannot be RFC 2047-encoded, so such messages go as UTF-8 (RFC 6532).
 UTF8_WIRE_POLICY = policy.SMTPUTF8
 
@@ -104,19 +114,21 @@ class SmtpTransport:
     def connected(self) -> bool:
         return self._connection is not None
 
-    def deliver(self, composed: ComposedMessage, payload: bytes | None = None
-                ) -> list[RecipientOutcome]:
+    def deliver(self, composed: ComposedMessage, payload: bytes | None = None,
+                while_waiting: Callable[[], None] | None = None) -> list[RecipientOutcome]:
         """Send every envelope of `composed`; outcomes in envelope order, one per recipient.
 
         `payload`: the message's bytes from `wire_payload`, when the caller serialized it
-        beforehand (the outbox does, on its recording thread, off the SMTP critical path)."""
+        beforehand. `while_waiting`: the caller's work to run while the server handles the
+        content (pipelined servers only; it may run several times, or not at all)."""
         international = _needs_smtputf8(composed)
         if payload is None:
             payload = wire_payload(composed)
         outcomes: list[RecipientOutcome] = []
         for envelope in composed.envelopes:
             try:
-                outcomes.extend(self._deliver_reconnecting_if_stale(envelope, payload, international))
+                outcomes.extend(self._deliver_reconnecting_if_stale(envelope, payload, international,
+                                                                    while_waiting))
             except OSError as err:  # smtplib's errors are OSErrors too, and ConnectionLost
                 raise self._lost(err, outcomes) from err
             except ConnectionLost as err:
@@ -140,18 +152,20 @@ class SmtpTransport:
     # -- one envelope ------------------------------------------------------------------------
 
     def _deliver_reconnecting_if_stale(
-        self, envelope: Envelope, payload: bytes, international: bool
+        self, envelope: Envelope, payload: bytes, international: bool,
+        while_waiting: Callable[[], None] | None = None,
     ) -> list[RecipientOutcome]:
         try:
-            return self._deliver_envelope(envelope, payload, international)
+            return self._deliver_envelope(envelope, payload, international, while_waiting)
         except _Stale:
             # A reused connection the server closed while idle: nothing of this envelope was
             # accepted yet, so one fresh connection is safe (a fresh one never raises _Stale).
             self._drop()
-        return self._deliver_envelope(envelope, payload, international)
+        return self._deliver_envelope(envelope, payload, international, while_waiting)
 
     def _deliver_envelope(
-        self, envelope: Envelope, payload: bytes, international: bool
+        self, envelope: Envelope, payload: bytes, international: bool,
+        while_waiting: Callable[[], None] | None = None,
     ) -> list[RecipientOutcome]:
         connection, reused = self._open()
         dsn = connection.has_extn("dsn")
@@ -163,7 +177,8 @@ class SmtpTransport:
                 return [_outcome(recipient, 553, reply[4:], "mail") for recipient, _ in envelope.recipients]
             mail_options.append("SMTPUTF8")
         if connection.has_extn("pipelining"):
-            return self._pipelined(connection, reused, envelope, mail_options, dsn, payload)
+            return self._pipelined(connection, reused, envelope, mail_options, dsn, payload,
+                                   while_waiting)
         try:
             code, reply = connection.mail(envelope.mail_from, mail_options)
         except smtplib.SMTPServerDisconnected as err:
@@ -197,12 +212,13 @@ class SmtpTransport:
         return [settled[recipient.index] for recipient, _ in envelope.recipients]
 
     def _pipelined(self, connection: smtplib.SMTP, reused: bool, envelope: Envelope,
-                   mail_options: list[str], dsn: bool, payload: bytes) -> list[RecipientOutcome]:
+                   mail_options: list[str], dsn: bool, payload: bytes,
+                   while_waiting: Callable[[], None] | None) -> list[RecipientOutcome]:
         """The same transaction with RFC 2920 pipelining: two waits instead of 3 + recipients."""
         recipients = [(r.address, list(options) if dsn else []) for r, options in envelope.recipients]
         try:
             replies = pipelined_transaction(connection, envelope.mail_from, mail_options,
-                                            recipients, payload)
+                                            recipients, payload, while_waiting)
         except DroppedMidTransaction:
             raise
         except smtplib.SMTPServerDisconnected as err:
@@ -326,17 +342,48 @@ def _outcome(recipient: OutgoingRecipient, code: int, reply: bytes | str, stage:
 
 def wire_payload(composed: ComposedMessage) -> bytes:
     """The message as it goes after DATA (CRLF line ends; UTF-8 headers when needed)."""
-    international = _needs_smtputf8(composed)
-    return composed.message.as_bytes(policy=UTF8_WIRE_POLICY if international else WIRE_POLICY)
+    if _needs_smtputf8(composed):
+        return composed.message.as_bytes(policy=UTF8_WIRE_POLICY)
+    return _plain_text_bytes(composed.message) or composed.message.as_bytes(policy=WIRE_POLICY)
+
+
+def _plain_text_bytes(message: Message) -> bytes | None:
+    """`message.as_bytes(policy=WIRE_POLICY)` written directly for the common shape — one text
+    part, ASCII body, every header on one line — or None for anything else. The generator's
+    dispatch and per-header policy calls cost as much as the rest of composing; for this shape
+    it writes each header as `name: value`, a blank line, then the body with CRLF line ends."""
+    if message.is_multipart() or message.get_content_maintype() != "text":
+        return None
+    body = message.get_payload()
+    if not isinstance(body, str) or not body.isascii():   # surrogates (raw bytes) are not ASCII
+        return None
+    lines = []
+    for name, value in message.raw_items():
+        if not _fits_one_line(name, value, WIRE_POLICY.max_line_length):
+            return None
+        lines.append(f"{name}: {value}\r\n")
+    lines.append("\r\n")
+    lines.append(_LINE_END.sub("\r\n", body))
+    return "".join(lines).encode("ascii")
 
 
 def _needs_smtputf8(composed: ComposedMessage) -> bool:
     """Any non-ASCII address, in an envelope or in the headers (a retry may send to an ASCII
     recipient a message whose Cc names a non-ASCII one)."""
-    addresses = [envelope.mail_from for envelope in composed.envelopes]
-    addresses += [recipient.address for recipient in composed.recipients]
-    addresses += [str(composed.message.get(name, "")) for name in ("From", "To", "Cc", "Reply-To")]
-    return not all(address.isascii() for address in addresses)
+    if not all(envelope.mail_from.isascii() for envelope in composed.envelopes):
+        return True
+    if not all(recipient.address.isascii() for recipient in composed.recipients):
+        return True
+    # the first of each address header, as `message.get` reads it, in one pass over the headers
+    # (`get` walks them all, lower-casing each name, once per name asked)
+    seen: set[str] = set()
+    for name, value in composed.message.raw_items():
+        key = name.lower()
+        if key in _ADDRESS_HEADERS and key not in seen:
+            seen.add(key)
+            if not str(value).isascii():
+                return True
+    return False
 
 
 def _reply_text(code: int, reply: bytes | str) -> str:

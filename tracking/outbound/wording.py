@@ -114,18 +114,16 @@ def format_amount(amount: str, currency: str, texts: Texts) -> str:
     if not value.is_finite():
         raise InvalidInput(f"amount is not a finite number: {amount!r}")
     sign = "-" if value < 0 else ""
-    whole, _, fraction = f"{abs(value):.2f}".partition(".")
-    groups = []
-    while whole:
-        groups.insert(0, whole[-3:])
-        whole = whole[:-3]
-    return f"{sign}{texts.thousands.join(groups)}{texts.decimal_point}{fraction} {currency}".strip()
+    whole, _, fraction = f"{abs(value):,.2f}".partition(".")   # "1,234,567.89": groups of 3
+    return f"{sign}{whole.replace(',', texts.thousands)}{texts.decimal_point}{fraction} {currency}".strip()
 
 
 def format_date(day: Date, texts: Texts) -> str:
     if texts.months:
         return f"{day.day} {texts.months[day.month - 1]} {day.year}"
-    return day.strftime("%d/%m/%Y")
+    if day.year < 1000:   # strftime's own (platform) rendering of such years
+        return day.strftime("%d/%m/%Y")
+    return f"{day.day:02d}/{day.month:02d}/{day.year}"   # strftime costs ~10x more
 
 
 def default_filename(texts: Texts, kind: DocumentKind, number: str) -> str:

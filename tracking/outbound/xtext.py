@@ -10,9 +10,12 @@ from __future__ import annotations
 import re
 
 _ENCODED = re.compile(r"\+([0-9A-Fa-f]{2})")
+_VERBATIM = re.compile(r"[!-*,-<>-~]*")   # 33..126 less '+' (43) and '=' (61)
 
 
 def xtext_encode(text: str) -> str:
+    if _VERBATIM.fullmatch(text):   # the usual address or send id: nothing to escape
+        return text
     out = []
     for octet in text.encode("utf-8"):
         if 33 <= octet <= 126 and octet not in (0x2B, 0x3D):  # '+' and '='

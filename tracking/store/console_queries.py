@@ -30,6 +30,7 @@ from tracking.labels import reason_group
 from tracking.models import DeliveryState
 from tracking.store import box as box_reads
 from tracking.store import delivery_counts
+from tracking.store.marks import page_marks
 from tracking.store.scope import Scope, in_scope as _in_scope
 
 Cursor = duckdb.DuckDBPyConnection
@@ -156,28 +157,8 @@ def documents_page(cursor: Cursor, filters: DocumentFilters, *, page: int = 0,
             f"SELECT count(*) FROM documents d WHERE {where}",
             params[:-3]).fetchall()[0][0]
     rows = rows.drop(columns=["total_matches"])
-    marks = cursor.execute(
-        """WITH shown AS (
-                SELECT requested_at, id, document_id FROM sends
-                WHERE document_id IN (SELECT unnest(?::VARCHAR[]))),
-            latest AS (
-                SELECT DISTINCT ON (document_id) document_id, id AS send_id,
-                       count(*) OVER (PARTITION BY document_id) AS sends
-                FROM shown ORDER BY document_id, requested_at DESC, id DESC),
-            recipients AS (
-                SELECT * FROM deliveries WHERE send_id IN (SELECT send_id FROM latest))
-            SELECT l.document_id AS id, l.sends, s.mode, s.actor,
-                   coalesce(bool_or(x.state = ANY(?::VARCHAR[])), FALSE) AS failing,
-                   array_agg(x.state ORDER BY x.idx) FILTER (WHERE x.state IS NOT NULL)
-                       AS states,
-                   -- the first failed recipient's reason (arrays count from 1 on both engines)
-                   (array_agg(x.reason ORDER BY x.idx) FILTER (
-                       WHERE x.state = ANY(?::VARCHAR[]) AND x.reason IS NOT NULL))[1]
-                       AS failure_reason
-            FROM latest l JOIN sends s ON s.id = l.send_id
-            LEFT JOIN recipients x ON x.send_id = l.send_id
-            GROUP BY l.document_id, l.sends, s.mode, s.actor""",
-        [rows["id"].tolist(), list(FAILED_STATES), list(FAILED_STATES)]).df()
+    # every recipient's latest state, as the derived marks the filters read (issue 12)
+    marks = page_marks(cursor, rows["id"].tolist())
     rows = rows.merge(marks, on="id", how="left")
     rows["sends"] = rows["sends"].fillna(0).astype(int)
     rows["failing"] = rows["failing"].fillna(False).astype(bool)

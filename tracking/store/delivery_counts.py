@@ -13,7 +13,8 @@ Why signed rows appended, not one row per key updated in place: the outbox, the 
 and the console write in concurrent transactions, and two of them moving deliveries of the same
 day, account and domain would update the same row — a write-write conflict in DuckDB, and a
 refused console action. Appends never conflict. A key's count is the sum of its rows; `compact`
-folds them (any time: rows appended meanwhile by others are not in its snapshot and stay).
+folds them (the owner's marks loop does, once they have grown: tracking.server; safe any time:
+rows appended meanwhile by others are not in its snapshot and stay).
 
 Only day-aligned periods can be answered from it (the console's are: whole UTC days); the
 queries fall back to the deliveries for any other period.
@@ -99,7 +100,24 @@ def compact(cursor: Cursor) -> int:
                        f"SELECT {_KEYS}, deliveries FROM suivi_compacted")
     finally:
         cursor.execute("DROP TABLE suivi_compacted")
+    return row_count(cursor)
+
+
+# The owner's marks loop folds the rollup when it has grown by half since the last fold and is
+# big enough to matter: a fold reads every row (≈1 s on a million documents' keys), the check
+# is one count.
+COMPACT_GROWTH = 1.5
+COMPACT_MIN_ROWS = 50_000
+
+
+def row_count(cursor: Cursor) -> int:
     return int(cursor.execute("SELECT count(*) FROM delivery_counts").fetchall()[0][0])
+
+
+def needs_compacting(rows: int, rows_after_last_fold: int) -> bool:
+    """Whether `rows` signed rows are worth folding, `rows_after_last_fold` being what the
+    last fold left (or what there was when the owner started)."""
+    return rows >= COMPACT_MIN_ROWS and rows >= rows_after_last_fold * COMPACT_GROWTH
 
 
 def drift(cursor: Cursor) -> list[tuple]:

@@ -1,4 +1,10 @@
-"""Document marks: each document's latest send, its mode, its recipients' states, the failure flag.
+"""Document marks: each document's latest send and mode, every recipient's latest state, the
+failure flag.
+
+The states are those of every address the document was ever sent to, each at its latest send
+(as the tracking box shows them, `tracking.store.box.every_recipient`): a resend to one corrected
+address of a five-recipient document must not hide the other recipients' failures (issue 12).
+The send id and mode stay those of the latest send, which the mode filter is about.
 
 A derived table (migration 4) that lets the Documents page filter a million documents on
 "failures only", a delivery state or a mode in milliseconds. It is derived from the event log,
@@ -17,6 +23,8 @@ documents a filter lets through, for a few seconds at most.
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+import pandas as pd
 
 from tracking.store.connection import Database
 from tracking.store.dialect import Engine, engine_of
@@ -40,27 +48,71 @@ _LATEST = {
         ORDER BY s.document_id, s.requested_at DESC, s.id DESC""",
 }
 
+# Every address the documents in `scope` were sent to, once each (compared lower-case) at its
+# latest send, with where it first appeared (to keep the recipients' order across sends).
+# Window functions and first_value: words both engines speak.
+_LATEST_RECIPIENTS = """
+    SELECT document_id, state, reason, first_at, first_idx FROM (
+        SELECT s.document_id, x.state, x.reason,
+               row_number() OVER (PARTITION BY s.document_id, lower(x.address)
+                                  ORDER BY s.requested_at DESC, s.id DESC, x.idx) AS newest,
+               first_value(s.requested_at) OVER first_sent AS first_at,
+               first_value(x.idx) OVER first_sent AS first_idx
+        FROM sends s JOIN deliveries x ON x.send_id = s.id
+        WHERE s.document_id IN (SELECT document_id FROM scope)
+          AND x.send_id IN (SELECT id FROM sends
+                            WHERE document_id IN (SELECT document_id FROM scope))
+        WINDOW first_sent AS (PARTITION BY s.document_id, lower(x.address)
+                              ORDER BY s.requested_at, s.id, x.idx)) r
+    WHERE newest = 1"""
+
 _MARKS_OF = """
     WITH scope AS ({scope}),
     latest AS ({latest}),
+    recipients AS ({recipients}),
     addresses AS (
         SELECT s.document_id, string_agg(DISTINCT x.address, ' ') AS recipients
         FROM sends s JOIN deliveries x ON x.send_id = s.id
         WHERE s.document_id IN (SELECT document_id FROM scope)
         GROUP BY s.document_id)
     SELECT l.document_id, l.send_id, s.mode, l.sends,
-           coalesce(bool_or(x.state = ANY(?::VARCHAR[])), FALSE),
-           coalesce(array_agg(x.state ORDER BY x.idx) FILTER (WHERE x.state IS NOT NULL),
-                    ARRAY[]::VARCHAR[]),
+           coalesce(bool_or(r.state = ANY(?::VARCHAR[])), FALSE),
+           coalesce(array_agg(r.state ORDER BY r.first_at, r.first_idx)
+                        FILTER (WHERE r.state IS NOT NULL), ARRAY[]::VARCHAR[]),
            coalesce(a.recipients, '')
     FROM latest l JOIN sends s ON s.id = l.send_id
-    LEFT JOIN deliveries x ON x.send_id = l.send_id
+    LEFT JOIN recipients r ON r.document_id = l.document_id
     LEFT JOIN addresses a ON a.document_id = l.document_id
     GROUP BY l.document_id, l.send_id, s.mode, l.sends, a.recipients"""
 
+# The same marks, live, for the rows a list page shows, with the latest send's actor and the
+# first failing recipient's reason (the dot's explanation).
+_PAGE_MARKS = """
+    WITH scope AS (SELECT unnest(?::VARCHAR[]) AS document_id),
+    latest AS ({latest}),
+    recipients AS ({recipients})
+    SELECT l.document_id AS id, l.sends, s.mode, s.actor,
+           coalesce(bool_or(r.state = ANY(?::VARCHAR[])), FALSE) AS failing,
+           array_agg(r.state ORDER BY r.first_at, r.first_idx)
+               FILTER (WHERE r.state IS NOT NULL) AS states,
+           (array_agg(r.reason ORDER BY r.first_at, r.first_idx)
+               FILTER (WHERE r.state = ANY(?::VARCHAR[])))[1] AS failure_reason
+    FROM latest l JOIN sends s ON s.id = l.send_id
+    LEFT JOIN recipients r ON r.document_id = l.document_id
+    GROUP BY l.document_id, l.sends, s.mode, s.actor"""
+
 
 def _marks_of(scope: str, engine: Engine) -> str:
-    return _MARKS_OF.format(scope=scope, latest=_LATEST[engine])
+    return _MARKS_OF.format(scope=scope, latest=_LATEST[engine], recipients=_LATEST_RECIPIENTS)
+
+
+def page_marks(cursor, document_ids: list[str]) -> pd.DataFrame:
+    """The marks of these documents computed now (not from the derived table): `id`, `sends`,
+    the latest send's `mode` and `actor`, `failing` and `states` over every recipient's latest
+    state, and the first failing recipient's `reason` (`failure_reason`). A document never
+    sent has no row."""
+    sql = _PAGE_MARKS.format(latest=_LATEST[engine_of(cursor)], recipients=_LATEST_RECIPIENTS)
+    return cursor.execute(sql, [list(document_ids), FAILED_STATES, FAILED_STATES]).df()
 
 
 _ALL_DOCUMENTS = "SELECT DISTINCT document_id FROM sends"
