@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 from starlette.concurrency import run_in_threadpool
@@ -23,7 +22,7 @@ from starlette.routing import Route
 from tracking.auth.session import cookie_secret, sign_session
 from tracking.auth.throttle import LoginThrottle
 from tracking.auth.users import authenticate
-from tracking.store.connection import Database
+from tracking.store.connection import Database, files_directory
 from tracking.store.facts import is_demo
 from ui.auth_settings import COOKIE, SESSION_MAX_AGE, auth_settings
 from ui.resources import database
@@ -34,7 +33,7 @@ MAX_FIELD = 200  # characters kept of a typed login; longer is no one's login
 def session_secret(db: Database) -> bytes:
     """The key the session cookie is signed with (kept under the database's folder for a demo
     database only; otherwise SUIVI_COOKIE_SECRET)."""
-    return cookie_secret(os.environ, Path(db.path).parent, demo=is_demo(db.cursor()))
+    return cookie_secret(os.environ, files_directory(db.path), demo=is_demo(db.cursor()))
 
 
 def safe_next(value: object) -> str:

@@ -167,3 +167,12 @@ def test_the_console_time_indexes_exist_on_postgresql_only(pg_url, tmp_path):
         duckdb_indexes = {row[0] for row in db.cursor().execute(
             "SELECT index_name FROM duckdb_indexes()").fetchall()}
     assert not wanted & duckdb_indexes
+
+
+def test_files_beside_a_url_store_go_to_the_checkout_data_folder(tmp_path):
+    """A URL names no folder: the demo's cookie secret must not land in a folder made of the
+    URL (`postgresql:/suivi:***@host:port/`), which once got committed by accident."""
+    from tracking.store.connection import CHECKOUT_DATA, files_directory
+
+    assert files_directory("postgresql://suivi:secret@127.0.0.1:5432/suivi") == CHECKOUT_DATA
+    assert files_directory(tmp_path / "suivi.duckdb") == tmp_path

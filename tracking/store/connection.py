@@ -105,6 +105,20 @@ def _rollback(cursor: duckdb.DuckDBPyConnection) -> None:
         pass  # no transaction left to roll back (DuckDB already ended it)
 
 
+# This checkout's data/, wherever the process runs from (the console from the root, the notebook
+# from notebooks/): the place for files of a store a URL names, since a URL names no folder.
+CHECKOUT_DATA = Path(__file__).resolve().parents[2] / "data"
+
+
+def files_directory(database: str | Path) -> Path:
+    """The folder for files kept beside a database (the demo's cookie secret): a file's own
+    folder; for a PostgreSQL URL, this checkout's data/ (never a path made of the URL, which
+    would write a folder named after the server, its user and port)."""
+    if is_postgres_url(str(database)):
+        return CHECKOUT_DATA
+    return Path(database).parent
+
+
 def open_database(path: str | Path, *, migrate_schema: bool = True) -> Database:
     """Open (creating if needed) and migrate the database file at `path`, or the PostgreSQL
     database a `postgresql://…` URL names (`tracking.store.postgres`).

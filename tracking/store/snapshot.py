@@ -25,7 +25,7 @@ import duckdb
 import pyarrow.parquet as pq
 
 from tracking.errors import StorageError
-from tracking.store.connection import Database
+from tracking.store.connection import CHECKOUT_DATA, Database
 from tracking.store.dialect import Engine, ddl, engine_of, is_postgres_url
 
 TABLES = ("accounts", "users", "clients", "client_addresses", "documents", "sends",
@@ -37,9 +37,6 @@ RETURNED_COLUMNS = ("id, received_at, source, size_bytes, ''::BLOB AS raw_zlib, 
 MANIFEST = "snapshot.json"
 BATCH_ROWS = 50_000   # rows read from PostgreSQL per Arrow batch: bounded memory on any table
 SNAPSHOT_DIR_ENV = "SUIVI_SNAPSHOT_DIR"
-# Where a PostgreSQL store's snapshot goes by default: this checkout's data/, wherever the
-# process runs from (the console from the root, the notebook from notebooks/).
-CHECKOUT_DATA = Path(__file__).resolve().parents[2] / "data"
 
 
 def default_directory(database_path: str | Path) -> Path:
