@@ -529,9 +529,12 @@ def _document_numbers(cursor: Cursor, document_ids: list[str]) -> dict[str, str]
 
 
 # Buckets of "time from send to delivery" (a DSN `delivered` after the request).
-DELIVERY_DELAY_BUCKETS = ((60, "< 1 min"), (300, "1–5 min"), (900, "5–15 min"),
-                          (3600, "15–60 min"), (6 * 3600, "1–6 h"), (86400, "6–24 h"),
-                          (None, "> 24 h"))
+_DELAY_OF_DELIVERED = delivery_counts.delay_bucket(
+    "extract(epoch FROM x.state_at - s.requested_at)")
+# The bounds are the rollup's (delivery_counts.DELAY_BOUNDS), so both count the same buckets.
+DELIVERY_DELAY_BUCKETS = tuple(zip((*delivery_counts.DELAY_BOUNDS, None),
+                                   ("< 1 min", "1–5 min", "5–15 min", "15–60 min", "1–6 h",
+                                    "6–24 h", "> 24 h"), strict=True))
 
 
 @dataclass(frozen=True)
@@ -598,8 +601,7 @@ def _rate_and_delay_from_deliveries(cursor: Cursor, since: datetime, until: date
             FROM base GROUP BY day ORDER BY day""",
         [list(FAILED_STATES), since, until, account_id, account_id, *sends_params]).df()
     delay = cursor.execute(
-        f"""SELECT {_delay_bucket("extract(epoch FROM x.state_at - s.requested_at)")}
-                  AS bucket, count(*) AS deliveries
+        f"""SELECT {_DELAY_OF_DELIVERED} AS bucket, count(*) AS deliveries
            FROM deliveries x JOIN sends s ON s.id = x.send_id
            WHERE x.state = 'delivered' AND s.requested_at >= ? AND s.requested_at < ?
              AND (?::VARCHAR IS NULL OR s.account_id = ?)
@@ -607,14 +609,6 @@ def _rate_and_delay_from_deliveries(cursor: Cursor, since: datetime, until: date
            GROUP BY bucket""",
         [since, until, account_id, account_id, *sends_params]).df()
     return rate, delay
-
-
-def _delay_bucket(seconds: str) -> str:
-    """SQL for the 1-based DELIVERY_DELAY_BUCKETS number of `seconds` (our own expression):
-    one more than the bounds it reached, as the rollup counts them."""
-    bounds = [b for b, _ in DELIVERY_DELAY_BUCKETS if b is not None]
-    steps = " ".join(f"WHEN {seconds} < {b} THEN {i}" for i, b in enumerate(bounds, start=1))
-    return f"CASE {steps} ELSE {len(bounds) + 1} END"
 
 
 # --- mailbox -----------------------------------------------------------------------------------

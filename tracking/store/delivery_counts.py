@@ -30,15 +30,22 @@ import duckdb
 Cursor = duckdb.DuckDBPyConnection
 
 # Seconds from the request to a `delivered` state, upper bounds of buckets 1..6; 7 is beyond
-# the last; 0 means "not delivered". They match console_queries.DELIVERY_DELAY_BUCKETS.
+# the last; 0 means "not delivered". The console's delay chart labels these same buckets.
 DELAY_BOUNDS = (60, 300, 900, 3600, 6 * 3600, 86400)
 
-KEY_COLUMNS = ("day", "account_id", "mode", "domain", "state", "reason", "delay_bucket")
 
-_DELAY_BUCKET = ("CASE WHEN x.state <> 'delivered' THEN 0 "
-                 + " ".join(f"WHEN EXTRACT(EPOCH FROM (x.state_at - s.requested_at)) < {bound} "
-                            f"THEN {number}" for number, bound in enumerate(DELAY_BOUNDS, 1))
-                 + f" ELSE {len(DELAY_BOUNDS) + 1} END")
+def delay_bucket(seconds: str) -> str:
+    """SQL for the 1-based bucket of `seconds` (an expression of ours): one more than the
+    bounds it reached."""
+    steps = " ".join(f"WHEN {seconds} < {bound} THEN {number}"
+                     for number, bound in enumerate(DELAY_BOUNDS, 1))
+    return f"CASE {steps} ELSE {len(DELAY_BOUNDS) + 1} END"
+
+
+_DELAY_BUCKET = ("CASE WHEN x.state <> 'delivered' THEN 0 ELSE "
+                 + delay_bucket("EXTRACT(EPOCH FROM (x.state_at - s.requested_at))") + " END")
+
+KEY_COLUMNS = ("day", "account_id", "mode", "domain", "state", "reason", "delay_bucket")
 
 # The key of one delivery row `x` of send `s`: reason '' for none (key columns are NOT NULL).
 _KEY_OF = f"""date_trunc('day', s.requested_at), s.account_id, s.mode,
