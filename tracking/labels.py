@@ -14,6 +14,22 @@ from tracking.models import (
 )
 
 LANGUAGES = ("fr", "en")
+# French groups thousands with a narrow no-break space (U+202F, as CLDR and the Imprimerie
+# nationale do) and puts it before "%" too; English uses "," and no space.
+NARROW_NBSP = "\u202f"
+
+
+def number_text(value: float | int, decimals: int, language: str) -> str:
+    """Grouped thousands and `decimals` digits after the decimal sign: "2 096,41" in French,
+    "2,096.41" in English (the console's and the rates' one way of writing a number)."""
+    text = f"{value:,.{decimals}f}"
+    return text if language == "en" else text.replace(",", NARROW_NBSP).replace(".", ",")
+
+
+def percent_text(ratio: float, decimals: int, language: str) -> str:
+    """A ratio (0.1079) as a percentage: "10,8 %" in French, "10.8%" in English."""
+    digits = number_text(ratio * 100, decimals, language)
+    return f"{digits}%" if language == "en" else f"{digits}{NARROW_NBSP}%"
 
 _WORDS: dict[StrEnum, tuple[str, str]] = {
     DeliveryState.PENDING: ("En cours", "In progress"),

@@ -23,6 +23,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from tracking.labels import NARROW_NBSP, number_text, percent_text
+
 PERCENTILES = (0.5, 0.9, 0.95)
 
 
@@ -139,19 +141,12 @@ def percentiles(values: Sequence[float], at: Sequence[float] = PERCENTILES
 
 # --- words and numbers, French by default ------------------------------------------------------
 
-_NARROW_SPACE = "\u202f"   # French thousands separator and the space before "%"
-
-
 def format_count(count: int, language: str = "fr") -> str:
-    text = f"{count:,}"
-    return text if language == "en" else text.replace(",", _NARROW_SPACE)
+    return number_text(count, 0, language)
 
 
 def format_percent(value: float | None, language: str = "fr", digits: int = 1) -> str:
-    if value is None:
-        return "—"
-    text = f"{value * 100:.{digits}f}"
-    return f"{text}%" if language == "en" else f"{text.replace('.', ',')}{_NARROW_SPACE}%"
+    return "—" if value is None else percent_text(value, digits, language)
 
 
 def format_points(delta: float | None, language: str = "fr") -> str | None:
@@ -159,7 +154,7 @@ def format_points(delta: float | None, language: str = "fr") -> str | None:
     if delta is None:
         return None
     text = f"{delta * 100:+.1f}"
-    return f"{text} pts" if language == "en" else f"{text.replace('.', ',')}{_NARROW_SPACE}pt"
+    return f"{text} pts" if language == "en" else f"{text.replace('.', ',')}{NARROW_NBSP}pt"
 
 
 def format_duration(seconds: float | None, language: str = "fr") -> str:

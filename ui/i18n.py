@@ -7,12 +7,10 @@ import math
 
 import streamlit as st
 
+from tracking.labels import NARROW_NBSP, number_text, percent_text  # noqa: F401
 from ui.analysis_labels import ANALYSIS_LABELS
 from ui.table_labels import TABLE_LABELS
 
-# French groups thousands with a narrow no-break space (U+202F, as CLDR and the Imprimerie
-# nationale do) and puts a no-break space before "%"; English uses "," and no space.
-NARROW_NBSP = "\u202f"
 # Each language by its own name (the language picker, an account's message language).
 LANGUAGE_NAMES = {"fr": "Français", "en": "English"}
 
@@ -412,19 +410,14 @@ def number(value: float | int | None, decimals: int = 0, lang: str | None = None
     ("2 096,41" in French, "2,096.41" in English); None or NaN is blank."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
-    text = f"{value:,.{decimals}f}"
-    if (lang or language()) == "en":
-        return text
-    return text.replace(",", NARROW_NBSP).replace(".", ",")
+    return number_text(value, decimals, lang or language())
 
 
 def percent(ratio: float | None, decimals: int = 1, lang: str | None = None) -> str:
     """A ratio (0.1079) as a percentage: "10,8 %" in French, "10.8%" in English."""
     if ratio is None or (isinstance(ratio, float) and math.isnan(ratio)):
         return ""
-    lang = lang or language()
-    digits = number(ratio * 100, decimals, lang)
-    return f"{digits}%" if lang == "en" else f"{digits}{NARROW_NBSP}%"
+    return percent_text(ratio, decimals, lang or language())
 
 
 def is_singular(n: int, lang: str | None = None) -> bool:

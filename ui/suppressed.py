@@ -14,7 +14,7 @@ from tracking.export import SUPPRESSED_COLUMNS
 from tracking.labels import failure_explanation
 from tracking.suggest import suggest_address
 from ui import analysis, data
-from ui.i18n import language, t, tf
+from ui.i18n import language, number, t, tf
 from ui.widgets import document_link, local_times
 
 
@@ -47,7 +47,7 @@ def addresses_to_correct(account_id: str | None, *, scope) -> None:
     if found.empty:
         st.info(t("suppressed.none"))
         return
-    st.markdown(tf("suppressed.count", n=f"{len(found):,}".replace(",", " ")))
+    st.markdown(tf("suppressed.count", n=number(len(found))))
     found = with_suggestions(found)
     table = readable(found, language())
     # on the page the reason in words; its code goes to the export, in a column of its own
