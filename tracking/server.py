@@ -29,7 +29,7 @@ from tracking.ingest_watch import MailboxStatus, MailboxWatcher, configured_mail
 from tracking.outbound.health import OutboundHealth
 from tracking.outbox import Outbox, OutboxThread
 from tracking.runtime import open_store, outbound_transport, settings_for, transport_kind
-from tracking.store import delivery_counts
+from tracking.store import delivery_counts, event_counts
 from tracking.store.connection import Database
 from tracking.store.marks import refresh_marks
 from tracking.store.snapshot import default_directory, write_snapshot
@@ -196,6 +196,7 @@ class Owner:
             return False
         with db.transaction() as cursor:
             self._counts_rows = delivery_counts.compact(cursor)
+            event_counts.compact(cursor)   # grows with the same writes, more slowly
         log.info("delivery counts folded: %d rows to %d", rows, self._counts_rows)
         return True
 

@@ -547,14 +547,22 @@ class HistoryCharts:
 def history_charts(cursor: Cursor, since: datetime, until: datetime,
                    account_id: str | None = None, *, scope: Scope = None) -> HistoryCharts:
     events_scoped, events_params = _in_scope("account_id", scope)
+    aligned = delivery_counts.is_day_aligned(since, until)
+    # Whole days: the `event_counts` rollup (an event of no account is counted under '', which
+    # no scope holds, as a NULL account matches none).
     activity = cursor.execute(
         f"""SELECT date_trunc('day', occurred_at) AS day, type, count(*) AS events
             FROM events WHERE occurred_at >= ? AND occurred_at < ?
               AND (?::VARCHAR IS NULL OR account_id = ?)
               AND {events_scoped}
-            GROUP BY day, type ORDER BY day, type""",
+            GROUP BY day, type ORDER BY day, type""" if not aligned else
+        f"""SELECT day, type, CAST(sum(events) AS BIGINT) AS events
+            FROM event_counts WHERE day >= ? AND day < ?
+              AND (?::VARCHAR IS NULL OR account_id = ?)
+              AND {events_scoped}
+            GROUP BY day, type HAVING sum(events) <> 0 ORDER BY day, type""",
         [since, until, account_id, account_id, *events_params]).df()
-    if delivery_counts.is_day_aligned(since, until):
+    if aligned:
         rate, delay = _rate_and_delay_from_counts(cursor, since, until, account_id, scope)
     else:
         rate, delay = _rate_and_delay_from_deliveries(cursor, since, until, account_id, scope)

@@ -13,7 +13,7 @@ import duckdb
 
 from tracking.clock import utc_now_naive
 from tracking.errors import MigrationFailed, SchemaTooNew, StorageError
-from tracking.store import delivery_counts
+from tracking.store import delivery_counts, event_counts
 from tracking.store.dialect import POSTGRES_ONLY, Engine, ddl, engine_of
 
 
@@ -310,6 +310,16 @@ _V12_CONSOLE_TIME_INDEXES = tuple(POSTGRES_ONLY + statement for statement in (
 ))
 
 
+# Version 13 is the console at a million documents (issue 12): the event log counted per day,
+# account and type (tracking.store.event_counts), kept by `record_events`, so the History
+# page's activity chart reads thousands of rows instead of grouping millions of events (on
+# PostgreSQL ≈1.5 s on a million documents). An existing database is counted once here.
+_V13_CONSOLE_ROLLUPS = (
+    event_counts.CREATE_TABLE,
+    event_counts.FILL,
+)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core tables: accounts, users, clients, documents, sends, deliveries, events",
               _V1_CORE),
@@ -333,6 +343,8 @@ MIGRATIONS: tuple[Migration, ...] = (
               _V11_DELIVERY_ADDRESS),
     Migration(12, "console time indexes on PostgreSQL: the pages' date and moment cuts",
               _V12_CONSOLE_TIME_INDEXES),
+    Migration(13, "console rollups at a million documents: event counts per day",
+              _V13_CONSOLE_ROLLUPS),
 )
 
 
