@@ -6,8 +6,9 @@ page, one failed document's box and timeline, the failures aggregates and rates,
 and charts — and the write path they depend on (one `record_events` batch, rolled back: its
 time and the `delivery_counts` rollup's share, under "writes") — then a Streamlit AppTest run
 of each page (cached reads cleared first, so each run queries the database). Each figure is
-the median of `--rounds` runs after one warm-up; the targets are the issue's. Last line: {"bench": "console", "unit": "ms", "measures", "targets",
-"ratio": worst measure / its target}. The period is the console's default: the last 90 whole
+the median of `--rounds` runs after one warm-up; the targets are the issue's. Last line:
+{"bench": "console", "unit": "ms", "measures", "targets", "writes", "ratio": worst measure /
+its target}. The period is the console's default: the last 90 whole
 UTC days and today.
 
 `--browser` measures instead what a person waits for in Chromium, on the 10,000-document demo
