@@ -164,8 +164,10 @@ def documents_page(cursor: Cursor, filters: DocumentFilters, *, page: int = 0,
             FROM page p JOIN accounts a ON a.id = p.account_id
             LEFT JOIN clients c ON c.id = p.client_id
             ORDER BY p.issue_date DESC, p.number DESC, p.id""", params).df()
-    if costly:
-        total = int(rows["total_matches"].iloc[0]) if not rows.empty else cursor.execute(
+    if costly and not rows.empty:
+        total = int(rows["total_matches"].iloc[0])
+    elif costly:   # nothing on this page: none at all on the first, else count them again
+        total = 0 if page == 0 else cursor.execute(
             f"SELECT count(*) FROM documents d WHERE {where}",
             params[:-3]).fetchall()[0][0]
     rows = rows.drop(columns=["total_matches"])
