@@ -1,5 +1,6 @@
 """Rates: hand-computed small datasets — the pure division and comparison, and the store's
-counts on a real DuckDB file (both periods, empty denominators, the raw-reply drill-down)."""
+counts on a real DuckDB file and on PostgreSQL (both periods, empty denominators, the raw-reply
+drill-down)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,9 @@ from tracking.rates import (
 from tracking.records import Delivery, Send
 from tracking.store import rates as store_rates
 from tracking.store import writes
+
+# The store's counts on both engines (issue 11); the pure tests take no store and run once.
+pytestmark = pytest.mark.engines("duckdb", "postgres")
 
 NOV = Period(datetime(2026, 11, 1), datetime(2026, 11, 11))   # 10 days
 

@@ -60,17 +60,17 @@ def send_history(cursor: Cursor, document_id: str) -> pd.DataFrame:
                FROM sends s LEFT JOIN users u ON u.login = s.actor
                WHERE s.document_id = ?),
            x AS (
-               SELECT send_id, list(address ORDER BY idx) AS recipients
+               SELECT send_id, array_agg(address ORDER BY idx) AS recipients
                FROM ({deliveries}) AS d GROUP BY send_id),
            e AS (   -- the type is tested per row, not in WHERE: with it there DuckDB
                     -- leaves the events_document index (24 ms instead of 1 on 100k documents)
-               SELECT send_id, bool_or(type = 'send_requested' AND coalesce(TRY_CAST(
-                          json_extract_string(details, '$.suppression_overridden') AS BOOLEAN),
-                          FALSE)) AS overrode_suppression,
+               SELECT send_id, bool_or(type = 'send_requested' AND coalesce(
+                          (details::JSON ->> 'suppression_overridden') = 'true', FALSE))
+                          AS overrode_suppression,
                       max(CASE WHEN type = 'send_requested'
-                               THEN json_extract_string(details, '$.corrects') END) AS corrects
+                               THEN details::JSON ->> 'corrects' END) AS corrects
                FROM events WHERE document_id = ? GROUP BY send_id)
-           SELECT s.*, coalesce(x.recipients, []::VARCHAR[]) AS recipients,
+           SELECT s.*, coalesce(x.recipients, ARRAY[]::VARCHAR[]) AS recipients,
                   coalesce(e.overrode_suppression, FALSE) AS overrode_suppression, e.corrects
            FROM s LEFT JOIN x ON x.send_id = s.id LEFT JOIN e ON e.send_id = s.id
            ORDER BY s.requested_at DESC, s.id DESC""",
@@ -91,14 +91,16 @@ def every_recipient(cursor: Cursor, document_id: str) -> pd.DataFrame:
                       x.status_code, x.smtp_reply, x.diagnostic, x.remote_mta, x.complained,
                       s.requested_at,
                       count(*) OVER w AS sends,
-                      min((s.requested_at, x.idx)) OVER w AS first_sent,
+                      first_value(s.requested_at) OVER earliest AS first_sent_at,
+                      first_value(x.idx) OVER earliest AS first_sent_idx,
                       row_number() OVER (PARTITION BY lower(x.address)
                                          ORDER BY s.requested_at DESC, s.id DESC) AS newest
                FROM ({deliveries}) AS x JOIN {sends_table} ON s.id = x.send_id
-               WINDOW w AS (PARTITION BY lower(x.address)))
+               WINDOW w AS (PARTITION BY lower(x.address)),
+                      earliest AS (PARTITION BY lower(x.address) ORDER BY s.requested_at, x.idx))
            SELECT send_id, idx, address, role, state, state_at, reason, status_code, smtp_reply,
                   diagnostic, remote_mta, complained, sends
-           FROM x WHERE newest = 1 ORDER BY first_sent""",
+           FROM x WHERE newest = 1 ORDER BY first_sent_at, first_sent_idx""",
         [*delivery_params, *sends_params]).df()
 
 
