@@ -70,22 +70,23 @@ def _delays(cursor: Cursor, period: Period, account_id: str | None,
     """Exact time-to-delivery percentiles of both periods: the one read the rollup cannot
     answer (its buckets are too coarse). Only delivered recipients of tracked modes reach the
     join, and `state_at >= since` (a state is reached after its request) skips the deliveries
-    older than both periods before the join."""
+    older than both periods before the join. One row, a FILTER per period: grouped instead,
+    PostgreSQL sorts every joined row by its group before the aggregates sort them again."""
     scoped, scope_params = in_scope("s.account_id", scope)
     since = period.previous().since
-    rows = cursor.execute(
-        f"""SELECT s.requested_at >= ? AS current,
-                   {_PERCENTILES_OF_DELAY}
+    row = cursor.execute(
+        f"""SELECT {_PERCENTILES_OF_DELAY} FILTER (WHERE s.requested_at >= ?),
+                   {_PERCENTILES_OF_DELAY} FILTER (WHERE s.requested_at < ?)
             FROM deliveries x JOIN sends s ON s.id = x.send_id
             WHERE x.state = 'delivered' AND x.state_at >= ?
               AND s.requested_at >= ? AND s.requested_at < ?
               AND s.mode = ANY(?::VARCHAR[])
               AND (?::VARCHAR IS NULL OR s.account_id = ?)
-              AND {scoped}
-            GROUP BY 1""",
-        [period.since, list(PERCENTILES), since, since, period.until, _TRACKED_MODES,
-         account_id, account_id, *scope_params]).fetchall()
-    return {bool(row[0]): tuple(float(v) for v in row[1]) for row in rows if row[1]}
+              AND {scoped}""",
+        [list(PERCENTILES), period.since, list(PERCENTILES), period.since, since, since,
+         period.until, _TRACKED_MODES, account_id, account_id, *scope_params]).fetchone()
+    return {current: tuple(float(v) for v in delays)
+            for current, delays in zip((True, False), row or (None, None)) if delays}
 
 
 def _period_counts_from_deliveries(cursor: Cursor, period: Period, account_id: str | None,
