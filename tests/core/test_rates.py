@@ -155,3 +155,19 @@ def test_server_replies_by_reason_family_one_page_at_a_time(periods_db):
     assert total == 1 and rows["reply"].tolist() == ["554 refused"]
     rows, total = store_rates.server_replies(cursor, NOV, "userunknown", page=1, page_size=1)
     assert rows.empty and total == 1
+
+
+def test_a_period_off_whole_days_is_counted_from_the_deliveries(periods_db):
+    # Half an hour later than NOV: the rollup's days cannot answer it, the deliveries do, and
+    # s5 (11/11 00:00) now falls in the chosen period.
+    shifted = Period(datetime(2026, 11, 1, 0, 30), datetime(2026, 11, 11, 0, 30))
+    current, previous = store_rates.period_counts(periods_db.cursor(), shifted)
+    assert (current.recipients, current.failures, current.tracked, current.delivered) == (
+        11, 4, 8, 5)
+    assert current.delays == pytest.approx(percentiles([60, 120, 180, 240, 300]))
+    assert (previous.recipients, previous.failures, previous.tracked, previous.delivered) == (
+        4, 1, 4, 3)
+    assert previous.delays == pytest.approx((600, 600, 600))
+    scoped, _ = store_rates.period_counts(periods_db.cursor(), shifted,
+                                          scope=frozenset({"acct-smtp"}))
+    assert (scoped.recipients, scoped.failures, scoped.tracked, scoped.delays) == (3, 1, 0, None)
