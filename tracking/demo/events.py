@@ -199,7 +199,7 @@ def insert_deliveries(cursor: Cursor) -> None:
     cursor.execute("""
         INSERT INTO deliveries (send_id, idx, address, role, verp_token, state, state_at, reason,
                                 status_code, smtp_reply, diagnostic, remote_mta, complained,
-                                smtp_attempts, in_flight)
+                                smtp_attempts, in_flight, requested_at, mode, account_id)
         WITH ordered AS (
             SELECT e.*, ev.seq FROM demo_event e JOIN events ev USING (id)
             WHERE e.idx IS NOT NULL),
@@ -227,6 +227,7 @@ def insert_deliveries(cursor: Cursor) -> None:
                nullif(st.fields.reason, ''), nullif(st.fields.status_code, ''),
                nullif(st.fields.smtp_reply, ''), nullif(st.fields.diagnostic, ''),
                nullif(st.fields.remote_mta, ''), st.complained,
-               CASE WHEN d.handed THEN 1 ELSE 0 END, FALSE
+               CASE WHEN d.handed THEN 1 ELSE 0 END, FALSE, s.requested, s.mode, s.account_id
         FROM demo_delivery d JOIN state st ON st.send_id = d.send_id AND st.idx = d.idx
+        JOIN demo_send s USING (send_no)
         ORDER BY d.send_no, d.idx""")

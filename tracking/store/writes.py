@@ -87,7 +87,8 @@ def insert_deliveries(cursor: Cursor, deliveries: list[Delivery]) -> None:
     _insert_rows(cursor, "deliveries", _DELIVERY_SCHEMA, [
         {"send_id": d.send_id, "idx": d.idx, "address": d.address, "role": str(d.role),
          "verp_token": d.verp_token, "state": str(d.state), "state_at": to_db(d.state_at)}
-        for d in deliveries], then=lambda batch: delivery_counts.add_rows(cursor, batch, +1))
+        for d in deliveries], then=lambda batch: delivery_counts.add_rows(cursor, batch, +1),
+        copied_from_send=_SEND_COLUMNS_ON_DELIVERIES)
 
 
 def set_documents_sent(cursor: Cursor, document_ids: list[str], send_date: datetime) -> None:
@@ -114,16 +115,25 @@ _DELIVERY_SCHEMA = pa.schema([
 ])
 
 
+# What a delivery carries of its send (migration 14, for the rates' percentiles to read one
+# table): set once, from the send, as the delivery is inserted; a send never changes them.
+_SEND_COLUMNS_ON_DELIVERIES = ("requested_at", "mode", "account_id")
+
+
 def _insert_rows(cursor: Cursor, table: str, schema: pa.Schema, rows: list[dict],
-                 then=None) -> None:
+                 then=None, copied_from_send: tuple[str, ...] = ()) -> None:
     """Insert rows in one statement through an Arrow batch (the table name is ours, not input);
+    `copied_from_send` columns are taken from each row's send (`send_id`, written before);
     `then(batch name)`, if given, runs while the batch is still registered."""
     if not rows:
         return
     cursor.register("suivi_rows", pa.Table.from_pylist(rows, schema=schema))
     try:
-        columns = ", ".join(schema.names)
-        cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM suivi_rows")
+        columns = ", ".join([*schema.names, *copied_from_send])
+        values = ", ".join([*(f"r.{name}" for name in schema.names),
+                            *(f"s.{name}" for name in copied_from_send)])
+        joined = " LEFT JOIN sends s ON s.id = r.send_id" if copied_from_send else ""
+        cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {values} FROM suivi_rows r{joined}")
         if then is not None:
             then("suivi_rows")
     finally:
