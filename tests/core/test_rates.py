@@ -18,6 +18,7 @@ from tracking.rates import (
 from tracking.records import Delivery, Send
 from tracking.store import rates as store_rates
 from tracking.store import writes
+from tracking.store.migrations import MIGRATIONS, migrate
 
 # The store's counts on both engines (issue 11); the pure tests take no store and run once.
 pytestmark = pytest.mark.engines("duckdb", "postgres")
@@ -171,3 +172,40 @@ def test_a_period_off_whole_days_is_counted_from_the_deliveries(periods_db):
     scoped, _ = store_rates.period_counts(periods_db.cursor(), shifted,
                                           scope=frozenset({"acct-smtp"}))
     assert (scoped.recipients, scoped.failures, scoped.tracked, scoped.delays) == (3, 1, 0, None)
+
+
+def _carried_against_sends(cursor) -> tuple[int, int]:
+    """(deliveries, those whose request moment, mode and account equal their send's)."""
+    return tuple(cursor.execute(
+        """SELECT count(*),
+                  count(*) FILTER (WHERE x.requested_at = s.requested_at AND x.mode = s.mode
+                                     AND x.account_id = s.account_id)
+           FROM deliveries x JOIN sends s ON s.id = x.send_id""").fetchone())
+
+
+def test_each_delivery_carries_its_sends_request_moment_mode_and_account(periods_db):
+    # What lets the percentiles read the deliveries alone (migration 14).
+    assert _carried_against_sends(periods_db.cursor()) == (15, 15)
+
+
+def test_migration_14_fills_an_existing_databases_deliveries_and_the_rates_stay_the_same(
+        periods_db):
+    cursor = periods_db.cursor()
+    before = store_rates.period_counts(cursor, NOV)
+    shifted = Period(datetime(2026, 11, 1, 0, 30), datetime(2026, 11, 11, 0, 30))
+    before_shifted = store_rates.period_counts(cursor, shifted)
+    # As written before version 14 (DuckDB drops no column of a table with indexes: they go
+    # for the while; PostgreSQL drops migration 14's own index with its columns).
+    indexes = {"deliveries_send": "send_id", "deliveries_address": "address"}
+    for index in indexes:
+        cursor.execute(f"DROP INDEX {index}")
+    for column in ("requested_at", "mode", "account_id"):
+        cursor.execute(f"ALTER TABLE deliveries DROP COLUMN {column}")
+    for index, column in indexes.items():
+        cursor.execute(f"CREATE INDEX {index} ON deliveries ({column})")
+    cursor.execute("DELETE FROM schema_version WHERE version >= 14")
+    assert migrate(cursor, tuple(m for m in MIGRATIONS if m.version <= 14)) == 14
+    assert _carried_against_sends(cursor) == (15, 15)
+    assert store_rates.period_counts(cursor, NOV) == before
+    assert store_rates.period_counts(cursor, shifted) == before_shifted
+    assert before[0].delays is not None
