@@ -43,6 +43,8 @@ _DDL_REWRITES = {
 # where DuckDB's zone maps already skip the row groups (and an ART index would cost DuckDB memory
 # and bulk-load time for nothing).
 POSTGRES_ONLY = "-- postgres only\n"
+# And this one on DuckDB only: the same change spelled for DuckDB's speed (e.g. by rowid).
+DUCKDB_ONLY = "-- duckdb only\n"
 
 
 def ddl(statement: str, engine: Engine) -> str | None:
@@ -52,6 +54,10 @@ def ddl(statement: str, engine: Engine) -> str | None:
         if engine is not Engine.POSTGRES:
             return None
         statement = statement.removeprefix(POSTGRES_ONLY)
+    elif statement.startswith(DUCKDB_ONLY):
+        if engine is not Engine.DUCKDB:
+            return None
+        statement = statement.removeprefix(DUCKDB_ONLY)
     for old, new in _DDL_REWRITES[engine]:
         statement = statement.replace(old, new)
     return statement
