@@ -99,6 +99,9 @@ class MailboxWatcher:
     # -- control --------------------------------------------------------------------------------
 
     def start(self) -> MailboxWatcher:
+        # running from here on, not from when the thread gets scheduled: a status read right
+        # after start (`serve` prints one) must list the watcher
+        self._update(running=True)
         self._thread = threading.Thread(target=self.run, name="suivi-mailbox", daemon=True)
         self._thread.start()
         return self

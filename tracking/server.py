@@ -32,6 +32,7 @@ from tracking.runtime import open_store, outbound_transport, settings_for, trans
 from tracking.store import delivery_counts
 from tracking.store.connection import Database
 from tracking.store.marks import refresh_marks
+from tracking.store.postgres import redact
 from tracking.store.snapshot import default_directory, write_snapshot
 
 log = logging.getLogger(__name__)
@@ -118,7 +119,8 @@ class Owner:
                 self._stop_workers(timeout=10)
                 raise
             self.started = True
-        log.info("owner of %s started: %s", self.path, ", ".join(self.status().running) or "-")
+        log.info("owner of %s started: %s", redact(self.path),
+                 ", ".join(self.status().running) or "-")
         return self
 
     def _start_outbox(self, db: Database) -> None:
@@ -167,7 +169,7 @@ class Owner:
         running += [t.name.removeprefix("suivi-") for t in self._threads if t.is_alive()]
         outbox = self.outbox.outbox if self.outbox is not None else None
         return OwnerStatus(
-            database=self.path, running=tuple(running),
+            database=redact(self.path), running=tuple(running),   # shown: no password
             outbound=outbox.health.get() if outbox is not None else OutboundHealth(),
             mailbox=self.mailbox.status() if self.mailbox is not None else None,
             outbox_error=self.outbox.last_error if self.outbox is not None
