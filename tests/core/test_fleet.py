@@ -88,12 +88,12 @@ def test_fleet_with_random_kills_hands_over_once_and_applies_each_return_once(
            "SUIVI_OUTBOX_JOURNALS": str(tmp_path / "journals"),
            "SUIVI_MESSAGE_DOMAIN": "fleet.test", "SUIVI_BOUNCE_DOMAIN": "bounces.fleet.test"}
     fleet = Fleet(env, tmp_path / "logs")
+    progress = Progress(url, maildir)
     try:
         for _ in range(OUTBOX_WORKERS):
             fleet.start("outbox")
         for _ in range(MAILBOX_WORKERS):
             fleet.start("mailbox")
-        progress = Progress(url, maildir)
         # kill points spread over the run: by returned messages written, then by those applied
         expected = sum(BEHAVIOURS[behaviour_of(recipients_of(n)[-1])][1] for n in range(DOCUMENTS))
         points = sorted(rng.uniform(0.03, 0.9) * expected * 2 for _ in range(KILLS))
@@ -111,6 +111,7 @@ def test_fleet_with_random_kills_hands_over_once_and_applies_each_return_once(
         assert fleet.stop_all() == [0] * (OUTBOX_WORKERS + MAILBOX_WORKERS), fleet.logs()
     finally:
         fleet.kill_all()
+        progress.db.close()
     check_outcome(url, maildir, send_ids, run_seed)
 
 

@@ -19,6 +19,7 @@ from tracking.events import PAYLOADS, Event, Payload
 from tracking.models import DeliveryState, EventType
 from tracking.records import STATUS_FIELDS, DeliveryStatus
 from tracking.store import delivery_counts
+from tracking.store.dialect import Engine, engine_of
 from tracking.state import apply
 
 _EVENT_SCHEMA = pa.schema([
@@ -100,6 +101,16 @@ def _advance_deliveries(cursor: duckdb.DuckDBPyConnection, events: list[Event]) 
         cursor.unregister("suivi_status_batch")
 
 
+# PostgreSQL: the statuses are read to be moved, so they are locked until the transaction
+# ends — several processes record events on the same deliveries (a sender its acceptance, a
+# mailbox watcher the delivery report that can arrive first), and without the lock each would
+# move the status it read before the other committed, the last UPDATE erasing the other's move
+# (and the rollup counting both). Locked in key order, so two recorders cannot deadlock here;
+# FOR UPDATE under READ COMMITTED returns the row as the other left it. DuckDB: one process,
+# whose writers conflict and retry instead.
+_LOCKED = {Engine.POSTGRES: "ORDER BY d.send_id, d.idx FOR UPDATE OF d"}
+
+
 def load_statuses(
     cursor: duckdb.DuckDBPyConnection, keys: list[tuple[str, int]]
 ) -> dict[tuple[str, int], DeliveryStatus]:
@@ -112,7 +123,8 @@ def load_statuses(
         columns = ", ".join(f"d.{name}" for name in STATUS_FIELDS)
         rows = cursor.execute(
             f"""SELECT d.send_id, d.idx, {columns}
-                FROM deliveries d JOIN suivi_wanted w ON d.send_id = w.send_id AND d.idx = w.idx"""
+                FROM deliveries d JOIN suivi_wanted w ON d.send_id = w.send_id AND d.idx = w.idx
+                {_LOCKED.get(engine_of(cursor), "")}"""
         ).fetchall()
     finally:
         cursor.unregister("suivi_wanted")
