@@ -5,9 +5,11 @@ the document-marks refresh (`tracking.store.marks`) and the notebooks' Parquet s
 (`tracking.store.snapshot`). `start`, `stop`, `status`, `wake`. It runs headless as
 `python -m tracking serve`, and inside the console, which gets it through `process_owner` —
 a module-level registry, so whatever Streamlit's caches do (a "Clear cache" re-runs every cached
-factory), a process never holds two owners of one database. Across processes, the outbox
-journal's `flock` refuses a second sender (`SenderBusy`), and DuckDB itself refuses a second
-process on the file.
+factory), a process never holds two owners of one database. Across processes, on DuckDB, the
+outbox journal's `flock` refuses a second sender (`SenderBusy`), and DuckDB itself refuses a
+second process on the file; on PostgreSQL, owners in many processes share the work (claims
+`SKIP LOCKED`, a lock per mailbox batch, the marks refresh under a lock — `tests/core/
+test_fleet.py`).
 
 Reads never write: the console's pages only read; the marks a filter needs are brought up to
 date here, by the marks worker (every `marks_every` seconds, or at once on `wake()`).
