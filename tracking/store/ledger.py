@@ -43,6 +43,14 @@ def record_events(cursor: duckdb.DuckDBPyConnection, events: list[Event]) -> lis
     """
     if not events:
         return []
+    # The deliveries these events may move, read (and on PostgreSQL locked) BEFORE the events
+    # draw their `seq`: another process's events on the same delivery then wait, and are
+    # numbered after these — the log's order is the order the state moved in, so a fold of
+    # the log gives the stored state even for moves that do not commute (an acceptance and a
+    # delay report recorded at once by a sender and a watcher).
+    keys = sorted({(e.send_id, e.recipient_idx) for e in events
+                   if e.send_id and e.recipient_idx is not None})
+    current = load_statuses(cursor, keys)
     batch = pa.Table.from_pylist([_event_row(event, ord_) for ord_, event in enumerate(events)],
                                  schema=_EVENT_SCHEMA)
     cursor.register("suivi_event_batch", batch)
@@ -68,15 +76,15 @@ def record_events(cursor: duckdb.DuckDBPyConnection, events: list[Event]) -> lis
         if event.id in inserted_ids:
             inserted_ids.discard(event.id)
             fresh.append(event)
-    _advance_deliveries(cursor, [e for e in fresh if e.send_id and e.recipient_idx is not None])
+    _advance_deliveries(cursor, [e for e in fresh if e.send_id and e.recipient_idx is not None],
+                        current)
     return fresh
 
 
-def _advance_deliveries(cursor: duckdb.DuckDBPyConnection, events: list[Event]) -> None:
+def _advance_deliveries(cursor: duckdb.DuckDBPyConnection, events: list[Event],
+                        current: dict[tuple[str, int], DeliveryStatus]) -> None:
     if not events:
         return
-    keys = sorted({(event.send_id, event.recipient_idx) for event in events})
-    current = load_statuses(cursor, keys)
     changed: dict[tuple[str, int], DeliveryStatus] = {}
     for event in events:
         key = (event.send_id, event.recipient_idx)
@@ -105,7 +113,8 @@ def _advance_deliveries(cursor: duckdb.DuckDBPyConnection, events: list[Event]) 
 # ends — several processes record events on the same deliveries (a sender its acceptance, a
 # mailbox watcher the delivery report that can arrive first), and without the lock each would
 # move the status it read before the other committed, the last UPDATE erasing the other's move
-# (and the rollup counting both). Locked in key order, so two recorders cannot deadlock here;
+# (and the rollup counting both). Locked in key order, so two recorders cannot deadlock here
+# (events with one id are about one delivery, so their inserts come after the same lock);
 # FOR UPDATE under READ COMMITTED returns the row as the other left it. DuckDB: one process,
 # whose writers conflict and retry instead.
 _LOCKED = {Engine.POSTGRES: "ORDER BY d.send_id, d.idx FOR UPDATE OF d"}
