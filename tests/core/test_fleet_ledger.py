@@ -81,3 +81,39 @@ def test_events_are_numbered_in_the_order_they_move_a_delivery(postgres_server):
     finally:
         for database in databases:
             database.close()
+
+
+def test_two_owners_folding_the_rollup_at_once_count_each_delivery_once(postgres_server):
+    """Two owners (console replicas, `serve` processes) fold the delivery-counts rollup at the
+    same moment: the second waits for the first, and the counts stay exact."""
+    url = postgres_server.create_database(template=pg.TEMPLATE)
+    databases = [open_database(url) for _ in range(3)]
+    db, first, second = databases
+    try:
+        policy = SendPolicy(verp_key=b"ledger-test-key")
+        for document in seed(db)[SendingMode.RELAY]:
+            request_send(db, SendRequest(document, ("a@client.example", "b@client.example"),
+                                         actor=support()), policy)
+        assert delivery_counts.drift(db.cursor()) == []
+        errors: list[BaseException] = []
+
+        def second_folds() -> None:
+            try:
+                with second.transaction() as cursor:
+                    delivery_counts.compact(cursor)
+            except BaseException as err:  # noqa: BLE001 - reported by the test thread
+                errors.append(err)
+
+        thread = threading.Thread(target=second_folds)
+        with first.transaction() as cursor:
+            delivery_counts.compact(cursor)
+            thread.start()
+            wait_for(lambda: db.cursor().execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND datname = current_database()").fetchone()[0], 10, "the second fold to wait")
+        thread.join(30)
+        assert not thread.is_alive() and not errors, errors
+        assert delivery_counts.drift(db.cursor()) == []
+    finally:
+        for database in databases:
+            database.close()
