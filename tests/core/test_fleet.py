@@ -3,19 +3,22 @@
 Five `python -m tracking serve` processes share a private PostgreSQL: three `--only outbox`
 (each hands its claims to its own in-process sandbox server) and two `--only mailbox` (both
 read the one Maildir where every sandbox writes what the recipients' side sends back: delivery
-reports, bounces, auto-replies, complaints). 2,000 documents go out, to one plain recipient and
-one recipient whose address picks a behaviour; at random moments a random worker gets SIGKILL
-and a replacement starts. Then, once the fleet is quiet:
+reports, bounces, delays, late bounces, auto-replies, complaints). 2,000 documents go out, each
+to a plain recipient and most also to one whose address picks a behaviour; twelve times, at
+random points of progress, a random worker (six of each kind) gets SIGKILL and a replacement
+starts. Then, once the fleet is quiet and stopped by SIGTERM (each exits 0):
 
 - no message was handed over twice: each delivery has at most one acceptance and at most one
   report of each kind (a second handoff would bring back a second, different report);
-- nothing is lost: every delivery ends in the state its recipient's behaviour gives — or, for a
-  send caught mid-handoff by a kill, `pending` with the interrupted reason;
+- nothing is lost: every delivery ends in the state its recipient's behaviour gives — or, only
+  for a send caught mid-handoff by a kill (at most one per sender killed), `pending` reported
+  interrupted, or short of a report the sandbox, dying with the sender, never wrote;
 - every returned message was applied once: each Maildir file is one stored returned message and
   one checkpoint entry; each delivery's stored state is the fold of its events, and the
   console's rollup matches a recount.
 
-`SUIVI_FLEET_SEED` replays a run (the seed is in every failure message).
+`SUIVI_FLEET_SEED` replays a run's choices (kill points, victims); the seed is in every failure
+message.
 """
 
 from __future__ import annotations
@@ -101,13 +104,13 @@ def test_fleet_with_random_kills_hands_over_once_and_applies_each_return_once(
             fleet.start("mailbox")
         for point, kind in zip(points, kinds):
             wait_for(lambda: fleet.healthy() and (progress.total() >= point
-                                                   or fleet.quiet(progress)), 90,
+                                                   or fleet.quiet(progress)), 150,
                      f"progress {point:.0f} (seed {run_seed})")
             fleet.kill_one(kind, rng)
             time.sleep(rng.uniform(0, 0.3))   # the others run short-handed a moment
             fleet.start(kind)
         assert fleet.kills == KILLS
-        wait_for(lambda: fleet.healthy() and fleet.quiet(progress), 120,
+        wait_for(lambda: fleet.healthy() and fleet.quiet(progress), 240,
                  f"the fleet to finish (seed {run_seed})")
         assert fleet.stop_all() == [0] * (OUTBOX_WORKERS + MAILBOX_WORKERS), fleet.logs()
     finally:
