@@ -113,6 +113,8 @@ def test_fleet_with_random_kills_hands_over_once_and_applies_each_return_once(
         wait_for(lambda: fleet.healthy() and fleet.quiet(progress), 240,
                  f"the fleet to finish (seed {run_seed})")
         assert fleet.stop_all() == [0] * (OUTBOX_WORKERS + MAILBOX_WORKERS), fleet.logs()
+        assert not any(pg.PASSWORD in path.read_text(errors="replace")
+                       for path in (tmp_path / "logs").iterdir()), "a log shows the password"
     finally:
         fleet.kill_all()
         progress.db.close()
