@@ -18,9 +18,10 @@ thread of the same process holding its own `OutboxJournal`, or another process â
 when the holder dies, so a killed process never leaves it behind.
 
 On PostgreSQL several senders share one database, each with its own journal: a `JournalPool`
-takes the first free slot of a directory (`SUIVI_OUTBOX_JOURNALS`, default `data/outbox-journals`),
-and its slot name (`host:pool/slot`) marks the deliveries it claims. A worker restarted after a
-kill takes the freed slot again, and with it the dead worker's journal and claims to settle.
+takes the first free slot of a directory (`SUIVI_OUTBOX_JOURNALS`, default the checkout's
+`data/outbox-journals`), and its slot name (`host:pool/slot`) marks the deliveries it claims.
+A worker restarted after a kill takes the freed slot again, and with it the dead worker's
+journal and claims to settle.
 
 The name must be unique among every sender of the database, on every host: a starting sender
 settles the claims of its name, and settling a live sender's claims would put back in the queue
@@ -44,6 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tracking.errors import SenderBusy
+from tracking.store.connection import CHECKOUT_DATA
 from tracking.store.dialect import is_postgres_url
 
 MAX_SLOTS = 64          # senders per host and database
@@ -146,7 +148,9 @@ class OutboxJournal:
 def journal_directory(url: str, env: dict[str, str] | None = None) -> Path:
     """Where the journals of the senders of one PostgreSQL database live on this host."""
     env = os.environ if env is None else env
-    root = Path(env.get("SUIVI_OUTBOX_JOURNALS") or "data/outbox-journals")
+    # by default this checkout's data/, wherever the process runs from: senders started from
+    # another folder must still find (and settle) the journals of the dead ones
+    root = Path(env.get("SUIVI_OUTBOX_JOURNALS") or CHECKOUT_DATA / "outbox-journals")
     return root / hashlib.sha256(url.encode()).hexdigest()[:16]
 
 

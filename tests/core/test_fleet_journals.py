@@ -9,13 +9,16 @@ or the second sender would put back in the queue what the first is sending right
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from tests import pg
 from tests.actors import support
 from tests.core.conftest import seed
+from tests.core.owner_support import REPO
 from tracking.config import load_settings
 from tracking.models import SendingMode
 from tracking.outbox import Outbox
-from tracking.outbox_journal import JournalPool
+from tracking.outbox_journal import JournalPool, journal_directory
 from tracking.service import SendPolicy, SendRequest, request_send
 from tracking.store.connection import open_database
 
@@ -76,3 +79,14 @@ def test_a_folder_keeps_its_pool_id(tmp_path):
     finally:
         for pool in pools:
             pool.release()
+
+
+def test_the_default_journal_folder_does_not_depend_on_where_the_sender_starts(
+        tmp_path, monkeypatch):
+    url = "postgresql://suivi@db.example/suivi"
+    monkeypatch.chdir(tmp_path)
+    here = journal_directory(url, {})
+    monkeypatch.chdir(REPO)
+    assert journal_directory(url, {}) == here and here.is_absolute()
+    assert journal_directory(url, {"SUIVI_OUTBOX_JOURNALS": "elsewhere"}).parent == Path(
+        "elsewhere")
