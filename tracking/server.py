@@ -31,7 +31,7 @@ from tracking.ingest_watch import MailboxStatus, MailboxWatcher, configured_mail
 from tracking.outbound.health import OutboundHealth
 from tracking.outbox import Outbox, OutboxThread
 from tracking.runtime import open_store, outbound_transport, settings_for, transport_kind
-from tracking.store import delivery_counts
+from tracking.store import delivery_counts, event_counts
 from tracking.store.connection import Database
 from tracking.store.marks import refresh_marks
 from tracking.store.postgres import redact
@@ -199,6 +199,10 @@ class Owner:
             self._counts_rows = rows if self._counts_rows is None else self._counts_rows
             return False
         with db.transaction() as cursor:
+            # event_counts first: the order writers take them in (`record_events` adds its
+            # events' counts, then moves the deliveries), so the folds' locks (PostgreSQL)
+            # and a writer's cannot wait on each other in a cycle
+            event_counts.compact(cursor)   # grows with the same writes, more slowly
             self._counts_rows = delivery_counts.compact(cursor)
         log.info("delivery counts folded: %d rows to %d", rows, self._counts_rows)
         return True

@@ -21,7 +21,7 @@ from tracking.events import Event, event_id
 from tracking.models import SYSTEM_ACTOR, EventType, SendingMode
 from tracking.service import SendPolicy, SendRequest, request_send
 from tracking.state import fold
-from tracking.store import delivery_counts, queries
+from tracking.store import delivery_counts, event_counts, queries
 from tracking.store.connection import open_database
 from tracking.store.ledger import record_events
 
@@ -99,13 +99,15 @@ def test_two_owners_folding_the_rollup_at_once_count_each_delivery_once(postgres
 
         def second_folds() -> None:
             try:
-                with second.transaction() as cursor:
+                with second.transaction() as cursor:   # as the owner folds them
+                    event_counts.compact(cursor)
                     delivery_counts.compact(cursor)
             except BaseException as err:  # noqa: BLE001 - reported by the test thread
                 errors.append(err)
 
         thread = threading.Thread(target=second_folds)
         with first.transaction() as cursor:
+            event_counts.compact(cursor)
             delivery_counts.compact(cursor)
             thread.start()
             wait_for(lambda: db.cursor().execute(
@@ -114,6 +116,7 @@ def test_two_owners_folding_the_rollup_at_once_count_each_delivery_once(postgres
         thread.join(30)
         assert not thread.is_alive() and not errors, errors
         assert delivery_counts.drift(db.cursor()) == []
+        assert event_counts.drift(db.cursor()) == []
     finally:
         for database in databases:
             database.close()

@@ -81,12 +81,20 @@ def add_rows(cursor: Cursor, batch: str, sign: int) -> None:
     (columns send_id, idx), as they are now. `batch` is a name of ours, never input."""
     if sign not in (1, -1):
         raise ValueError("sign is +1 or -1")
+    # The batch's sends named one placeholder each: DuckDB then filters deliveries and sends
+    # while scanning them and PostgreSQL looks them up by key, where a join with the batch
+    # alone read both tables whole on every write (≈1.2 s a call on a million documents).
+    sends = [row[0] for row in cursor.execute(f"SELECT DISTINCT send_id FROM {batch}").fetchall()]
+    if not sends:
+        return
+    listed = ", ".join("?" * len(sends))
     cursor.execute(
         f"""INSERT INTO delivery_counts ({_KEYS}, deliveries)
             SELECT {_KEY_OF}, {sign} * count(*)
             FROM {batch} b JOIN deliveries x ON x.send_id = b.send_id AND x.idx = b.idx
             JOIN sends s ON s.id = x.send_id
-            GROUP BY {_GROUP_ALL_KEYS}""")
+            WHERE x.send_id IN ({listed}) AND s.id IN ({listed})
+            GROUP BY {_GROUP_ALL_KEYS}""", [*sends, *sends])
 
 
 def rebuild(cursor: Cursor) -> int:

@@ -18,7 +18,7 @@ from tracking.clock import from_db, to_db
 from tracking.events import PAYLOADS, Event, Payload
 from tracking.models import DeliveryState, EventType
 from tracking.records import STATUS_FIELDS, DeliveryStatus
-from tracking.store import delivery_counts
+from tracking.store import delivery_counts, event_counts
 from tracking.store.dialect import Engine, engine_of
 from tracking.state import apply
 
@@ -76,6 +76,7 @@ def record_events(cursor: duckdb.DuckDBPyConnection, events: list[Event]) -> lis
         if event.id in inserted_ids:
             inserted_ids.discard(event.id)
             fresh.append(event)
+    event_counts.add_events(cursor, fresh)   # the activity rollup, in this same transaction
     _advance_deliveries(cursor, [e for e in fresh if e.send_id and e.recipient_idx is not None],
                         current)
     return fresh
