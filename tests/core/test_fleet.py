@@ -15,7 +15,7 @@ starts. Then, once the fleet is quiet and stopped by SIGTERM (each exits 0):
   interrupted, or short of a report the sandbox, dying with the sender, never wrote;
 - every returned message was applied once: each Maildir file is one stored returned message and
   one checkpoint entry; each delivery's stored state is the fold of its events, and the
-  console's rollup matches a recount.
+  console's rollups (deliveries, events) match a recount.
 
 `SUIVI_FLEET_SEED` replays a run's choices (kill points, victims); the seed is in every failure
 message.
@@ -42,7 +42,7 @@ from tracking.models import DeliveryState, SendingMode
 from tracking.outbox import INTERRUPTED_REASON
 from tracking.service import SendPolicy, SendRequest, request_sends
 from tracking.state import fold
-from tracking.store import delivery_counts
+from tracking.store import delivery_counts, event_counts
 from tracking.store.ledger import event_from_row
 from tracking.store.connection import open_database
 
@@ -253,7 +253,7 @@ def check_outcome(url: str, maildir: Path, send_ids: list[str], run_seed: int,
         interrupted_sends = {row[0] for row in cursor.execute(
             "SELECT DISTINCT send_id FROM events WHERE type = 'send_interrupted'").fetchall()}
         folded_wrong = fold_mismatches(cursor, deliveries)
-        drift = delivery_counts.drift(cursor)
+        drift = delivery_counts.drift(cursor) + event_counts.drift(cursor)
 
     # every returned message applied, once
     assert len(entries) == len(set(entries)) == len(files), why
