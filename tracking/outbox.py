@@ -128,6 +128,9 @@ class Outbox:
         self._attachment_for = attachment_for
         self._verp_key = settings.verp_key.reveal().encode() if settings.verp_key else None
         self.stats = OutboxStats()
+        # notified after each batch's outcomes are committed, for whoever waits on `stats`
+        # (the send benchmark) without polling the worker for the GIL
+        self.recorded = threading.Condition()
         self.health = HealthTracker()
         self.journal = OutboxJournal.beside(db.path)
         self.stopping = threading.Event()   # set: finish the message in flight, claim no more
@@ -369,9 +372,11 @@ class Outbox:
             writes.unclaim(cursor, sorted(skipped), now, self._worker)
 
         self.db.retrying(write)
-        self.stats.handled += sum(len(item.deliveries) for item in work
-                                  if item.send.id not in skipped)
-        self.stats.batches += 1
+        with self.recorded:
+            self.stats.handled += sum(len(item.deliveries) for item in work
+                                      if item.send.id not in skipped)
+            self.stats.batches += 1
+            self.recorded.notify_all()
 
     def _hand_over(self, item: queries.OutboxItem,
                    composed: Prepared | ComposedMessage | SuiviError,
