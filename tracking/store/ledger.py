@@ -67,7 +67,11 @@ def record_events(cursor: duckdb.DuckDBPyConnection, events: list[Event]) -> lis
         if event.id in inserted_ids:
             inserted_ids.discard(event.id)
             fresh.append(event)
-    _advance_deliveries(cursor, [e for e in fresh if e.send_id and e.recipient_idx is not None])
+    # A send request opens a delivery that `insert_deliveries` has just written: it never moves
+    # an existing row (`state.apply`), so its deliveries are not even read back (the bulk send
+    # request read every new delivery's status for nothing).
+    _advance_deliveries(cursor, [e for e in fresh if e.send_id and e.recipient_idx is not None
+                                 and e.type is not EventType.SEND_REQUESTED])
     return fresh
 
 
