@@ -67,7 +67,8 @@ INTERRUPTED_REASON = "interrupted during the SMTP handoff; outcome unknown, not 
 # 5 ms by default, with the server idle meanwhile — several times a message's whole handoff.
 # A shorter interval for the drain lets the replies through sooner. Measured on a loaded 2-core
 # machine, paired rounds: SMTP handoffs beside a busy Python thread, 149 -> 244 msg/s (6 of 6
-# rounds); the whole send benchmark, +23 % at load 12-18, within the noise at load 19.
+# rounds); the whole send benchmark, within its noise there (+23 %, -4 %, +10 % paired medians
+# in three runs of 8-10 paired rounds) — to be confirmed on a quiet machine.
 DRAIN_SWITCH_INTERVAL = 0.001
 
 
