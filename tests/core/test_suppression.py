@@ -153,3 +153,11 @@ def test_a_bulk_send_is_checked_in_one_read_and_refused_whole(db, bounced, seede
     batch[2] = SendRequest(bounced[2], ("billing@client.test",), actor=support("alice"),
                            override_suppression=True)
     assert all(r.created for r in request_sends(db, batch, policy, now=NOW))
+
+
+def test_only_addresses_that_ever_failed_for_a_suppressing_reason_are_read(db, bounced):
+    """A client's usual address, delivered every time, cannot be suppressed: its history (the
+    send of every invoice it ever received) is not read on each new send."""
+    outcomes = suppressions.latest_outcomes(db.cursor(), "acct-relay",
+                                            ["boss@client.test", "billing@client.test"])
+    assert [(o.address, o.reason) for o in outcomes] == [("billing@client.test", "userunknown")]

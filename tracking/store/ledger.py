@@ -48,8 +48,7 @@ def record_events(cursor: duckdb.DuckDBPyConnection, events: list[Event]) -> lis
     # numbered after these — the log's order is the order the state moved in, so a fold of
     # the log gives the stored state even for moves that do not commute (an acceptance and a
     # delay report recorded at once by a sender and a watcher).
-    keys = sorted({(e.send_id, e.recipient_idx) for e in events
-                   if e.send_id and e.recipient_idx is not None})
+    keys = sorted({(e.send_id, e.recipient_idx) for e in events if _may_move(e)})
     current = load_statuses(cursor, keys)
     batch = pa.Table.from_pylist([_event_row(event, ord_) for ord_, event in enumerate(events)],
                                  schema=_EVENT_SCHEMA)
@@ -77,9 +76,17 @@ def record_events(cursor: duckdb.DuckDBPyConnection, events: list[Event]) -> lis
             inserted_ids.discard(event.id)
             fresh.append(event)
     event_counts.add_events(cursor, fresh)   # the activity rollup, in this same transaction
-    _advance_deliveries(cursor, [e for e in fresh if e.send_id and e.recipient_idx is not None],
-                        current)
+    _advance_deliveries(cursor, [e for e in fresh if _may_move(e)], current)
     return fresh
+
+
+def _may_move(event: Event) -> bool:
+    """Whether `event` can move a stored delivery. A send request opens a delivery that
+    `insert_deliveries` has just written, in the same transaction (unseen by anyone else, so
+    nothing to lock either): it never moves an existing row (`state.apply`), and the bulk send
+    request read every new delivery's status back for nothing."""
+    return (bool(event.send_id) and event.recipient_idx is not None
+            and event.type is not EventType.SEND_REQUESTED)
 
 
 def _advance_deliveries(cursor: duckdb.DuckDBPyConnection, events: list[Event],
