@@ -220,7 +220,7 @@ def _apptest_runs(document_id: str, rounds: int, errors: dict[str, str]) -> dict
                 continue
             st.cache_data.clear()
             start = time.perf_counter()
-            app.switch_page(f"pages/{page}.py").run()
+            app.switch_page(f"views/{page}.py").run()
             elapsed[page] = time.perf_counter() - start
             if app.exception:
                 errors[f"apptest_{page}"] = app.exception[0].message.splitlines()[0]

@@ -48,7 +48,7 @@ def test_bench_console_browser_times_pages_and_list_actions(repo_root, demo_temp
 
 
 def test_failures_page_builds_only_the_open_tabs_chart(console_db, repo_root):
-    app = console_app(repo_root).run().switch_page("pages/failures.py").run()
+    app = console_app(repo_root).run().switch_page("views/failures.py").run()
     assert not app.exception
     assert len(app.get("plotly_chart")) == 1
 
