@@ -15,7 +15,7 @@ from tracking.labels import failure_explanation
 from tracking.suggest import suggest_address
 from ui import analysis, data
 from ui.i18n import language, number, t, tf
-from ui.widgets import document_link, local_times
+from ui.widgets import document_links, local_times
 
 
 def offered_key(tick_key: str) -> str:
@@ -52,7 +52,7 @@ def addresses_to_correct(account_id: str | None, *, scope) -> None:
     table = readable(found, language())
     # on the page the reason in words; its code goes to the export, in a column of its own
     shown = table.drop(columns=[t("col.reason")])
-    st.dataframe(shown.assign(link=found["document_id"].map(document_link)), hide_index=True,
+    st.dataframe(shown.assign(link=found["document_id"].map(document_links())), hide_index=True,
                  key="suppressed_table", column_config={
                      "link": st.column_config.LinkColumn(t("page.document"), display_text="↗")})
     # the analyst's formats, like the other exports (French CSV `;` with BOM, codes, Parquet)

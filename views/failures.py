@@ -5,16 +5,15 @@ import streamlit as st
 
 from tracking import charts
 from tracking.export import FAILURE_COLUMNS
-from tracking.labels import reason_name, word_for
-from tracking.models import ReasonGroup
-from ui import analysis, data
+from tracking.labels import reason_name
+from ui import analysis, data, figures
 from ui.i18n import language, t
 from ui.inputs import choice
 from ui.layout import start_page
 from ui.period import period_and_account
 from ui.suppressed import addresses_to_correct
 from ui.tables import failure_table, table
-from ui.widgets import document_link
+from ui.widgets import document_links
 
 who = start_page()
 lang = language()
@@ -23,33 +22,17 @@ since, until, account = period_and_account("failures", scope=who.scope)
 analysis.rates_panel(since, until, account, who.scope)
 summary = data.failure_summary(data.path(), since, until, account, scope=who.scope)
 
-group_label = lambda g: word_for(ReasonGroup, g, lang)  # noqa: E731
-# Lazy tabs: only the open tab's chart is built and sent (six Plotly charts made the page slow).
-tabs = st.tabs([t("failures.by_group"), t("failures.by_reason"), t("failures.by_domain"),
-                t("failures.by_mode"), t("failures.by_account"), t("failures.over_time")],
+# Lazy tabs: only the open tab's chart is built and sent (six Plotly charts made the page slow),
+# and built once per period and account (ui/figures.py).
+tabs = st.tabs([t(f"failures.{name}") for name in figures.FAILURE_TABS],
                key="failures_tab", on_change="rerun")
-if tabs[0].open:
-    with tabs[0]:
-        st.plotly_chart(charts.failures_by(summary.by_group, "group", lang, group_label),
-                        key="by_group")
-if tabs[1].open:
-    with tabs[1]:
-        st.plotly_chart(charts.failures_by_reason(summary.by_reason, lang), key="by_reason")
-        analysis.reason_replies(summary, since, until, account, who.scope)
-if tabs[2].open:
-    with tabs[2]:
-        st.plotly_chart(charts.failures_by(summary.by_domain, "domain", lang), key="by_domain")
-if tabs[3].open:
-    with tabs[3]:
-        st.plotly_chart(charts.failures_by(summary.by_mode, "mode", lang,
-                                           charts.mode_label(lang)), key="by_mode")
-if tabs[4].open:
-    with tabs[4]:
-        st.plotly_chart(charts.failures_by(summary.by_account, "account", lang),
-                        key="by_account")
-if tabs[5].open:
-    with tabs[5]:
-        st.plotly_chart(charts.failures_over_time(summary.by_day, lang), key="over_time")
+for name, tab in zip(figures.FAILURE_TABS, tabs):
+    if tab.open:
+        with tab:
+            st.plotly_chart(figures.failures(data.path(), since, until, account, lang, name,
+                                             scope=who.scope), key=name)
+            if name == "by_reason":
+                analysis.reason_replies(summary, since, until, account, who.scope)
 
 st.subheader(t("failures.drill"))
 columns = st.columns(3)
@@ -63,7 +46,7 @@ mode = choice(t("filter.mode"), summary.by_mode["mode"].dropna().tolist(), key="
 failed = data.failing_deliveries(data.path(), since, until, account,
                                  stored[family] if family else None, domain, mode,
                                  scope=who.scope)
-table(failure_table(failed, document_link), key="drill_table", column_config={
+table(failure_table(failed, document_links()), key="drill_table", column_config={
     "↗": st.column_config.LinkColumn(t("page.document"), display_text="↗")})
 analysis.export_buttons(failed, FAILURE_COLUMNS, "failures")
 
