@@ -91,13 +91,17 @@ _HISTORY = {"when": "col.when", "type": "col.type", "actor_name": "col.actor",
             "old_value": "col.old", "new_value": "col.new"}
 
 
-def failure_table(failed: pd.DataFrame, link: Callable[[str], str]) -> pd.DataFrame:
-    """The failed recipients (Failures drill-down): a "↗" link to each document first."""
+def failure_table(failed: pd.DataFrame) -> pd.DataFrame:
+    """The failed recipients (Failures drill-down), labelled; `with_links` adds the links."""
     shown = failed.assign(requested_at=local_times_by_row(failed, "requested_at"),
                           state_at=local_times_by_row(failed, "state_at"))
-    shown = labelled(shown, _FAILURES, vocabulary_words())
-    shown.insert(0, "↗", [link(d) for d in failed["document_id"]])
-    return shown
+    return labelled(shown, _FAILURES, vocabulary_words())
+
+
+def with_links(shown: pd.DataFrame, document_ids: pd.Series,
+               link: Callable[[str], str]) -> pd.DataFrame:
+    """`shown` with a "↗" link to each row's document first."""
+    return shown.assign(**{"↗": [link(d) for d in document_ids]})[["↗", *shown.columns]]
 
 
 def history_table(events: pd.DataFrame) -> pd.DataFrame:

@@ -6,13 +6,13 @@ import streamlit as st
 from tracking import charts
 from tracking.export import FAILURE_COLUMNS
 from tracking.labels import reason_name
-from ui import analysis, data, figures
+from ui import analysis, data, drawn
 from ui.i18n import language, t
 from ui.inputs import choice
 from ui.layout import start_page
 from ui.period import period_and_account
 from ui.suppressed import addresses_to_correct
-from ui.tables import failure_table, table
+from ui.tables import table, with_links
 from ui.widgets import document_links
 
 who = start_page()
@@ -23,13 +23,13 @@ analysis.rates_panel(since, until, account, who.scope)
 summary = data.failure_summary(data.path(), since, until, account, scope=who.scope)
 
 # Lazy tabs: only the open tab's chart is built and sent (six Plotly charts made the page slow),
-# and built once per period and account (ui/figures.py).
-tabs = st.tabs([t(f"failures.{name}") for name in figures.FAILURE_TABS],
+# and built once per period and account (ui/drawn.py).
+tabs = st.tabs([t(f"failures.{name}") for name in drawn.FAILURE_TABS],
                key="failures_tab", on_change="rerun")
-for name, tab in zip(figures.FAILURE_TABS, tabs):
+for name, tab in zip(drawn.FAILURE_TABS, tabs):
     if tab.open:
         with tab:
-            st.plotly_chart(figures.failures(data.path(), since, until, account, lang, name,
+            st.plotly_chart(drawn.failures(data.path(), since, until, account, lang, name,
                                              scope=who.scope), key=name)
             if name == "by_reason":
                 analysis.reason_replies(summary, since, until, account, who.scope)
@@ -43,11 +43,13 @@ domain = choice(t("failures.domain_filter"), summary.by_domain["domain"].dropna(
                 key="drill_domain", everything=True, container=columns[1])
 mode = choice(t("filter.mode"), summary.by_mode["mode"].dropna().tolist(), key="drill_mode",
               everything=True, container=columns[2], format_func=charts.mode_label(lang))
-failed = data.failing_deliveries(data.path(), since, until, account,
-                                 stored[family] if family else None, domain, mode,
+reasons = stored[family] if family else None
+failed = data.failing_deliveries(data.path(), since, until, account, reasons, domain, mode,
                                  scope=who.scope)
-table(failure_table(failed, document_links()), key="drill_table", column_config={
-    "↗": st.column_config.LinkColumn(t("page.document"), display_text="↗")})
+shown = drawn.failures_drill_down(data.path(), since, until, account, reasons, domain, mode,
+                                  lang, scope=who.scope)
+table(with_links(shown, failed["document_id"], document_links()), key="drill_table",
+      column_config={"↗": st.column_config.LinkColumn(t("page.document"), display_text="↗")})
 analysis.export_buttons(failed, FAILURE_COLUMNS, "failures")
 
 addresses_to_correct(account, scope=who.scope)

@@ -6,7 +6,7 @@ import streamlit as st
 from tracking.export import HISTORY_COLUMNS
 from tracking.labels import actor_word, word_for
 from tracking.models import EventType
-from ui import analysis, data, figures
+from ui import analysis, data, drawn
 from ui.i18n import language, t
 from ui.inputs import choice, choices, text
 from ui.layout import start_page
@@ -32,7 +32,7 @@ table(history_table(events), key="history_table")
 analysis.export_buttons(events, HISTORY_COLUMNS, "history")
 
 st.subheader(t("history.charts"))
-drawn = figures.history(data.path(), since, until, account, lang, scope=who.scope)
+drawn = drawn.history(data.path(), since, until, account, lang, scope=who.scope)
 left, right = st.columns(2)
 left.markdown(f"**{t('history.activity')}**")
 left.plotly_chart(drawn["activity"], key="activity")

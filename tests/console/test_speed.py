@@ -56,7 +56,7 @@ def test_failures_page_builds_only_the_open_tabs_chart(console_db, repo_root):
 
 def test_figures_are_built_once_per_period_and_again_after_an_action(console_db, repo_root,
                                                                     monkeypatch):
-    """The History page's charts are kept with the reads they draw (ui/figures.py): a second
+    """The History page's charts are kept with the reads they draw (ui/drawn.py): a second
     run draws the same figures without building them, an action forgets them."""
     from tracking import charts
     from ui import data
