@@ -7,10 +7,15 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
 from tests.actors import support
 from tests.console.conftest import console_app, shared_database
 from tests.console.story import DELIVERED, TYPO, UNKNOWN, tell
 from tracking.service import SendPolicy, SendRequest, request_send
+
+# The box on both stores (issue 11): each test runs on a DuckDB file and on PostgreSQL.
+pytestmark = pytest.mark.engines("duckdb", "postgres")
 
 
 def box_html(app) -> str:

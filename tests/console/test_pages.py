@@ -18,10 +18,6 @@ from tracking.models import Reason, SendingMode
 
 # The console on both stores (issue 11): each test runs on a DuckDB file and on PostgreSQL.
 pytestmark = pytest.mark.engines("duckdb", "postgres")
-# Pages whose reads are still DuckDB's own SQL: the document page's box (tracking/store/box.py:
-# list(), TRY_CAST, []::VARCHAR[]) and the failures page's rates (tracking/store/rates.py:
-# GROUP BY ALL). Their tests run on DuckDB alone until those reads speak both engines.
-DUCKDB_ONLY_READS = pytest.mark.engines("duckdb")
 
 
 def documents_html(app) -> str:
@@ -107,7 +103,6 @@ def test_search_finds_a_document_by_number_and_by_address(console_db, repo_root)
     assert number in documents_html(app)
 
 
-@DUCKDB_ONLY_READS
 def test_document_box_shows_the_reason_in_plain_words_and_the_timeline(console_db, repo_root):
     document_id = failing_document(console_db)
     app = console_app(repo_root, doc=document_id).run().switch_page("views/document.py").run()
@@ -122,7 +117,6 @@ def test_document_box_shows_the_reason_in_plain_words_and_the_timeline(console_d
     assert "The address does not exist" in box_html(app)
 
 
-@DUCKDB_ONLY_READS
 def test_hostile_diagnostic_is_shown_as_text(console_db, repo_root):
     document_id = make_hostile(console_db)
     app = console_app(repo_root, doc=document_id).run().switch_page("views/document.py").run()
@@ -131,7 +125,6 @@ def test_hostile_diagnostic_is_shown_as_text(console_db, repo_root):
     assert all("<script>" not in m.value for m in app.markdown)
 
 
-@DUCKDB_ONLY_READS
 def test_send_online_records_a_pending_send(console_db, repo_root):
     document_id = unsent_relay_document(console_db)
     app = console_app(repo_root, doc=document_id).run().switch_page("views/document.py").run()
@@ -149,7 +142,6 @@ def test_send_online_records_a_pending_send(console_db, repo_root):
     assert "En cours" in box_html(app)
 
 
-@DUCKDB_ONLY_READS
 def test_refused_sends_show_a_clear_error_and_write_nothing(console_db, repo_root):
     document_id = unsent_relay_document(console_db)
     before = counts(console_db)
@@ -164,7 +156,6 @@ def test_refused_sends_show_a_clear_error_and_write_nothing(console_db, repo_roo
     assert counts(console_db) == before
 
 
-@DUCKDB_ONLY_READS
 def test_mark_sent_manually(console_db, repo_root):
     document_id = unsent_relay_document(console_db)
     app = console_app(repo_root, doc=document_id).run().switch_page("views/document.py").run()
@@ -178,7 +169,6 @@ def test_mark_sent_manually(console_db, repo_root):
     assert "Envoi manuel" in box_html(app)
 
 
-@DUCKDB_ONLY_READS
 def test_edit_send_date_shows_old_and_new_then_history_has_it(console_db, repo_root,
                                                               monkeypatch):
     document_id = failing_document(console_db)
@@ -205,7 +195,6 @@ def test_edit_send_date_shows_old_and_new_then_history_has_it(console_db, repo_r
     assert history.iloc[0]["Ancienne valeur"] is not None
 
 
-@DUCKDB_ONLY_READS
 def test_malformed_or_impossible_dates_write_nothing(console_db, repo_root):
     document_id = failing_document(console_db)
     before = counts(console_db)
@@ -220,7 +209,6 @@ def test_malformed_or_impossible_dates_write_nothing(console_db, repo_root):
     assert counts(console_db) == before
 
 
-@DUCKDB_ONLY_READS
 def test_resend_to_a_corrected_address(console_db, repo_root):
     document_id = failing_document(console_db)
     app = console_app(repo_root, doc=document_id).run().switch_page("views/document.py").run()
@@ -238,7 +226,6 @@ def test_resend_to_a_corrected_address(console_db, repo_root):
     assert "fixed@client.example" in box and wrong in box and 'class="suivi-dot"' in box
 
 
-@DUCKDB_ONLY_READS
 def test_failures_page_aggregates_drills_down_and_exports(console_db, repo_root):
     app = console_app(repo_root).run().switch_page("views/failures.py").run()
     assert not app.exception
@@ -281,7 +268,6 @@ def test_mailbox_page_lists_what_needs_a_person(console_db, repo_root):
     assert len(app.dataframe) >= 1
 
 
-@DUCKDB_ONLY_READS
 def test_attach_an_unmatched_bounce_from_the_document_page(console_db, repo_root):
     make_unmatched(console_db)
     document_id = unsent_relay_document(console_db)
@@ -432,7 +418,6 @@ def test_account_settings_offer_only_known_zones_and_modes_and_refuse_the_rest(
     assert zone == "Pacific/Auckland"
 
 
-@DUCKDB_ONLY_READS
 def test_failure_without_a_reason_says_so_and_shows_what_the_server_said(console_db, repo_root):
     """Issue 9: no failure without words — "the server gave no reason" and its exact reply."""
     with open_database(console_db) as db:

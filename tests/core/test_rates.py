@@ -1,5 +1,6 @@
 """Rates: hand-computed small datasets — the pure division and comparison, and the store's
-counts on a real DuckDB file (both periods, empty denominators, the raw-reply drill-down)."""
+counts on a real DuckDB file and on PostgreSQL (both periods, empty denominators, the raw-reply
+drill-down)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,9 @@ from tracking.rates import (
 from tracking.records import Delivery, Send
 from tracking.store import rates as store_rates
 from tracking.store import writes
+
+# The store's counts on both engines (issue 11); the pure tests take no store and run once.
+pytestmark = pytest.mark.engines("duckdb", "postgres")
 
 NOV = Period(datetime(2026, 11, 1), datetime(2026, 11, 11))   # 10 days
 
@@ -151,3 +155,19 @@ def test_server_replies_by_reason_family_one_page_at_a_time(periods_db):
     assert total == 1 and rows["reply"].tolist() == ["554 refused"]
     rows, total = store_rates.server_replies(cursor, NOV, "userunknown", page=1, page_size=1)
     assert rows.empty and total == 1
+
+
+def test_a_period_off_whole_days_is_counted_from_the_deliveries(periods_db):
+    # Half an hour later than NOV: the rollup's days cannot answer it, the deliveries do, and
+    # s5 (11/11 00:00) now falls in the chosen period.
+    shifted = Period(datetime(2026, 11, 1, 0, 30), datetime(2026, 11, 11, 0, 30))
+    current, previous = store_rates.period_counts(periods_db.cursor(), shifted)
+    assert (current.recipients, current.failures, current.tracked, current.delivered) == (
+        11, 4, 8, 5)
+    assert current.delays == pytest.approx(percentiles([60, 120, 180, 240, 300]))
+    assert (previous.recipients, previous.failures, previous.tracked, previous.delivered) == (
+        4, 1, 4, 3)
+    assert previous.delays == pytest.approx((600, 600, 600))
+    scoped, _ = store_rates.period_counts(periods_db.cursor(), shifted,
+                                          scope=frozenset({"acct-smtp"}))
+    assert (scoped.recipients, scoped.failures, scoped.tracked, scoped.delays) == (3, 1, 0, None)

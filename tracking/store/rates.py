@@ -3,7 +3,7 @@
 Sized for a million documents: the four counts of whole-day periods (the console's) come from
 the `delivery_counts` rollup; only the exact percentiles join deliveries to sends, over the
 delivered recipients of tracked modes, both periods in one pass (a CASE splits them), with
-DuckDB's `quantile_cont`. Other periods are counted from the deliveries in one scan. Nothing
+`percentile_cont`. Other periods are counted from the deliveries in one scan. Nothing
 but a handful of numbers leaves the database. The raw server replies behind one reason are read a
 page at a time, for the drill-down.
 """
@@ -24,6 +24,11 @@ from tracking.store.scope import Scope, in_scope
 Cursor = duckdb.DuckDBPyConnection
 _FAILED = [DeliveryState.NOT_SENT.value, DeliveryState.NOT_DELIVERED.value]
 _TRACKED_MODES = [m.value for m in SendingMode if m.tracks_delivery]
+# The time-to-delivery percentiles of a group, in the SQL both engines accept: the ordered-set
+# aggregate with an array of fractions gives an array (DuckDB's `quantile_cont` is its own
+# spelling of the same), and `date_part('epoch', interval)` is seconds as a double on both.
+_PERCENTILES_OF_DELAY = ("percentile_cont(?::DOUBLE PRECISION[]) WITHIN GROUP "
+                         "(ORDER BY date_part('epoch', x.state_at - s.requested_at))")
 
 
 def period_counts(cursor: Cursor, period: Period, account_id: str | None = None, *,
@@ -65,22 +70,23 @@ def _delays(cursor: Cursor, period: Period, account_id: str | None,
     """Exact time-to-delivery percentiles of both periods: the one read the rollup cannot
     answer (its buckets are too coarse). Only delivered recipients of tracked modes reach the
     join, and `state_at >= since` (a state is reached after its request) skips the deliveries
-    older than both periods before the join."""
+    older than both periods before the join. One row, a FILTER per period: grouped instead,
+    PostgreSQL sorts every joined row by its group before the aggregates sort them again."""
     scoped, scope_params = in_scope("s.account_id", scope)
     since = period.previous().since
-    rows = cursor.execute(
-        f"""SELECT s.requested_at >= ? AS current,
-                   quantile_cont(epoch(x.state_at - s.requested_at), ?::DOUBLE[])
+    row = cursor.execute(
+        f"""SELECT {_PERCENTILES_OF_DELAY} FILTER (WHERE s.requested_at >= ?),
+                   {_PERCENTILES_OF_DELAY} FILTER (WHERE s.requested_at < ?)
             FROM deliveries x JOIN sends s ON s.id = x.send_id
             WHERE x.state = 'delivered' AND x.state_at >= ?
               AND s.requested_at >= ? AND s.requested_at < ?
-              AND list_contains(?::VARCHAR[], s.mode)
+              AND s.mode = ANY(?::VARCHAR[])
               AND (?::VARCHAR IS NULL OR s.account_id = ?)
-              AND {scoped}
-            GROUP BY ALL""",
-        [period.since, list(PERCENTILES), since, since, period.until, _TRACKED_MODES,
-         account_id, account_id, *scope_params]).fetchall()
-    return {bool(row[0]): tuple(float(v) for v in row[1]) for row in rows if row[1]}
+              AND {scoped}""",
+        [list(PERCENTILES), period.since, list(PERCENTILES), period.since, since, since,
+         period.until, _TRACKED_MODES, account_id, account_id, *scope_params]).fetchone()
+    return {current: tuple(float(v) for v in delays)
+            for current, delays in zip((True, False), row or (None, None)) if delays}
 
 
 def _period_counts_from_deliveries(cursor: Cursor, period: Period, account_id: str | None,
@@ -92,18 +98,18 @@ def _period_counts_from_deliveries(cursor: Cursor, period: Period, account_id: s
     rows = cursor.execute(
         f"""SELECT s.requested_at >= ? AS current,
                    count(*) AS recipients,
-                   count(*) FILTER (WHERE list_contains(?::VARCHAR[], x.state)) AS failures,
-                   count(*) FILTER (WHERE list_contains(?::VARCHAR[], s.mode)) AS tracked,
-                   count(*) FILTER (WHERE list_contains(?::VARCHAR[], s.mode)
+                   count(*) FILTER (WHERE x.state = ANY(?::VARCHAR[])) AS failures,
+                   count(*) FILTER (WHERE s.mode = ANY(?::VARCHAR[])) AS tracked,
+                   count(*) FILTER (WHERE s.mode = ANY(?::VARCHAR[])
                                       AND x.state = 'delivered') AS delivered,
-                   quantile_cont(epoch(x.state_at - s.requested_at), ?::DOUBLE[])
-                       FILTER (WHERE list_contains(?::VARCHAR[], s.mode)
+                   {_PERCENTILES_OF_DELAY}
+                       FILTER (WHERE s.mode = ANY(?::VARCHAR[])
                                  AND x.state = 'delivered') AS delays
             FROM deliveries x JOIN sends s ON s.id = x.send_id
             WHERE s.requested_at >= ? AND s.requested_at < ?
               AND (?::VARCHAR IS NULL OR s.account_id = ?)
               AND {scoped}
-            GROUP BY ALL""",
+            GROUP BY 1""",
         [period.since, _FAILED, _TRACKED_MODES, _TRACKED_MODES, list(PERCENTILES),
          _TRACKED_MODES, previous.since, period.until, account_id, account_id,
          *scope_params]).fetchall()
@@ -118,7 +124,7 @@ def _reason_clause(reason_key: str) -> tuple[str, list]:
     if reason_key == REASON_MISSING:
         return "x.reason IS NULL OR x.reason = ''", []
     if reason_key == REASON_OTHER:
-        return "NOT list_contains(?::VARCHAR[], x.reason) AND x.reason <> ''", [
+        return "NOT x.reason = ANY(?::VARCHAR[]) AND x.reason <> ''", [
             [r.value for r in Reason]]
     return "x.reason = ?", [Reason(reason_key).value]
 
@@ -134,7 +140,7 @@ def server_replies(cursor: Cursor, period: Period, reason_key: str, account_id: 
     base = f"""SELECT x.status_code, x.reason,
                       coalesce(nullif(x.diagnostic, ''), x.smtp_reply) AS reply
                FROM deliveries x JOIN sends s ON s.id = x.send_id
-               WHERE list_contains(?::VARCHAR[], x.state)
+               WHERE x.state = ANY(?::VARCHAR[])
                  AND s.requested_at >= ? AND s.requested_at < ?
                  AND (?::VARCHAR IS NULL OR s.account_id = ?)
                  AND ({clause}) AND {scoped}"""
@@ -144,11 +150,11 @@ def server_replies(cursor: Cursor, period: Period, reason_key: str, account_id: 
         f"""WITH base AS ({base})
             SELECT status_code, reason, reply, count(*) AS recipients,
                    count(*) OVER () AS distinct_replies
-            FROM base GROUP BY ALL
+            FROM base GROUP BY status_code, reason, reply
             ORDER BY recipients DESC, reply NULLS LAST, status_code NULLS LAST
             LIMIT ? OFFSET ?""", [*params, page_size, page * page_size]).df()
     total = int(rows["distinct_replies"].iloc[0]) if not rows.empty else 0
     if rows.empty and page > 0:   # past the end: still say how many there are
-        total = cursor.execute(f"SELECT count(*) FROM (SELECT DISTINCT * FROM ({base}))",
+        total = cursor.execute(f"SELECT count(*) FROM (SELECT DISTINCT * FROM ({base}) AS base) AS replies",
                                params).fetchall()[0][0]
     return rows.drop(columns=["distinct_replies"]), int(total)
