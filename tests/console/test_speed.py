@@ -128,3 +128,27 @@ def test_history_and_failure_lists_equal_their_plain_queries(console_db):
                ORDER BY s.requested_at DESC, x.send_id, x.idx LIMIT 30""",
             [since, until]).fetchall()
         assert list(zip(failed["document_id"], failed["recipient"])) == plain
+
+
+def test_search_matches_the_text_literally(console_db):
+    """The search's LIKE (migration 13's trigram indexes on PostgreSQL) finds exactly what a
+    plain substring test finds: `%` and `_` match only themselves, case is ignored."""
+    from tracking.store import console_queries as q
+    from tracking.store.connection import open_database
+
+    with open_database(console_db) as db:
+        cursor = db.cursor()
+        for needle in ("gmail", "GMAIL", "%", "_", "\\", "-0", "a%b"):
+            lowered = needle.lower()
+            expected = [row[0] for row in cursor.execute(
+                """SELECT d.id FROM documents d
+                   WHERE strpos(lower(d.number), ?) > 0
+                      OR d.client_id IN (SELECT id FROM clients WHERE strpos(lower(name), ?) > 0)
+                      OR d.id IN (SELECT document_id FROM document_marks
+                                  WHERE strpos(recipients, ?) > 0)
+                   ORDER BY d.issue_date DESC, d.number DESC, d.id""",
+                [lowered] * 3).fetchall()]
+            shown = q.documents_page(cursor, q.DocumentFilters(search=needle), page_size=500)
+            assert shown.total == len(expected), needle
+            assert shown.rows["id"].tolist() == expected[:500], needle
+        assert q.documents_page(cursor, q.DocumentFilters(search="gmail")).total > 0

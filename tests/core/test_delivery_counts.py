@@ -6,13 +6,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from tests.actors import support
 from tests.core.conftest import seed
 from tracking.events import Event, event_id
 from tracking.models import EventType, SendingMode
 from tracking.service import SendRequest, mark_sent_manually, request_send
 from tracking.store import console_queries as q
-from tracking.store import delivery_counts
+from tracking.store import delivery_counts, event_counts
 from tracking.store.connection import open_database
 from tracking.store.ledger import record_events
 from tracking.store.migrations import MIGRATIONS, migrate
@@ -190,3 +192,56 @@ def test_the_owner_folds_the_rollup_once_it_has_grown_by_half(tmp_path, policy, 
         assert not owner.compact_counts()          # nothing grew since the fold
     finally:
         owner.close()
+
+
+@pytest.mark.engines("duckdb", "postgres")
+def test_event_counts_follow_the_log_and_answer_the_history(db, policy):
+    """Migration 13: the `event_counts` rollup equals a recount of the log after sends and
+    replayed reports, and the History page's chart and list read from it say what the events
+    say (whole days, with and without filters)."""
+    documents = seed(db, documents_per_account=2)
+    receipt = request_send(db, SendRequest(documents[SendingMode.RELAY][0],
+                                           ("a@b.test", "c@d.test"), actor=support()),
+                           policy, now=NOW)
+    mark_sent_manually(db, documents[SendingMode.MANUAL][0], support(),
+                       now=NOW + timedelta(days=1))
+    report = outcome(EventType.DSN_FAILED, receipt.send_id, 0, 5, reason="mailboxfull")
+    for _ in range(2):   # read twice: counted once
+        with db.transaction() as cursor:
+            record_events(cursor, [report, report,
+                                   outcome(EventType.DSN_DELIVERED, receipt.send_id, 1, 7)])
+    cursor = db.cursor()
+    assert event_counts.drift(cursor) == []
+    assert int(cursor.execute("SELECT sum(events) FROM event_counts").fetchall()[0][0]) == \
+        int(cursor.execute("SELECT count(*) FROM events").fetchall()[0][0])
+    since, until = MIDNIGHT - timedelta(days=3), MIDNIGHT + timedelta(days=3)
+    activity = q.history_charts(cursor, since, until).activity
+    plain = cursor.execute(
+        """SELECT date_trunc('day', occurred_at) AS day, type, count(*) AS events FROM events
+           WHERE occurred_at >= ? AND occurred_at < ? GROUP BY 1, 2 ORDER BY 1, 2""",
+        [since, until]).fetchall()
+    assert [(r.day.to_pydatetime(), r.type, r.events) for r in activity.itertuples()] == plain
+    assert {r.type for r in activity.itertuples()} >= {"dsn_failed", "dsn_delivered"}
+    # the list, narrowed by the rollup, equals the plain newest-first slice
+    for filters in ({}, {"event_types": ["dsn_failed", "dsn_delivered"]},
+                    {"account_id": "acct-relay"}):
+        for limit in (1, 2, 3, 50):
+            shown = q.history_page(cursor, since=since, until=until, limit=limit, **filters)
+            types = filters.get("event_types")
+            expected = cursor.execute(
+                """SELECT id FROM events WHERE occurred_at >= ? AND occurred_at < ?
+                     AND (?::VARCHAR[] IS NULL OR type = ANY(?::VARCHAR[]))
+                     AND (?::VARCHAR IS NULL OR account_id = ?)
+                   ORDER BY occurred_at DESC, seq DESC LIMIT ?""",
+                [since, until, types, types, filters.get("account_id"),
+                 filters.get("account_id"), limit]).fetchall()
+            assert len(shown) == len(expected) and len(shown) > 0, (filters, limit)
+            assert list(shown["occurred_at"]) == [
+                cursor.execute("SELECT occurred_at FROM events WHERE id = ?",
+                               [row[0]]).fetchall()[0][0] for row in expected], (filters, limit)
+    keys = cursor.execute("""SELECT count(*) FROM (SELECT DISTINCT date_trunc('day', occurred_at),
+                                    account_id, type FROM events) AS k""").fetchall()[0][0]
+    assert event_counts.row_count(cursor) >= keys   # a row per key per batch, before folding
+    with db.transaction() as cursor:
+        assert event_counts.compact(cursor) == keys
+    assert event_counts.drift(db.cursor()) == []

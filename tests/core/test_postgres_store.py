@@ -39,6 +39,13 @@ def test_sessions_are_utc_although_the_server_is_in_auckland(postgres_server, pg
         assert abs((server_now - utc_now_naive()).total_seconds()) < 60   # not 13 h away
 
 
+def test_sessions_do_not_compile_queries_although_the_server_would(postgres_server, pg_url):
+    with postgres_server.admin() as admin:
+        assert admin.execute("SHOW jit").fetchone()[0] == "on"   # PostgreSQL 15's default
+    with open_database(pg_url) as db:
+        assert db.cursor().execute("SHOW jit").fetchone()[0] == "off"
+
+
 def test_the_password_never_appears_in_errors(postgres_server):
     wrong_database = postgres_server.url("no_such_database")
     with pytest.raises(StorageError) as raised:

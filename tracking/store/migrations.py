@@ -13,7 +13,7 @@ import duckdb
 
 from tracking.clock import utc_now_naive
 from tracking.errors import MigrationFailed, SchemaTooNew, StorageError
-from tracking.store import delivery_counts
+from tracking.store import delivery_counts, event_counts
 from tracking.store.dialect import POSTGRES_ONLY, Engine, ddl, engine_of
 
 
@@ -310,6 +310,29 @@ _V12_CONSOLE_TIME_INDEXES = tuple(POSTGRES_ONLY + statement for statement in (
 ))
 
 
+# Version 13 is the console at a million documents (issue 12): the event log counted per day,
+# account and type (tracking.store.event_counts), kept by `record_events`, so the History
+# page's activity chart reads thousands of rows instead of grouping millions of events (on
+# PostgreSQL ≈1.5 s on a million documents). An existing database is counted once here.
+#
+# On PostgreSQL, also the Documents search's structure: trigram indexes (pg_trgm, in Debian's
+# postgresql package; a trusted extension, so the database owner may create it) on the three
+# texts it looks in, so `LIKE '%text%'` reads the matching rows instead of every document, and
+# the documents of the matching clients by key. DuckDB scans those columns (no such index).
+_V13_CONSOLE_ROLLUPS = (
+    event_counts.CREATE_TABLE,
+    event_counts.FILL,
+    *(POSTGRES_ONLY + statement for statement in (
+        "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+        "CREATE INDEX documents_number_trgm ON documents USING gin (lower(number) gin_trgm_ops)",
+        "CREATE INDEX clients_name_trgm ON clients USING gin (lower(name) gin_trgm_ops)",
+        "CREATE INDEX document_marks_recipients_trgm ON document_marks"
+        " USING gin (recipients gin_trgm_ops)",
+        "CREATE INDEX documents_client ON documents (client_id)",
+    )),
+)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core tables: accounts, users, clients, documents, sends, deliveries, events",
               _V1_CORE),
@@ -333,6 +356,8 @@ MIGRATIONS: tuple[Migration, ...] = (
               _V11_DELIVERY_ADDRESS),
     Migration(12, "console time indexes on PostgreSQL: the pages' date and moment cuts",
               _V12_CONSOLE_TIME_INDEXES),
+    Migration(13, "console at a million documents: event counts per day; search indexes",
+              _V13_CONSOLE_ROLLUPS),
 )
 
 
