@@ -1,4 +1,5 @@
-"""`python -m ui.bench [--json] [--db PATH|URL] [--documents N] [--browser]`: the console's speed.
+"""`python -m ui.bench [--json] [--db PATH|URL] [--documents N] [--browser [--before CHECKOUT]]`:
+the console's speed.
 
 On a demo database of a million documents (built once with `python -m tracking demo` and
 reused), times the data behind each page — the documents list's first page and a filtered
@@ -13,7 +14,8 @@ UTC days and today.
 
 `--browser` measures instead what a person waits for in Chromium, on the 10,000-document demo
 (`--small-db`) and on `--db`: see `ui.bench_browser`; its baseline, a bare Streamlit page, is
-printed beside the figures.
+printed beside the figures. `--before CHECKOUT` times another checkout of the console in the
+same rounds (`before_…` figures): a before/after comparison under the same load.
 
 `--db postgresql://…` measures the same reads on PostgreSQL (an empty database gets the demo
 first). A read that fails there is reported as `errors[name]` and left out of the ratio.
@@ -50,6 +52,9 @@ def register(subparsers) -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--browser", action="store_true",
                         help="time the pages in Chromium on a real streamlit run instead")
+    parser.add_argument("--before", type=Path, default=None, metavar="CHECKOUT",
+                        help="with --browser: another checkout of the console (e.g. main's), "
+                             "timed in the same rounds for a before/after comparison")
     parser.add_argument("--small-db", type=Path, default=None,
                         help="with --browser: the 10,000-document demo, built when missing "
                              "(default /tmp/suivi-bench/demo-10k.duckdb; 'none' to skip)")
@@ -237,13 +242,13 @@ def run_browser(args) -> int:
         paths.insert(0, small)
     demos = [prepare(path) for path in paths]
     result = measure(REPO_ROOT, demos, args.rounds, say=lambda line: None if args.json
-                     else print(line, file=sys.stderr))
+                     else print(line, file=sys.stderr), before=args.before)
     measures, targets = result["measures"], result["targets"]
     ratio = max(measures[name] / targets[name] for name in targets)
     line = {"bench": "console-browser", "unit": "ms", "measures": measures, "targets": targets,
             "baseline": {"bare_streamlit_page": measures["baseline_bare_streamlit_page"]},
             "ratio": round(ratio, 3), "documents": [demo.documents for demo in demos],
-            "rounds": args.rounds}
+            "rounds": args.rounds, **({"before": str(args.before)} if args.before else {})}
     print(json.dumps(line))
     return 0 if ratio <= 1.0 else 1
 
@@ -282,7 +287,7 @@ def _apptest_runs(document_id: str, rounds: int, errors: dict[str, str]) -> dict
                 continue
             st.cache_data.clear()
             start = time.perf_counter()
-            app.switch_page(f"pages/{page}.py").run()
+            app.switch_page(f"views/{page}.py").run()
             elapsed[page] = time.perf_counter() - start
             if app.exception:
                 errors[f"apptest_{page}"] = app.exception[0].message.splitlines()[0]

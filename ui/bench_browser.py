@@ -12,6 +12,11 @@ console's cache — the first search of a session included.
 The baseline, measured in the same run: a bare Streamlit page (a title, nothing else) served by
 the same Streamlit, from navigation to its title. Workers are off (`SUIVI_WORKERS=0`), so the
 demo files stay as built; the document marks are refreshed before the server starts.
+
+`before`: another checkout of the console (e.g. `git worktree add /tmp/before main`), served
+beside this one on a copy of the same demo, with the same virtualenv; every round times each
+page and action on one then the other, so a before/after comparison shares the machine's load
+(figures `before_<size>_…`, without targets).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import secrets
 import statistics
 import tempfile
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,7 +83,7 @@ def prepare(path: Path) -> Demo:
 
 
 def run_browser(repo_root: Path, demos: list[Demo], rounds: int,
-                say=lambda line: None) -> dict:
+                say=lambda line: None, before: Path | None = None) -> dict:
     """Every figure in ms, with its target and the baseline; see the module docstring."""
     from playwright.sync_api import sync_playwright
 
@@ -98,16 +104,20 @@ def run_browser(repo_root: Path, demos: list[Demo], rounds: int,
             with ConsoleServer(bare, workdir / "none.duckdb", bare, script="bare.py") as server:
                 measures["baseline_bare_streamlit_page"] = _bare_page(browser, server.url, rounds)
             say(f"bare Streamlit page: {measures['baseline_bare_streamlit_page']} ms")
+            checkouts = {"": repo_root, **({"before_": before} if before else {})}
             for demo in demos:
-                figures = _console_figures(repo_root, workdir, browser, demo, rounds)
+                figures = _console_figures(checkouts, workdir, browser, demo, rounds)
                 size = _size_label(demo.documents)
                 page_target = page_target_ms(demo.documents)
-                for name, ms in figures.items():
-                    key = f"{size}_{name}"
+                for (label, name), ms in figures.items():
+                    key = f"{label}{size}_{name}"
                     measures[key] = ms
+                    if label:   # the other checkout: a figure to compare with, no target
+                        say(f"{key:<41} {ms:>8.1f} ms")
+                        continue
                     targets[key] = ACTION_TARGET_MS if name.startswith("action_") \
                         else page_target
-                    say(f"{key:<34} {ms:>8.1f} ms  (target {targets[key]} ms)")
+                    say(f"{key:<41} {ms:>8.1f} ms  (target {targets[key]} ms)")
         finally:
             browser.close()
     return {"measures": measures, "targets": targets}
@@ -134,38 +144,47 @@ def _bare_page(browser, url: str, rounds: int) -> float:
     return _median(times)
 
 
-def _console_figures(repo_root: Path, workdir: Path, browser, demo: Demo,
-                     rounds: int) -> dict[str, float]:
+def _console_figures(checkouts: dict[str, Path], workdir: Path, browser, demo: Demo,
+                     rounds: int) -> dict[tuple[str, str], float]:
+    """{(checkout label, figure name): median ms}; the checkouts take turns within each round."""
     from tracking.auth.session import sign_session
-    from ui.bench_server import ConsoleServer
+    from ui.bench_server import ConsoleServer, copy_database
 
     secret = secrets.token_hex(32)
     env = {"SUIVI_WORKERS": "0", "SUIVI_COOKIE_SECRET": secret}
-    serverdir = workdir / f"console-{demo.documents}"
-    serverdir.mkdir()
-    with ConsoleServer(repo_root, demo.path, serverdir, env=env) as server:
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        context.add_cookies([{"name": "suivi_session",
-                              "value": sign_session("support", secret.encode("utf-8")),
-                              "url": server.url}])
-        try:
-            tab = context.new_page()
-            for page, selector in MAIN_CONTENT.items():   # warm-up: imports, first queries
-                _load(tab, page_url(server.url, page, demo.failing_document), selector)
-            times: dict[str, list[float]] = {page: [] for page in MAIN_CONTENT}
-            actions: dict[str, list[float]] = {"action_filter": [], "action_page": [],
-                                               "action_search": []}
-            for round_ in range(rounds):
-                for page, selector in MAIN_CONTENT.items():
-                    times[page].append(_load(tab, page_url(server.url, page,
-                                                           demo.failing_document), selector))
-                for name, ms in _list_actions(tab, server.url, round_).items():
-                    actions[name].append(ms)
-        finally:
-            context.close()
-    figures = {f"page_{page}": _median(values) for page, values in times.items()}
-    figures.update({name: _median(values) for name, values in actions.items()})
-    return figures
+    tabs = {}
+    with ExitStack() as stack:
+        for label, checkout in checkouts.items():
+            serverdir = workdir / f"console-{label}{demo.documents}"
+            serverdir.mkdir()
+            database = demo.path if not label else copy_database(   # one process per file
+                demo.path, serverdir / demo.path.name)
+            server = stack.enter_context(ConsoleServer(checkout, database, serverdir, env=env))
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            stack.callback(context.close)
+            context.add_cookies([{"name": "suivi_session",
+                                  "value": sign_session("support", secret.encode("utf-8")),
+                                  "url": server.url}])
+            tabs[label] = (context.new_page(), server.url)
+        for tab, url in tabs.values():   # warm-up: imports, first queries
+            for page, selector in MAIN_CONTENT.items():
+                _load(tab, page_url(url, page, demo.failing_document), selector)
+            _park(tab)
+        times: dict[tuple[str, str], list[float]] = {}
+        for round_ in range(rounds):
+            # Each checkout goes first every other round: the one timed second would otherwise
+            # always share the machine with the first one's work after its page showed.
+            turns = list(tabs.items())[::-1 if round_ % 2 else 1]
+            for page, selector in MAIN_CONTENT.items():
+                for label, (tab, url) in turns:
+                    times.setdefault((label, f"page_{page}"), []).append(
+                        _load(tab, page_url(url, page, demo.failing_document), selector))
+                    _park(tab)
+            for label, (tab, url) in turns:
+                for name, ms in _list_actions(tab, url, round_).items():
+                    times.setdefault((label, name), []).append(ms)
+                _park(tab)
+    return {key: _median(values) for key, values in times.items()}
 
 
 def _list_actions(tab, url: str, round_: int) -> dict[str, float]:
@@ -194,6 +213,13 @@ def _load(tab, url: str, selector: str) -> float:
     tab.goto(url, wait_until="commit")
     tab.locator(selector).first.wait_for(state="visible", timeout=TIMEOUT_MS)
     return (time.perf_counter() - start) * 1000
+
+
+def _park(tab) -> None:
+    """Leave the page for a blank one, ending its session: a page left open keeps working (a
+    list or box with a pending delivery refreshes itself every second) while the other
+    checkout's page is timed."""
+    tab.goto("about:blank")
 
 
 def _timed_redraw(tab, action) -> float:

@@ -149,5 +149,8 @@ def addresses_to_correct(db_path: str, account_id: str | None, *,
 
 
 def forget() -> None:
-    """After an action: every cached read is stale."""
+    """After an action: every cached read is stale, and every figure drawn from one."""
+    from ui import drawn   # imported here: it reads through this module
+
     st.cache_data.clear()
+    drawn.forget()

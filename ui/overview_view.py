@@ -14,8 +14,8 @@ from ui.tables import labelled, local_times_by_row, table, vocabulary_words
 _RECENT = {"when": "col.when", "type": "col.type", "actor_name": "col.actor",
            "document_number": "col.document", "recipient": "col.recipient"}
 # The other pages, as the navigation names them (console.py).
-_PAGES = (("pages/documents.py", "page.documents"), ("pages/failures.py", "page.failures"),
-          ("pages/history.py", "page.history"), ("pages/mailbox.py", "page.mailbox"))
+_PAGES = (("views/documents.py", "page.documents"), ("views/failures.py", "page.failures"),
+          ("views/history.py", "page.history"), ("views/mailbox.py", "page.mailbox"))
 
 
 def metrics(overview) -> None:

@@ -19,13 +19,23 @@ from tracking.store.connection import Database
 
 atexit.register(stop_process_owners)
 
+_SECRETS_READ: list = [None]   # the `st.secrets` object last read (held: its id is not reused)
+
 
 def secrets_into_environment() -> None:
     """Streamlit secrets named `SUIVI_*` (e.g. SUIVI_SMTP_PASSWORD, SUIVI_IMAP_PASSWORD,
     SUIVI_VERP_KEY in .streamlit/secrets.toml) become settings, as environment variables would;
     so does PGPASSWORD, the PostgreSQL store's password (libpq reads it), keeping it out of the
     SUIVI_DB URL. A variable already set in the environment wins. Values are never displayed or
-    logged."""
+    logged.
+
+    Once per secrets object (Streamlit keeps one per process; AppTest brings its own): a
+    variable, once set, is never changed by a later read anyway, and without a secrets file
+    Streamlit looks for one again on every read (~30 ms, twice a page run). A name added to
+    the file later takes a restart, like the settings the owner started with."""
+    if _SECRETS_READ[0] is st.secrets:
+        return
+    _SECRETS_READ[0] = st.secrets
     try:
         items = list(st.secrets.items())
     except (FileNotFoundError, KeyError, st.errors.StreamlitSecretNotFoundError):

@@ -15,7 +15,7 @@ from tracking.labels import failure_explanation
 from tracking.suggest import suggest_address
 from ui import analysis, data
 from ui.i18n import language, number, t, tf
-from ui.widgets import document_link, local_times
+from ui.widgets import document_links, local_times
 
 
 def offered_key(tick_key: str) -> str:
@@ -43,21 +43,32 @@ def addresses_to_correct(account_id: str | None, *, scope) -> None:
     """The section: a heading, the table (one row per account and address), the export."""
     st.subheader(t("suppressed.heading"))
     st.caption(t("suppressed.caption"))
-    found = data.addresses_to_correct(data.path(), account_id, scope=scope)
+    found, table = _drawn(data.path(), account_id, language(), scope=scope)
     if found.empty:
         st.info(t("suppressed.none"))
         return
     st.markdown(tf("suppressed.count", n=number(len(found))))
-    found = with_suggestions(found)
-    table = readable(found, language())
     # on the page the reason in words; its code goes to the export, in a column of its own
     shown = table.drop(columns=[t("col.reason")])
-    st.dataframe(shown.assign(link=found["document_id"].map(document_link)), hide_index=True,
+    st.dataframe(shown.assign(link=found["document_id"].map(document_links())), hide_index=True,
                  key="suppressed_table", column_config={
                      "link": st.column_config.LinkColumn(t("page.document"), display_text="↗")})
     # the analyst's formats, like the other exports (French CSV `;` with BOM, codes, Parquet)
     exported = found.assign(explanation=[failure_explanation(r, "fr") for r in found["reason"]])
     analysis.export_buttons(exported, SUPPRESSED_COLUMNS, "adresses-a-corriger")
+
+
+@st.cache_data(ttl=60, show_spinner=False)   # as ui.data.addresses_to_correct
+def _drawn(db_path: str, account_id: str | None, lang: str, *,
+           scope) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The rows with their likely corrections, and the table shown in `lang` (the reader's):
+    kept as long as the read (the suggestions and the local times took 0.1–0.2 s a run);
+    forgotten with every cached read after an action (`ui.data.forget`)."""
+    found = data.addresses_to_correct(db_path, account_id, scope=scope)
+    if found.empty:
+        return found, found
+    found = with_suggestions(found)
+    return found, readable(found, lang)
 
 
 def with_suggestions(found: pd.DataFrame) -> pd.DataFrame:

@@ -32,6 +32,8 @@ def table(frame: pd.DataFrame, *, key: str, column_config: Mapping | None = None
 
 def missing(value: object) -> bool:
     """None, NaN, NaT, pd.NA — not a list or array (a list cell is a value, even empty)."""
+    if isinstance(value, str):   # most cells: answered without pandas (called per cell)
+        return False
     return value is None or (pd.api.types.is_scalar(value) and bool(pd.isna(value)))
 
 
@@ -89,28 +91,33 @@ _HISTORY = {"when": "col.when", "type": "col.type", "actor_name": "col.actor",
             "old_value": "col.old", "new_value": "col.new"}
 
 
-def failure_table(failed: pd.DataFrame, link: Callable[[str], str]) -> pd.DataFrame:
-    """The failed recipients (Failures drill-down): a "↗" link to each document first."""
+def failure_table(failed: pd.DataFrame) -> pd.DataFrame:
+    """The failed recipients (Failures drill-down), labelled; `with_links` adds the links."""
     shown = failed.assign(requested_at=local_times_by_row(failed, "requested_at"),
                           state_at=local_times_by_row(failed, "state_at"))
-    shown = labelled(shown, _FAILURES, vocabulary_words())
-    shown.insert(0, "↗", [link(d) for d in failed["document_id"]])
-    return shown
+    return labelled(shown, _FAILURES, vocabulary_words())
+
+
+def with_links(shown: pd.DataFrame, document_ids: pd.Series,
+               link: Callable[[str], str]) -> pd.DataFrame:
+    """`shown` with a "↗" link to each row's document first."""
+    return shown.assign(**{"↗": [link(d) for d in document_ids]})[["↗", *shown.columns]]
 
 
 def history_table(events: pd.DataFrame) -> pd.DataFrame:
     """The event log: each event on its account's clock, the event and reason in words."""
+    lang = language()
     shown = events.assign(when=local_times_by_row(events, "occurred_at"),
-                          actor_name=[_person(n, login, kind) for n, login, kind in zip(
+                          actor_name=[_person(n, login, kind, lang) for n, login, kind in zip(
                               events["actor_name"], events["actor"], events["type"])],
                           old_value=_moments_by_row(events, "old_value"),
                           new_value=_moments_by_row(events, "new_value"))
     return labelled(shown, _HISTORY, vocabulary_words())
 
 
-def _person(name: object, login: object, event_type: object = None) -> object:
+def _person(name: object, login: object, event_type: object, lang: str) -> object:
     """"Name (login)": who acted, and the login the event records; the system in words."""
-    system = actor_word(login, event_type, language())
+    system = actor_word(login, event_type, lang)
     if system is not None:
         return system
     if isinstance(name, str) and name and name != login:

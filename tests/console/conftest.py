@@ -86,6 +86,7 @@ def console_db(demo_template, engine, tmp_path, monkeypatch, request) -> Path | 
     monkeypatch.setenv("SUIVI_TRANSPORT", "sandbox")
     monkeypatch.setenv("SUIVI_SANDBOX_MAILDIR", str(tmp_path / "sandbox-mail"))
     st.cache_data.clear()
+    st.cache_resource.clear()   # the figures drawn from those reads (ui/drawn.py)
     sign_in(monkeypatch, path, "support")  # the console's tests act as support unless told
     return path
 

@@ -18,7 +18,7 @@ def test_settings_show_the_activity_history_with_the_exact_reason(console_db, re
            WHERE e.document_id = ? AND e.type = 'dsn_failed'
            ORDER BY e.occurred_at DESC LIMIT 1""", [document_id]).fetchone()
     diagnostic = json.loads(details)["diagnostic"]
-    app = console_app(repo_root).run().switch_page("pages/settings.py").run()
+    app = console_app(repo_root).run().switch_page("views/settings.py").run()
     assert not app.exception
     assert app.title[0].value == "Paramètres"
     assert "Historique des activités" in [h.value for h in app.subheader]

@@ -112,7 +112,7 @@ def assert_reads_as_words(app) -> None:
 
 
 def test_failures_page_reads_in_french_with_labelled_catch_alls(odd_reasons, repo_root):
-    app = console_app(repo_root).run().switch_page("pages/failures.py").run()
+    app = console_app(repo_root).run().switch_page("views/failures.py").run()
     assert_reads_as_words(app)
     charts = every_tab_chart_texts(app)
     for text in charts:
@@ -132,7 +132,7 @@ def test_failures_page_reads_in_french_with_labelled_catch_alls(odd_reasons, rep
 
 
 def test_the_raw_replies_of_one_reason_are_in_the_drill_down(odd_reasons, repo_root):
-    app = open_tab(console_app(repo_root).run().switch_page("pages/failures.py").run(),
+    app = open_tab(console_app(repo_root).run().switch_page("views/failures.py").run(),
                    "failures.by_reason")
     app.selectbox(key="replies_reason").set_value("_other").run()
     replies = next(d.value for d in app.dataframe if "Réponse du serveur" in d.value.columns)
@@ -142,7 +142,7 @@ def test_the_raw_replies_of_one_reason_are_in_the_drill_down(odd_reasons, repo_r
 
 
 def test_history_page_reads_in_french(odd_reasons, repo_root):
-    app = console_app(repo_root).run().switch_page("pages/history.py").run()
+    app = console_app(repo_root).run().switch_page("views/history.py").run()
     assert_reads_as_words(app)
     headers, cells = table_texts(app)
     assert {"Quand", "Type", "Acteur", "Destinataire", "Raison"} <= set(headers)
@@ -150,7 +150,7 @@ def test_history_page_reads_in_french(odd_reasons, repo_root):
 
 
 def test_english_is_switchable(odd_reasons, repo_root):
-    app = console_app(repo_root).run().switch_page("pages/failures.py").run()
+    app = console_app(repo_root).run().switch_page("views/failures.py").run()
     app.sidebar.radio[0].set_value("en").run()
     assert not app.exception
     assert "Unknown recipient" in every_tab_chart_texts(app, "en")
@@ -160,7 +160,7 @@ def test_english_is_switchable(odd_reasons, repo_root):
 def test_the_demo_mailbox_page_shows_the_sandbox_rules(console_db, repo_root):
     from tracking.outbound.sandbox_rules import RULES
 
-    app = console_app(repo_root).run().switch_page("pages/mailbox.py").run()
+    app = console_app(repo_root).run().switch_page("views/mailbox.py").run()
     assert not app.exception
     rules = next(d.value for d in app.dataframe if "Adresse (exemple)" in d.value.columns)
     assert rules["Adresse (exemple)"].tolist() == [rule.example for rule in RULES]

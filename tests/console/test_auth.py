@@ -53,15 +53,18 @@ def test_nothing_of_the_data_before_sign_in(console_db, repo_root, monkeypatch):
     shown = everything_shown(app)
     assert 'action="/signin"' in shown and 'type="password"' in shown
     assert number not in shown and not app.dataframe
-    # A page asked for directly: the gate never registered it, and the page itself stops when
-    # nobody is signed in (the second lock).
-    for page in ("pages/documents.py", "pages/document.py", "pages/history.py",
-                 "pages/settings.py", "pages/overview.py"):
+    # A page asked for directly: the gate never registered it, and its file is not
+    # auto-discovered (views/, not pages/), so the router answers with the sign-in form. (The
+    # page itself would stop too when nobody is signed in: the second lock.)
+    for page in ("views/documents.py", "views/document.py", "views/history.py",
+                 "views/settings.py", "views/overview.py"):
         app = console_app(repo_root, doc=some_document(console_db)[0]).run()
         app.switch_page(page).run()
         assert not app.exception
         shown = everything_shown(app)
-        assert number not in shown and not app.dataframe and not app.title, page
+        assert 'action="/signin"' in shown, page
+        assert number not in shown and not app.dataframe, page
+        assert [title.value for title in app.title] == ["Suivi — connexion"], page
 
 
 def test_a_failed_sign_in_says_so_the_same_way(console_db, repo_root, monkeypatch):
@@ -113,14 +116,14 @@ def test_an_analyst_gets_no_action_and_the_core_refuses_a_forged_one(console_db,
 
     sign_in(monkeypatch, console_db, "analyst")
     document_id, _, _ = some_document(console_db)
-    app = console_app(repo_root, doc=document_id).run().switch_page("pages/document.py").run()
+    app = console_app(repo_root, doc=document_id).run().switch_page("views/document.py").run()
     assert not app.exception
     assert app.get("plotly_chart") or app.markdown  # the page itself did render
     assert not app.get("form") and not app.button  # no send, mark, date or attach control
     assert any(i.value == "Lecture seule : votre rôle ne permet aucune action ici."
                for i in app.info)
     settings = console_app(repo_root).run()
-    settings.switch_page("pages/settings.py").run()
+    settings.switch_page("views/settings.py").run()
     assert not [b for b in settings.button if b.key and b.key.startswith("save_settings")]
     assert not settings.get("expander")
 
@@ -135,12 +138,12 @@ def test_an_analyst_gets_no_action_and_the_core_refuses_a_forged_one(console_db,
 def test_support_gets_actions_but_not_settings_edits(console_db, repo_root, monkeypatch):
     sign_in(monkeypatch, console_db, "support")
     app = console_app(repo_root).run()
-    app.switch_page("pages/settings.py").run()
+    app.switch_page("views/settings.py").run()
     assert not app.exception
     assert not app.get("expander")
     sign_in(monkeypatch, console_db, "admin")
     app = console_app(repo_root).run()
-    app.switch_page("pages/settings.py").run()
+    app.switch_page("views/settings.py").run()
     assert app.get("expander")
 
 
@@ -158,12 +161,12 @@ def test_a_limited_user_sees_only_their_accounts(console_db, repo_root, monkeypa
     assert other_number not in everything_shown(app)
     assert any(i.value == "Aucun document ne correspond." for i in app.info)
 
-    page = console_app(repo_root, doc=other_id).run().switch_page("pages/document.py").run()
+    page = console_app(repo_root, doc=other_id).run().switch_page("views/document.py").run()
     assert other_number not in everything_shown(page)
-    page = console_app(repo_root, doc=own_id).run().switch_page("pages/document.py").run()
+    page = console_app(repo_root, doc=own_id).run().switch_page("views/document.py").run()
     assert own_number in page.title[0].value.replace("\\", "")
 
-    for target in ("pages/failures.py", "pages/history.py"):
+    for target in ("views/failures.py", "views/history.py"):
         app = console_app(repo_root).run()
         app.switch_page(target).run()
         assert not app.exception

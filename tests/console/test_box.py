@@ -35,7 +35,7 @@ def sends_list(box: str) -> list[str]:
 
 
 def open_document(repo_root, document_id: str):
-    app = console_app(repo_root, doc=document_id).run().switch_page("pages/document.py").run()
+    app = console_app(repo_root, doc=document_id).run().switch_page("views/document.py").run()
     assert not app.exception, app.exception
     return app
 
@@ -136,7 +136,7 @@ def test_a_hard_bounced_address_warns_and_goes_only_with_the_recorded_override(c
 
 def test_the_failures_page_lists_addresses_to_correct_with_an_export(console_db, repo_root):
     tell(shared_database(console_db))
-    app = console_app(repo_root).run().switch_page("pages/failures.py").run()
+    app = console_app(repo_root).run().switch_page("views/failures.py").run()
     assert not app.exception
     [table] = [frame.value for frame in app.dataframe if "Correction probable" in frame.value]
     mine = table[table["Compte"] == "Atelier Dubois"].set_index("Destinataire")

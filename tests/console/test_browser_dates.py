@@ -52,8 +52,8 @@ def console(tmp_path_factory, repo_root, demo_template):
 
 
 def warm_up(server) -> None:
-    """Through the router first: a cold deep link can briefly serve Streamlit's own file-name
-    page list before st.navigation runs (pages/ is auto-discovered too)."""
+    """One load through the router first: a fresh server's first run imports the pages'
+    libraries, which the tests' own timeouts should not have to cover."""
     context = server.browser.new_context()
     context.add_cookies([{"name": "suivi_session", "value": server.cookie, "url": server.url}])
     page = context.new_page()

@@ -64,7 +64,7 @@ def test_attach_mismatch_is_refused_until_confirmed(tmp_path, repo_root, demo_te
                                   "value": sign_session("support", secret)}])
             page = context.new_page()
             # Through the router first: a cold deep link can briefly serve Streamlit's own
-            # file-name page list before st.navigation runs (pages/ is auto-discovered too).
+            # file-name page list before st.navigation runs (kept: harmless since the pages moved to views/).
             page.goto(server.url)
             expect(page.get_by_role("heading", name="Documents")).to_be_visible(timeout=60000)
             page.goto(f"{server.url}/mailbox")

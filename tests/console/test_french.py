@@ -43,7 +43,7 @@ def test_no_page_in_french_shows_a_code_none_nan_or_english(console_db, repo_roo
     make_unmatched(console_db)          # the Mailbox page's queue is not empty
     app = console_app(repo_root, doc=_failing_document(console_db)).run()
     if page != "documents":
-        app.switch_page(f"pages/{page}.py").run()
+        app.switch_page(f"views/{page}.py").run()
     assert not app.exception, app.exception
     assert app.title, "the page shows nothing"
     found = findings(app)

@@ -67,21 +67,21 @@ def test_the_language_choice_follows_across_pages(console_db, repo_root):
     app = console_app(repo_root, lang="fr").run()
     app.radio(key="language_picker").set_value("en").run()
     assert app.title[0].value == "Documents" and app.query_params["lang"] == "en"
-    for page, title in (("pages/settings.py", "Settings"),
-                        ("pages/history.py", "Activity history"),
-                        ("pages/documents.py", "Documents")):
+    for page, title in (("views/settings.py", "Settings"),
+                        ("views/history.py", "Activity history"),
+                        ("views/documents.py", "Documents")):
         app.switch_page(page).run()
         assert not app.exception
         assert app.title[0].value == title
         assert app.radio(key="language_picker").value == "en"
         assert app.query_params["lang"] == "en"   # a stale lang=fr does not win
     app.radio(key="language_picker").set_value("fr").run()
-    app.switch_page("pages/settings.py").run()
+    app.switch_page("views/settings.py").run()
     assert app.title[0].value == "Paramètres"
 
 
 def test_a_link_opens_in_its_language(console_db, repo_root):
     app = console_app(repo_root, lang="en").run()
-    app.switch_page("pages/settings.py").run()
+    app.switch_page("views/settings.py").run()
     assert app.title[0].value == "Settings"
     assert app.radio(key="language_picker").value == "en"

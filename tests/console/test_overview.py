@@ -36,7 +36,7 @@ def console_db(tmp_path, monkeypatch):
 
 def test_overview_shows_counts_in_french_then_english(console_db, repo_root):
     app = AppTest.from_file(str(repo_root / "console.py"), default_timeout=30).run()
-    app.switch_page("pages/overview.py").run()
+    app.switch_page("views/overview.py").run()
     assert not app.exception
     assert app.title[0].value == "Suivi des envois de documents"
     metrics = {metric.label: metric.value for metric in app.metric}

@@ -105,7 +105,7 @@ def test_search_finds_a_document_by_number_and_by_address(console_db, repo_root)
 
 def test_document_box_shows_the_reason_in_plain_words_and_the_timeline(console_db, repo_root):
     document_id = failing_document(console_db)
-    app = console_app(repo_root, doc=document_id).run().switch_page("pages/document.py").run()
+    app = console_app(repo_root, doc=document_id).run().switch_page("views/document.py").run()
     assert not app.exception
     box = box_html(app)
     assert "Suivi du document" in box and 'class="suivi-dot"' in box
@@ -119,7 +119,7 @@ def test_document_box_shows_the_reason_in_plain_words_and_the_timeline(console_d
 
 def test_hostile_diagnostic_is_shown_as_text(console_db, repo_root):
     document_id = make_hostile(console_db)
-    app = console_app(repo_root, doc=document_id).run().switch_page("pages/document.py").run()
+    app = console_app(repo_root, doc=document_id).run().switch_page("views/document.py").run()
     assert not app.exception
     assert any(HOSTILE in code.value for code in app.code)
     assert all("<script>" not in m.value for m in app.markdown)
@@ -127,7 +127,7 @@ def test_hostile_diagnostic_is_shown_as_text(console_db, repo_root):
 
 def test_send_online_records_a_pending_send(console_db, repo_root):
     document_id = unsent_relay_document(console_db)
-    app = console_app(repo_root, doc=document_id).run().switch_page("pages/document.py").run()
+    app = console_app(repo_root, doc=document_id).run().switch_page("views/document.py").run()
     assert app.text_area(key="send_to").value  # prefilled with the client's addresses
     app.text_area(key="send_to").input("paul@client.example\nmarie@client.example")
     app.text_area(key="send_cc").input("")
@@ -145,7 +145,7 @@ def test_send_online_records_a_pending_send(console_db, repo_root):
 def test_refused_sends_show_a_clear_error_and_write_nothing(console_db, repo_root):
     document_id = unsent_relay_document(console_db)
     before = counts(console_db)
-    app = console_app(repo_root, doc=document_id).run().switch_page("pages/document.py").run()
+    app = console_app(repo_root, doc=document_id).run().switch_page("views/document.py").run()
     for to, message in (("not-an-address", "` not-an-address ` n'est pas une adresse e-mail"),
                         ("", "indiquez au moins un destinataire « À »")):
         app.text_area(key="send_to").input(to)
@@ -158,7 +158,7 @@ def test_refused_sends_show_a_clear_error_and_write_nothing(console_db, repo_roo
 
 def test_mark_sent_manually(console_db, repo_root):
     document_id = unsent_relay_document(console_db)
-    app = console_app(repo_root, doc=document_id).run().switch_page("pages/document.py").run()
+    app = console_app(repo_root, doc=document_id).run().switch_page("views/document.py").run()
     app.text_input(key="mark_note").input("remis en main propre")
     app.button(key="mark_submit").click().run()
     assert app.success[0].value == "Document marqué envoyé."
@@ -173,7 +173,7 @@ def test_edit_send_date_shows_old_and_new_then_history_has_it(console_db, repo_r
                                                               monkeypatch):
     document_id = failing_document(console_db)
     sign_in(monkeypatch, console_db, "admin")
-    app = console_app(repo_root, doc=document_id).run().switch_page("pages/document.py").run()
+    app = console_app(repo_root, doc=document_id).run().switch_page("views/document.py").run()
     old = re.search(r'suivi-send-date">([^<]+)<', box_html(app)).group(1)
     issued = shared_database(console_db).cursor().execute(
         "SELECT issue_date FROM documents WHERE id = ?", [document_id]).fetchone()[0]
@@ -185,7 +185,7 @@ def test_edit_send_date_shows_old_and_new_then_history_has_it(console_db, repo_r
     app.button(key="save_date").click().run()
     assert app.success[0].value == "Date d'envoi modifiée."
     assert f"{day:%d/%m/%Y} 09:15" in re.search(r'suivi-send-date">([^<]+)<', box_html(app)).group(1)
-    app.switch_page("pages/history.py").run()
+    app.switch_page("views/history.py").run()
     app.multiselect(key="history_types").set_value(["send_date_changed"]).run()
     app.text_input(key="history_document").input(document_id).run()
     history = app.dataframe[0].value
@@ -198,7 +198,7 @@ def test_edit_send_date_shows_old_and_new_then_history_has_it(console_db, repo_r
 def test_malformed_or_impossible_dates_write_nothing(console_db, repo_root):
     document_id = failing_document(console_db)
     before = counts(console_db)
-    app = console_app(repo_root, doc=document_id).run().switch_page("pages/document.py").run()
+    app = console_app(repo_root, doc=document_id).run().switch_page("views/document.py").run()
     for text, message in (("31/02/2026 25:99", "n'est pas une date : écrivez JJ/MM/AAAA HH:MM"),
                           ("01/01/2099 10:00", "ne peut pas être dans le futur")):
         app.text_input(key="date_text").input(text).run()
@@ -211,7 +211,7 @@ def test_malformed_or_impossible_dates_write_nothing(console_db, repo_root):
 
 def test_resend_to_a_corrected_address(console_db, repo_root):
     document_id = failing_document(console_db)
-    app = console_app(repo_root, doc=document_id).run().switch_page("pages/document.py").run()
+    app = console_app(repo_root, doc=document_id).run().switch_page("views/document.py").run()
     wrong = app.selectbox(key="resend_wrong").value
     assert app.text_input(key="resend_new").value != wrong  # never the failing one, silently
     app.text_input(key="resend_new").input("fixed@client.example")
@@ -227,7 +227,7 @@ def test_resend_to_a_corrected_address(console_db, repo_root):
 
 
 def test_failures_page_aggregates_drills_down_and_exports(console_db, repo_root):
-    app = console_app(repo_root).run().switch_page("pages/failures.py").run()
+    app = console_app(repo_root).run().switch_page("views/failures.py").run()
     assert not app.exception
     caption = next(c.value for c in app.caption
                    if " sur " in c.value and "destinataire" in c.value)
@@ -245,7 +245,7 @@ def test_failures_page_aggregates_drills_down_and_exports(console_db, repo_root)
 
 
 def test_history_page_filters_and_charts(console_db, repo_root):
-    app = console_app(repo_root).run().switch_page("pages/history.py").run()
+    app = console_app(repo_root).run().switch_page("views/history.py").run()
     assert not app.exception
     app.multiselect(key="history_types").set_value(["dsn_failed"]).run()
     events = app.dataframe[0].value
@@ -262,7 +262,7 @@ def test_history_page_filters_and_charts(console_db, repo_root):
 
 
 def test_mailbox_page_lists_what_needs_a_person(console_db, repo_root):
-    app = console_app(repo_root).run().switch_page("pages/mailbox.py").run()
+    app = console_app(repo_root).run().switch_page("views/mailbox.py").run()
     assert not app.exception
     assert app.title[0].value == "Boîte des retours"
     assert len(app.dataframe) >= 1
@@ -271,7 +271,7 @@ def test_mailbox_page_lists_what_needs_a_person(console_db, repo_root):
 def test_attach_an_unmatched_bounce_from_the_document_page(console_db, repo_root):
     make_unmatched(console_db)
     document_id = unsent_relay_document(console_db)
-    app = console_app(repo_root, doc=document_id).run().switch_page("pages/document.py").run()
+    app = console_app(repo_root, doc=document_id).run().switch_page("views/document.py").run()
     app.text_area(key="send_to").input("lost@client.example")
     app.button(key="send_submit").click().run()
     message = app.selectbox(key="attach_message").value
@@ -299,7 +299,7 @@ def test_mailbox_attach_by_number_and_dismiss(console_db, repo_root):
            WHERE s.mode = 'relay' AND d.number IN (SELECT number FROM documents GROUP BY 1
                                                    HAVING count(*) = 1)
            ORDER BY s.requested_at DESC LIMIT 1""").fetchone()[0]
-    app = console_app(repo_root).run().switch_page("pages/mailbox.py").run()
+    app = console_app(repo_root).run().switch_page("views/mailbox.py").run()
     app.selectbox(key="mailbox_message").set_value(first).run()
     app.text_input(key="mailbox_reference").input(number).run()
     confirm_box(app, "mailbox").check().run()   # the demo bounce names another address
@@ -316,7 +316,7 @@ def test_mailbox_attach_by_number_and_dismiss(console_db, repo_root):
 
 def test_settings_show_zones_and_modes_but_never_secrets(console_db, repo_root, monkeypatch):
     monkeypatch.setenv("SUIVI_SMTP_PASSWORD", "hunter2-very-secret")
-    app = console_app(repo_root).run().switch_page("pages/settings.py").run()
+    app = console_app(repo_root).run().switch_page("views/settings.py").run()
     assert not app.exception
     accounts = app.dataframe[0].value
     assert {"time_zone", "sending_mode"} <= set(accounts.columns)
@@ -334,7 +334,7 @@ def test_streamlit_secrets_configure_the_console_without_being_shown(console_db,
     app.secrets["SUIVI_IMAP_HOST"] = "imap.example.test"
     app.secrets["SUIVI_IMAP_USER"] = "bounces"
     app.secrets["SUIVI_IMAP_PASSWORD"] = "s3cr3t-from-secrets"
-    app.run().switch_page("pages/settings.py").run()
+    app.run().switch_page("views/settings.py").run()
     assert not app.exception
     everything = " ".join(str(frame.value.to_dict()) for frame in app.dataframe)
     assert "imap.example.test" in everything and "bounces" in everything
@@ -358,7 +358,7 @@ def test_changing_an_account_zone_changes_how_documents_show_send_dates(console_
     app.text_input(key="doc_search").input(number).run()
     assert paris in documents_html(app)
 
-    app.switch_page("pages/settings.py").run()
+    app.switch_page("views/settings.py").run()
     assert not app.exception
     assert not any(b.key == "save_settings_acct-dubois" for b in app.button)  # nothing changed
     app.selectbox(key="zone_acct-dubois").set_value("Asia/Tokyo").run()
@@ -374,12 +374,12 @@ def test_changing_an_account_zone_changes_how_documents_show_send_dates(console_
     assert accounts.at["acct-dubois", "sending_mode"] == "Envoi manuel"
     assert sent_document_of(console_db, "acct-dubois")[1] == stored  # UTC value untouched
 
-    app.switch_page("pages/documents.py").run()
+    app.switch_page("views/documents.py").run()
     app.text_input(key="doc_search").input(number).run()
     html = documents_html(app)
     assert tokyo in html and paris not in html
 
-    app.switch_page("pages/history.py").run()
+    app.switch_page("views/history.py").run()
     app.multiselect(key="history_types").set_value(["account_settings_changed"]).run()
     history = app.dataframe[0].value
     assert list(history["Type"]) == ["Réglages du compte modifiés"]
@@ -395,7 +395,7 @@ def test_account_settings_offer_only_known_zones_and_modes_and_refuse_the_rest(
     from tracking.errors import Forbidden
 
     sign_in(monkeypatch, console_db, "admin")
-    app = console_app(repo_root).run().switch_page("pages/settings.py").run()
+    app = console_app(repo_root).run().switch_page("views/settings.py").run()
     zones = app.selectbox(key="zone_acct-kiwi").options
     assert "Pacific/Auckland" in zones and "Mars/Olympus_Mons" not in zones
     assert "localtime" not in zones
@@ -405,7 +405,7 @@ def test_account_settings_offer_only_known_zones_and_modes_and_refuse_the_rest(
     before = counts(console_db)
     # Support gets no edit controls, and the core refuses the call anyway.
     sign_in(monkeypatch, console_db, "support")
-    app = console_app(repo_root).run().switch_page("pages/settings.py").run()
+    app = console_app(repo_root).run().switch_page("views/settings.py").run()
     assert not app.get("expander")
     assert not [s for s in app.selectbox if s.key.startswith(("zone_", "mode_"))]
     with pytest.raises(Forbidden):
@@ -431,7 +431,7 @@ def test_failure_without_a_reason_says_so_and_shows_what_the_server_said(console
         cursor.execute("UPDATE deliveries SET reason = NULL, status_code = NULL, "
                        "smtp_reply = ? WHERE send_id = ? AND idx = ?",
                        ["550 nope <b>bold</b>", send_id, idx])
-    app = console_app(repo_root, doc=document_id).run().switch_page("pages/document.py").run()
+    app = console_app(repo_root, doc=document_id).run().switch_page("views/document.py").run()
     assert not app.exception
     box = box_html(app)
     assert "Le serveur n&#x27;a pas donné de raison." in box

@@ -37,7 +37,7 @@ def test_names_from_the_database_are_not_markdown_on_the_document_page(console_d
                                                                         monkeypatch):
     document_id = make_markdown_names(console_db)
     st.cache_data.clear()
-    app = console_app(repo_root, doc=document_id).run().switch_page("pages/document.py").run()
+    app = console_app(repo_root, doc=document_id).run().switch_page("views/document.py").run()
     assert not app.exception
     shown = markdown_shown(app)
     assert app.title[0].value.endswith(markdown_text(FORMULA_NUMBER))
@@ -65,7 +65,7 @@ def test_account_names_on_the_settings_page_are_plain(console_db, repo_root, mon
     st.cache_data.clear()
     sign_in(monkeypatch, console_db, "admin")
     app = console_app(repo_root).run()
-    app.switch_page("pages/settings.py").run()
+    app.switch_page("views/settings.py").run()
     assert not app.exception
     assert any(e.label.startswith(markdown_text(MARKDOWN_ACCOUNT)) for e in app.get("expander"))
     assert not unescaped("**Nord**", markdown_shown(app))

@@ -25,7 +25,7 @@ def _frame_with(app, column: str):
 
 
 def _mailbox(repo_root):
-    return console_app(repo_root).run().switch_page("pages/mailbox.py").run()
+    return console_app(repo_root).run().switch_page("views/mailbox.py").run()
 
 
 def test_the_queue_shows_the_evidence_and_applying_moves_the_state(console_db, repo_root,
@@ -67,7 +67,7 @@ def test_the_document_page_lists_its_proposals(console_db, repo_root, tmp_path):
     _proposal_id, send_id, _idx = make_proposal(console_db, tmp_path / "forged")
     document_id = shared_database(console_db).cursor().execute(
         "SELECT document_id FROM sends WHERE id = ?", [send_id]).fetchone()[0]
-    app = console_app(repo_root, doc=document_id).run().switch_page("pages/document.py").run()
+    app = console_app(repo_root, doc=document_id).run().switch_page("views/document.py").run()
     assert not app.exception
     shown = _frame_with(app, "Décision")
     assert list(shown["Décision"]) == ["À vérifier"]

@@ -29,7 +29,7 @@ def errors(app) -> list[str]:
 
 
 def document_page(repo_root, document_id: str):
-    return console_app(repo_root, doc=document_id).run().switch_page("pages/document.py").run()
+    return console_app(repo_root, doc=document_id).run().switch_page("views/document.py").run()
 
 
 def test_the_calendar_runs_from_the_issue_day_to_today(console_db, repo_root):

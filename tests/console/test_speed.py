@@ -1,5 +1,6 @@
 """Issue 12, speed as felt: the benchmarks run (their contract, never their figures: speed
-targets live in the benchmarks) and the Failures page builds only the chart of its open tab."""
+targets live in the benchmarks), the Failures page builds only the chart of its open tab, and
+figures are kept with the reads they draw."""
 
 from __future__ import annotations
 
@@ -48,9 +49,35 @@ def test_bench_console_browser_times_pages_and_list_actions(repo_root, demo_temp
 
 
 def test_failures_page_builds_only_the_open_tabs_chart(console_db, repo_root):
-    app = console_app(repo_root).run().switch_page("pages/failures.py").run()
+    app = console_app(repo_root).run().switch_page("views/failures.py").run()
     assert not app.exception
     assert len(app.get("plotly_chart")) == 1
+
+
+def test_figures_are_built_once_per_period_and_again_after_an_action(console_db, repo_root,
+                                                                    monkeypatch):
+    """The History page's charts are kept with the reads they draw (ui/drawn.py): a second
+    run draws the same figures without building them, an action forgets them."""
+    from tracking import charts
+    from ui import data
+
+    built = []
+    real = charts.activity_per_day
+    monkeypatch.setattr(charts, "activity_per_day",
+                        lambda *args, **kwargs: built.append(args) or real(*args, **kwargs))
+    app = console_app(repo_root).run().switch_page("views/history.py").run()
+    assert not app.exception
+    first = [chart.proto.spec for chart in app.get("plotly_chart")]
+    assert len(first) == 5 and len(built) == 1
+    app.run()
+    assert [chart.proto.spec for chart in app.get("plotly_chart")] == first
+    assert len(built) == 1
+    app.session_state["language"] = "en"   # another language: figures of its own
+    app.run()
+    assert len(built) == 2
+    data.forget()
+    app.run()
+    assert not app.exception and len(built) == 3
 
 
 def test_documents_pages_cut_on_the_date_equal_a_plain_sort(console_db):

@@ -3,11 +3,10 @@ exports."""
 
 import streamlit as st
 
-from tracking import charts
 from tracking.export import HISTORY_COLUMNS
 from tracking.labels import actor_word, word_for
 from tracking.models import EventType
-from ui import analysis, data
+from ui import analysis, data, drawn
 from ui.i18n import language, t
 from ui.inputs import choice, choices, text
 from ui.layout import start_page
@@ -33,16 +32,15 @@ table(history_table(events), key="history_table")
 analysis.export_buttons(events, HISTORY_COLUMNS, "history")
 
 st.subheader(t("history.charts"))
-figures = data.history_charts(data.path(), since, until, account, scope=who.scope)
-summary = data.failure_summary(data.path(), since, until, account, scope=who.scope)
+drawn = drawn.history(data.path(), since, until, account, lang, scope=who.scope)
 left, right = st.columns(2)
 left.markdown(f"**{t('history.activity')}**")
-left.plotly_chart(charts.activity_per_day(figures.activity, lang), key="activity")
+left.plotly_chart(drawn["activity"], key="activity")
 right.markdown(f"**{t('history.rate')}**")
-right.plotly_chart(charts.failure_rate(figures.failure_rate, lang), key="rate")
+right.plotly_chart(drawn["rate"], key="rate")
 left.markdown(f"**{t('history.delay')}**")
-left.plotly_chart(charts.delivery_delay(figures.delivery_delay, lang), key="delay")
+left.plotly_chart(drawn["delay"], key="delay")
 right.markdown(f"**{t('history.domains')}**")
-right.plotly_chart(charts.failures_by(summary.by_domain.head(10), "domain", lang), key="domains")
+right.plotly_chart(drawn["domains"], key="domains")
 st.markdown(f"**{t('history.reasons')}**")
-st.plotly_chart(charts.failures_by_reason(summary.by_reason, lang), key="reasons")
+st.plotly_chart(drawn["reasons"], key="reasons")

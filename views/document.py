@@ -23,7 +23,7 @@ who = start_page()
 lang = language()
 document_id = st.query_params.get("doc", "")
 box = data.document_box(document_id, scope=who.scope) if document_id else None
-st.page_link("pages/documents.py", label=t("doc.back"),
+st.page_link("views/documents.py", label=t("doc.back"),
              query_params={**list_state.carried(), "lang": lang})
 if box is None:
     st.info(t("doc.missing") if not document_id else t("doc.unknown"))

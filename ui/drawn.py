@@ -1,0 +1,88 @@
+"""What the analysis pages draw — Plotly figures, labelled tables — kept as long as the cached
+reads they are drawn from.
+
+Building a figure goes through Plotly's validators: 50–400 ms per chart, the History page's five
+took longer than its cached reads; labelling the Failures drill-down (every time on its row's
+clock, codes in words) took 0.1–0.3 s. So they are cached too, keyed on the same plain values
+as those reads (path, period, account, filters, scope) plus the language, for the same time,
+and forgotten with them after an action (`ui.data.forget`). `st.cache_resource` keeps a Figure
+itself: a copy through pickle (`st.cache_data`) would run the validators again on every read;
+nothing changes a cached figure (`st.plotly_chart` serialises a copy). Tables are plain
+DataFrames: `st.cache_data`, a copy each time.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from tracking import charts
+from tracking.labels import word_for
+from tracking.models import ReasonGroup
+from tracking.store.console_queries import Scope
+from ui import data
+from ui.tables import failure_table
+
+SUMMARY_TTL = 120   # seconds: as long as the reads drawn (ui.data.history_charts, failure_summary)
+KEPT = 64           # figure sets per function: periods × accounts × languages in use
+
+
+@st.cache_resource(ttl=SUMMARY_TTL, max_entries=KEPT, show_spinner=False)
+def history(db_path: str, since: datetime, until: datetime, account_id: str | None,
+            language: str, *, scope: Scope = None) -> dict[str, go.Figure]:
+    """The History page's charts, by name."""
+    figures = data.history_charts(db_path, since, until, account_id, scope=scope)
+    summary = data.failure_summary(db_path, since, until, account_id, scope=scope)
+    return {
+        "activity": charts.activity_per_day(figures.activity, language),
+        "rate": charts.failure_rate(figures.failure_rate, language),
+        "delay": charts.delivery_delay(figures.delivery_delay, language),
+        "domains": charts.failures_by(summary.by_domain.head(10), "domain", language),
+        "reasons": charts.failures_by_reason(summary.by_reason, language),
+    }
+
+
+@st.cache_resource(ttl=SUMMARY_TTL, max_entries=KEPT, show_spinner=False)
+def failures(db_path: str, since: datetime, until: datetime, account_id: str | None,
+             language: str, tab: str, *, scope: Scope = None) -> go.Figure:
+    """The chart of one tab of the Failures page (`FAILURE_TABS`)."""
+    summary = data.failure_summary(db_path, since, until, account_id, scope=scope)
+    if tab == "by_group":
+        return charts.failures_by(summary.by_group, "group", language,
+                                  lambda g: word_for(ReasonGroup, g, language))
+    if tab == "by_reason":
+        return charts.failures_by_reason(summary.by_reason, language)
+    if tab == "by_domain":
+        return charts.failures_by(summary.by_domain, "domain", language)
+    if tab == "by_mode":
+        return charts.failures_by(summary.by_mode, "mode", language, charts.mode_label(language))
+    if tab == "by_account":
+        return charts.failures_by(summary.by_account, "account", language)
+    if tab == "over_time":
+        return charts.failures_over_time(summary.by_day, language)
+    raise ValueError(f"no Failures chart named {tab!r}")
+
+
+FAILURE_TABS = ("by_group", "by_reason", "by_domain", "by_mode", "by_account", "over_time")
+
+
+@st.cache_data(ttl=60, max_entries=KEPT, show_spinner=False)   # as ui.data.failing_deliveries
+def failures_drill_down(db_path: str, since: datetime, until: datetime, account_id: str | None,
+                        reasons: tuple[str, ...] | None, domain: str | None, mode: str | None,
+                        language: str, *, scope: Scope = None) -> pd.DataFrame:
+    """The failed recipients as the drill-down shows them, in `language` (the reader's: the
+    labels read it from the session), without the links to the documents (they carry the
+    list's filters of the moment)."""
+    failed = data.failing_deliveries(db_path, since, until, account_id, reasons, domain, mode,
+                                     scope=scope)
+    return failure_table(failed)
+
+
+def forget() -> None:
+    """After an action, with the cached reads (`ui.data.forget`)."""
+    history.clear()
+    failures.clear()
+    failures_drill_down.clear()
