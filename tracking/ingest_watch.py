@@ -8,8 +8,9 @@ and again. `poll_now()` cuts the wait short. Faults:
 - login refused, TLS failure, missing folder → the error is shown and the watcher waits for
   `poll_now()` (or a long `refused_retry`) instead of hammering the server;
 - an undecodable message is data (stored with its defect), never an error here;
-- a DuckDB write-write conflict with the sender (both record events on the same deliveries) →
-  the pass was rolled back; read again at once.
+- a DuckDB write-write conflict with the sender (both record events on the same deliveries),
+  or a PostgreSQL deadlock or serialization failure → the pass was rolled back; read again at
+  once.
 
 Runs as a daemon thread in the process that owns the database (the console), or in the
 foreground for `python -m tracking ingest --watch`.
@@ -33,6 +34,7 @@ from tracking.inbound.maildir import MaildirMailbox
 from tracking.ingest import IngestPolicy, IngestStats, ingest_available
 from tracking.store import inbound
 from tracking.store.connection import Database, is_conflict
+from tracking.store.postgres import is_conflict as is_pg_conflict
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +101,9 @@ class MailboxWatcher:
     # -- control --------------------------------------------------------------------------------
 
     def start(self) -> MailboxWatcher:
+        # running from here on, not from when the thread gets scheduled: a status read right
+        # after start (`serve` prints one) must list the watcher
+        self._update(running=True)
         self._thread = threading.Thread(target=self.run, name="suivi-mailbox", daemon=True)
         self._thread.start()
         return self
@@ -153,6 +158,12 @@ class MailboxWatcher:
                 self._wake.wait(self.refused_retry)
                 self._wake.clear()
             except (MailboxError, StorageError) as err:
+                if is_pg_conflict(err):
+                    # PostgreSQL's deadlock detector chose this pass (a sender locking the same
+                    # deliveries in another order): rolled back, the checkpoint makes the
+                    # re-read exact — go again at once, as for DuckDB's conflicts below
+                    log.debug("mailbox pass lost a deadlock; again", exc_info=True)
+                    continue
                 source, idle = _close(source, idle)
                 self._failed(err, delay, attention=False)
                 self._wake.wait(delay)

@@ -18,9 +18,18 @@ thread of the same process holding its own `OutboxJournal`, or another process â
 when the holder dies, so a killed process never leaves it behind.
 
 On PostgreSQL several senders share one database, each with its own journal: a `JournalPool`
-takes the first free slot of a directory (`SUIVI_OUTBOX_JOURNALS`, default `data/outbox-journals`),
-and its slot name (`host/slot`) marks the deliveries it claims. A worker restarted after a kill
-takes the freed slot again, and with it the dead worker's journal and claims to settle.
+takes the first free slot of a directory (`SUIVI_OUTBOX_JOURNALS`, default the checkout's
+`data/outbox-journals`), and its slot name (`host:pool/slot`) marks the deliveries it claims.
+A worker restarted after a kill takes the freed slot again, and with it the dead worker's
+journal and claims to settle.
+
+The name must be unique among every sender of the database, on every host: a starting sender
+settles the claims of its name, and settling a live sender's claims would put back in the queue
+what it is sending. The host name alone is not enough â€” containers given one hostname, cloned
+machines, or one host reaching the database by two spellings of its URL (two journal folders)
+would all name their first sender `host/0`. So each journal folder draws a random `pool` id the
+first time it is used and keeps it (file `pool-id`): the journals that can settle each other
+(the same folder, the same host) share it, and no other folder has it.
 """
 
 from __future__ import annotations
@@ -29,12 +38,14 @@ import fcntl
 import hashlib
 import json
 import os
+import secrets
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tracking.errors import SenderBusy
+from tracking.store.connection import CHECKOUT_DATA
 from tracking.store.dialect import is_postgres_url
 
 MAX_SLOTS = 64          # senders per host and database
@@ -137,8 +148,29 @@ class OutboxJournal:
 def journal_directory(url: str, env: dict[str, str] | None = None) -> Path:
     """Where the journals of the senders of one PostgreSQL database live on this host."""
     env = os.environ if env is None else env
-    root = Path(env.get("SUIVI_OUTBOX_JOURNALS") or "data/outbox-journals")
+    # by default this checkout's data/, wherever the process runs from: senders started from
+    # another folder must still find (and settle) the journals of the dead ones
+    root = Path(env.get("SUIVI_OUTBOX_JOURNALS") or CHECKOUT_DATA / "outbox-journals")
     return root / hashlib.sha256(url.encode()).hexdigest()[:16]
+
+
+def pool_id(directory: Path) -> str:
+    """The random id of a journal folder, drawn on first use and kept in `pool-id` (written
+    whole to a temporary name, then linked: two senders starting together agree on one)."""
+    path = directory / "pool-id"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    draft = directory / f".pool-id.{os.getpid()}.{secrets.token_hex(4)}"
+    draft.write_text(secrets.token_hex(4))
+    try:
+        os.link(draft, path)          # fails if another sender linked its own first
+    except FileExistsError:
+        pass
+    finally:
+        draft.unlink()
+    return path.read_text().strip()
 
 
 class JournalPool(OutboxJournal):
@@ -147,6 +179,9 @@ class JournalPool(OutboxJournal):
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         super().__init__(directory / "unclaimed")
+
+    def _name(self, host: str, slot: str | int) -> str:
+        return f"{host}:{pool_id(self.directory)}/{slot}"
 
     def acquire(self) -> None:
         if self._fd is not None:
@@ -159,7 +194,7 @@ class JournalPool(OutboxJournal):
                 super().acquire()
             except SenderBusy:
                 continue
-            self.worker = f"{host}/{slot}"
+            self.worker = self._name(host, slot)
             return
         raise SenderBusy(f"{MAX_SLOTS} outbox senders already run on this host ({self.directory})")
 
@@ -179,7 +214,7 @@ class JournalPool(OutboxJournal):
             except SenderBusy:
                 continue                   # a live sender
             host, slot = path.stem.rsplit("-", 1)
-            orphan.worker = f"{host}/{slot}"
+            orphan.worker = self._name(host, slot)
             try:
                 yield orphan
             finally:

@@ -5,9 +5,11 @@ the document-marks refresh (`tracking.store.marks`) and the notebooks' Parquet s
 (`tracking.store.snapshot`). `start`, `stop`, `status`, `wake`. It runs headless as
 `python -m tracking serve`, and inside the console, which gets it through `process_owner` —
 a module-level registry, so whatever Streamlit's caches do (a "Clear cache" re-runs every cached
-factory), a process never holds two owners of one database. Across processes, the outbox
-journal's `flock` refuses a second sender (`SenderBusy`), and DuckDB itself refuses a second
-process on the file.
+factory), a process never holds two owners of one database. Across processes, on DuckDB, the
+outbox journal's `flock` refuses a second sender (`SenderBusy`), and DuckDB itself refuses a
+second process on the file; on PostgreSQL, owners in many processes share the work (claims
+`SKIP LOCKED`, a lock per mailbox batch, the marks refresh under a lock — `tests/core/
+test_fleet.py`).
 
 Reads never write: the console's pages only read; the marks a filter needs are brought up to
 date here, by the marks worker (every `marks_every` seconds, or at once on `wake()`).
@@ -32,6 +34,7 @@ from tracking.runtime import open_store, outbound_transport, settings_for, trans
 from tracking.store import delivery_counts, event_counts
 from tracking.store.connection import Database
 from tracking.store.marks import refresh_marks
+from tracking.store.postgres import redact
 from tracking.store.snapshot import default_directory, write_snapshot
 
 log = logging.getLogger(__name__)
@@ -118,7 +121,8 @@ class Owner:
                 self._stop_workers(timeout=10)
                 raise
             self.started = True
-        log.info("owner of %s started: %s", self.path, ", ".join(self.status().running) or "-")
+        log.info("owner of %s started: %s", redact(self.path),
+                 ", ".join(self.status().running) or "-")
         return self
 
     def _start_outbox(self, db: Database) -> None:
@@ -167,7 +171,7 @@ class Owner:
         running += [t.name.removeprefix("suivi-") for t in self._threads if t.is_alive()]
         outbox = self.outbox.outbox if self.outbox is not None else None
         return OwnerStatus(
-            database=self.path, running=tuple(running),
+            database=redact(self.path), running=tuple(running),   # shown: no password
             outbound=outbox.health.get() if outbox is not None else OutboundHealth(),
             mailbox=self.mailbox.status() if self.mailbox is not None else None,
             outbox_error=self.outbox.last_error if self.outbox is not None
@@ -195,8 +199,11 @@ class Owner:
             self._counts_rows = rows if self._counts_rows is None else self._counts_rows
             return False
         with db.transaction() as cursor:
-            self._counts_rows = delivery_counts.compact(cursor)
+            # event_counts first: the order writers take them in (`record_events` adds its
+            # events' counts, then moves the deliveries), so the folds' locks (PostgreSQL)
+            # and a writer's cannot wait on each other in a cycle
             event_counts.compact(cursor)   # grows with the same writes, more slowly
+            self._counts_rows = delivery_counts.compact(cursor)
         log.info("delivery counts folded: %d rows to %d", rows, self._counts_rows)
         return True
 

@@ -155,6 +155,14 @@ def test_a_bulk_send_is_checked_in_one_read_and_refused_whole(db, bounced, seede
     assert all(r.created for r in request_sends(db, batch, policy, now=NOW))
 
 
+def test_only_addresses_that_ever_failed_for_a_suppressing_reason_are_read(db, bounced):
+    """A client's usual address, delivered every time, cannot be suppressed: its history (the
+    send of every invoice it ever received) is not read on each new send."""
+    outcomes = suppressions.latest_outcomes(db.cursor(), "acct-relay",
+                                            ["boss@client.test", "billing@client.test"])
+    assert [(o.address, o.reason) for o in outcomes] == [("billing@client.test", "userunknown")]
+
+
 # The list's definition in one step (how it was read before it was cut in three for a million
 # documents): the latest final outcome of every address that ever had a suppressing reason,
 # kept when it is a suppressing failure.

@@ -2,9 +2,10 @@
 
 The process opens the database and runs the workers (all of them, or those named with
 `--only`) until SIGTERM or SIGINT; then the sender finishes the SMTP transaction in flight,
-records it, puts the rest of its batch back in the queue, and the process exits 0. A second
-`serve` (or a console) on the same database is refused: DuckDB allows one process per file, and
-the outbox journal's lock allows one sender.
+records it, puts the rest of its batch back in the queue, and the process exits 0. On DuckDB a
+second `serve` (or a console) on the same file is refused: DuckDB allows one process per file,
+and the outbox journal's lock allows one sender. On PostgreSQL as many run as wanted, on as many
+hosts (README, "Past one machine"). What it prints never carries the URL's password.
 """
 
 from __future__ import annotations

@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import duckdb
 
+from tracking.store.dialect import Engine, engine_of
+
 Cursor = duckdb.DuckDBPyConnection
 
 # Seconds from the request to a `delivered` state, upper bounds of buckets 1..6; 7 is beyond
@@ -105,7 +107,16 @@ def rebuild(cursor: Cursor) -> int:
 
 def compact(cursor: Cursor) -> int:
     """Fold each key's rows into one, dropping keys that sum to zero (call inside a
-    transaction). Returns the number of rows left."""
+    transaction). Returns the number of rows left.
+
+    PostgreSQL: the table is locked against writers and other folds first (writers wait for
+    the fold, a second of a million documents' keys, and it is rare). Each statement of a
+    READ COMMITTED transaction sees the latest commits, so without the lock the DELETE would
+    also remove rows committed after the sums were taken (counts lost), and two owners folding
+    at once would both insert their sums (counts doubled). DuckDB's transaction sees one
+    snapshot, and one process writes it."""
+    if engine_of(cursor) is Engine.POSTGRES:
+        cursor.execute("LOCK TABLE delivery_counts IN SHARE ROW EXCLUSIVE MODE")
     cursor.execute(f"""CREATE TEMP TABLE suivi_compacted AS
                        SELECT {_KEYS}, sum(deliveries) AS deliveries FROM delivery_counts
                        GROUP BY {_GROUP_ALL_KEYS} HAVING sum(deliveries) <> 0""")

@@ -21,6 +21,7 @@ from datetime import datetime
 import pyarrow as pa
 
 from tracking.clock import to_db
+from tracking.store.dialect import Engine, engine_of
 
 KEY_COLUMNS = ("day", "account_id", "type")
 _KEYS = ", ".join(KEY_COLUMNS)
@@ -68,7 +69,10 @@ def rebuild(cursor) -> int:
 
 
 def compact(cursor) -> int:
-    """Fold each key's rows into one (call inside a transaction). Returns the rows left."""
+    """Fold each key's rows into one (call inside a transaction). Returns the rows left.
+    PostgreSQL: under a table lock first, as `delivery_counts.compact` (and why)."""
+    if engine_of(cursor) is Engine.POSTGRES:
+        cursor.execute("LOCK TABLE event_counts IN SHARE ROW EXCLUSIVE MODE")
     cursor.execute(f"""CREATE TEMP TABLE suivi_event_counts_folded AS
                        SELECT {_KEYS}, sum(events) AS events FROM event_counts
                        GROUP BY {_KEYS} HAVING sum(events) <> 0""")

@@ -50,11 +50,13 @@ def load_checkpoint(cursor: Cursor, source: str) -> Checkpoint | None:
 
 
 def save_checkpoint(cursor: Cursor, source: str, uidvalidity: int, last_uid: int) -> None:
+    # The stored row's columns named with their table: PostgreSQL refuses a bare `last_uid`
+    # beside `excluded.last_uid` as ambiguous (DuckDB guessed the stored one).
     cursor.execute(
         """INSERT INTO mailbox_checkpoints VALUES (?, ?, ?, ?)
            ON CONFLICT (source) DO UPDATE SET uidvalidity = excluded.uidvalidity,
-                  last_uid = CASE WHEN uidvalidity = excluded.uidvalidity
-                                  THEN greatest(last_uid, excluded.last_uid)
+                  last_uid = CASE WHEN mailbox_checkpoints.uidvalidity = excluded.uidvalidity
+                                  THEN greatest(mailbox_checkpoints.last_uid, excluded.last_uid)
                                   ELSE excluded.last_uid END,
                   updated_at = excluded.updated_at""",
         [source, uidvalidity, last_uid, utc_now_naive()])

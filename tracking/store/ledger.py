@@ -19,6 +19,7 @@ from tracking.events import PAYLOADS, Event, Payload
 from tracking.models import DeliveryState, EventType
 from tracking.records import STATUS_FIELDS, DeliveryStatus
 from tracking.store import delivery_counts, event_counts
+from tracking.store.dialect import Engine, engine_of
 from tracking.state import apply
 
 _EVENT_SCHEMA = pa.schema([
@@ -42,6 +43,13 @@ def record_events(cursor: duckdb.DuckDBPyConnection, events: list[Event]) -> lis
     """
     if not events:
         return []
+    # The deliveries these events may move, read (and on PostgreSQL locked) BEFORE the events
+    # draw their `seq`: another process's events on the same delivery then wait, and are
+    # numbered after these — the log's order is the order the state moved in, so a fold of
+    # the log gives the stored state even for moves that do not commute (an acceptance and a
+    # delay report recorded at once by a sender and a watcher).
+    keys = sorted({(e.send_id, e.recipient_idx) for e in events if _may_move(e)})
+    current = load_statuses(cursor, keys)
     batch = pa.Table.from_pylist([_event_row(event, ord_) for ord_, event in enumerate(events)],
                                  schema=_EVENT_SCHEMA)
     cursor.register("suivi_event_batch", batch)
@@ -68,15 +76,23 @@ def record_events(cursor: duckdb.DuckDBPyConnection, events: list[Event]) -> lis
             inserted_ids.discard(event.id)
             fresh.append(event)
     event_counts.add_events(cursor, fresh)   # the activity rollup, in this same transaction
-    _advance_deliveries(cursor, [e for e in fresh if e.send_id and e.recipient_idx is not None])
+    _advance_deliveries(cursor, [e for e in fresh if _may_move(e)], current)
     return fresh
 
 
-def _advance_deliveries(cursor: duckdb.DuckDBPyConnection, events: list[Event]) -> None:
+def _may_move(event: Event) -> bool:
+    """Whether `event` can move a stored delivery. A send request opens a delivery that
+    `insert_deliveries` has just written, in the same transaction (unseen by anyone else, so
+    nothing to lock either): it never moves an existing row (`state.apply`), and the bulk send
+    request read every new delivery's status back for nothing."""
+    return (bool(event.send_id) and event.recipient_idx is not None
+            and event.type is not EventType.SEND_REQUESTED)
+
+
+def _advance_deliveries(cursor: duckdb.DuckDBPyConnection, events: list[Event],
+                        current: dict[tuple[str, int], DeliveryStatus]) -> None:
     if not events:
         return
-    keys = sorted({(event.send_id, event.recipient_idx) for event in events})
-    current = load_statuses(cursor, keys)
     changed: dict[tuple[str, int], DeliveryStatus] = {}
     for event in events:
         key = (event.send_id, event.recipient_idx)
@@ -101,6 +117,17 @@ def _advance_deliveries(cursor: duckdb.DuckDBPyConnection, events: list[Event]) 
         cursor.unregister("suivi_status_batch")
 
 
+# PostgreSQL: the statuses are read to be moved, so they are locked until the transaction
+# ends — several processes record events on the same deliveries (a sender its acceptance, a
+# mailbox watcher the delivery report that can arrive first), and without the lock each would
+# move the status it read before the other committed, the last UPDATE erasing the other's move
+# (and the rollup counting both). Locked in key order, so two recorders cannot deadlock here
+# (events with one id are about one delivery, so their inserts come after the same lock);
+# FOR UPDATE under READ COMMITTED returns the row as the other left it. DuckDB: one process,
+# whose writers conflict and retry instead.
+_LOCKED = {Engine.POSTGRES: "ORDER BY d.send_id, d.idx FOR UPDATE OF d"}
+
+
 def load_statuses(
     cursor: duckdb.DuckDBPyConnection, keys: list[tuple[str, int]]
 ) -> dict[tuple[str, int], DeliveryStatus]:
@@ -113,7 +140,8 @@ def load_statuses(
         columns = ", ".join(f"d.{name}" for name in STATUS_FIELDS)
         rows = cursor.execute(
             f"""SELECT d.send_id, d.idx, {columns}
-                FROM deliveries d JOIN suivi_wanted w ON d.send_id = w.send_id AND d.idx = w.idx"""
+                FROM deliveries d JOIN suivi_wanted w ON d.send_id = w.send_id AND d.idx = w.idx
+                {_LOCKED.get(engine_of(cursor), "")}"""
         ).fetchall()
     finally:
         cursor.unregister("suivi_wanted")

@@ -147,20 +147,37 @@ class MarksRefresh:
     full: bool              # the whole table was rebuilt
 
 
+# pg_advisory_xact_lock(namespace, key): beside the mailbox locks (`tracking.store.inbound`).
+_MARKS_LOCK = 5_102
+
+
+def _up_to_date(cursor) -> bool:
+    """Whether the marks have seen as many events as the log holds (one cheap query each)."""
+    counted = cursor.execute("SELECT event_count FROM document_marks_progress").fetchall()[0][0]
+    return cursor.execute("SELECT count(*) FROM events").fetchall()[0][0] == counted
+
+
 def refresh_marks(db: Database) -> MarksRefresh:
     """Bring `document_marks` up to date with the event log (one transaction).
 
     Callers in one process serialize calls (the console holds a lock): two refreshes touching
-    the same documents at once would conflict in DuckDB and one would fail.
+    the same documents at once would conflict in DuckDB and one would fail. Across processes
+    (PostgreSQL: several `serve` and console replicas each refresh) a lock held for the
+    transaction does the same: without it, two refreshes deleting then inserting the same
+    documents' marks collide on the primary key and one process fails at start.
     """
     cursor = db.cursor()
-    last_seq, counted = cursor.execute(
-        "SELECT last_seq, event_count FROM document_marks_progress").fetchall()[0]
-    event_count, max_seq = cursor.execute(
-        "SELECT count(*), coalesce(max(seq), 0) FROM events").fetchall()[0]
-    if event_count == counted:
+    if _up_to_date(cursor):
         return MarksRefresh(0, False)
     with db.transaction() as cursor:
+        if engine_of(cursor) is Engine.POSTGRES:
+            cursor.execute("SELECT pg_advisory_xact_lock(?, 0)", [_MARKS_LOCK])
+            if _up_to_date(cursor):   # another process refreshed while this one waited
+                return MarksRefresh(0, False)
+        last_seq = cursor.execute(
+            "SELECT last_seq FROM document_marks_progress").fetchall()[0][0]
+        event_count, max_seq = cursor.execute(
+            "SELECT count(*), coalesce(max(seq), 0) FROM events").fetchall()[0]
         touched = [row[0] for row in cursor.execute(
             """SELECT DISTINCT coalesce(e.document_id, s.document_id)
                FROM events e LEFT JOIN sends s ON s.id = e.send_id

@@ -14,6 +14,7 @@ holding only NULLs in a column still gets its type): notebooks read either store
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -53,8 +54,20 @@ def default_directory(database_path: str | Path) -> Path:
 
 
 def write_snapshot(db: Database, directory: str | Path) -> Path:
-    """Write every table to `directory/<table>.parquet`, atomically replacing the last one."""
+    """Write every table to `directory/<table>.parquet`, atomically replacing the last one.
+
+    One writer at a time per directory, across processes (an exclusive `flock` on a file
+    beside it; the next waits, then writes a fresher one): on PostgreSQL several owners on one
+    host — `serve` processes, console replicas — each write the snapshot, and two sharing the
+    staging directory would delete or rename each other's half-written files."""
     directory = Path(directory)
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    with open(directory.with_name(directory.name + ".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)   # released when the file closes (or the process dies)
+        return _write_snapshot(db, directory)
+
+
+def _write_snapshot(db: Database, directory: Path) -> Path:
     staging = directory.with_name(directory.name + ".writing")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)

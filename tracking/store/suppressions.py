@@ -27,7 +27,8 @@ _LATEST_FIRST = "x.state_at DESC, s.requested_at DESC, x.idx"
 
 
 def latest_outcomes(cursor: Cursor, account_id: str, addresses: list[str]) -> list[Outcome]:
-    """The latest final outcome of each of `addresses` (any case) in the account."""
+    """The latest final outcome of each of `addresses` (any case) in the account that could be
+    suppressed (see `latest_outcomes_by_account`)."""
     return latest_outcomes_by_account(cursor, {account_id: addresses}).get(account_id, [])
 
 
@@ -35,6 +36,12 @@ def latest_outcomes_by_account(cursor: Cursor, wanted: dict[str, list[str]]
                                ) -> dict[str, list[Outcome]]:
     """`latest_outcomes` for several accounts in one read (a bulk send checks every request
     at once): {account id: outcomes of the addresses asked for it}.
+
+    Only addresses that failed at least once for a reason that can suppress (in any account)
+    are answered: the latest outcome of any other address cannot suppress it, and it is the
+    usual case — a client's billing address that received every invoice for years would
+    otherwise have the send of each of those invoices read on every new send to it (the send
+    benchmark's bulk send to one address read O(n²) sends this way).
 
     Every send runs this, so it goes by keys only: the deliveries of the addresses by the
     `deliveries_address` index (migration 11), then their sends and documents by primary key,
@@ -52,6 +59,8 @@ def latest_outcomes_by_account(cursor: Cursor, wanted: dict[str, list[str]]
         """SELECT send_id, idx, address, state, reason, status_code, state_at
            FROM deliveries WHERE address = ANY(?::VARCHAR[])""", [addresses]).fetchall()
                   if row[3] != "pending"]
+    could_suppress = {row[2] for row in deliveries if row[3] in _FAILED and row[4] in _REASONS}
+    deliveries = [row for row in deliveries if row[2] in could_suppress]
     sends = _by_key(cursor, "SELECT id, account_id, requested_at, document_id FROM sends",
                     {row[0] for row in deliveries})
     sends = {key: row for key, row in sends.items() if row[1] in wanted}
