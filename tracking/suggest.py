@@ -44,10 +44,7 @@ def suggest_addresses(addresses: Iterable[str], known_domains: Iterable[str] = (
     """`suggest_address` for many addresses of one account: the candidates are prepared once
     and each domain is corrected once (the console's list of addresses to correct holds
     thousands of addresses on a few hundred domains, each tried against ~550 candidates)."""
-    known = _unique(d.strip().lower() for d in known_domains if d and d.strip())
-    candidates = _unique([*known, *COMMON_DOMAINS])
-    known_set, candidate_set = set(known), set(candidates)
-    letters = {candidate: frozenset(candidate) for candidate in candidates}
+    candidates = _Candidates(known_domains)
     corrected: dict[str, str | None] = {}
     found: list[str | None] = []
     for address in addresses:
@@ -57,39 +54,53 @@ def suggest_addresses(addresses: Iterable[str], known_domains: Iterable[str] = (
             continue
         domain = domain.lower().rstrip(".")
         if domain not in corrected:
-            corrected[domain] = _corrected_domain(domain, candidates, candidate_set, known_set,
-                                                  letters)
+            corrected[domain] = candidates.closest(domain)
         found.append(f"{local}@{corrected[domain]}" if corrected[domain] else None)
     return found
 
 
-def _corrected_domain(domain: str, candidates: list[str], candidate_set: set[str],
-                      known: set[str], letters: dict[str, frozenset[str]]) -> str | None:
-    if domain in candidate_set:
-        return None
-    if domain in KNOWN_SLIPS:
-        return KNOWN_SLIPS[domain]
-    best: list[tuple[int, int, str]] = []   # (distance, 0 when known to the account, domain)
-    own = frozenset(domain)
-    for candidate in candidates:
-        if abs(len(candidate) - len(domain)) > 2:   # past the largest allowed distance
-            continue
-        limit = _allowed_distance(domain, candidate)
-        if abs(len(candidate) - len(domain)) > limit:
-            continue
-        # Each edit adds or drops at most two of the letters a name uses (a swap none): a
-        # cheap bound that spares most candidates the distance itself.
-        if len(own ^ letters[candidate]) > 2 * limit:
-            continue
-        distance = edit_distance(domain, candidate, limit)
-        if distance <= limit:
-            best.append((distance, 0 if candidate in known else 1, candidate))
-    if not best:
-        return None
-    best.sort()
-    if len(best) > 1 and best[0][:2] == best[1][:2]:
-        return None   # two candidates equally close: no honest guess
-    return best[0][2]
+# The largest distance `_allowed_distance` allows: candidates longer or shorter by more than
+# this are never looked at.
+_MOST_SLIPS = 2
+
+
+class _Candidates:
+    """The account's known domains then the common providers, grouped by length, each with the
+    set of its letters (for a cheap bound before the distance)."""
+
+    def __init__(self, known_domains: Iterable[str]) -> None:
+        known = _unique(d.strip().lower() for d in known_domains if d and d.strip())
+        self.known = set(known)
+        self.all = set(known) | set(COMMON_DOMAINS)
+        self.by_length: dict[int, list[tuple[str, frozenset[str]]]] = {}
+        for candidate in _unique([*known, *COMMON_DOMAINS]):
+            self.by_length.setdefault(len(candidate), []).append(
+                (candidate, frozenset(candidate)))
+
+    def closest(self, domain: str) -> str | None:
+        """The one clearly closest candidate to `domain` (lower-cased), or None."""
+        if domain in self.all:
+            return None
+        if domain in KNOWN_SLIPS:
+            return KNOWN_SLIPS[domain]
+        best: list[tuple[int, int, str]] = []   # (distance, 0 when known to the account, domain)
+        own = frozenset(domain)
+        for length in range(len(domain) - _MOST_SLIPS, len(domain) + _MOST_SLIPS + 1):
+            for candidate, letters in self.by_length.get(length, ()):
+                limit = _allowed_distance(domain, candidate)
+                # Each edit adds or drops at most two of the letters a name uses (a swap
+                # none): a cheap bound that spares most candidates the distance itself.
+                if abs(length - len(domain)) > limit or len(own ^ letters) > 2 * limit:
+                    continue
+                distance = edit_distance(domain, candidate, limit)
+                if distance <= limit:
+                    best.append((distance, 0 if candidate in self.known else 1, candidate))
+        if not best:
+            return None
+        best.sort()
+        if len(best) > 1 and best[0][:2] == best[1][:2]:
+            return None   # two candidates equally close: no honest guess
+        return best[0][2]
 
 
 def _allowed_distance(domain: str, candidate: str) -> int:
