@@ -36,30 +36,71 @@ def suggest_address(address: str, known_domains: Iterable[str] = ()) -> str | No
 
     `known_domains`: domains this account already delivered to; they are tried first and win
     a tie against the common providers (that the account reached them is evidence)."""
-    local, at, domain = address.strip().rpartition("@")
-    if not at or not local or not domain:
-        return None
-    domain = domain.lower().rstrip(".")
-    known = _unique(d.strip().lower() for d in known_domains if d and d.strip())
-    candidates = _unique([*known, *COMMON_DOMAINS])
-    if domain in candidates:
-        return None
-    if domain in KNOWN_SLIPS:
-        return f"{local}@{KNOWN_SLIPS[domain]}"
-    best: list[tuple[int, int, str]] = []   # (distance, 0 when known to the account, domain)
-    for candidate in candidates:
-        limit = _allowed_distance(domain, candidate)
-        if abs(len(candidate) - len(domain)) > limit:
+    return suggest_addresses([address], known_domains)[0]
+
+
+def suggest_addresses(addresses: Iterable[str], known_domains: Iterable[str] = ()
+                      ) -> list[str | None]:
+    """`suggest_address` for many addresses of one account: the candidates are prepared once
+    and each domain is corrected once (the console's list of addresses to correct holds
+    thousands of addresses on a few hundred domains, each tried against ~550 candidates)."""
+    candidates = _Candidates(known_domains)
+    corrected: dict[str, str | None] = {}
+    found: list[str | None] = []
+    for address in addresses:
+        local, at, domain = address.strip().rpartition("@")
+        if not at or not local or not domain:
+            found.append(None)
             continue
-        distance = edit_distance(domain, candidate, limit)
-        if distance <= limit:
-            best.append((distance, 0 if candidate in known else 1, candidate))
-    if not best:
-        return None
-    best.sort()
-    if len(best) > 1 and best[0][:2] == best[1][:2]:
-        return None   # two candidates equally close: no honest guess
-    return f"{local}@{best[0][2]}"
+        domain = domain.lower().rstrip(".")
+        if domain not in corrected:
+            corrected[domain] = candidates.closest(domain)
+        found.append(f"{local}@{corrected[domain]}" if corrected[domain] else None)
+    return found
+
+
+# The largest distance `_allowed_distance` allows: candidates longer or shorter by more than
+# this are never looked at.
+_MOST_SLIPS = 2
+
+
+class _Candidates:
+    """The account's known domains then the common providers, grouped by length, each with the
+    set of its letters (for a cheap bound before the distance)."""
+
+    def __init__(self, known_domains: Iterable[str]) -> None:
+        known = _unique(d.strip().lower() for d in known_domains if d and d.strip())
+        self.known = set(known)
+        self.all = set(known) | set(COMMON_DOMAINS)
+        self.by_length: dict[int, list[tuple[str, frozenset[str]]]] = {}
+        for candidate in _unique([*known, *COMMON_DOMAINS]):
+            self.by_length.setdefault(len(candidate), []).append(
+                (candidate, frozenset(candidate)))
+
+    def closest(self, domain: str) -> str | None:
+        """The one clearly closest candidate to `domain` (lower-cased), or None."""
+        if domain in self.all:
+            return None
+        if domain in KNOWN_SLIPS:
+            return KNOWN_SLIPS[domain]
+        best: list[tuple[int, int, str]] = []   # (distance, 0 when known to the account, domain)
+        own = frozenset(domain)
+        for length in range(len(domain) - _MOST_SLIPS, len(domain) + _MOST_SLIPS + 1):
+            for candidate, letters in self.by_length.get(length, ()):
+                limit = _allowed_distance(domain, candidate)
+                # Each edit adds or drops at most two of the letters a name uses (a swap
+                # none): a cheap bound that spares most candidates the distance itself.
+                if abs(length - len(domain)) > limit or len(own ^ letters) > 2 * limit:
+                    continue
+                distance = edit_distance(domain, candidate, limit)
+                if distance <= limit:
+                    best.append((distance, 0 if candidate in self.known else 1, candidate))
+        if not best:
+            return None
+        best.sort()
+        if len(best) > 1 and best[0][:2] == best[1][:2]:
+            return None   # two candidates equally close: no honest guess
+        return best[0][2]
 
 
 def _allowed_distance(domain: str, candidate: str) -> int:
@@ -73,21 +114,28 @@ def _allowed_distance(domain: str, candidate: str) -> int:
 
 def edit_distance(a: str, b: str, limit: int | None = None) -> int:
     """Optimal string alignment distance: insertions, deletions, substitutions and swaps of
-    two adjacent letters each cost one (`gmial` → `gmail` is one swap). Stops early past
-    `limit`, returning `limit + 1`."""
+    two adjacent letters each cost one (`gmial` → `gmail` is one swap). With a `limit`, any
+    distance past it is `limit + 1`, and only the cells within `limit` of the diagonal are
+    computed (the others are past it anyway): the suggestion tries hundreds of candidates."""
+    if limit is None:
+        limit = max(len(a), len(b))   # the largest distance there is: no cut
+    past = limit + 1
+    if abs(len(a) - len(b)) > limit:
+        return past
     previous2: list[int] = []
-    previous = list(range(len(b) + 1))
+    previous = [j if j <= limit else past for j in range(len(b) + 1)]
     for i in range(1, len(a) + 1):
-        current = [i] + [0] * len(b)
-        for j in range(1, len(b) + 1):
+        current = [i if i <= limit else past] + [past] * len(b)
+        for j in range(max(1, i - limit), min(len(b), i + limit) + 1):
             cost = 0 if a[i - 1] == b[j - 1] else 1
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            value = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
             if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                current[j] = min(current[j], previous2[j - 2] + 1)
-        if limit is not None and min(current) > limit:
-            return limit + 1
+                value = min(value, previous2[j - 2] + 1)
+            current[j] = value
+        if min(current) > limit:
+            return past
         previous2, previous = previous, current
-    return previous[-1]
+    return min(previous[-1], past)
 
 
 def _unique(values: Iterable[str]) -> list[str]:

@@ -12,7 +12,7 @@ import streamlit as st
 from tracking.clock import format_local
 from tracking.export import SUPPRESSED_COLUMNS
 from tracking.labels import failure_explanation
-from tracking.suggest import suggest_address
+from tracking.suggest import suggest_addresses
 from ui import analysis, data
 from ui.i18n import language, number, t, tf
 from ui.widgets import document_links, local_times
@@ -74,10 +74,13 @@ def _drawn(db_path: str, account_id: str | None, lang: str, *,
 def with_suggestions(found: pd.DataFrame) -> pd.DataFrame:
     """The rows with each address's likely correction (`suggestion`, "" when none), against
     the domains its account already reached."""
-    domains = {account: data.delivered_domains(data.path(), account)
-               for account in found["account_id"].unique()}
-    return found.assign(suggestion=[suggest_address(a, domains[acct]) or "" for a, acct in
-                                    zip(found["address"], found["account_id"])])
+    suggestion = pd.Series("", index=found.index, dtype=object)
+    for account, rows in found.groupby("account_id", sort=False):
+        # one account's addresses at once: its candidates prepared once, each domain tried once
+        known = data.delivered_domains(data.path(), account)
+        suggestion[rows.index] = [corrected or "" for corrected in
+                                  suggest_addresses(rows["address"].tolist(), known)]
+    return found.assign(suggestion=suggestion)
 
 
 def readable(found: pd.DataFrame, lang: str) -> pd.DataFrame:

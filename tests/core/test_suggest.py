@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tracking.suggest import COMMON_DOMAINS, edit_distance, suggest_address
+from tracking.suggest import COMMON_DOMAINS, edit_distance, suggest_address, suggest_addresses
 
 
 @pytest.mark.parametrize(("typed", "expected"), [
@@ -69,3 +69,24 @@ def test_edit_distance_counts_a_swap_as_one_and_stops_past_the_limit():
     assert edit_distance("kitten", "sitting") == 3
     assert edit_distance("abcdef", "uvwxyz", limit=1) == 2
     assert edit_distance("", "abc") == 3
+
+
+def test_many_addresses_at_once_get_what_each_would_alone():
+    known = ["client-sarl.fr", "Orange-Business.fr", "gmail.com"]
+    addresses = ["a@gmial.com", "b@gmial.com", "C@Client-Sarl.FR", "d@client-sarl.fr",
+                 "e@cleint-sarl.fr", "no-at-sign", "@gmial.com", "f@orrange-busines.fr",
+                 "g@gmail.fr", "h@hotmial.fr", "i@outlok.com.", "j@unknown-domain.test"]
+    alone = [suggest_address(address, known) for address in addresses]
+    assert suggest_addresses(addresses, known) == alone
+    assert alone[:2] == ["a@gmail.com", "b@gmail.com"] and alone[5:7] == [None, None]
+    assert alone[4] == "e@client-sarl.fr"
+
+
+@pytest.mark.parametrize("limit", [0, 1, 2, 3])
+def test_the_distance_with_a_limit_is_exact_up_to_it(limit):
+    words = ["gmail", "gmial", "gamil", "gmai", "gmaill", "mail", "email", "hotmail", "hotmial",
+             "outlook", "outlok", "ab", "ba", "", "abcdef", "badcfe"]
+    for a in words:
+        for b in words:
+            full = edit_distance(a, b)
+            assert edit_distance(a, b, limit) == (full if full <= limit else limit + 1)

@@ -161,3 +161,63 @@ def test_only_addresses_that_ever_failed_for_a_suppressing_reason_are_read(db, b
     outcomes = suppressions.latest_outcomes(db.cursor(), "acct-relay",
                                             ["boss@client.test", "billing@client.test"])
     assert [(o.address, o.reason) for o in outcomes] == [("billing@client.test", "userunknown")]
+
+
+# The list's definition in one step (how it was read before it was cut in three for a million
+# documents): the latest final outcome of every address that ever had a suppressing reason,
+# kept when it is a suppressing failure.
+_ONE_STEP = """
+    SELECT o.account_id, a.name AS account, a.time_zone, o.address, o.state, o.reason,
+           o.status_code, o.state_at, o.document_number, o.document_id
+    FROM (SELECT DISTINCT ON (s.account_id, x.address)
+                 s.account_id, x.address, x.state, x.reason, x.status_code, x.state_at,
+                 d.number AS document_number, d.id AS document_id
+          FROM deliveries x JOIN sends s ON s.id = x.send_id
+               JOIN documents d ON d.id = s.document_id
+          WHERE x.state <> 'pending' AND (?::VARCHAR IS NULL OR s.account_id = ?)
+            AND x.address IN (SELECT address FROM deliveries WHERE reason = ANY(?::VARCHAR[]))
+          ORDER BY s.account_id, x.address, x.state_at DESC, s.requested_at DESC, x.idx) o
+         JOIN accounts a ON a.id = o.account_id
+    WHERE o.state = ANY(?::VARCHAR[]) AND o.reason = ANY(?::VARCHAR[])
+    ORDER BY a.name, o.state_at DESC, o.address"""
+
+
+def test_the_list_equals_its_one_step_definition_across_accounts_sharing_addresses(
+        db, seeded, policy):
+    # shared@ bounced in the relay account on day 1 and in the smtp account on day 3, then was
+    # delivered in the relay account on day 2 (lifted there: the cut at day 1 must keep that
+    # success) and in the smtp account on day 0 (before the cut: still suppressed there);
+    # moved@ bounced then bounced again with a soft reason (not suppressed any more); both@
+    # bounced in both accounts, the smtp one later (each account keeps its own).
+    start = NOW - timedelta(days=10)
+    steps = [  # (mode, document, address, day, reason, status, delivered?)
+        (SendingMode.SMTP, 0, "shared@client.test", 0, "delivered", "2.0.0", True),
+        (SendingMode.RELAY, 0, "shared@client.test", 1, "userunknown", "5.1.1", False),
+        (SendingMode.RELAY, 1, "shared@client.test", 2, "delivered", "2.0.0", True),
+        (SendingMode.SMTP, 1, "shared@client.test", 3, "hostunknown", "5.4.4", False),
+        (SendingMode.RELAY, 2, "moved@client.test", 4, "hasmoved", "5.1.6", False),
+        (SendingMode.RELAY, 0, "moved@client.test", 5, "mailboxfull", "5.2.2", False),
+        (SendingMode.SMTP, 2, "gone@client.test", 6, "notaccept", "5.1.10", False),
+        (SendingMode.RELAY, 1, "both@client.test", 7, "userunknown", "5.1.1", False),
+        (SendingMode.SMTP, 0, "both@client.test", 8, "userunknown", "5.1.1", False),
+    ]
+    for mode, number, address, day, reason, status, delivered in steps:
+        document_id, at = seeded[mode][number], start + timedelta(days=day)
+        receipt = request_send(db, SendRequest(document_id, (address,), actor=support("alice"),
+                                               override_suppression=True), policy, now=at)
+        record_report(db, receipt.send_id, 0, document_id, f"acct-{mode}", address,
+                      reason=reason, status=status, at=at + timedelta(hours=1),
+                      kind=EventType.DSN_DELIVERED if delivered else EventType.DSN_FAILED)
+    cursor = db.cursor()
+    listed = suppressions.suppressed_candidates(cursor)
+    assert sorted(map(tuple, listed[["account_id", "address"]].values.tolist())) == [
+        ("acct-relay", "both@client.test"), ("acct-smtp", "both@client.test"),
+        ("acct-smtp", "gone@client.test"), ("acct-smtp", "shared@client.test")]
+    for account in (None, "acct-relay", "acct-smtp"):
+        expected = cursor.execute(_ONE_STEP, [account, account, suppressions._REASONS,
+                                              suppressions._FAILED, suppressions._REASONS]).df()
+        actual = suppressions.suppressed_candidates(cursor, account_id=account)
+        assert actual.to_dict("records") == expected.to_dict("records")
+    scoped = suppressions.suppressed_candidates(cursor, scope=frozenset({"acct-smtp"}))
+    assert scoped.to_dict("records") == listed[listed["account_id"] == "acct-smtp"].to_dict(
+        "records")
