@@ -167,6 +167,18 @@ def test_times_run_in_order_and_never_after_now(cursor):
     assert dsn_before_smtp == 0
 
 
+def test_sends_and_deliveries_are_stored_in_request_order_as_the_outbox_writes_them(cursor):
+    """The reads that cut on the request moment rely on it (DuckDB skips row groups by their
+    min/max): the demo must not be slower than a real database for a reason of its own."""
+    for table in ("sends", "deliveries"):
+        earlier_after_later = cursor.execute(f"""
+            SELECT count(*) FROM (
+                SELECT requested_at, lag(requested_at) OVER (ORDER BY rowid) AS stored_before
+                FROM {table}) AS stored
+            WHERE requested_at < stored_before""").fetchall()[0][0]
+        assert earlier_after_later == 0, table
+
+
 def test_verp_tokens_are_signed_with_the_demo_key(cursor):
     tokens = rows(cursor, """SELECT d.send_id, d.idx, d.verp_token, s.mode
                              FROM deliveries d JOIN sends s ON s.id = d.send_id""")
