@@ -73,7 +73,10 @@ RECOUNT = f"""SELECT {_KEY_OF}, count(*)
               FROM deliveries x JOIN sends s ON s.id = x.send_id
               GROUP BY {_GROUP_ALL_KEYS}"""
 
-FILL = f"INSERT INTO delivery_counts ({_KEYS}, deliveries) {RECOUNT}"
+# Written in day order (DuckDB keeps the insertion order): a period's reads then skip the row
+# groups of other days by their min/max. In hash order every row group held every day, and the
+# failure summary read all 616,000 rows of the 1M demo for its 91 days (≈230,000).
+FILL = f"INSERT INTO delivery_counts ({_KEYS}, deliveries) {RECOUNT} ORDER BY 1"
 
 
 def add_rows(cursor: Cursor, batch: str, sign: int) -> None:
@@ -123,7 +126,7 @@ def compact(cursor: Cursor) -> int:
     try:
         cursor.execute("DELETE FROM delivery_counts")
         cursor.execute(f"INSERT INTO delivery_counts ({_KEYS}, deliveries) "
-                       f"SELECT {_KEYS}, deliveries FROM suivi_compacted")
+                       f"SELECT {_KEYS}, deliveries FROM suivi_compacted ORDER BY day")
     finally:
         cursor.execute("DROP TABLE suivi_compacted")
     return row_count(cursor)
