@@ -131,6 +131,12 @@ def delivered_domains(db_path: str, account_id: str) -> list[str]:
     return box_reads.delivered_domains(_cursor(db_path), account_id)
 
 
+@st.cache_data(ttl=300, show_spinner=False)
+def delivered_domains_by_account(db_path: str,
+                                 account_ids: tuple[str, ...]) -> dict[str, list[str]]:
+    return box_reads.delivered_domains_by_account(_cursor(db_path), list(account_ids))
+
+
 @st.cache_data(ttl=30, show_spinner=False)
 def suppressions_of(db_path: str, account_id: str,
                     addresses: tuple[str, ...]) -> list[Suppression]:

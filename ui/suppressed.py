@@ -75,9 +75,11 @@ def with_suggestions(found: pd.DataFrame) -> pd.DataFrame:
     """The rows with each address's likely correction (`suggestion`, "" when none), against
     the domains its account already reached."""
     suggestion = pd.Series("", index=found.index, dtype=object)
+    reached = data.delivered_domains_by_account(
+        data.path(), tuple(sorted(found["account_id"].unique())))
     for account, rows in found.groupby("account_id", sort=False):
         # one account's addresses at once: its candidates prepared once, each domain tried once
-        known = data.delivered_domains(data.path(), account)
+        known = reached[account]
         suggestion[rows.index] = [corrected or "" for corrected in
                                   suggest_addresses(rows["address"].tolist(), known)]
     return found.assign(suggestion=suggestion)

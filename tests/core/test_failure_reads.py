@@ -15,7 +15,7 @@ from tracking.labels import reason_group
 from tracking.models import DeliveryState, RecipientRole, SendingMode
 from tracking.records import Delivery, Send
 from tracking.store import console_queries as q
-from tracking.store import delivery_counts, writes
+from tracking.store import box, delivery_counts, writes
 
 pytestmark = pytest.mark.engines("duckdb", "postgres")
 
@@ -165,3 +165,28 @@ def test_the_failing_deliveries_are_the_newest_failures_with_their_documents(ran
         assert list(zip(chosen["document_number"], chosen["recipient"])) == [
             (numbers[row[7]], row[2]) for row in failed[:limit]]
         assert chosen["account"].notna().all()
+
+
+def test_the_domains_each_account_reached_equal_a_recount_read_at_once_or_one_by_one(
+        random_db):
+    """The Failures page's suggestions read every account's reached domains at once; the
+    resend form one account's: both say what the deliveries say (most reached first, ties by
+    name, the top `limit`)."""
+    cursor = random_db.cursor()
+    rows = _recipients(cursor, datetime(2000, 1, 1), datetime(2100, 1, 1))
+    accounts = sorted({row[1] for row in rows})
+    expected = {}
+    for account in accounts:
+        reached: dict[str, int] = {}
+        for mode, owner, address, state, *_ in rows:
+            if owner == account and (state == DeliveryState.DELIVERED or (
+                    state == DeliveryState.SENT and mode == SendingMode.SMTP)):
+                domain = address.split("@")[1].lower()
+                reached[domain] = reached.get(domain, 0) + 1
+        expected[account] = [domain for domain, _ in sorted(
+            reached.items(), key=lambda kv: (-kv[1], kv[0]))][:5]
+    assert all(expected.values())
+    assert box.delivered_domains_by_account(cursor, [*accounts, "acct-none"], limit=5) == {
+        **expected, "acct-none": []}
+    for account in accounts:
+        assert box.delivered_domains(cursor, account, limit=5) == expected[account]

@@ -122,11 +122,27 @@ def delivered_domains(cursor: Cursor, account_id: str, *, limit: int = 500) -> l
     resend form's candidates for a correction (`tracking.suggest`). Counted from the
     `delivery_counts` rollup (its domain is the same lower-cased part after the @): a few
     thousand rows instead of the account's deliveries joined to their sends."""
+    return delivered_domains_by_account(cursor, [account_id], limit=limit).get(account_id, [])
+
+
+def delivered_domains_by_account(cursor: Cursor, account_ids: list[str], *,
+                                 limit: int = 500) -> dict[str, list[str]]:
+    """`delivered_domains` of several accounts in one read of the rollup: the Failures page's
+    suggestions need every listed account's (one read each was ≈25 ms a scan of the 1M demo's
+    616,000 rollup rows, seven accounts)."""
     rows = cursor.execute(
-        """SELECT domain FROM delivery_counts
-           WHERE account_id = ?
-             AND (state = 'delivered' OR (state = 'sent' AND mode = 'smtp'))
-           GROUP BY domain HAVING sum(deliveries) > 0
-           ORDER BY sum(deliveries) DESC, domain LIMIT ?""",
-        [account_id, limit]).fetchall()
-    return [row[0] for row in rows if row[0]]
+        """SELECT account_id, domain FROM (
+               SELECT account_id, domain,
+                      row_number() OVER (PARTITION BY account_id
+                                         ORDER BY sum(deliveries) DESC, domain) AS place
+               FROM delivery_counts
+               WHERE account_id = ANY(?::VARCHAR[])
+                 AND (state = 'delivered' OR (state = 'sent' AND mode = 'smtp'))
+               GROUP BY account_id, domain HAVING sum(deliveries) > 0) AS ranked
+           WHERE place <= ? ORDER BY account_id, place""",
+        [sorted(set(account_ids)), limit]).fetchall()
+    found: dict[str, list[str]] = {account: [] for account in account_ids}
+    for account, domain in rows:
+        if domain:
+            found[account].append(domain)
+    return found
