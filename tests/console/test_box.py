@@ -138,6 +138,12 @@ def test_the_failures_page_lists_addresses_to_correct_with_an_export(console_db,
     tell(shared_database(console_db))
     app = console_app(repo_root).run().switch_page("views/failures.py").run()
     assert not app.exception
+    # closed, the section reads nothing (every delivery ever made, on a million documents)
+    assert not [frame for frame in app.dataframe if "Correction probable" in frame.value]
+    assert not [b for b in app.get("download_button") if "corriger" in b.key]
+    app.session_state["suppressed_open"] = True
+    app.run()
+    assert not app.exception
     [table] = [frame.value for frame in app.dataframe if "Correction probable" in frame.value]
     mine = table[table["Compte"] == "Atelier Dubois"].set_index("Destinataire")
     assert mine.loc[TYPO, "Correction probable"] == "jean.morel@outlook.com"
