@@ -37,6 +37,7 @@ Cursor = duckdb.DuckDBPyConnection
 FAILED_STATES = (DeliveryState.NOT_SENT.value, DeliveryState.NOT_DELIVERED.value)
 RAW_TEXT_LIMIT = 200_000   # characters of a returned message shown on demand
 RECENT_WINDOW = timedelta(days=7)   # where the newest failures are looked for first
+RECENT_ISSUES = timedelta(days=31)  # how long before its send a document is looked for first
 
 
 @dataclass(frozen=True)
@@ -487,7 +488,12 @@ def failing_deliveries(cursor: Cursor, since: datetime, until: datetime, *,
         if len(chosen) >= limit or start == since:
             break
     # Numbers and accounts by key: joined, a million documents would be hashed for 1,000 rows.
-    numbers = _document_numbers(cursor, chosen["document_id"].unique().tolist())
+    # A document is mostly sent soon after it is issued: those issued in the month before the
+    # oldest chosen request are read from the latest documents first.
+    issued_from = (chosen["requested_at"].min().date() - RECENT_ISSUES
+                   if not chosen.empty else None)
+    numbers = _document_numbers(cursor, chosen["document_id"].unique().tolist(),
+                                issued_from=issued_from)
     accounts_ = cursor.execute("SELECT id, name, time_zone FROM accounts").df().set_index("id")
     chosen.insert(1, "document_number", chosen["document_id"].map(numbers))
     chosen.insert(3, "account", chosen["account_id"].map(accounts_["name"]))
@@ -608,14 +614,28 @@ def _events_start(cursor: Cursor, since: datetime, until: datetime,
     return max(since, rows[0][0]) if rows else since
 
 
-def _document_numbers(cursor: Cursor, document_ids: list[str]) -> dict[str, str]:
+def _document_numbers(cursor: Cursor, document_ids: list[str], *,
+                      issued_from: date | None = None) -> dict[str, str]:
     """Numbers of a few documents, by primary key (one placeholder each: an index lookup,
-    where a join would hash a million documents)."""
+    where a join would hash a million documents).
+
+    With `issued_from`, those issued from that day are read first among the latest documents
+    only (stored in issue order: DuckDB skips the older row groups by their min/max), and just
+    the others by key: on the 1M demo, the drill-down's ~950 documents 144-206 ms by key
+    alone (≈40 ms CPU, the lookups' own cost), ≈25 ms CPU this way (load ~10)."""
     if not document_ids:
         return {}
-    marks = ", ".join("?" * len(document_ids))
-    return dict(cursor.execute(f"SELECT id, number FROM documents WHERE id IN ({marks})",
-                               document_ids).fetchall())
+    found: dict[str, str] = {}
+    if issued_from is not None:
+        found = dict(cursor.execute(
+            "SELECT id, number FROM documents WHERE issue_date >= ? AND id = ANY(?::VARCHAR[])",
+            [issued_from, document_ids]).fetchall())
+    rest = [document_id for document_id in document_ids if document_id not in found]
+    if rest:
+        marks = ", ".join("?" * len(rest))
+        found.update(cursor.execute(f"SELECT id, number FROM documents WHERE id IN ({marks})",
+                                    rest).fetchall())
+    return found
 
 
 # Buckets of "time from send to delivery" (a DSN `delivered` after the request).
