@@ -29,7 +29,8 @@ def test_bench_console_measures_every_page_signed_in(repo_root, demo_template, t
     result = _bench(repo_root, "--db", str(copy_demo(demo_template, tmp_path)))
     assert result["bench"] == "console" and result["documents"] == 400
     assert {f"apptest_{page}" for page in ("documents", "failures", "history", "mailbox",
-                                           "settings", "document")} <= set(result["measures"])
+                                           "settings", "document", "failures_addresses")
+            } <= set(result["measures"])
     assert result["targets"]["document_box_and_timeline"] == 20
 
 
