@@ -503,15 +503,18 @@ def failing_deliveries(cursor: Cursor, since: datetime, until: datetime, *,
 
 def _failures_start(cursor: Cursor, since: datetime, until: datetime, account_id: str | None,
                     reasons: list[str] | None, domain: str | None, mode: str | None, limit: int,
-                    scope: Scope) -> datetime | None:
+                    scope: Scope) -> datetime:
     """The latest UTC day from which the period holds at least `limit` such failures, by the
-    `delivery_counts` rollup (exact, and per day); None when the whole period holds fewer."""
+    `delivery_counts` rollup (exact, and per day); `since` when the whole period holds fewer.
+    Only the period's days are read (the rollup is stored in day order: DuckDB skips the
+    others' row groups)."""
     scoped, scope_params = _in_scope("account_id", scope)
+    first_day = since.replace(hour=0, minute=0, second=0, microsecond=0)
     rows = cursor.execute(
         f"""SELECT day FROM (
                 SELECT day, sum(sum(deliveries)) OVER (ORDER BY day DESC) AS running
                 FROM delivery_counts
-                WHERE state = ANY(?::VARCHAR[]) AND day < ?
+                WHERE state = ANY(?::VARCHAR[]) AND day >= ? AND day < ?
                   AND (?::VARCHAR IS NULL OR account_id = ?)
                   AND (?::VARCHAR[] IS NULL OR reason = ANY(?::VARCHAR[]))
                   AND (?::VARCHAR IS NULL OR domain = ?)
@@ -519,9 +522,9 @@ def _failures_start(cursor: Cursor, since: datetime, until: datetime, account_id
                   AND {scoped}
                 GROUP BY day) AS days
             WHERE running >= ? ORDER BY day DESC LIMIT 1""",
-        [list(FAILED_STATES), until, account_id, account_id, reasons, reasons, domain, domain,
-         mode, mode, *scope_params, limit]).fetchall()
-    return max(since, rows[0][0]) if rows else None
+        [list(FAILED_STATES), first_day, until, account_id, account_id, reasons, reasons,
+         domain, domain, mode, mode, *scope_params, limit]).fetchall()
+    return max(since, rows[0][0]) if rows else since
 
 
 # --- activity history --------------------------------------------------------------------------
