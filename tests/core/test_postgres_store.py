@@ -16,7 +16,8 @@ from tracking.clock import utc_now_naive
 from tracking.demo import generate
 from tracking.errors import StorageError
 from tracking.store.connection import open_database
-from tracking.store.copy import CopyRefused, copy_store, data_tables, row_count
+from tracking.store.copy import (CopyMismatch, CopyRefused, copy_store, data_tables, row_count,
+                                 verify_written)
 from tracking.store.marks import page_marks, refresh_marks
 from tracking.store.migrations import MIGRATIONS
 from tracking.store.postgres import NUL_REPLACEMENT, numbered, redact
@@ -113,6 +114,28 @@ def test_store_copy_round_trip_duckdb_postgres_duckdb(tmp_path, pg_url):
         cursor = db.cursor()
         top = cursor.execute("SELECT max(seq) FROM events").fetchall()[0][0]
         assert cursor.execute("SELECT nextval('event_seq')").fetchall()[0][0] > top
+
+
+def test_store_copy_leaves_postgresql_analyzed_and_notices_a_changed_row(tmp_path, pg_url):
+    """The copy ends with VACUUM ANALYZE on PostgreSQL (statistics and the visibility map the
+    planner's index-only scans need, before autovacuum would get there), and its check compares
+    the source's rows as written with the target read back: one changed value is a mismatch."""
+    demo = tmp_path / "demo.duckdb"
+    generate(demo, documents=60, seed=7, now=DEMO_NOW)
+    with open_database(demo) as source, open_database(pg_url) as target:
+        copied = {copy.table: copy for copy in copy_store(source, target)}
+        cursor = target.cursor()
+        for table in ("documents", "deliveries", "events"):
+            analyzed, pages, visible = cursor.execute(
+                """SELECT s.last_analyze IS NOT NULL, c.relpages, c.relallvisible
+                   FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
+                   WHERE s.relname = ?""", [table]).fetchone()
+            assert analyzed and pages > 0 and visible == pages, table
+        assert verify_written(cursor, copied["documents"]) == copied["documents"]
+        cursor.execute("UPDATE documents SET number = number || 'x' WHERE id = "
+                       "(SELECT min(id) FROM documents)")
+        with pytest.raises(CopyMismatch, match="documents: source has 60 rows"):
+            verify_written(cursor, copied["documents"])
 
 
 def test_store_copy_refuses_a_target_with_data(tmp_path, pg_url):
