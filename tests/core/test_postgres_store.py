@@ -19,7 +19,9 @@ from tracking.store.connection import open_database
 from tracking.store.copy import (CopyMismatch, CopyRefused, copy_store, data_tables, row_count,
                                  verify_written)
 from tracking.store.marks import page_marks, refresh_marks
-from tracking.store.migrations import MIGRATIONS
+from tracking.store.migrations import MIGRATIONS, migrate
+from tracking.store.suppressions import suppressed_candidates
+from tracking.store.box import delivered_domains
 from tracking.store.postgres import NUL_REPLACEMENT, numbered, redact
 
 DEMO_NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
@@ -206,3 +208,40 @@ def test_files_beside_a_url_store_go_to_the_checkout_data_folder(tmp_path):
 
     assert files_directory("postgresql://suivi:secret@127.0.0.1:5432/suivi") == CHECKOUT_DATA
     assert files_directory(tmp_path / "suivi.duckdb") == tmp_path
+
+
+_FAILURES_PAGE_INDEXES = {"deliveries_failed_reason", "delivery_counts_reached_domain"}
+
+
+def _indexes(cursor) -> dict[str, str]:
+    return dict(cursor.execute("SELECT indexname, indexdef FROM pg_indexes"
+                               " WHERE schemaname = current_schema()").fetchall())
+
+
+def test_migration_17_indexes_an_existing_database_and_the_failures_page_reads_the_same(
+        tmp_path, pg_url):
+    """Migration 17 (PostgreSQL only) on a database that holds data: its indexes are built, the
+    address index gains state_at, and the reads they serve answer as before."""
+    demo = tmp_path / "demo.duckdb"
+    generate(demo, documents=300, seed=7, now=DEMO_NOW)
+    with open_database(demo) as source, open_database(pg_url) as target:
+        copy_store(source, target)
+        cursor = target.cursor()
+        # back to version 16's indexes
+        for index in _FAILURES_PAGE_INDEXES | {"deliveries_address"}:
+            cursor.execute(f"DROP INDEX {index}")
+        cursor.execute("CREATE INDEX deliveries_address ON deliveries (address)")
+        cursor.execute("DELETE FROM schema_version WHERE version >= 17")
+        account = cursor.execute("SELECT min(id) FROM accounts").fetchone()[0]
+        before = (suppressed_candidates(cursor), delivered_domains(cursor, account))
+        assert not before[0].empty and before[1]
+        assert migrate(cursor) == MIGRATIONS[-1].version
+        indexes = _indexes(cursor)
+        assert _FAILURES_PAGE_INDEXES <= set(indexes)
+        assert "(address, state_at)" in indexes["deliveries_address"]
+        after = (suppressed_candidates(cursor), delivered_domains(cursor, account))
+        assert after[0].equals(before[0]) and after[1] == before[1]
+    with open_database(tmp_path / "suivi.duckdb") as db:
+        duckdb_indexes = {row[0] for row in db.cursor().execute(
+            "SELECT index_name FROM duckdb_indexes()").fetchall()}
+    assert not _FAILURES_PAGE_INDEXES & duckdb_indexes and "deliveries_address" in duckdb_indexes
