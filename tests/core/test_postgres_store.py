@@ -210,7 +210,7 @@ def test_files_beside_a_url_store_go_to_the_checkout_data_folder(tmp_path):
     assert files_directory(tmp_path / "suivi.duckdb") == tmp_path
 
 
-_FAILURES_PAGE_INDEXES = {"deliveries_failed_reason", "delivery_counts_reached_domain"}
+_FAILURES_PAGE_INDEXES = {"deliveries_failed", "delivery_counts_reached_domain"}
 
 
 def _indexes(cursor) -> dict[str, str]:

@@ -129,7 +129,8 @@ def suppressed_candidates(cursor: Cursor, *, account_id: str | None = None,
 # Steps 1 and 2 read the deliveries alone, by the account and request moment they carry
 # (migration 14): joined to their sends for those, each failed delivery and each outcome cost a
 # lookup by send id (100k demo, same run: PostgreSQL 703 -> 388 ms, DuckDB 276 -> 202 ms, the
-# same rows). On PostgreSQL, migration 17's indexes serve both steps (with them: 186 ms).
+# same rows; on 1M under a load of ≈10 the two were within each other's noise, 1.2-1.9 s on
+# PostgreSQL). On PostgreSQL, migration 17's indexes serve both steps (100k: 186 ms).
 _CANDIDATES = """
     WITH failed AS (
         SELECT x.account_id, x.address, max(x.state_at) AS latest
