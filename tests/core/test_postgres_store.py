@@ -15,14 +15,15 @@ from tests import pg
 from tracking.clock import utc_now_naive
 from tracking.demo import generate
 from tracking.errors import StorageError
+from tracking.store.box import delivered_domains
 from tracking.store.connection import open_database
+from tracking.store.console_queries import failing_deliveries, mailbox_counts, mailbox_queue
 from tracking.store.copy import (CopyMismatch, CopyRefused, copy_store, data_tables, row_count,
                                  verify_written)
 from tracking.store.marks import page_marks, refresh_marks
 from tracking.store.migrations import MIGRATIONS, migrate
-from tracking.store.suppressions import suppressed_candidates
-from tracking.store.box import delivered_domains
 from tracking.store.postgres import NUL_REPLACEMENT, numbered, redact
+from tracking.store.suppressions import suppressed_candidates
 
 DEMO_NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
@@ -210,7 +211,8 @@ def test_files_beside_a_url_store_go_to_the_checkout_data_folder(tmp_path):
     assert files_directory(tmp_path / "suivi.duckdb") == tmp_path
 
 
-_FAILURES_PAGE_INDEXES = {"deliveries_failed", "delivery_counts_reached_domain"}
+_FAILURES_PAGE_INDEXES = {"deliveries_failed", "delivery_counts_reached_domain",
+                          "returned_messages_to_look_at", "returned_messages_state_kind"}
 
 
 def _indexes(cursor) -> dict[str, str]:
@@ -221,7 +223,8 @@ def _indexes(cursor) -> dict[str, str]:
 def test_migration_17_indexes_an_existing_database_and_the_failures_page_reads_the_same(
         tmp_path, pg_url):
     """Migration 17 (PostgreSQL only) on a database that holds data: its indexes are built, the
-    address index gains state_at, and the reads they serve answer as before."""
+    address index gains state_at, and the reads they serve answer as before (the mailbox queue
+    is empty in the demo: the same empty answer)."""
     demo = tmp_path / "demo.duckdb"
     generate(demo, documents=300, seed=7, now=DEMO_NOW)
     with open_database(demo) as source, open_database(pg_url) as target:
@@ -233,14 +236,20 @@ def test_migration_17_indexes_an_existing_database_and_the_failures_page_reads_t
         cursor.execute("CREATE INDEX deliveries_address ON deliveries (address)")
         cursor.execute("DELETE FROM schema_version WHERE version >= 17")
         account = cursor.execute("SELECT min(id) FROM accounts").fetchone()[0]
-        before = (suppressed_candidates(cursor), delivered_domains(cursor, account))
-        assert not before[0].empty and before[1]
+        def reads():
+            return (suppressed_candidates(cursor), delivered_domains(cursor, account),
+                    mailbox_counts(cursor), mailbox_queue(cursor), failing_deliveries(
+                        cursor, datetime(2026, 1, 1), datetime(2027, 1, 1), limit=50))
+
+        before = reads()
+        assert not before[0].empty and before[1] and not before[2].empty and len(before[4]) == 50
         assert migrate(cursor) == MIGRATIONS[-1].version
         indexes = _indexes(cursor)
         assert _FAILURES_PAGE_INDEXES <= set(indexes)
         assert "(address, state_at)" in indexes["deliveries_address"]
-        after = (suppressed_candidates(cursor), delivered_domains(cursor, account))
-        assert after[0].equals(before[0]) and after[1] == before[1]
+        after = reads()
+        assert after[1] == before[1]
+        assert all(a.equals(b) for a, b in zip(after[:1] + after[2:], before[:1] + before[2:]))
     with open_database(tmp_path / "suivi.duckdb") as db:
         duckdb_indexes = {row[0] for row in db.cursor().execute(
             "SELECT index_name FROM duckdb_indexes()").fetchall()}
