@@ -15,11 +15,15 @@ from tests import pg
 from tracking.clock import utc_now_naive
 from tracking.demo import generate
 from tracking.errors import StorageError
+from tracking.store.box import delivered_domains
 from tracking.store.connection import open_database
-from tracking.store.copy import CopyRefused, copy_store, data_tables, row_count
+from tracking.store.console_queries import failing_deliveries, mailbox_counts, mailbox_queue
+from tracking.store.copy import (CopyMismatch, CopyRefused, copy_store, data_tables, row_count,
+                                 verify_written)
 from tracking.store.marks import page_marks, refresh_marks
-from tracking.store.migrations import MIGRATIONS
+from tracking.store.migrations import MIGRATIONS, migrate
 from tracking.store.postgres import NUL_REPLACEMENT, numbered, redact
+from tracking.store.suppressions import suppressed_candidates
 
 DEMO_NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
@@ -115,6 +119,28 @@ def test_store_copy_round_trip_duckdb_postgres_duckdb(tmp_path, pg_url):
         assert cursor.execute("SELECT nextval('event_seq')").fetchall()[0][0] > top
 
 
+def test_store_copy_leaves_postgresql_analyzed_and_notices_a_changed_row(tmp_path, pg_url):
+    """The copy ends with VACUUM ANALYZE on PostgreSQL (statistics and the visibility map the
+    planner's index-only scans need, before autovacuum would get there), and its check compares
+    the source's rows as written with the target read back: one changed value is a mismatch."""
+    demo = tmp_path / "demo.duckdb"
+    generate(demo, documents=60, seed=7, now=DEMO_NOW)
+    with open_database(demo) as source, open_database(pg_url) as target:
+        copied = {copy.table: copy for copy in copy_store(source, target)}
+        cursor = target.cursor()
+        for table in ("documents", "deliveries", "events"):
+            analyzed, pages, visible = cursor.execute(
+                """SELECT s.last_analyze IS NOT NULL, c.relpages, c.relallvisible
+                   FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
+                   WHERE s.relname = ?""", [table]).fetchone()
+            assert analyzed and pages > 0 and visible == pages, table
+        assert verify_written(cursor, copied["documents"]) == copied["documents"]
+        cursor.execute("UPDATE documents SET number = number || 'x' WHERE id = "
+                       "(SELECT min(id) FROM documents)")
+        with pytest.raises(CopyMismatch, match="documents: source has 60 rows"):
+            verify_written(cursor, copied["documents"])
+
+
 def test_store_copy_refuses_a_target_with_data(tmp_path, pg_url):
     demo = tmp_path / "demo.duckdb"
     generate(demo, documents=20, seed=7, now=DEMO_NOW)
@@ -183,3 +209,48 @@ def test_files_beside_a_url_store_go_to_the_checkout_data_folder(tmp_path):
 
     assert files_directory("postgresql://suivi:secret@127.0.0.1:5432/suivi") == CHECKOUT_DATA
     assert files_directory(tmp_path / "suivi.duckdb") == tmp_path
+
+
+_FAILURES_PAGE_INDEXES = {"deliveries_failed", "delivery_counts_reached_domain",
+                          "returned_messages_to_look_at", "returned_messages_state_kind"}
+
+
+def _indexes(cursor) -> dict[str, str]:
+    return dict(cursor.execute("SELECT indexname, indexdef FROM pg_indexes"
+                               " WHERE schemaname = current_schema()").fetchall())
+
+
+def test_migration_16_indexes_an_existing_database_and_the_failures_page_reads_the_same(
+        tmp_path, pg_url):
+    """Migration 16 (PostgreSQL only) on a database that holds data: its indexes are built, the
+    address index gains state_at, and the reads they serve answer as before (the mailbox queue
+    is empty in the demo: the same empty answer)."""
+    demo = tmp_path / "demo.duckdb"
+    generate(demo, documents=300, seed=7, now=DEMO_NOW)
+    with open_database(demo) as source, open_database(pg_url) as target:
+        copy_store(source, target)
+        cursor = target.cursor()
+        # back to version 15's indexes
+        for index in _FAILURES_PAGE_INDEXES | {"deliveries_address"}:
+            cursor.execute(f"DROP INDEX {index}")
+        cursor.execute("CREATE INDEX deliveries_address ON deliveries (address)")
+        cursor.execute("DELETE FROM schema_version WHERE version >= 16")
+        account = cursor.execute("SELECT min(id) FROM accounts").fetchone()[0]
+        def reads():
+            return (suppressed_candidates(cursor), delivered_domains(cursor, account),
+                    mailbox_counts(cursor), mailbox_queue(cursor), failing_deliveries(
+                        cursor, datetime(2026, 1, 1), datetime(2027, 1, 1), limit=50))
+
+        before = reads()
+        assert not before[0].empty and before[1] and not before[2].empty and len(before[4]) == 50
+        assert migrate(cursor) == MIGRATIONS[-1].version
+        indexes = _indexes(cursor)
+        assert _FAILURES_PAGE_INDEXES <= set(indexes)
+        assert "(address, state_at)" in indexes["deliveries_address"]
+        after = reads()
+        assert after[1] == before[1]
+        assert all(a.equals(b) for a, b in zip(after[:1] + after[2:], before[:1] + before[2:]))
+    with open_database(tmp_path / "suivi.duckdb") as db:
+        duckdb_indexes = {row[0] for row in db.cursor().execute(
+            "SELECT index_name FROM duckdb_indexes()").fetchall()}
+    assert not _FAILURES_PAGE_INDEXES & duckdb_indexes and "deliveries_address" in duckdb_indexes

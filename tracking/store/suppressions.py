@@ -131,6 +131,7 @@ _CANDIDATES_LATEST_FIRST = _LATEST_FIRST.replace("s.requested_at", "x.requested_
 # Steps 1 and 2 read the deliveries alone: each carries its send's account and request moment
 # (migration 14). Joined to their sends, each step hashed a million sends (on the 1M demo
 # ≈0.6 s of this read's 1.9 s; same run, load ~10).
+# On PostgreSQL, migration 16's indexes serve both steps (100k demo: 388 -> 186 ms).
 _CANDIDATES = """
     WITH failed AS (
         SELECT x.account_id, x.address, max(x.state_at) AS latest
