@@ -74,7 +74,8 @@ def rows_part() -> bool:
         first_draw.clear()
         shown = result
     else:
-        shown = data.documents_page_live(data.path(), filters, current_page() - 1, PAGE_SIZE)
+        shown = data.documents_page_live(data.path(), filters, current_page() - 1, PAGE_SIZE,
+                                         scope=who.scope)
     if shown.rows.empty:
         st.info(t("documents.none"))
         return False
