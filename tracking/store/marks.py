@@ -1,5 +1,5 @@
 """Document marks: each document's latest send and mode, every recipient's latest state, the
-failure flag.
+failure flag, and the document's issue date (migration 15: the list looks at the newest first).
 
 The states are those of every address the document was ever sent to, each at its latest send
 (as the tracking box shows them, `tracking.store.box.every_recipient`): a resend to one corrected
