@@ -195,10 +195,11 @@ def _window_starts(cursor, where: str, params: list):
     those `where` lets through) starts on (None when there are no more), and how many documents
     the window holds (all those of its first date). DuckDB counts the documents of each date at
     once (≈5 ms on the 1M demo, where one top-N with an offset of 25,000 took ≈50 ms);
-    PostgreSQL walks its issue-date index that far for each window."""
-    if engine_of(cursor) is Engine.POSTGRES:
+    PostgreSQL walks its issue-date index that far for each window, over every document (with
+    the filters it would read each row: the filtered page on 100k documents 69 -> 79 ms)."""
+    if engine_of(cursor) is Engine.POSTGRES:   # the index alone: no filter read row by row
         return lambda size: (None if size >= _EVERY_DOCUMENT
-                             else _date_of_nth_newest(cursor, where, params, size), size)
+                             else _date_of_nth_newest(cursor, "TRUE", [], size), size)
     per_date = cursor.execute(
         f"""SELECT d.issue_date, count(*) FROM documents d WHERE {where}
             GROUP BY d.issue_date ORDER BY d.issue_date DESC""", params).fetchall()
