@@ -33,6 +33,8 @@ GROWTH_MARGIN = 1.25      # a grown window aims a quarter past what the match ra
 RARE = 8                  # a window holding under 1/8 of the matches needed: go to every document
 _EVERY_DOCUMENT = 1 << 62
 
+_PAGE_COLUMNS = """d.id, d.number, d.kind, d.status, d.issue_date, d.send_date, d.amount,
+                   d.currency, d.account_id, d.client_id"""
 _SHOWN_COLUMNS = """p.id, p.number, p.kind, p.status, p.issue_date, p.send_date, p.amount,
                     p.currency, p.account_id, a.name AS account, a.time_zone,
                     c.name AS client"""
@@ -154,8 +156,14 @@ def _plain_page(cursor, filters, offset: int, limit: int, scope: Scope) -> Liste
     cut = _date_of_nth_newest(cursor, where, params, offset + limit)
     if cut is not None:   # a constant: DuckDB skips the row groups that hold only older documents
         where, params = f"{where} AND d.issue_date >= ?", [*params, cut]
-    _, page = _matches(cursor, where, params, offset, limit)
-    return ListedDocuments(_rows(cursor, page), int(total))
+    rows = cursor.execute(   # one statement: the page, then its accounts and clients
+        f"""WITH p AS (SELECT {_PAGE_COLUMNS} FROM documents d WHERE {where}
+                       ORDER BY d.issue_date DESC, d.number DESC, d.id LIMIT ? OFFSET ?)
+            SELECT {_SHOWN_COLUMNS}
+            FROM p JOIN accounts a ON a.id = p.account_id
+            LEFT JOIN clients c ON c.id = p.client_id
+            ORDER BY p.issue_date DESC, p.number DESC, p.id""", [*params, limit, offset]).df()
+    return ListedDocuments(rows, int(total))
 
 
 def _date_of_nth_newest(cursor, where: str, params: list, n: int):
