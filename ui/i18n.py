@@ -110,6 +110,8 @@ LABELS: dict[str, dict[str, str]] = {
     "filter.document": {"fr": "Document (numéro ou id)", "en": "Document (number or id)"},
     "documents.page": {"fr": "Page", "en": "Page"},
     "documents.none": {"fr": "Aucun document ne correspond.", "en": "No document matches."},
+    # A search or a marks filter stops counting past a cap (tracking.store.document_list).
+    "documents.more_than": {"fr": "plus de {count}", "en": "more than {count}"},
     "col.number": {"fr": "Numéro", "en": "Number"},
     "col.kind": {"fr": "Type", "en": "Kind"},
     "col.client": {"fr": "Client", "en": "Client"},

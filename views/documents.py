@@ -58,11 +58,15 @@ st.session_state["doc_filters"] = filters
 result = data.documents_page(data.path(), filters, current_page() - 1, PAGE_SIZE,
                              scope=who.scope)
 pages = max(1, -(-result.total // PAGE_SIZE))
+if result.more:   # past the count's cap ("plus de 1 000 documents"): one page further each time
+    pages = max(pages, current_page()) + 1
 footer = st.columns([2, 1, 5])
-footer[0].markdown(counted(result.total, "noun.document"))
+shown_count = counted(result.total, "noun.document")
+footer[0].markdown(t("documents.more_than").format(count=shown_count) if result.more
+                   else shown_count)
 footer[1].number_input(t("documents.page"), min_value=1, max_value=pages, step=1,
                        key="doc_page", bind=IN_URL, label_visibility="collapsed")
-footer[2].caption(f"/ {pages}")
+footer[2].caption(f"/ {pages}{'+' if result.more else ''}")
 
 
 first_draw = [True]   # the fragment's later runs (timer) read fresh rows, not the cached ones
@@ -74,7 +78,8 @@ def rows_part() -> bool:
         first_draw.clear()
         shown = result
     else:
-        shown = data.documents_page_live(data.path(), filters, current_page() - 1, PAGE_SIZE)
+        shown = data.documents_page_live(data.path(), filters, current_page() - 1, PAGE_SIZE,
+                                         scope=who.scope)
     if shown.rows.empty:
         st.info(t("documents.none"))
         return False

@@ -103,6 +103,21 @@ def test_search_finds_a_document_by_number_and_by_address(console_db, repo_root)
     assert number in documents_html(app)
 
 
+def test_a_count_past_the_cap_says_more_than_and_offers_the_next_page(console_db, repo_root,
+                                                                      monkeypatch):
+    from tracking.store import document_list
+
+    monkeypatch.setattr(document_list, "COUNT_CAP", 20)
+    app = console_app(repo_root).run()
+    app.text_input(key="doc_search").input("@").run()   # every document sent to anyone
+    assert not app.exception
+    assert "plus de 20 documents" in [m.value for m in app.markdown]
+    assert "/ 2+" in [c.value for c in app.caption]
+    assert documents_html(app).count("<tr>") == 51   # the page is full all the same
+    app.sidebar.radio[0].set_value("en").run()
+    assert "more than 20 documents" in [m.value for m in app.markdown]
+
+
 def test_document_box_shows_the_reason_in_plain_words_and_the_timeline(console_db, repo_root):
     document_id = failing_document(console_db)
     app = console_app(repo_root, doc=document_id).run().switch_page("views/document.py").run()

@@ -11,9 +11,8 @@ another account; a returned message tied to no document belongs to no account, s
 unscoped user sees it. Actors come with `actor_name`: the user's display name when the login is a
 known user, the login otherwise.
 
-Sized for a million documents: the list pages by top-N on documents and looks at sends and
-deliveries only for the page it shows (or, for the state filters, only for the deliveries in
-that state).
+Sized for a million documents: the list (`tracking.store.document_list`) pages by top-N on
+documents, newest first, and looks at sends and deliveries only for the page it shows.
 """
 
 from __future__ import annotations
@@ -30,6 +29,7 @@ from tracking.labels import reason_group
 from tracking.models import DeliveryState
 from tracking.store import box as box_reads
 from tracking.store import delivery_counts
+from tracking.store.document_list import listed_documents
 from tracking.store.marks import page_marks
 from tracking.store.scope import Scope, in_scope as _in_scope
 
@@ -59,125 +59,23 @@ class DocumentFilters:
 class DocumentPage:
     rows: pd.DataFrame
     total: int
-
-
-def _document_where(filters: DocumentFilters, scope: Scope) -> tuple[str, list]:
-    in_scope, params = _in_scope("d.account_id", scope)
-    clauses = [in_scope]
-    for column, value in (("d.account_id", filters.account_id), ("d.kind", filters.kind),
-                          ("d.status", filters.status)):
-        if value:
-            clauses.append(f"{column} = ?")
-            params.append(value)
-    if filters.issued_from:
-        clauses.append("d.issue_date >= ?")
-        params.append(filters.issued_from)
-    if filters.issued_until:
-        clauses.append("d.issue_date <= ?")
-        params.append(filters.issued_until)
-    # Latest-send filters read the derived marks (tracking.store.marks), kept fresh by the
-    # console; the marks shown on each row are computed live below.
-    if filters.failures_only:
-        clauses.append("d.id IN (SELECT document_id FROM document_marks WHERE failing)")
-    if filters.state:
-        clauses.append("""d.id IN (SELECT document_id FROM document_marks
-                                    WHERE ? = ANY(states))""")
-        params.append(filters.state)
-    if filters.mode:
-        clauses.append("d.id IN (SELECT document_id FROM document_marks WHERE mode = ?)")
-        params.append(filters.mode)
-    needle = filters.search.strip().lower()
-    if needle:
-        # The matching documents' ids, from each place the text is looked for: one set the
-        # documents are then cut by (an OR of three tests read every document for each).
-        # LIKE with the text escaped (% and _ match themselves): PostgreSQL answers it from
-        # its trigram indexes (migration 13), DuckDB by scanning the three columns.
-        clauses.append(f"""d.id IN (
-            SELECT id FROM documents WHERE lower(number) LIKE ? {_ESCAPE}
-            UNION SELECT id FROM documents
-                  WHERE client_id IN (SELECT id FROM clients WHERE lower(name) LIKE ? {_ESCAPE})
-            UNION SELECT document_id FROM document_marks WHERE recipients LIKE ? {_ESCAPE})""")
-        pattern = "%" + like_escaped(needle) + "%"
-        params += [pattern, pattern, pattern]
-    return " AND ".join(clauses), params
-
-
-_ESCAPE = "ESCAPE '\\'"
-
-
-def like_escaped(text: str) -> str:
-    """`text` as a LIKE pattern that matches it literally (escape character: backslash)."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-_PAGE_COLUMNS = """d.id, d.number, d.kind, d.status, d.issue_date, d.send_date, d.amount,
-                   d.currency, d.account_id, d.client_id"""
-_SHOWN_COLUMNS = """p.id, p.number, p.kind, p.status, p.issue_date, p.send_date, p.amount,
-                    p.currency, p.account_id"""
+    more: bool = False   # more than `total` documents match (a costly count stops there)
 
 
 def documents_page(cursor: Cursor, filters: DocumentFilters, *, page: int = 0,
                    page_size: int = 50, scope: Scope = None) -> DocumentPage:
     """One page of documents, newest issue date first, with their latest send's marks.
 
-    A few short queries: the count and the page's rows, then the marks of just those
-    documents. Sorting a million documents by (date, number) is the cost, so the page is cut
-    first on the date alone: the date of the last row the page needs is found by a top-N on
-    that one column, and only the documents from that date on are sorted in full. A search
-    (text matched against every document) is evaluated once, its matches reused for the
-    count and the page; so are the filters on the marks.
-    """
-    where, params = _document_where(filters, scope)
-    wanted = page * page_size
-    costly = bool(filters.search.strip() or filters.failures_only or filters.state
-                  or filters.mode)   # text matched, or the marks joined, for every document
-    if costly:
-        # The matches, once: counted, cut on the date, sorted.
-        source = f"""m AS MATERIALIZED (
-                         SELECT {_PAGE_COLUMNS} FROM documents d WHERE {where}),
-                     cut AS (SELECT issue_date FROM m ORDER BY issue_date DESC
-                             LIMIT 1 OFFSET ?),
-                     page AS (
-                         SELECT * FROM m
-                         WHERE m.issue_date >= coalesce((SELECT issue_date FROM cut),
-                                                        DATE '0001-01-01')
-                         ORDER BY m.issue_date DESC, m.number DESC, m.id LIMIT ? OFFSET ?)"""
-        params = [*params, wanted + page_size - 1, page_size, wanted]
-        total_sql = "(SELECT count(*) FROM m)"
-    else:
-        total_sql = "NULL"
-        total = cursor.execute(f"SELECT count(*) FROM documents d WHERE {where}",
-                               params).fetchall()[0][0]
-        cut = cursor.execute(
-            f"""SELECT d.issue_date FROM documents d WHERE {where}
-                ORDER BY d.issue_date DESC LIMIT 1 OFFSET ?""",
-            [*params, wanted + page_size - 1]).fetchall()
-        if cut:   # a constant: DuckDB skips the row groups that hold only older documents
-            where, params = f"{where} AND d.issue_date >= ?", [*params, cut[0][0]]
-        source = f"""page AS (
-                         SELECT {_PAGE_COLUMNS} FROM documents d WHERE {where}
-                         ORDER BY d.issue_date DESC, d.number DESC, d.id LIMIT ? OFFSET ?)"""
-        params = [*params, page_size, wanted]
-    rows = cursor.execute(
-        f"""WITH {source}
-            SELECT {_SHOWN_COLUMNS}, a.name AS account, a.time_zone, c.name AS client,
-                   {total_sql} AS total_matches
-            FROM page p JOIN accounts a ON a.id = p.account_id
-            LEFT JOIN clients c ON c.id = p.client_id
-            ORDER BY p.issue_date DESC, p.number DESC, p.id""", params).df()
-    if costly and not rows.empty:
-        total = int(rows["total_matches"].iloc[0])
-    elif costly:   # nothing on this page: none at all on the first, else count them again
-        total = 0 if page == 0 else cursor.execute(
-            f"SELECT count(*) FROM documents d WHERE {where}",
-            params[:-3]).fetchall()[0][0]
-    rows = rows.drop(columns=["total_matches"])
+    The rows and the count come from `tracking.store.document_list` (sized for a million
+    documents; a search or a marks filter counts up to `COUNT_CAP`, then says "more"), then the
+    marks of just those documents, computed live."""
+    listed = listed_documents(cursor, filters, page=page, page_size=page_size, scope=scope)
     # every recipient's latest state, as the derived marks the filters read (issue 12)
-    marks = page_marks(cursor, rows["id"].tolist())
-    rows = rows.merge(marks, on="id", how="left")
+    marks = page_marks(cursor, listed.rows["id"].tolist())
+    rows = listed.rows.merge(marks, on="id", how="left")
     rows["sends"] = rows["sends"].fillna(0).astype(int)
     rows["failing"] = rows["failing"].fillna(False).astype(bool)
-    return DocumentPage(rows, int(total))
+    return DocumentPage(rows, listed.total, listed.more)
 
 
 def accounts(cursor: Cursor, *, scope: Scope = None) -> pd.DataFrame:

@@ -364,6 +364,26 @@ _V14_DELIVERY_REQUEST = (
 )
 
 
+# Version 15 is the Documents list at a million documents (issue 12): each document's marks carry
+# its issue date (it never changes), so the list's costly reads (a search, the marks filters) can
+# look at the newest documents first and stop once a page and the capped count are found
+# (`tracking.store.document_list`). On DuckDB the marks are rewritten in issue-date order, so a
+# date cut skips whole row groups of `document_marks` as it does of `documents` (their zone
+# maps); the refresh's full rebuild keeps that order, and an incremental one appends the newest.
+# On PostgreSQL, an index on it instead.
+_V15_MARKS_ISSUE_DATE = (
+    DUCKDB_ONLY + """CREATE TEMP TABLE marks_by_date AS
+                     SELECT m.*, d.issue_date FROM document_marks m
+                     JOIN documents d ON d.id = m.document_id""",
+    DUCKDB_ONLY + "DELETE FROM document_marks",
+    "ALTER TABLE document_marks ADD COLUMN issue_date DATE",
+    DUCKDB_ONLY + "INSERT INTO document_marks SELECT * FROM marks_by_date ORDER BY issue_date",
+    DUCKDB_ONLY + "DROP TABLE marks_by_date",
+    POSTGRES_ONLY + """UPDATE document_marks SET issue_date = d.issue_date FROM documents d
+                       WHERE d.id = document_marks.document_id""",
+    POSTGRES_ONLY + "CREATE INDEX document_marks_issue_date ON document_marks (issue_date)",
+)
+
 
 # Version 16 is the Failures page on PostgreSQL at a million documents (issue 11; 15 is the
 # documents list). Reads DuckDB answers by scanning a few columns, where
@@ -398,6 +418,7 @@ _V16_POSTGRES_FAILURES_PAGE = tuple(POSTGRES_ONLY + statement for statement in (
     " INCLUDE (received_at)",
 ))
 
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core tables: accounts, users, clients, documents, sends, deliveries, events",
               _V1_CORE),
@@ -425,6 +446,8 @@ MIGRATIONS: tuple[Migration, ...] = (
               _V13_CONSOLE_ROLLUPS),
     Migration(14, "deliveries carry their send's request moment, mode and account: the rates",
               _V14_DELIVERY_REQUEST),
+    Migration(15, "document marks carry their document's issue date: the list's newest first",
+              _V15_MARKS_ISSUE_DATE),
     Migration(16, "failures and mailbox page indexes on PostgreSQL",
               _V16_POSTGRES_FAILURES_PAGE),
 )
