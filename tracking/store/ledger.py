@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from dataclasses import dataclass
 
 import duckdb
 import pyarrow as pa
@@ -90,29 +91,35 @@ def _may_move(event: Event) -> bool:
 
 
 def _advance_deliveries(cursor: duckdb.DuckDBPyConnection, events: list[Event],
-                        current: dict[tuple[str, int], DeliveryStatus]) -> None:
+                        current: dict[tuple[str, int], Stored]) -> None:
     if not events:
         return
     changed: dict[tuple[str, int], DeliveryStatus] = {}
     for event in events:
         key = (event.send_id, event.recipient_idx)
-        status = changed.get(key, current.get(key))
+        stored = current.get(key)
+        status = changed.get(key, stored.status if stored else None)
         moved = apply(status, event)
         if moved is not None:
             changed[key] = moved
     rows = [_status_row(key, status) for key, status in changed.items() if key in current]
     if not rows:
         return
+    # The rollup follows the move in this same transaction: old keys out, new keys in — from
+    # the rows as read (locked on PostgreSQL) and as written, so it reads nothing again.
+    counted = []
+    for row in rows:
+        stored = current[(row["send_id"], row["idx"])]
+        counted.append((-1, *stored.placed, *stored.counted))
+        counted.append((+1, *stored.placed, row["state"], row["reason"], row["state_at"]))
+    delivery_counts.add(cursor, counted)
     cursor.register("suivi_status_batch", pa.Table.from_pylist(rows, schema=_STATUS_SCHEMA))
     try:
         assignments = ", ".join(f"{name} = s.{name}" for name in STATUS_FIELDS)
-        # The rollup follows the move in this same transaction: old keys out, new keys in.
-        delivery_counts.add_rows(cursor, "suivi_status_batch", -1)
         cursor.execute(
             f"""UPDATE deliveries AS d SET {assignments}
                 FROM suivi_status_batch s WHERE d.send_id = s.send_id AND d.idx = s.idx"""
         )
-        delivery_counts.add_rows(cursor, "suivi_status_batch", +1)
     finally:
         cursor.unregister("suivi_status_batch")
 
@@ -128,16 +135,30 @@ def _advance_deliveries(cursor: duckdb.DuckDBPyConnection, events: list[Event],
 _LOCKED = {Engine.POSTGRES: "ORDER BY d.send_id, d.idx FOR UPDATE OF d"}
 
 
+@dataclass(frozen=True)
+class Stored:
+    """A delivery as read before its move: its status, and its `delivery_counts` key parts
+    (`placed`: the send's request moment, account and mode as copied on the delivery, and the
+    address; `counted`: state, reason and state moment as stored)."""
+
+    status: DeliveryStatus
+    placed: tuple
+    counted: tuple
+
+
+_PLACED = ("requested_at", "account_id", "mode", "address")
+
+
 def load_statuses(
     cursor: duckdb.DuckDBPyConnection, keys: list[tuple[str, int]]
-) -> dict[tuple[str, int], DeliveryStatus]:
+) -> dict[tuple[str, int], Stored]:
     if not keys:
         return {}
     wanted = pa.Table.from_pylist([{"send_id": s, "idx": i} for s, i in keys],
                                   schema=pa.schema([("send_id", pa.string()), ("idx", pa.int32())]))
     cursor.register("suivi_wanted", wanted)
     try:
-        columns = ", ".join(f"d.{name}" for name in STATUS_FIELDS)
+        columns = ", ".join(f"d.{name}" for name in (*STATUS_FIELDS, *_PLACED))
         rows = cursor.execute(
             f"""SELECT d.send_id, d.idx, {columns}
                 FROM deliveries d JOIN suivi_wanted w ON d.send_id = w.send_id AND d.idx = w.idx
@@ -145,8 +166,13 @@ def load_statuses(
         ).fetchall()
     finally:
         cursor.unregister("suivi_wanted")
-    return {(row[0], row[1]): status_from_row(dict(zip(STATUS_FIELDS, row[2:], strict=True)))
-            for row in rows}
+    found = {}
+    for row in rows:
+        values = dict(zip((*STATUS_FIELDS, *_PLACED), row[2:], strict=True))
+        found[(row[0], row[1])] = Stored(
+            status_from_row(values), tuple(values[name] for name in _PLACED),
+            (values["state"], values["reason"], values["state_at"]))
+    return found
 
 
 def status_from_row(row: dict[str, object]) -> DeliveryStatus:
