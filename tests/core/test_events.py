@@ -9,7 +9,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tracking.events import PAYLOADS, AccountSettingsChanged, BounceReport, Event, Payload, RecipientRefused, event_id
+from tracking.events import (
+    PAYLOADS, AccountSettingsChanged, BounceReport, Event, Payload, RecipientRefused, event_id,
+)
 from tests.actors import support
 from tests.core.conftest import seed
 from tracking.models import EventType, SendingMode

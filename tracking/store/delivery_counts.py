@@ -4,10 +4,11 @@ reason and time-to-delivery bucket (migration 9).
 The failures and history aggregates read this rollup instead of joining a million deliveries to
 their sends: a 90-day period is a few thousand rows here. It is kept exact by the writes
 themselves, in the transaction that moves the deliveries: `insert_deliveries` counts the new
-recipients, and `record_events` uncounts each changed delivery's old key and counts its new one
-(`add`, from the values the writer holds). So the counts and the deliveries never disagree, not even for a
-moment; `drift` recounts everything and lists any difference (the tests', and an operator's,
-check), and `rebuild` recounts from scratch (the demo builder, which writes deliveries in bulk).
+recipients, and `record_events` uncounts each changed delivery's old key and counts its new
+one (`add`, from the values the writer holds). So the counts and the deliveries never disagree,
+not even for a moment; `drift` recounts everything and lists any difference (the tests', and an
+operator's, check), and `rebuild` recounts from scratch (the demo builder, which writes
+deliveries in bulk).
 
 Why signed rows appended, not one row per key updated in place: the outbox, the mailbox watcher
 and the console write in concurrent transactions, and two of them moving deliveries of the same
@@ -43,7 +44,6 @@ def delay_bucket(seconds: str) -> str:
     steps = " ".join(f"WHEN {seconds} < {bound} THEN {number}"
                      for number, bound in enumerate(DELAY_BOUNDS, 1))
     return f"CASE {steps} ELSE {len(DELAY_BOUNDS) + 1} END"
-
 
 
 def _key_of(delivery: str, send: str) -> str:
