@@ -24,7 +24,6 @@ from __future__ import annotations
 import functools
 import logging
 import queue
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -61,15 +60,6 @@ log = logging.getLogger(__name__)
 FIRST_BATCH = 32
 
 INTERRUPTED_REASON = "interrupted during the SMTP handoff; outcome unknown, not resent"
-
-# While a drain runs, each server reply the SMTP thread reads then waits for the GIL behind the
-# recording thread's (and the console's) Python work: up to the interpreter's switch interval,
-# 5 ms by default, with the server idle meanwhile — several times a message's whole handoff.
-# A shorter interval for the drain lets the replies through sooner. Measured on a loaded 2-core
-# machine, paired rounds: SMTP handoffs beside a busy Python thread, 149 -> 244 msg/s (6 of 6
-# rounds); the whole send benchmark, within its noise there (+23 %, -4 %, +10 % paired medians
-# in three runs of 8-10 paired rounds) — to be confirmed on a quiet machine.
-DRAIN_SWITCH_INTERVAL = 0.001
 
 
 @dataclass
@@ -261,8 +251,7 @@ class Outbox:
         """
         with self._sending():
             self._recover()
-            with prompt_gil_handoff():
-                self._drain()
+            self._drain()
             if self.journal is not None:
                 self.journal.clear()
         return self.stats
@@ -546,24 +535,6 @@ class OutboxThread:
         except Exception:  # noqa: BLE001 - the next pass reports real database trouble
             due = None
         return self.poll_seconds if due is None else min(self.poll_seconds, max(due, 0.05))
-
-
-@contextmanager
-def prompt_gil_handoff(interval: float = DRAIN_SWITCH_INTERVAL) -> Iterator[None]:
-    """The interpreter's switch interval at most `interval` inside, as it was after (unless
-    someone else changed it meanwhile: theirs is kept). Process-wide: one drain runs at a time
-    (one sender per database), and a shorter interval only costs CPU-bound threads a little."""
-    previous = sys.getswitchinterval()
-    if previous <= interval:
-        yield
-        return
-    sys.setswitchinterval(interval)
-    ours = sys.getswitchinterval()
-    try:
-        yield
-    finally:
-        if sys.getswitchinterval() == ours:
-            sys.setswitchinterval(previous)
 
 
 def _only_taken(work: list[queries.OutboxItem], taken: set[tuple[str, int]]

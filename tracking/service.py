@@ -153,7 +153,7 @@ def request_sends(db: Database, requests: list[SendRequest], policy: SendPolicy,
                     origin=str(request.actor.origin)))
             receipts.append(SendReceipt(send.id, created=True))
         writes.insert_sends(cursor, sends)
-        writes.insert_deliveries(cursor, deliveries)
+        writes.insert_deliveries(cursor, deliveries, sends)
         writes.set_documents_sent(cursor, [send.document_id for send in sends], now)
         record_events(cursor, events)
     return receipts

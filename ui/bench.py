@@ -185,7 +185,7 @@ def _write_path_ms(db, rounds: int) -> dict[str, float]:
     """The write path the console's reads depend on, on this database: one `record_events`
     batch moving WRITE_BATCH `sent` deliveries to `delivered` (events appended, deliveries
     updated, `delivery_counts` uncounted and counted, `event_counts` counted), and within it
-    the rollup's share (`delivery_counts.add_rows`, both calls). Each batch is rolled back, so
+    the rollup's share (`delivery_counts.add`). Each batch is rolled back, so
     the database is left as it was. Must not grow with the table."""
     from datetime import UTC
 
@@ -198,18 +198,18 @@ def _write_path_ms(db, rounds: int) -> dict[str, float]:
                                [WRITE_BATCH * (rounds + 1)]).fetchall()
     if len(keys) < WRITE_BATCH * (rounds + 1):
         return {}
-    add_rows, spent = delivery_counts.add_rows, []
+    add, spent = delivery_counts.add, []
 
-    def timed_add_rows(*args, **kwargs):
+    def timed_add(*args, **kwargs):
         start = time.perf_counter()
-        add_rows(*args, **kwargs)
+        add(*args, **kwargs)
         spent.append(time.perf_counter() - start)
 
     class RolledBack(Exception):
         pass
 
     batches, rollup = [], []
-    delivery_counts.add_rows = timed_add_rows
+    delivery_counts.add = timed_add
     try:
         for round_ in range(rounds + 1):
             chunk = keys[round_ * WRITE_BATCH:(round_ + 1) * WRITE_BATCH]
@@ -230,7 +230,7 @@ def _write_path_ms(db, rounds: int) -> dict[str, float]:
                 batches.append(elapsed * 1000)
                 rollup.append(sum(spent) * 1000)
     finally:
-        delivery_counts.add_rows = add_rows
+        delivery_counts.add = add
     return {f"record_events_{WRITE_BATCH}": round(statistics.median(batches), 1),
             "delivery_counts_add_rows": round(statistics.median(rollup), 1)}
 

@@ -21,12 +21,13 @@ T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 def _send(cursor, send_id: str, document_id: str, mode: SendingMode, at: datetime,
           recipients: list[tuple[str, DeliveryState]], details: dict | None = None) -> None:
-    writes.insert_send(cursor, Send(send_id, document_id, "acct-relay", mode, at, "user-relay",
-                                    None, None, send_id, "done"))
+    send = Send(send_id, document_id, "acct-relay", mode, at, "user-relay", None, None, send_id,
+                "done")
+    writes.insert_send(cursor, send)
     writes.insert_deliveries(cursor, [
         Delivery(send_id=send_id, idx=i, address=address, role=RecipientRole.TO,
                  verp_token=None, state=state, state_at=at + timedelta(minutes=1))
-        for i, (address, state) in enumerate(recipients)])
+        for i, (address, state) in enumerate(recipients)], [send])
     cursor.execute(
         """INSERT INTO events (id, type, occurred_at, actor, document_id, send_id, details)
            VALUES (?, 'send_requested', ?, 'user-relay', ?, ?, ?)""",

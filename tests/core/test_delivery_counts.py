@@ -11,10 +11,11 @@ import pytest
 from tests.actors import support
 from tests.core.conftest import seed
 from tracking.events import Event, event_id
-from tracking.models import EventType, SendingMode
+from tracking.models import DeliveryState, EventType, RecipientRole, SendingMode
+from tracking.records import Delivery, Send
 from tracking.service import SendRequest, mark_sent_manually, request_send
 from tracking.store import console_queries as q
-from tracking.store import delivery_counts, event_counts
+from tracking.store import delivery_counts, event_counts, writes
 from tracking.store.connection import open_database
 from tracking.store.ledger import record_events
 from tracking.store.migrations import MIGRATIONS, migrate
@@ -68,6 +69,45 @@ def test_counts_follow_sends_reports_resends_and_manual_marks(db, policy):
     domains = {row[0] for row in db.cursor().execute(
         "SELECT domain FROM delivery_counts WHERE deliveries > 0").fetchall()}
     assert domains == {"client.test", "gmial.com", "gmail.com"}
+
+
+@pytest.mark.engines("duckdb", "postgres")
+def test_the_writes_count_each_delivery_under_the_key_a_recount_gives(db, policy):
+    """The writes count from the values they hold (no table read back): the counts equal a
+    recount on each engine, whatever the address looks like (upper case, two @, none, not
+    ASCII) and at each delay bucket's bounds (a report just before, at and after them)."""
+    documents = seed(db, documents_per_account=1)
+    relay = documents[SendingMode.RELAY][0]
+    addresses = ["A@Client.TEST", "x@b@c.test", "nobody", "é@DOMAÏNE.test", "z@DOMAINE.test",
+                 *(f"r{n}@client.test" for n in range(10))]
+    requested = NOW - timedelta(days=1, hours=23)     # the request's day is not the reports'
+    send = Send("send-keys", relay, "acct-relay", SendingMode.RELAY, requested, "tester",
+                None, None, "send-keys", "queued")
+    with db.transaction() as cursor:
+        writes.insert_send(cursor, send)
+        writes.insert_deliveries(cursor, [
+            Delivery(send_id=send.id, idx=i, address=address, role=RecipientRole.TO,
+                     verp_token=None, state=DeliveryState.PENDING, state_at=requested)
+            for i, address in enumerate(addresses)], [send])
+    assert delivery_counts.drift(db.cursor()) == []
+    delays = [59, 60, 299, 300, 3600, 86399, 86400, 90000]
+    with db.transaction() as cursor:
+        record_events(cursor, [
+            Event(event_id(EventType.RECIPIENT_ACCEPTED, send.id, i), EventType.RECIPIENT_ACCEPTED,
+                  requested + timedelta(seconds=1), "system", send_id=send.id, recipient_idx=i,
+                  details={}) for i in range(len(addresses))])
+    with db.transaction() as cursor:
+        record_events(cursor, [
+            Event(event_id(EventType.DSN_DELIVERED, send.id, i), EventType.DSN_DELIVERED,
+                  requested + timedelta(seconds=delay, microseconds=i % 2), "system",
+                  send_id=send.id, recipient_idx=i, details={})
+            for i, delay in enumerate(delays)] + [
+            outcome(EventType.DSN_FAILED, send.id, len(delays), 5, reason="userunknown")])
+    assert delivery_counts.drift(db.cursor()) == []
+    buckets = {row[0]: row[1] for row in db.cursor().execute(
+        "SELECT delay_bucket, sum(deliveries) FROM delivery_counts WHERE state = 'delivered' "
+        "GROUP BY delay_bucket HAVING sum(deliveries) <> 0").fetchall()}
+    assert buckets == {1: 1, 2: 2, 3: 1, 5: 1, 6: 1, 7: 2}
 
 
 def test_a_replayed_report_counts_nothing_twice(db, policy):

@@ -9,7 +9,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tracking.events import PAYLOADS, BounceReport, Event, Payload, RecipientRefused, event_id
+from tracking.events import (
+    PAYLOADS, AccountSettingsChanged, BounceReport, Event, Payload, RecipientRefused, event_id,
+)
 from tests.actors import support
 from tests.core.conftest import seed
 from tracking.models import EventType, SendingMode
@@ -41,6 +43,18 @@ def test_every_event_type_has_exactly_one_payload_class():
     assert set(PAYLOADS) == set(EventType)
     for payload in PAYLOADS.values():
         assert dataclasses.is_dataclass(payload) and payload.__dataclass_params__.frozen
+
+
+def test_the_stored_json_is_every_field_with_sorted_keys():
+    """`payload_json` (names sorted once per class, one reused encoder) writes what a plain
+    `json.dumps` of every field with sorted keys writes — the text the demo writes too."""
+    for cls in PAYLOADS.values():
+        payload = sample_payload(cls)
+        plain = json.dumps({f.name: getattr(payload, f.name) for f in dataclasses.fields(payload)},
+                           ensure_ascii=False, sort_keys=True, default=str)
+        assert payload_json(payload) == plain
+    accented = AccountSettingsChanged(old={"z": "Île", "a": AT}, new={})
+    assert payload_json(accented) == '{"new": {}, "old": {"a": "%s", "z": "Île"}}' % AT
 
 
 @pytest.mark.parametrize("event_type", list(EventType))
@@ -120,3 +134,27 @@ def test_the_history_shows_a_dsns_code_as_reply_code_old_rows_too(db):
                 frame.astype(object).where(frame.notna(), None).itertuples()}
     assert by_event == {"dsn_failed:551": None, "dsn_failed:550": None,
                         "recipient_refused:550": "550 5.1.1 no such user"}
+
+
+def test_a_batch_keeps_each_new_fact_once_in_its_order_and_skips_the_stored_ones(db):
+    """The ledger deduplicates a batch itself and leaves ids already stored to ON CONFLICT:
+    the events written and returned are the first occurrence of each new id, in batch order
+    (their `seq` follows it), with the first occurrence's payload."""
+    def event(name: str, reply: str) -> Event:
+        return Event(name, EventType.RECIPIENT_REFUSED, AT, "system",
+                     details=RecipientRefused(smtp_reply=reply, reply_code=550))
+
+    with db.transaction() as cursor:
+        assert record_events(cursor, [event("stored", "550 first")]) == [event("stored",
+                                                                               "550 first")]
+    batch = [event("b", "550 b1"), event("stored", "550 again"), event("a", "550 a1"),
+             event("b", "550 b2"), event("c", "550 c1"), event("a", "550 a2")]
+    with db.transaction() as cursor:
+        fresh = record_events(cursor, batch)
+    assert [(e.id, e.details.smtp_reply) for e in fresh] == [
+        ("b", "550 b1"), ("a", "550 a1"), ("c", "550 c1")]
+    rows = db.cursor().execute("SELECT id, details FROM events ORDER BY seq").fetchall()
+    assert [(row[0], json.loads(row[1])["smtp_reply"]) for row in rows] == [
+        ("stored", "550 first"), ("b", "550 b1"), ("a", "550 a1"), ("c", "550 c1")]
+    with db.transaction() as cursor:   # the whole batch again: nothing new
+        assert record_events(cursor, batch) == []

@@ -19,7 +19,7 @@ from tracking.config import load_settings
 from tracking.models import DeliveryState, EventType, SendingMode
 from tracking.outbound.smtp import SmtpTransport
 from tracking.outbound.smtpd import AnnouncesDsn, LoopbackController
-from tracking.outbox import DRAIN_SWITCH_INTERVAL, INTERRUPTED_REASON, Outbox
+from tracking.outbox import INTERRUPTED_REASON, Outbox
 from tracking.service import SendPolicy, SendRequest, request_send
 from tracking.store import queries
 from tracking.store.connection import open_database
@@ -211,26 +211,3 @@ def test_killed_worker_never_sends_twice_and_loses_nothing(tmp_path, server):
     assert states == {"sent": 79, "interrupted": 1}
     assert sum(states.values()) == total and in_flight == 0 and queued == 0
     assert len(handler.received) == 79
-
-
-def test_a_drain_lets_server_replies_take_the_gil_promptly_then_restores_the_interval(db, server):
-    """While the SMTP thread waits for the GIL behind the recording thread, the server idles: a
-    drain shortens the switch interval, and puts the process's own back afterwards."""
-    _, port = server
-    documents = seed(db)
-    settings = load_settings(env_for(port))
-    request_send(db, SendRequest(documents[SendingMode.RELAY][0], ("ok@client.test",),
-                                 actor=support("alice")), SendPolicy.from_settings(settings))
-    seen: list[float] = []
-
-    class Recording(SmtpTransport):
-        def deliver(self, composed, payload=None, while_waiting=None):
-            seen.append(sys.getswitchinterval())
-            return super().deliver(composed, payload=payload, while_waiting=while_waiting)
-
-    before = sys.getswitchinterval()
-    with Recording(settings.smtp) as transport:
-        stats = Outbox(db, transport, settings, sleep=lambda _: None).run_until_empty()
-    assert stats.accepted == 1
-    assert seen and max(seen) <= DRAIN_SWITCH_INTERVAL < before
-    assert sys.getswitchinterval() == before

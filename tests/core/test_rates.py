@@ -81,14 +81,14 @@ def test_french_and_english_numbers():
 def _send(cursor, send_id: str, document_id: str, mode: SendingMode, at: datetime,
           outcomes: list[tuple[DeliveryState, float | None, str | None, str | None]]) -> None:
     """A send at `at` whose recipients end in (state, seconds after the request, reason, reply)."""
-    writes.insert_send(cursor, Send(send_id, document_id, f"acct-{mode}", mode,
-                                    at.replace(tzinfo=UTC), "tester", None, None, send_id,
-                                    "done"))
+    send = Send(send_id, document_id, f"acct-{mode}", mode, at.replace(tzinfo=UTC), "tester",
+                None, None, send_id, "done")
+    writes.insert_send(cursor, send)
     writes.insert_deliveries(cursor, [
         Delivery(send_id=send_id, idx=i, address=f"r{i}@client.test", role=RecipientRole.TO,
                  verp_token=None, state=state,
                  state_at=(at + timedelta(seconds=after or 0)).replace(tzinfo=UTC))
-        for i, (state, after, _, _) in enumerate(outcomes)])
+        for i, (state, after, _, _) in enumerate(outcomes)], [send])
     for i, (_, _, reason, reply) in enumerate(outcomes):
         # The ledger sets these from events; a fixture sets them directly.
         cursor.execute("UPDATE deliveries SET reason = ?, diagnostic = ? "

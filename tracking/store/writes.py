@@ -81,14 +81,24 @@ def insert_sends(cursor: Cursor, sends: list[Send]) -> None:
         for s in sends])
 
 
-def insert_deliveries(cursor: Cursor, deliveries: list[Delivery]) -> None:
-    """Insert the recipients (their sends first) and count them in `delivery_counts`, in the
-    caller's transaction."""
-    _insert_rows(cursor, "deliveries", _DELIVERY_SCHEMA, [
-        {"send_id": d.send_id, "idx": d.idx, "address": d.address, "role": str(d.role),
-         "verp_token": d.verp_token, "state": str(d.state), "state_at": to_db(d.state_at)}
-        for d in deliveries], then=lambda batch: delivery_counts.add_rows(cursor, batch, +1),
-        copied_from_send=_SEND_COLUMNS_ON_DELIVERIES)
+def insert_deliveries(cursor: Cursor, deliveries: list[Delivery], sends: list[Send]) -> None:
+    """Insert the recipients of `sends` (written before) and count them in `delivery_counts`,
+    in the caller's transaction. Each delivery carries its send's request moment, mode and
+    account (migration 14, for the rates' percentiles to read one table): set once, from the
+    send, here; a send never changes them."""
+    by_id = {send.id: send for send in sends}
+    rows = []
+    for d in deliveries:
+        send = by_id[d.send_id]
+        rows.append({"send_id": d.send_id, "idx": d.idx, "address": d.address,
+                     "role": str(d.role), "verp_token": d.verp_token, "state": str(d.state),
+                     "state_at": to_db(d.state_at), "requested_at": to_db(send.requested_at),
+                     "mode": str(send.mode), "account_id": send.account_id})
+    _insert_rows(cursor, "deliveries", _DELIVERY_SCHEMA, rows)
+    # the sends' values as the row above holds them, so the rollup reads no table
+    delivery_counts.add(cursor, [
+        (1, row["requested_at"], row["account_id"], row["mode"], row["address"], row["state"],
+         d.reason, row["state_at"]) for row, d in zip(rows, deliveries)])
 
 
 def set_documents_sent(cursor: Cursor, document_ids: list[str], send_date: datetime) -> None:
@@ -111,31 +121,19 @@ _SEND_SCHEMA = pa.schema([
 _DELIVERY_SCHEMA = pa.schema([
     ("send_id", pa.string()), ("idx", pa.int32()), ("address", pa.string()),
     ("role", pa.string()), ("verp_token", pa.string()), ("state", pa.string()),
-    ("state_at", pa.timestamp("us")),
+    ("state_at", pa.timestamp("us")), ("requested_at", pa.timestamp("us")),
+    ("mode", pa.string()), ("account_id", pa.string()),
 ])
 
 
-# What a delivery carries of its send (migration 14, for the rates' percentiles to read one
-# table): set once, from the send, as the delivery is inserted; a send never changes them.
-_SEND_COLUMNS_ON_DELIVERIES = ("requested_at", "mode", "account_id")
-
-
-def _insert_rows(cursor: Cursor, table: str, schema: pa.Schema, rows: list[dict],
-                 then=None, copied_from_send: tuple[str, ...] = ()) -> None:
-    """Insert rows in one statement through an Arrow batch (the table name is ours, not input);
-    `copied_from_send` columns are taken from each row's send (`send_id`, written before);
-    `then(batch name)`, if given, runs while the batch is still registered."""
+def _insert_rows(cursor: Cursor, table: str, schema: pa.Schema, rows: list[dict]) -> None:
+    """Insert rows in one statement through an Arrow batch (the table name is ours, not input)."""
     if not rows:
         return
     cursor.register("suivi_rows", pa.Table.from_pylist(rows, schema=schema))
     try:
-        columns = ", ".join([*schema.names, *copied_from_send])
-        values = ", ".join([*(f"r.{name}" for name in schema.names),
-                            *(f"s.{name}" for name in copied_from_send)])
-        joined = " LEFT JOIN sends s ON s.id = r.send_id" if copied_from_send else ""
-        cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {values} FROM suivi_rows r{joined}")
-        if then is not None:
-            then("suivi_rows")
+        columns = ", ".join(schema.names)
+        cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM suivi_rows")
     finally:
         cursor.unregister("suivi_rows")
 
