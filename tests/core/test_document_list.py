@@ -51,14 +51,16 @@ def listed(db):
                 Decimal("10.00"), "EUR", rng.choice(DAYS), rng.choice(list(DocumentStatus))))
             for s in range(rng.choice([0, 1, 1, 2])):
                 send_id = f"s-{n}-{s}"
-                writes.insert_send(cursor, Send(
-                    send_id, document_id, ACCOUNTS[0], rng.choice(list(SendingMode)),
-                    at + timedelta(minutes=n + s), "user-relay", None, None, send_id, "done"))
+                send = Send(send_id, document_id, ACCOUNTS[0], rng.choice(list(SendingMode)),
+                            at + timedelta(minutes=n + s), "user-relay", None, None, send_id,
+                            "done")
+                writes.insert_send(cursor, send)
                 writes.insert_deliveries(cursor, [
                     Delivery(send_id=send_id, idx=i, address=address, role=RecipientRole.TO,
                              verp_token=None, state=rng.choice(list(DeliveryState)),
                              state_at=at + timedelta(minutes=n + s + 1))
-                    for i, address in enumerate(rng.sample(ADDRESSES, rng.randint(1, 3)))])
+                    for i, address in enumerate(rng.sample(ADDRESSES, rng.randint(1, 3)))],
+                    [send])
                 cursor.execute(
                     """INSERT INTO events (id, type, occurred_at, actor, document_id, send_id,
                                            details)

@@ -40,9 +40,9 @@ def random_db(db):
                                SendingMode.SMTP])
             at = START + timedelta(minutes=rng.randrange(DAYS * 24 * 60))
             send_id = f"send-{n:03d}"
-            writes.insert_send(cursor, Send(send_id, rng.choice(documents[mode]),
-                                            f"acct-{mode}", mode, at.replace(tzinfo=UTC),
-                                            "tester", None, None, send_id, "done"))
+            send = Send(send_id, rng.choice(documents[mode]), f"acct-{mode}", mode,
+                        at.replace(tzinfo=UTC), "tester", None, None, send_id, "done")
+            writes.insert_send(cursor, send)
             recipients = []
             for idx in range(rng.randint(1, 3)):
                 state = rng.choice(list(DeliveryState))
@@ -51,7 +51,7 @@ def random_db(db):
                     role=RecipientRole.TO, verp_token=None, state=state,
                     state_at=(at + timedelta(minutes=rng.randrange(90))).replace(tzinfo=UTC)))
                 reasons.append((rng.choice(REASONS) if state in FAILED else None, send_id, idx))
-            writes.insert_deliveries(cursor, recipients)
+            writes.insert_deliveries(cursor, recipients, [send])
         # The ledger sets reasons from events; here they are set directly and recounted.
         for reason, send_id, idx in reasons:
             if reason is not None:
