@@ -15,7 +15,7 @@ from tests.console.conftest import (
     FORMULA_NUMBER, MARKDOWN_ACCOUNT, MARKDOWN_CLIENT, copy_demo, demo_password,
     make_markdown_names,
 )
-from tests.console.server import ConsoleServer, browser_skip_reason, launch_chromium
+from tests.console.server import ConsoleServer, browser_skip_reason, launch_chromium, download_first
 from tracking.auth.session import cookie_secret, sign_session
 from tracking.store.connection import open_database
 
@@ -191,9 +191,8 @@ def test_a_limited_user_never_sees_another_accounts_documents(console, page):
         expect(page.get_by_role("heading", name=heading).first).to_be_visible(timeout=WAIT)
         expect(page.get_by_test_id("stDataFrame").first).to_be_visible(timeout=WAIT)
         assert not leaks(page.content()), path
-        with page.expect_download() as download:   # Failures: the drill-down's, the first
-            page.get_by_role("button", name="Exporter en CSV").first.click()
-        exported = Path(download.value.path()).read_text(encoding="utf-8-sig")
+        download = download_first(page, "Exporter en CSV", WAIT)   # Failures: the drill-down's
+        exported = Path(download.path()).read_text(encoding="utf-8-sig")
         assert exported.count("\n") >= 1
         assert not leaks(exported), path
 
@@ -219,9 +218,8 @@ def test_names_from_the_database_stay_text_and_load_nothing(console, page):
 
     page.goto(f"{console.url}/failures")
     expect(page.get_by_role("heading", name="Échecs").first).to_be_visible(timeout=WAIT)
-    with page.expect_download() as download:   # the drill-down's (then the addresses to correct)
-        page.get_by_role("button", name="Exporter en CSV").first.click()
-    exported = Path(download.value.path()).read_text(encoding="utf-8")
+    download = download_first(page, "Exporter en CSV", WAIT)   # the drill-down's
+    exported = Path(download.path()).read_text(encoding="utf-8")
     assert "\'=HYPERLINK(" in exported  # neutralised for spreadsheets (OWASP)
     assert outside == []
 
