@@ -72,10 +72,10 @@ class _Candidates:
         known = _unique(d.strip().lower() for d in known_domains if d and d.strip())
         self.known = set(known)
         self.all = set(known) | set(COMMON_DOMAINS)
-        self.by_length: dict[int, list[tuple[str, frozenset[str]]]] = {}
+        self.by_length: dict[int, list[tuple[str, frozenset[str], str]]] = {}
         for candidate in _unique([*known, *COMMON_DOMAINS]):
             self.by_length.setdefault(len(candidate), []).append(
-                (candidate, frozenset(candidate)))
+                (candidate, frozenset(candidate), candidate.partition(".")[2]))
 
     def closest(self, domain: str) -> str | None:
         """The one clearly closest candidate to `domain` (lower-cased), or None."""
@@ -85,9 +85,10 @@ class _Candidates:
             return KNOWN_SLIPS[domain]
         best: list[tuple[int, int, str]] = []   # (distance, 0 when known to the account, domain)
         own = frozenset(domain)
+        name, _, ending = domain.partition(".")
         for length in range(len(domain) - _MOST_SLIPS, len(domain) + _MOST_SLIPS + 1):
-            for candidate, letters in self.by_length.get(length, ()):
-                limit = _allowed_distance(domain, candidate)
+            for candidate, letters, candidate_ending in self.by_length.get(length, ()):
+                limit = _allowed_distance(len(name), ending == candidate_ending)
                 # Each edit adds or drops at most two of the letters a name uses (a swap
                 # none): a cheap bound that spares most candidates the distance itself.
                 if abs(length - len(domain)) > limit or len(own ^ letters) > 2 * limit:
@@ -103,13 +104,12 @@ class _Candidates:
         return best[0][2]
 
 
-def _allowed_distance(domain: str, candidate: str) -> int:
-    """One slip; two only inside a long name with the same ending (`wanadooo.ffr` is not,
-    `laposste.nte` is not, but `orrange-busines.fr` can only be one thing). Two slips across
-    endings would turn real domains into others (`hotmail.de` → `hotmail.fr`)."""
-    name, _, ending = domain.partition(".")
-    same_ending = ending == candidate.partition(".")[2]
-    return 2 if same_ending and len(name) >= 8 else 1
+def _allowed_distance(name_length: int, same_ending: bool) -> int:
+    """One slip; two only inside a long name (the part before the first dot) with the same
+    ending (`wanadooo.ffr` is not, `laposste.nte` is not, but `orrange-busines.fr` can only be
+    one thing). Two slips across endings would turn real domains into others (`hotmail.de` →
+    `hotmail.fr`)."""
+    return 2 if same_ending and name_length >= 8 else 1
 
 
 def edit_distance(a: str, b: str, limit: int | None = None) -> int:
@@ -119,6 +119,13 @@ def edit_distance(a: str, b: str, limit: int | None = None) -> int:
     computed (the others are past it anyway): the suggestion tries hundreds of candidates."""
     if limit is None:
         limit = max(len(a), len(b))   # the largest distance there is: no cut
+    if limit <= _MOST_SLIPS:
+        return _within(a, b, limit)
+    return _table_distance(a, b, limit)
+
+
+def _table_distance(a: str, b: str, limit: int) -> int:
+    """`edit_distance` by its table, cells within `limit` of the diagonal only."""
     past = limit + 1
     if abs(len(a) - len(b)) > limit:
         return past
@@ -136,6 +143,35 @@ def edit_distance(a: str, b: str, limit: int | None = None) -> int:
             return past
         previous2, previous = previous, current
     return min(previous[-1], past)
+
+
+def _within(a: str, b: str, limit: int) -> int:
+    """`edit_distance` for a small `limit`, by trying the few edits at the first difference.
+
+    The equal ends are cut first (an optimal alignment matches them), then each of the four
+    edits that can fix the first differing letter — substitute, delete, insert, swap with the
+    next — is tried with one slip less. With a limit of two that is at most 21 calls on short
+    strings, against the whole band of the table: the console's list of addresses to correct
+    measured ~75 µs a distance with the table and ~1,400 distances a second at 1M documents."""
+    if a == b:
+        return 0
+    start, end = 0, min(len(a), len(b))
+    while start < end and a[start] == b[start]:
+        start += 1
+    a_end, b_end = len(a), len(b)
+    while a_end > start and b_end > start and a[a_end - 1] == b[b_end - 1]:
+        a_end, b_end = a_end - 1, b_end - 1
+    a, b = a[start:a_end], b[start:b_end]
+    if not a or not b:
+        return min(len(a) + len(b), limit + 1)
+    if limit == 0:
+        return 1
+    fewer = limit - 1
+    best = 1 + min(_within(a[1:], b[1:], fewer), _within(a[1:], b, fewer),
+                   _within(a, b[1:], fewer))
+    if len(a) > 1 and len(b) > 1 and a[0] == b[1] and a[1] == b[0]:
+        best = min(best, 1 + _within(a[2:], b[2:], fewer))
+    return min(best, limit + 1)
 
 
 def _unique(values: Iterable[str]) -> list[str]:

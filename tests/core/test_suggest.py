@@ -3,6 +3,8 @@ the real domains that must never be "corrected"."""
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from tracking.suggest import COMMON_DOMAINS, edit_distance, suggest_address, suggest_addresses
@@ -90,3 +92,18 @@ def test_the_distance_with_a_limit_is_exact_up_to_it(limit):
         for b in words:
             full = edit_distance(a, b)
             assert edit_distance(a, b, limit) == (full if full <= limit else limit + 1)
+
+
+def test_the_small_limit_shortcut_gives_the_tables_distance():
+    # `edit_distance` under a limit of 0–2 tries the edits at the first difference instead of
+    # filling the table: checked against the table on random words of a small alphabet, where
+    # repeated letters, swaps and equal ends are frequent.
+    from tracking.suggest import _table_distance
+
+    chance = random.Random(12)
+    for _ in range(20_000):
+        a = "".join(chance.choice("abc.") for _ in range(chance.randint(0, 7)))
+        b = "".join(chance.choice("abc.") for _ in range(chance.randint(0, 7)))
+        full = _table_distance(a, b, max(len(a), len(b)))
+        for limit in (0, 1, 2):
+            assert edit_distance(a, b, limit) == min(full, limit + 1), (a, b, limit)
