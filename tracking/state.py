@@ -23,7 +23,7 @@ from tracking.events import Event
 from tracking.models import DeliveryState, EventType
 from tracking.records import STATUS_DETAIL_FIELDS, DeliveryStatus
 
-__all__ = ["DeliveryStatus", "apply", "fold"]
+__all__ = ["MOVING_TYPES", "DeliveryStatus", "apply", "fold"]
 
 
 # event type -> (states it may leave, state it enters)
@@ -39,6 +39,10 @@ _TRANSITIONS: dict[EventType, tuple[frozenset[DeliveryState], DeliveryState]] = 
         DeliveryState.NOT_DELIVERED,
     ),
 }
+
+# The event types that can move a delivery from one state to another (others only open one,
+# or change its details or flag).
+MOVING_TYPES: frozenset[EventType] = frozenset(_TRANSITIONS)
 
 
 def apply(current: DeliveryStatus | None, event: Event) -> DeliveryStatus | None:

@@ -10,6 +10,7 @@ from tests.actors import support
 from tests.dsn_events import record_report
 from tracking.models import EventType
 from tracking.service import SendPolicy, SendRequest, mark_sent_manually, request_send
+from tracking.store.marks import refresh_marks
 
 DELIVERED = "paul.girard@atelier-client.fr"
 TYPO = "jean.morel@outlok.com"          # hostunknown: the likely correction is outlook.com
@@ -45,4 +46,5 @@ def tell(db, *, now: datetime | None = None) -> Story:
                   reason="userunknown", status="5.1.1", at=later)
     mark_sent_manually(db, document_id, support("j.dubois"), now=now - timedelta(days=1),
                        note="posté")
+    refresh_marks(db)   # as the owner's marks loop would (the list's filters, the bounced addresses)
     return Story(document_id, number, receipt.send_id)

@@ -17,6 +17,7 @@ from tracking.errors import SuppressedAddress
 from tracking.models import EventType, SendingMode
 from tracking.service import SendRequest, request_send, request_sends
 from tracking.store import suppressions
+from tracking.store.marks import refresh_marks
 from tracking.suppression import Outcome, blocking, is_suppressing
 
 # The store contract: the check runs on every send, so on DuckDB and on PostgreSQL.
@@ -133,6 +134,7 @@ def test_a_soft_bounce_does_not_suppress(db, seeded, policy):
 
 
 def test_the_per_account_list_holds_only_addresses_still_suppressed(db, bounced, seeded, policy):
+    refresh_marks(db)   # the list is kept with the document marks (tracking.store.bounced_addresses)
     listed = suppressions.suppressed_candidates(db.cursor())
     assert listed[["account_id", "address", "reason", "status_code"]].values.tolist() == [
         ["acct-relay", "billing@client.test", "userunknown", "5.1.1"]]
@@ -208,6 +210,7 @@ def test_the_list_equals_its_one_step_definition_across_accounts_sharing_address
         record_report(db, receipt.send_id, 0, document_id, f"acct-{mode}", address,
                       reason=reason, status=status, at=at + timedelta(hours=1),
                       kind=EventType.DSN_DELIVERED if delivered else EventType.DSN_FAILED)
+    refresh_marks(db)   # the list is kept with the document marks (tracking.store.bounced_addresses)
     cursor = db.cursor()
     listed = suppressions.suppressed_candidates(cursor)
     assert sorted(map(tuple, listed[["account_id", "address"]].values.tolist())) == [
