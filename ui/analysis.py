@@ -133,14 +133,21 @@ def stored_reasons_by_family(summary) -> dict[str, tuple[str, ...]]:
 
 def export_buttons(frame: pd.DataFrame, columns: tuple[Column, ...], name: str) -> None:
     """The analyst's French CSV (the main button), the technical CSV, and Parquet — each built
-    only when its button is clicked (Streamlit runs the callable then), not on every rerun."""
+    only when its button is clicked (Streamlit runs the callable then), not on every rerun.
+
+    A click does not rerun the page (`on_click="ignore"`): with the default rerun, the rerun and
+    the browser's request for the file raced, and when the rerun came first it registered the
+    button's callable again under a new id and dropped the one the browser asked for — no
+    download, nothing said (seen as a flaky browser test; Streamlit's own docs warn of the race).
+    A rerun there redrew the whole page for nothing anyway."""
     left, middle, right = st.columns(3)
     left.download_button(t("export"), lambda: frame_to_french_csv(frame, columns),
-                         file_name=f"suivi-{name}.csv", mime="text/csv", key=f"{name}_csv")
+                         file_name=f"suivi-{name}.csv", mime="text/csv", key=f"{name}_csv",
+                         on_click="ignore")
     middle.download_button(t("export.raw"), lambda: frame_to_csv(frame),
                            file_name=f"suivi-{name}-codes-utc.csv", mime="text/csv",
-                           key=f"{name}_raw_csv")
+                           key=f"{name}_raw_csv", on_click="ignore")
     right.download_button(t("export.parquet"), lambda: frame_to_parquet(frame),
-                          file_name=f"suivi-{name}.parquet",
+                          file_name=f"suivi-{name}.parquet", on_click="ignore",
                           mime="application/vnd.apache.parquet", key=f"{name}_parquet")
     st.caption(t("export.note"))

@@ -18,21 +18,10 @@ def settled(page, timeout: int) -> None:
 def download_first(page, button: str, timeout: int):
     """Click the first button named `button` once the page has settled, and return the download.
 
-    One more try, on the page reloaded, when no download starts within 20 s: in the full
-    browser run a click on the Failures page's export was now and then followed by nothing, and
-    a second click on the same page too (3 runs in 8 of `test_browser_auth.py`, December 2026;
-    cause not found: the page had settled, the server logged no error, and the export builds the
-    same file outside the browser). A download lost on a fresh page too still fails the test."""
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
-    for attempt in range(2):
-        settled(page, timeout)
-        try:
-            with page.expect_download(timeout=20000) as download:
-                page.get_by_role("button", name=button).first.click()
-            return download.value
-        except PlaywrightTimeout:
-            if attempt:
-                raise
-            page.reload()
-    raise AssertionError("unreachable")
+    One click, no retry: a lost download is a failure. (Clicks on the exports used to be lost
+    now and then: the click also reran the page, and the rerun could drop the file's callable
+    before the browser asked for it; the buttons no longer rerun, `ui.analysis.export_buttons`.)"""
+    settled(page, timeout)
+    with page.expect_download(timeout=timeout) as download:
+        page.get_by_role("button", name=button).first.click()
+    return download.value
