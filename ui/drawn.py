@@ -2,8 +2,8 @@
 reads they are drawn from.
 
 Building a figure goes through Plotly's validators: 50–400 ms per chart, the History page's five
-took longer than its cached reads; labelling the Failures drill-down (every time on its row's
-clock, codes in words) took 0.1–0.3 s. So they are cached too, keyed on the same plain values
+took longer than its cached reads (both pages now build only their open tab's chart); labelling
+the Failures drill-down (every time on its row's clock, codes in words) took 0.1–0.3 s. So they are cached too, keyed on the same plain values
 as those reads (path, period, account, filters, scope) plus the language, for the same time,
 and forgotten with them after an action (`ui.data.forget`). `st.cache_resource` keeps a Figure
 itself: a copy through pickle (`st.cache_data`) would run the validators again on every read;
@@ -32,17 +32,24 @@ KEPT = 64           # figure sets per function: periods × accounts × languages
 
 @st.cache_resource(ttl=SUMMARY_TTL, max_entries=KEPT, show_spinner=False)
 def history(db_path: str, since: datetime, until: datetime, account_id: str | None,
-            language: str, *, scope: Scope = None) -> dict[str, go.Figure]:
-    """The History page's charts, by name."""
+            language: str, chart: str, *, scope: Scope = None) -> go.Figure:
+    """The chart of one tab of the History page (`HISTORY_CHARTS`)."""
+    if chart in ("domains", "reasons"):
+        summary = data.failure_summary(db_path, since, until, account_id, scope=scope)
+        if chart == "domains":
+            return charts.failures_by(summary.by_domain.head(10), "domain", language)
+        return charts.failures_by_reason(summary.by_reason, language)
     figures = data.history_charts(db_path, since, until, account_id, scope=scope)
-    summary = data.failure_summary(db_path, since, until, account_id, scope=scope)
-    return {
-        "activity": charts.activity_per_day(figures.activity, language),
-        "rate": charts.failure_rate(figures.failure_rate, language),
-        "delay": charts.delivery_delay(figures.delivery_delay, language),
-        "domains": charts.failures_by(summary.by_domain.head(10), "domain", language),
-        "reasons": charts.failures_by_reason(summary.by_reason, language),
-    }
+    if chart == "activity":
+        return charts.activity_per_day(figures.activity, language)
+    if chart == "rate":
+        return charts.failure_rate(figures.failure_rate, language)
+    if chart == "delay":
+        return charts.delivery_delay(figures.delivery_delay, language)
+    raise ValueError(f"no History chart named {chart!r}")
+
+
+HISTORY_CHARTS = ("activity", "rate", "delay", "domains", "reasons")
 
 
 @st.cache_resource(ttl=SUMMARY_TTL, max_entries=KEPT, show_spinner=False)

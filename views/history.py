@@ -32,15 +32,13 @@ table(history_table(events), key="history_table")
 analysis.export_buttons(events, HISTORY_COLUMNS, "history")
 
 st.subheader(t("history.charts"))
-drawn = drawn.history(data.path(), since, until, account, lang, scope=who.scope)
-left, right = st.columns(2)
-left.markdown(f"**{t('history.activity')}**")
-left.plotly_chart(drawn["activity"], key="activity")
-right.markdown(f"**{t('history.rate')}**")
-right.plotly_chart(drawn["rate"], key="rate")
-left.markdown(f"**{t('history.delay')}**")
-left.plotly_chart(drawn["delay"], key="delay")
-right.markdown(f"**{t('history.domains')}**")
-right.plotly_chart(drawn["domains"], key="domains")
-st.markdown(f"**{t('history.reasons')}**")
-st.plotly_chart(drawn["reasons"], key="reasons")
+# Lazy tabs, as on the Failures page: only the open tab's chart is built, sent and drawn. The
+# five charts drawn at once, below the table, kept Chromium's main thread busy ~1 s after the
+# table showed (Plotly draws each one synchronously), and delayed the table on a loaded machine.
+tabs = st.tabs([t(f"history.{name}") for name in drawn.HISTORY_CHARTS], key="history_tab",
+               on_change="rerun")
+for name, tab in zip(drawn.HISTORY_CHARTS, tabs):
+    if tab.open:
+        with tab:
+            st.plotly_chart(drawn.history(data.path(), since, until, account, lang, name,
+                                          scope=who.scope), key=name)
