@@ -24,7 +24,7 @@ from tracking.labels import word_for
 from tracking.models import ReasonGroup
 from tracking.store.console_queries import Scope
 from ui import data
-from ui.tables import failure_table
+from ui.tables import failure_table, history_table
 
 SUMMARY_TTL = 120   # seconds: as long as the reads drawn (ui.data.history_charts, failure_summary)
 KEPT = 64           # figure sets per function: periods × accounts × languages in use
@@ -88,8 +88,21 @@ def failures_drill_down(db_path: str, since: datetime, until: datetime, account_
     return failure_table(failed)
 
 
+@st.cache_data(ttl=30, max_entries=KEPT, show_spinner=False)   # as ui.data.history_page
+def history_log(db_path: str, since: datetime, until: datetime, event_types: tuple[str, ...],
+                actor: str | None, account_id: str | None, document: str | None,
+                language: str, *, scope: Scope = None) -> pd.DataFrame:
+    """The History page's event log as shown, in `language` (the reader's: the labels read it
+    from the session): each event on its account's clock, in words — 60-75 ms for 500 events
+    on every run before, on the way to the table."""
+    events = data.history_page(db_path, since, until, event_types, actor, account_id, document,
+                               scope=scope)
+    return history_table(events)
+
+
 def forget() -> None:
     """After an action, with the cached reads (`ui.data.forget`)."""
     history.clear()
     failures.clear()
     failures_drill_down.clear()
+    history_log.clear()

@@ -11,7 +11,7 @@ from ui.i18n import language, t
 from ui.inputs import choice, choices, text
 from ui.layout import start_page
 from ui.period import period_and_account
-from ui.tables import history_table, table
+from ui.tables import table
 
 who = start_page()
 lang = language()
@@ -26,9 +26,11 @@ actor = choice(t("filter.actor"), data.actors(data.path(), scope=who.scope), key
 document = text(t("filter.document"), key="history_document", container=columns[2],
                 placeholder=t("input.document_example")).strip()
 
-events = data.history_page(data.path(), since, until, tuple(str(e) for e in types), actor,
-                           account, document or None, scope=who.scope)
-table(history_table(events), key="history_table")
+types = tuple(str(e) for e in types)
+events = data.history_page(data.path(), since, until, types, actor, account, document or None,
+                           scope=who.scope)
+table(drawn.history_log(data.path(), since, until, types, actor, account, document or None, lang,
+                        scope=who.scope), key="history_table")
 analysis.export_buttons(events, HISTORY_COLUMNS, "history")
 
 st.subheader(t("history.charts"))
