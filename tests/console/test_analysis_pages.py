@@ -171,6 +171,9 @@ def test_the_demo_mailbox_page_shows_the_sandbox_rules(console_db, repo_root):
 
     app = console_app(repo_root).run().switch_page("views/mailbox.py").run()
     assert not app.exception
+    assert not any("Adresse (exemple)" in d.value.columns for d in app.dataframe)  # closed
+    app.session_state["sandbox_rules_open"] = True
+    app.run()
     rules = next(d.value for d in app.dataframe if "Adresse (exemple)" in d.value.columns)
     assert rules["Adresse (exemple)"].tolist() == [rule.example for rule in RULES]
     assert "Non réceptionné" in rules["État affiché"].tolist()
