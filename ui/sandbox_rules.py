@@ -15,7 +15,11 @@ def sandbox_rules() -> None:
     """Shown only when the console sends through the sandbox (the demo)."""
     if transport_kind() != "sandbox":
         return
-    with st.expander(t("sandbox.rules")):
+    # Drawn only once opened: a closed expander's table is still built by the browser (a data
+    # grid, hidden), above the page's own tables, at every visit.
+    section = st.expander(t("sandbox.rules"), key="sandbox_rules_open", on_change="rerun")
+    with section:
         st.caption(t("sandbox.how"))
-        st.dataframe(pd.DataFrame(rules_table(language())), hide_index=True,
-                     key="sandbox_rules")
+        if section.open:
+            st.dataframe(pd.DataFrame(rules_table(language())), hide_index=True,
+                         key="sandbox_rules")

@@ -11,7 +11,7 @@ from ui.i18n import language, t
 from ui.inputs import choice, choices, text
 from ui.layout import start_page
 from ui.period import period_and_account
-from ui.tables import history_table, table
+from ui.tables import table
 
 who = start_page()
 lang = language()
@@ -26,21 +26,21 @@ actor = choice(t("filter.actor"), data.actors(data.path(), scope=who.scope), key
 document = text(t("filter.document"), key="history_document", container=columns[2],
                 placeholder=t("input.document_example")).strip()
 
-events = data.history_page(data.path(), since, until, tuple(str(e) for e in types), actor,
-                           account, document or None, scope=who.scope)
-table(history_table(events), key="history_table")
+types = tuple(str(e) for e in types)
+events = data.history_page(data.path(), since, until, types, actor, account, document or None,
+                           scope=who.scope)
+table(drawn.history_log(data.path(), since, until, types, actor, account, document or None, lang,
+                        scope=who.scope), key="history_table")
 analysis.export_buttons(events, HISTORY_COLUMNS, "history")
 
 st.subheader(t("history.charts"))
-drawn = drawn.history(data.path(), since, until, account, lang, scope=who.scope)
-left, right = st.columns(2)
-left.markdown(f"**{t('history.activity')}**")
-left.plotly_chart(drawn["activity"], key="activity")
-right.markdown(f"**{t('history.rate')}**")
-right.plotly_chart(drawn["rate"], key="rate")
-left.markdown(f"**{t('history.delay')}**")
-left.plotly_chart(drawn["delay"], key="delay")
-right.markdown(f"**{t('history.domains')}**")
-right.plotly_chart(drawn["domains"], key="domains")
-st.markdown(f"**{t('history.reasons')}**")
-st.plotly_chart(drawn["reasons"], key="reasons")
+# Lazy tabs, as on the Failures page: only the open tab's chart is built, sent and drawn. The
+# five charts drawn at once, below the table, kept Chromium's main thread busy ~1 s after the
+# table showed (Plotly draws each one synchronously), and delayed the table on a loaded machine.
+tabs = st.tabs([t(f"history.{name}") for name in drawn.HISTORY_CHARTS], key="history_tab",
+               on_change="rerun")
+for name, tab in zip(drawn.HISTORY_CHARTS, tabs):
+    if tab.open:
+        with tab:
+            st.plotly_chart(drawn.history(data.path(), since, until, account, lang, name,
+                                          scope=who.scope), key=name)

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from tracking.store import queries
+from ui import data
 from ui import overview_view as view
 from ui.i18n import t
 from ui.layout import start_page
@@ -11,7 +12,7 @@ from ui.text import markdown_text
 
 who = start_page()
 db = database()
-overview = queries.overview(db.cursor(), scope=who.scope)
+overview = view.counts(data.path(), scope=who.scope)
 
 st.title(t("overview.heading"))
 st.caption(f"{t('overview.database')} : {markdown_text(db.path)}")

@@ -66,13 +66,18 @@ FAILURE_TABS = ("failures.by_group", "failures.by_reason", "failures.by_domain",
                 "failures.by_account", "failures.over_time")
 
 
-def every_tab_chart_texts(app, lang: str = "fr") -> list[str]:
-    """The Failures page builds only the open tab's chart: open each tab in turn."""
+HISTORY_TABS = ("history.activity", "history.rate", "history.delay", "history.domains",
+                "history.reasons")
+
+
+def every_tab_chart_texts(app, lang: str = "fr", tabs=FAILURE_TABS,
+                          state_key: str = "failures_tab") -> list[str]:
+    """The Failures and History pages build only the open tab's chart: open each tab in turn."""
     from ui.i18n import LABELS
 
     texts = []
-    for key in FAILURE_TABS:
-        app.session_state["failures_tab"] = LABELS[key][lang]
+    for key in tabs:
+        app.session_state[state_key] = LABELS[key][lang]
         app.run()
         assert not app.exception
         texts += chart_texts(app)
@@ -147,6 +152,10 @@ def test_history_page_reads_in_french(odd_reasons, repo_root):
     headers, cells = table_texts(app)
     assert {"Quand", "Type", "Acteur", "Destinataire", "Raison"} <= set(headers)
     assert "Non réceptionné" in cells and "Réceptionné" in chart_texts(app)
+    charts = every_tab_chart_texts(app, tabs=HISTORY_TABS, state_key="history_tab")
+    for text in charts:
+        assert text not in CODES and text not in NOT_TEXT, text
+    assert "Destinataire inconnu" in charts and RAW_REPLY not in charts   # "Raisons" tab
 
 
 def test_english_is_switchable(odd_reasons, repo_root):
@@ -162,6 +171,9 @@ def test_the_demo_mailbox_page_shows_the_sandbox_rules(console_db, repo_root):
 
     app = console_app(repo_root).run().switch_page("views/mailbox.py").run()
     assert not app.exception
+    assert not any("Adresse (exemple)" in d.value.columns for d in app.dataframe)  # closed
+    app.session_state["sandbox_rules_open"] = True
+    app.run()
     rules = next(d.value for d in app.dataframe if "Adresse (exemple)" in d.value.columns)
     assert rules["Adresse (exemple)"].tolist() == [rule.example for rule in RULES]
     assert "Non réceptionné" in rules["État affiché"].tolist()

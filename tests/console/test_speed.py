@@ -69,7 +69,7 @@ def test_figures_are_built_once_per_period_and_again_after_an_action(console_db,
     app = console_app(repo_root).run().switch_page("views/history.py").run()
     assert not app.exception
     first = [chart.proto.spec for chart in app.get("plotly_chart")]
-    assert len(first) == 5 and len(built) == 1
+    assert len(first) == 1 and len(built) == 1   # the open tab's chart only
     app.run()
     assert [chart.proto.spec for chart in app.get("plotly_chart")] == first
     assert len(built) == 1
@@ -79,6 +79,27 @@ def test_figures_are_built_once_per_period_and_again_after_an_action(console_db,
     data.forget()
     app.run()
     assert not app.exception and len(built) == 3
+
+
+def test_history_log_is_worded_once_per_filters_and_language(console_db, repo_root,
+                                                           monkeypatch):
+    """The History table (each event on its clock, in words) is kept with the read it words
+    (ui/drawn.py): a second run shows the same rows without wording them again; another
+    language words them again."""
+    from ui import drawn
+
+    worded = []
+    real = drawn.history_table
+    monkeypatch.setattr(drawn, "history_table",
+                        lambda events: worded.append(len(events)) or real(events))
+    app = console_app(repo_root).run().switch_page("views/history.py").run()
+    assert not app.exception and len(worded) == 1
+    first = app.dataframe[0].value
+    app.run()
+    assert len(worded) == 1 and app.dataframe[0].value.equals(first)
+    app.session_state["language"] = "en"
+    app.run()
+    assert len(worded) == 2 and "When" in app.dataframe[0].value.columns
 
 
 def test_documents_pages_cut_on_the_date_equal_a_plain_sort(console_db):

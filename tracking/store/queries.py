@@ -275,30 +275,34 @@ def history(cursor: Cursor, *, event_types: list[str] | None = None, actor: str 
 
     `scope`: only these accounts' events (None: all); `actor_name` is the display name of a
     known user, else the login."""
-    types = list(event_types) if event_types else None
     scoped, scope_params = _in_scope("e.account_id", scope)
+    # Only the filters given are written: DuckDB tests `? IS NULL OR …` on every row, 4M events
+    # on the 1M demo. The newest `limit` events are then chosen before the joins (each joined on
+    # a unique key, so the rows are the same): the Overview's latest 20 took 1.85 s joined first,
+    # 30 ms chosen first (quiet machine).
+    given = [("e.type = ANY(?::VARCHAR[])", list(event_types) if event_types else None),
+             ("e.actor = ?", actor), ("e.account_id = ?", account_id),
+             ("e.document_id = ?", document_id),
+             ("e.occurred_at >= ?", to_db(since) if since else None),
+             ("e.occurred_at < ?", to_db(until) if until else None)]
+    conditions = [sql for sql, value in given if value is not None]
+    params = [value for _, value in given if value is not None]
     return cursor.execute(
-        f"""SELECT e.occurred_at, e.type, e.actor, coalesce(u.name, e.actor) AS actor_name,
+        f"""WITH chosen AS (
+               SELECT * FROM events e
+               WHERE {" AND ".join([*conditions, scoped])}
+               ORDER BY e.occurred_at DESC, e.seq DESC
+               LIMIT ?)
+           SELECT e.occurred_at, e.type, e.actor, coalesce(u.name, e.actor) AS actor_name,
                   e.account_id, a.time_zone, e.document_id,
                   d.number AS document_number, e.send_id, e.recipient_idx, e.recipient,
                   e.details, e.id
-           FROM events e
+           FROM chosen e
            LEFT JOIN documents d ON d.id = e.document_id
            LEFT JOIN accounts a ON a.id = e.account_id
            LEFT JOIN users u ON u.login = e.actor
-           WHERE (?::VARCHAR[] IS NULL OR e.type = ANY(?::VARCHAR[]))
-             AND (?::VARCHAR IS NULL OR e.actor = ?)
-             AND (?::VARCHAR IS NULL OR e.account_id = ?)
-             AND (?::VARCHAR IS NULL OR e.document_id = ?)
-             AND (?::TIMESTAMP IS NULL OR e.occurred_at >= ?)
-             AND (?::TIMESTAMP IS NULL OR e.occurred_at < ?)
-             AND {scoped}
-           ORDER BY e.occurred_at DESC, e.seq DESC
-           LIMIT ?""",
-        [types, types, actor, actor, account_id, account_id, document_id, document_id,
-         to_db(since) if since else None, to_db(since) if since else None,
-         to_db(until) if until else None, to_db(until) if until else None,
-         *scope_params, limit],
+           ORDER BY e.occurred_at DESC, e.seq DESC""",
+        [*params, *scope_params, limit],
     ).df()
 
 
@@ -316,16 +320,22 @@ def overview(cursor: Cursor, *, scope: frozenset[str] | None = None) -> Overview
     documents, sends = cursor.execute(
         f"""SELECT (SELECT count(*) FROM documents WHERE {scoped}),
                    (SELECT count(*) FROM sends WHERE {scoped})""", params * 2).fetchall()[0]
+    # Only documents with a failed recipient in some send can have one in their latest send:
+    # their latest sends are ranked, not every document's (1M documents: 2.0 s -> 0.2 s).
     failing = cursor.execute(
-        f"""WITH latest AS (
-               SELECT id FROM (
-                   SELECT id, row_number() OVER (PARTITION BY document_id
-                                                 ORDER BY requested_at DESC, id DESC) AS nth
-                   FROM sends WHERE {scoped}) ranked
-               WHERE nth = 1)
-           SELECT count(DISTINCT s.document_id) FROM sends s JOIN latest l ON l.id = s.id
-           JOIN deliveries d ON d.send_id = s.id
-           WHERE d.state IN ('not_sent', 'not_delivered')""", params).fetchall()[0][0]
+        f"""WITH failed AS (
+               SELECT DISTINCT send_id FROM deliveries
+               WHERE state IN ('not_sent', 'not_delivered')),
+           candidates AS (
+               SELECT DISTINCT s.document_id FROM sends s JOIN failed f ON f.send_id = s.id
+               WHERE {scoped}),
+           latest AS (
+               SELECT DISTINCT ON (s.document_id) s.document_id, s.id FROM sends s
+               JOIN candidates c ON c.document_id = s.document_id
+               WHERE {scoped}
+               ORDER BY s.document_id, s.requested_at DESC, s.id DESC)
+           SELECT count(*) FROM latest l JOIN failed f ON f.send_id = l.id""",
+        params * 2).fetchall()[0][0]
     # Unscoped, the whole table is counted without the sends lookup (a million rows).
     only_scope = "" if scope is None else f"WHERE send_id IN (SELECT id FROM sends WHERE {scoped})"
     by_state = cursor.execute(
