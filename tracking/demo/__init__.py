@@ -40,7 +40,7 @@ from tracking.demo.templates import build_templates
 from tracking.demo.users import insert_demo_users
 from tracking.errors import InvalidInput
 from tracking.models import SendingMode
-from tracking.store import delivery_counts, event_counts
+from tracking.store import bounced_addresses, delivery_counts, event_counts
 from tracking.store.connection import open_database
 from tracking.store.facts import mark_demo
 
@@ -156,7 +156,8 @@ def _build(path: Path, documents: int, seed: int, now: datetime,
         step("delivery states derived from the events")
         delivery_counts.rebuild(cursor)   # written in bulk above, past the per-write counting
         event_counts.rebuild(cursor)
-        step("delivery and event counts rebuilt")
+        bounced_addresses.rebuild(cursor)   # the marks' companion; the marks come at first start
+        step("delivery and event counts, bounced addresses rebuilt")
         summary = _summary(cursor, path)
         cursor.execute("CHECKPOINT")
     return summary
