@@ -64,7 +64,12 @@ def outbound_health(health, sending: bool) -> None:
 
 
 def inject_css() -> None:
-    st.markdown(_CSS + dot.CSS, unsafe_allow_html=True)
+    """The console's styles, through `st.html`: HTML made of `<style>` only goes to Streamlit's
+    event container (it takes no room) and is set as it is. Through `st.markdown` the 2 KB of
+    CSS went through the browser's Markdown pipeline (remark, then rehype-raw's HTML parser) on
+    every page load: ~90 ms of Chromium CPU of an empty console page's ~650 (10k demo, same
+    run; the bare Streamlit page takes ~460)."""
+    st.html(_CSS + dot.CSS)
 
 
 def _e(value: object) -> str:
