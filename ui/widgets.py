@@ -95,7 +95,13 @@ def document_links() -> Callable[[str], str]:
 
 
 def documents_table(rows: pd.DataFrame) -> str:
-    """The documents list as an HTML table: number with envelope mark and failure dot."""
+    """The documents list as an HTML table: number with envelope mark and failure dot.
+
+    Shown with `st.html` (sanitised by DOMPurify, then set as it is), not `st.markdown`: the
+    browser's Markdown pipeline (remark, then rehype-raw's HTML parser) spent ~100 ms of
+    Chromium CPU on the 50 rows at every draw (profile of the page load, 10k demo; same-run
+    medians of 12 loads: 1,265 → 1,175 ms of Chromium CPU). Links keep the same tab either way
+    (DOMPurify drops `target`, and a link's own default is the same tab)."""
     lang = language()
     headers = ["col.number", "col.kind", "col.client", "col.account", "col.status",
                "col.send_date", "col.mode", "col.recipients", "col.amount"]

@@ -83,7 +83,7 @@ def rows_part() -> bool:
     if shown.rows.empty:
         st.info(t("documents.none"))
         return False
-    st.markdown(documents_table(shown.rows), unsafe_allow_html=True)
+    st.html(documents_table(shown.rows))   # not st.markdown: see `documents_table`
     return has_pending(shown.rows.get("states", []))
 
 

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.engines("duckdb", "postgres")
 
 
 def documents_html(app) -> str:
-    tables = [m.value for m in app.markdown if "suivi-documents" in m.value]
+    tables = [m.value for m in app.html if "suivi-documents" in m.value]
     assert tables, "the documents table is missing"
     return tables[0]
 
