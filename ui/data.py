@@ -39,11 +39,10 @@ def documents_page(db_path: str, filters: q.DocumentFilters, page: int,
                             scope=scope)
 
 
-def documents_page_live(db_path: str, filters: q.DocumentFilters, page: int,
-                        page_size: int, *, scope: Scope = None) -> q.DocumentPage:
-    """Not cached: the list's self-refresh while a shown delivery is pending."""
-    return q.documents_page(_cursor(db_path), filters, page=page, page_size=page_size,
-                            scope=scope)
+def with_live_marks(db_path: str, shown: q.DocumentPage) -> q.DocumentPage:
+    """Not cached: the list's self-refresh while a shown delivery is pending — the same rows,
+    their marks read now (the documents were listed under the reader's scope)."""
+    return q.with_live_marks(_cursor(db_path), shown)
 
 
 @st.cache_data(ttl=300, show_spinner=False)

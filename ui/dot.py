@@ -3,7 +3,7 @@
 
 Only our own words go in here (state and reason labels, times, addresses, status codes), each
 through `html.escape`; what a server wrote back stays out of HTML (the page shows it with
-`st.code`).
+`st.text`).
 """
 
 from __future__ import annotations

@@ -69,21 +69,21 @@ footer[1].number_input(t("documents.page"), min_value=1, max_value=pages, step=1
 footer[2].caption(f"/ {pages}{'+' if result.more else ''}")
 
 
-first_draw = [True]   # the fragment's later runs (timer) read fresh rows, not the cached ones
+first_draw = [True]   # the fragment's later runs (timer) read fresh marks, not the cached ones
 
 
 def rows_part() -> bool:
-    """The rows shown, with their live marks; refreshed by itself while one is pending."""
+    """The rows shown, with their live marks; refreshed by itself while one is pending (the
+    same documents: the whole page reruns, list and count, once nothing shown is pending)."""
     if first_draw:
         first_draw.clear()
         shown = result
     else:
-        shown = data.documents_page_live(data.path(), filters, current_page() - 1, PAGE_SIZE,
-                                         scope=who.scope)
+        shown = data.with_live_marks(data.path(), result)
     if shown.rows.empty:
         st.info(t("documents.none"))
         return False
-    st.markdown(documents_table(shown.rows), unsafe_allow_html=True)
+    st.html(documents_table(shown.rows))   # not st.markdown: see `documents_table`
     return has_pending(shown.rows.get("states", []))
 
 

@@ -154,7 +154,7 @@ def test_a_limited_user_sees_only_their_accounts(console_db, repo_root, monkeypa
     own_id, own_number, _ = some_document(console_db, mine)
 
     app = console_app(repo_root).run()
-    table = [m.value for m in app.markdown if "suivi-documents" in m.value][0]
+    table = [m.value for m in app.html if "suivi-documents" in m.value][0]
     assert own_number in table or "suivi-table" in table
     assert other_number not in table
     app.text_input(key="doc_search").input(other_number).run()

@@ -178,7 +178,7 @@ def test_the_list_keeps_the_dot_while_any_recipient_still_failed(console_db, rep
 
 
 def _list_rows(app) -> list[str]:
-    [table] = [m.value for m in app.markdown if "suivi-documents" in m.value]
+    [table] = [m.value for m in app.html if "suivi-documents" in m.value]
     return table.split("<tbody>")[1].split("<tr>")[1:]
 
 
@@ -187,7 +187,7 @@ def test_the_documents_list_has_a_legend_for_the_dot(console_db, repo_root):
     assert not app.exception
     [legend] = [m.value for m in app.markdown if 'data-testid="suivi-legend"' in m.value]
     assert "survolez ou cliquez sur le point" in legend and 'class="suivi-dot"' in legend
-    [table] = [m.value for m in app.markdown if "suivi-documents" in m.value]
+    [table] = [m.value for m in app.html if "suivi-documents" in m.value]
     if 'class="suivi-dot"' in table:
         assert "L&#x27;e-mail n&#x27;a pas pu être délivré à au moins un destinataire" in table
 

@@ -124,7 +124,7 @@ def test_editing_the_send_date_updates_the_box_and_the_history(console, page, re
 def test_markup_in_a_diagnostic_is_shown_as_text(console, page, repo_root):
     page.goto(f"{console.url}/document?doc={console.hostile}")
     expect(page.get_by_test_id("suivi-box")).to_be_visible(timeout=30000)
-    code = page.locator("code", has_text="window.__suivi_xss").first
+    code = page.get_by_test_id("stText").filter(has_text="window.__suivi_xss").first
     expect(code).to_be_visible(timeout=15000)
     assert HOSTILE in code.inner_text()
     assert page.evaluate("window.__suivi_xss === undefined")

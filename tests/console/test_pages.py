@@ -21,7 +21,7 @@ pytestmark = pytest.mark.engines("duckdb", "postgres")
 
 
 def documents_html(app) -> str:
-    tables = [m.value for m in app.markdown if "suivi-documents" in m.value]
+    tables = [m.value for m in app.html if "suivi-documents" in m.value]
     assert tables, "the documents table is missing"
     return tables[0]
 
@@ -136,7 +136,7 @@ def test_hostile_diagnostic_is_shown_as_text(console_db, repo_root):
     document_id = make_hostile(console_db)
     app = console_app(repo_root, doc=document_id).run().switch_page("views/document.py").run()
     assert not app.exception
-    assert any(HOSTILE in code.value for code in app.code)
+    assert any(HOSTILE in text.value for text in app.text)
     assert all("<script>" not in m.value for m in app.markdown)
 
 

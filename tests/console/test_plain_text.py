@@ -52,7 +52,7 @@ def test_names_in_the_documents_table_are_escaped_html(console_db, repo_root):
     st.cache_data.clear()
     app = console_app(repo_root).run()
     app.text_input(key="doc_search").input("HYPERLINK").run()
-    (table,) = [m.value for m in app.markdown if "suivi-documents" in m.value]
+    (table,) = [m.value for m in app.html if "suivi-documents" in m.value]
     assert "&lt;b&gt;b&lt;/b&gt;" in table and "<b>b</b>" not in table
     assert "=HYPERLINK(&quot;http://127.0.0.1:9/&quot;,&quot;F-1&quot;)" in table
     assert "\n" not in table  # one HTML block: no blank line hands the rest to Markdown

@@ -11,6 +11,7 @@ import random
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+import pandas as pd
 import pytest
 
 from tests.core.conftest import seed
@@ -153,3 +154,28 @@ def test_marks_carry_their_documents_issue_date(listed):
         """SELECT count(*) FROM document_marks k JOIN documents d ON d.id = k.document_id
            WHERE k.issue_date IS DISTINCT FROM d.issue_date""").fetchall()[0][0] == 0
     assert cursor.execute("SELECT count(*) FROM document_marks").fetchall()[0][0] > 100
+
+
+@pytest.mark.parametrize("filters", [q.DocumentFilters(), q.DocumentFilters(search="gmail")])
+def test_live_marks_are_the_whole_pages_once_states_move(listed, filters):
+    """The list's self-refresh re-reads only the marks of the rows it shows: once deliveries
+    change state, it is what the whole page read again gives (same rows, new marks)."""
+    cursor = listed.cursor()
+    before = q.documents_page(cursor, filters, page=0, page_size=20)
+    sent = [i for i, n in zip(before.rows["id"], before.rows["sends"]) if n][:6]
+    assert len(sent) == 6
+    with listed.transaction() as writing:
+        writing.execute(
+            f"""UPDATE deliveries SET state = 'not_delivered', reason = 'mailboxfull'
+                WHERE send_id IN (SELECT id FROM sends
+                                  WHERE document_id IN ({", ".join("?" * 3)}))""", sent[:3])
+        writing.execute(
+            f"""UPDATE deliveries SET state = 'delivered', reason = NULL
+                WHERE send_id IN (SELECT id FROM sends
+                                  WHERE document_id IN ({", ".join("?" * 3)}))""", sent[3:])
+    live = q.with_live_marks(cursor, before)
+    again = q.documents_page(cursor, filters, page=0, page_size=20)
+    pd.testing.assert_frame_equal(live.rows, again.rows)
+    assert (live.total, live.more) == (again.total, again.more)
+    moved = before.rows.set_index("id").loc[sent, "failing"].tolist()
+    assert moved != live.rows.set_index("id").loc[sent, "failing"].tolist()  # it did change

@@ -70,12 +70,26 @@ def documents_page(cursor: Cursor, filters: DocumentFilters, *, page: int = 0,
     documents; a search or a marks filter counts up to `COUNT_CAP`, then says "more"), then the
     marks of just those documents, computed live."""
     listed = listed_documents(cursor, filters, page=page, page_size=page_size, scope=scope)
-    # every recipient's latest state, as the derived marks the filters read (issue 12)
-    marks = page_marks(cursor, listed.rows["id"].tolist())
-    rows = listed.rows.merge(marks, on="id", how="left")
+    return DocumentPage(_with_marks(cursor, listed.rows), listed.total, listed.more)
+
+
+def with_live_marks(cursor: Cursor, shown: DocumentPage) -> DocumentPage:
+    """The same documents, in the same order, with their marks computed again now: what the
+    list's self-refresh needs while a shown delivery is pending. It used to run the whole page
+    again (the filtered rows and their count) every second; the marks of the 50 documents
+    shown are ≈15 ms on a million documents (`page_marks`)."""
+    return DocumentPage(_with_marks(cursor, shown.rows), shown.total, shown.more)
+
+
+def _with_marks(cursor: Cursor, rows: pd.DataFrame) -> pd.DataFrame:
+    """`rows` (documents, with or without marks) with every recipient's latest state, as the
+    derived marks the filters read (issue 12), computed now."""
+    marks = page_marks(cursor, rows["id"].tolist())
+    stale = [column for column in marks.columns if column != "id"]
+    rows = rows.drop(columns=stale, errors="ignore").merge(marks, on="id", how="left")
     rows["sends"] = rows["sends"].fillna(0).astype(int)
     rows["failing"] = rows["failing"].fillna(False).astype(bool)
-    return DocumentPage(rows, listed.total, listed.more)
+    return rows
 
 
 def accounts(cursor: Cursor, *, scope: Scope = None) -> pd.DataFrame:
