@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import signal
 import subprocess
@@ -17,7 +18,7 @@ from tests.actors import support
 from tests.core.conftest import seed
 from tracking.config import load_settings
 from tracking.models import DeliveryState, EventType, SendingMode
-from tracking.outbound.smtp import SmtpTransport
+from tracking.outbound.smtp import RecipientOutcome, SmtpTransport
 from tracking.outbound.smtpd import AnnouncesDsn, LoopbackController
 from tracking.outbox import INTERRUPTED_REASON, Outbox
 from tracking.service import SendPolicy, SendRequest, request_send
@@ -117,6 +118,47 @@ def test_outcomes_per_recipient_with_retries(db, server):
     assert Counter(rcpt for _, rcpt in handler.received) == Counter(
         {"ok@client.test": 1, "flaky@client.test": 1, "ok2@client.test": 1})
     assert queries.get_send(cursor, relay).outbox_state == "done"
+
+
+class FreezeWitness:
+    """A transport that accepts everything and notes how many objects the collector had
+    frozen at each handoff (the SMTP thread runs it mid-drain)."""
+
+    def __init__(self) -> None:
+        self.frozen_at_handoff: list[int] = []
+
+    def deliver(self, composed, payload=None):
+        self.frozen_at_handoff.append(gc.get_freeze_count())
+        return [RecipientOutcome(r, True, 250, "250 2.0.0 Ok", False, "data")
+                for r in composed.recipients]
+
+
+def test_a_drain_leaves_older_objects_to_the_collector_only_after_it(db, server):
+    _, port = server
+    documents = seed(db)
+    settings = load_settings(env_for(port))
+    policy = SendPolicy.from_settings(settings)
+    for document in documents[SendingMode.RELAY][:2]:
+        request_send(db, SendRequest(document, ("ok@client.test",), actor=support("alice")),
+                     policy)
+    witness = FreezeWitness()
+    assert gc.get_freeze_count() == 0
+    assert Outbox(db, witness, settings).run_until_empty().accepted == 2
+    # the heap as it was when the drain began is frozen while it sends, and thawed after
+    assert len(witness.frozen_at_handoff) == 2 and min(witness.frozen_at_handoff) > 0
+    assert gc.get_freeze_count() == 0
+    # a process that froze objects itself keeps them frozen, and the drain adds none
+    request_send(db, SendRequest(documents[SendingMode.RELAY][2], ("ok@client.test",),
+                                 actor=support("alice")), policy)
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        assert Outbox(db, witness, settings).run_until_empty().accepted == 1
+        # (frozen objects that die leave the count: it can only go down)
+        assert 0 < witness.frozen_at_handoff[-1] <= frozen
+        assert 0 < gc.get_freeze_count() <= frozen
+    finally:
+        gc.unfreeze()
 
 
 def _dead_port() -> int:

@@ -44,9 +44,14 @@ _BATCH_SCHEMA = pa.schema([("day", pa.timestamp("us")), ("account_id", pa.string
 
 def add_events(cursor, events) -> None:
     """Count `events` (tracking.events.Event, just inserted) in the caller's transaction."""
-    keys = Counter((_day(to_db(e.occurred_at)), e.account_id or "", str(e.type)) for e in events)
-    if not keys:
+    # a batch's events share a few moments (the outbox's: one per message), so each distinct
+    # moment is turned into its day once
+    by_moment = Counter((e.occurred_at, e.account_id or "", str(e.type)) for e in events)
+    if not by_moment:
         return
+    keys: Counter = Counter()
+    for (moment, account, type_), count in by_moment.items():
+        keys[(_day(to_db(moment)), account, type_)] += count
     rows = [{"day": day, "account_id": account, "type": type_, "events": n}
             for (day, account, type_), n in keys.items()]
     cursor.register("suivi_event_counts", pa.Table.from_pylist(rows, schema=_BATCH_SCHEMA))
@@ -58,7 +63,9 @@ def add_events(cursor, events) -> None:
 
 
 def _day(moment: datetime) -> datetime:
-    return moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    """Midnight of a naive UTC moment (the constructor: 0.39 µs against 1.43 µs for
+    `replace(hour=0, …)`, timeit same run; see `tracking.clock`)."""
+    return datetime(moment.year, moment.month, moment.day)
 
 
 def rebuild(cursor) -> int:

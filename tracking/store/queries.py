@@ -13,12 +13,14 @@ import pandas as pd
 
 from tracking.clock import from_db, to_db
 from tracking.events import Event
-from tracking.models import DocumentKind, DocumentStatus, RecipientRole, SendingMode
+from tracking.models import (
+    DeliveryState, DocumentKind, DocumentStatus, RecipientRole, SendingMode,
+)
 from tracking.records import (
     STATUS_FIELDS, Account, Client, ClientAddress, Delivery, Document, Send,
 )
 from tracking.store.dialect import Engine, engine_of
-from tracking.store.ledger import event_from_row, status_from_row
+from tracking.store.ledger import event_from_row
 
 Cursor = duckdb.DuckDBPyConnection
 
@@ -156,14 +158,20 @@ _DELIVERY_NAMES = ("send_id", "idx", "address", "role", "verp_token", *STATUS_FI
 _DELIVERY_COLUMNS = ", ".join(_DELIVERY_NAMES)
 
 
+# `_delivery` reads a row by position: the status columns in `STATUS_FIELDS` order, `state`
+# and `state_at` (the two that need converting, as `status_from_row` does) first.
+assert STATUS_FIELDS[:2] == ("state", "state_at")
+
+
 def _delivery(row: tuple) -> Delivery:
-    values = dict(zip(_DELIVERY_NAMES, row, strict=True))
-    status = status_from_row(values)
-    return Delivery(
-        **{name: getattr(status, name) for name in STATUS_FIELDS},
-        send_id=values["send_id"], idx=values["idx"], address=values["address"],
-        role=RecipientRole(values["role"]), verp_token=values["verp_token"],
-        smtp_attempts=values["smtp_attempts"], in_flight=values["in_flight"])
+    """A row of `_DELIVERY_COLUMNS` as a `Delivery`. By position, without the name -> value
+    dicts and the intermediate `DeliveryStatus`: the outbox reads one per recipient of every
+    claim, and that way cost ~2.6x the time (timeit, same run, load 4: 24.5 -> 9.4 µs a row)."""
+    (send_id, idx, address, role, verp_token, state, state_at, *details, smtp_attempts,
+     in_flight) = row
+    return Delivery(DeliveryState(state), from_db(state_at), *details, send_id=send_id, idx=idx,
+                    address=address, role=RecipientRole(role), verp_token=verp_token,
+                    smtp_attempts=smtp_attempts, in_flight=in_flight)
 
 
 def deliveries_of_send(cursor: Cursor, send_id: str) -> list[Delivery]:
