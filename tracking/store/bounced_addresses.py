@@ -7,8 +7,8 @@ first by newest state moment, newest request, first listed, then greater send id
 tie-break, so there is one answer). `tracking.suppression.is_suppressing` still has the last
 word on each row (the `notaccept` code).
 
-Derived on each read, the list took 0.8–1.6 s of the page on the 1M demo: every delivery of
-every once-bounced address (411,000) is read behind their failures. Here it is a derived table
+Derived on each read, the list took 0.8–3.9 s of the page on the 1M demo (load 2–18): every
+delivery of every once-bounced address (411,000) is read behind their failures. Here it is a derived table
 like the document marks (`tracking.store.marks`), refreshed in the same transaction as they
 are, from the same window of the event log (with the same margin for late commits), by the
 owner's marks loop: no writer of deliveries writes it, so it adds nothing to sending and no

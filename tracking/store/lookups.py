@@ -19,7 +19,8 @@ Cursor = duckdb.DuckDBPyConnection
 LOOKUPS_PER_QUERY = 200
 
 
-def rows_where_equal(cursor: Cursor, select: str, column: str, keys: Iterable[object]) -> list[tuple]:
+def rows_where_equal(cursor: Cursor, select: str, column: str,
+                     keys: Iterable[object]) -> list[tuple]:
     """The rows of `select` (a SELECT of ours, no WHERE) whose `column` (ours) equals one of
     `keys`, each key looked up by equality."""
     ordered = sorted(set(keys))
