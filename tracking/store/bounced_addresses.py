@@ -29,6 +29,7 @@ import pyarrow as pa
 
 from tracking.models import EventType
 from tracking.store.lookups import by_id, rows_where_equal
+from tracking.store.writes import insert_rows
 from tracking.state import MOVING_TYPES
 from tracking.suppression import FAILED, SUPPRESSING_REASONS
 
@@ -162,19 +163,12 @@ def rederive(cursor: Cursor, addresses: list[str]) -> None:
                     {send[1] for send in sends.values()})
     cursor.execute("DELETE FROM bounced_addresses WHERE address = ANY(?::VARCHAR[])",
                    [sorted(set(addresses))])
-    if not listed:
-        return
     rows = []
     for row in listed:
         document_id = sends[row[2]][1]
         rows.append(dict(zip(COLUMNS, (*row[:8], document_id, numbers[document_id][1]),
                              strict=True)))
-    cursor.register("suivi_bounced_batch", pa.Table.from_pylist(rows, schema=_SCHEMA))
-    try:
-        cursor.execute(f"INSERT INTO bounced_addresses ({_NAMES}) "
-                       f"SELECT {_NAMES} FROM suivi_bounced_batch")
-    finally:
-        cursor.unregister("suivi_bounced_batch")
+    insert_rows(cursor, "bounced_addresses", _SCHEMA, rows)
 
 
 _READ = ("account_id", "address", "send_id", "idx", "state", "reason", "status_code",

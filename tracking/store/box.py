@@ -20,6 +20,7 @@ import duckdb
 import pandas as pd
 
 from tracking.models import SendKind, SendingMode
+from tracking.store.lookups import rows_where_equal
 
 Cursor = duckdb.DuckDBPyConnection
 
@@ -32,14 +33,12 @@ _DELIVERY_COLUMNS = RECIPIENT_COLUMNS[:-1]
 
 
 def _deliveries_of(cursor: Cursor, send_ids: list[str], columns: Iterable[str]) -> list[tuple]:
-    """The deliveries of these sends, one `send_id = ?` lookup each (a UNION ALL): DuckDB
-    serves a lone equality by the deliveries' index, but a join to sends, an `IN (subquery)` or
-    any second condition by scanning every delivery (≈30–100 ms a box on a million documents).
+    """The deliveries of these sends, one `send_id = ?` lookup each (`lookups`): DuckDB serves
+    a lone equality by the deliveries' index, but a join to sends, an `IN (subquery)` or any
+    second condition by scanning every delivery (≈30–100 ms a box on a million documents).
     PostgreSQL takes each arm by the primary key. `columns` are ours, never input."""
-    if not send_ids:
-        return []
-    one = f"SELECT {', '.join(columns)} FROM deliveries WHERE send_id = ?"
-    return cursor.execute(" UNION ALL ".join(one for _ in send_ids), send_ids).fetchall()
+    return rows_where_equal(cursor, f"SELECT {', '.join(columns)} FROM deliveries", "send_id",
+                            send_ids)
 
 
 def _send_kinds(sends: list[tuple]) -> dict[str, str]:

@@ -73,7 +73,7 @@ def insert_send(cursor: Cursor, send: Send) -> None:
 
 
 def insert_sends(cursor: Cursor, sends: list[Send]) -> None:
-    _insert_rows(cursor, "sends", _SEND_SCHEMA, [
+    insert_rows(cursor, "sends", _SEND_SCHEMA, [
         {"id": s.id, "document_id": s.document_id, "account_id": s.account_id,
          "mode": str(s.mode), "requested_at": to_db(s.requested_at), "actor": s.actor,
          "message_id": s.message_id, "envelope_id": s.envelope_id,
@@ -94,7 +94,7 @@ def insert_deliveries(cursor: Cursor, deliveries: list[Delivery], sends: list[Se
                      "role": str(d.role), "verp_token": d.verp_token, "state": str(d.state),
                      "state_at": to_db(d.state_at), "requested_at": to_db(send.requested_at),
                      "mode": str(send.mode), "account_id": send.account_id})
-    _insert_rows(cursor, "deliveries", _DELIVERY_SCHEMA, rows)
+    insert_rows(cursor, "deliveries", _DELIVERY_SCHEMA, rows)
     # the sends' values as the row above holds them, so the rollup reads no table
     delivery_counts.add(cursor, [
         (1, row["requested_at"], row["account_id"], row["mode"], row["address"], row["state"],
@@ -126,7 +126,7 @@ _DELIVERY_SCHEMA = pa.schema([
 ])
 
 
-def _insert_rows(cursor: Cursor, table: str, schema: pa.Schema, rows: list[dict]) -> None:
+def insert_rows(cursor: Cursor, table: str, schema: pa.Schema, rows: list[dict]) -> None:
     """Insert rows in one statement through an Arrow batch (the table name is ours, not input)."""
     if not rows:
         return
