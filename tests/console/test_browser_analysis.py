@@ -92,8 +92,11 @@ def test_failures_page_in_french_with_rates_and_the_spreadsheet_export(console, 
 
 def test_history_page_in_french(console, page):
     page.goto(f"{console.url}/history")
-    expect(page.get_by_text("Activité par jour")).to_be_visible(timeout=WAIT)
     expect(page.locator("[role=columnheader]", has_text="Destinataire").first
            ).to_be_attached(timeout=WAIT)
+    expect(page.locator(".js-plotly-plot")).to_have_count(0)   # drawn once opened
+    page.get_by_text("Graphiques").click()
+    expect(page.get_by_text("Activité par jour")).to_be_visible(timeout=WAIT)
+    expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=WAIT)
     words = assert_reads_in_french(page)
     assert {"Quand", "Type", "Acteur", "Destinataire"} <= words

@@ -270,7 +270,9 @@ def test_history_page_filters_and_charts(console_db, repo_root):
     assert len(events) > 0 and set(events["Type"]) == {"Non réceptionné"}
     assert events["Raison"].notna().all()
     assert set(events["Acteur"]) == {"Système (lecture des retours)"}   # not "system"
-    assert len(app.get("plotly_chart")) == 1     # only the open tab's chart (ui/drawn.py)
+    assert not app.get("plotly_chart")           # the charts are drawn once opened
+    app.session_state["history_charts"] = True
+    assert len(app.run().get("plotly_chart")) == 1   # only the open tab's chart (ui/drawn.py)
     actor = app.selectbox(key="history_actor")
     assert "Système" in actor.options and "system" not in actor.options
     actor.set_value("system").run()          # the choice still filters on the stored login
