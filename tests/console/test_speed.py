@@ -67,13 +67,17 @@ def test_figures_are_built_once_per_period_and_again_after_an_action(console_db,
     monkeypatch.setattr(charts, "activity_per_day",
                         lambda *args, **kwargs: built.append(args) or real(*args, **kwargs))
     app = console_app(repo_root).run().switch_page("views/history.py").run()
-    assert not app.exception
+    assert not app.exception and not built   # the charts' section is closed: nothing built
+    app.session_state["history_charts"] = True
+    app.run()
     first = [chart.proto.spec for chart in app.get("plotly_chart")]
     assert len(first) == 1 and len(built) == 1   # the open tab's chart only
     app.run()
     assert [chart.proto.spec for chart in app.get("plotly_chart")] == first
     assert len(built) == 1
     app.session_state["language"] = "en"   # another language: figures of its own
+    app.run()                              # (the section, its label now English, is closed)
+    app.session_state["history_charts"] = True
     app.run()
     assert len(built) == 2
     data.forget()
