@@ -20,6 +20,7 @@ characters themselves.
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -151,16 +152,45 @@ def _bar(x, y, name: str, colour: str, hover: str, customdata=None, **extra) -> 
                   customdata=None if customdata is None else list(customdata), **extra)
 
 
+@dataclass(frozen=True)
+class Bar:
+    """One bar of failures per value of a dimension, as data: the console draws these as an
+    HTML table with bars (`ui.bars`), Plotly (`failures_by`) as a chart."""
+
+    label: str          # plain text (escaped by whoever draws it)
+    failures: int
+    rate: float         # of the recipients in the period (or the share of failures)
+    colour: str
+    group: str          # the reason group in words; "" when the frame has none
+
+
+def failure_bars(frame: pd.DataFrame, dimension: str, language: str = "fr",
+                 label=None) -> list[Bar]:
+    """The bars of failures per value of `dimension`, in the frame's order (biggest first),
+    coloured by reason group when the frame has one."""
+    groups = frame["group"] if "group" in frame.columns else [None] * len(frame)
+    return [Bar(label(value) if label else _given(value, language), int(failures), float(rate),
+                GROUP_COLOURS.get(group, _NEUTRAL) if group is not None
+                else STATE_COLOURS["not_delivered"],
+                word_for(ReasonGroup, group, language) if group is not None else "")
+            for value, failures, rate, group in zip(frame[dimension], frame["failures"],
+                                                    frame["rate"], groups)]
+
+
+def rate_title(frame: pd.DataFrame, language: str = "fr") -> str:
+    """What a bar's rate is: of the recipients (the frame has their `total`), or a share."""
+    return _t("rate" if "total" in frame.columns else "share", language)
+
+
 # Built with graph_objects rather than plotly.express: the same figures in a fraction of the
 # time (express re-derives the whole figure from the frame; ~0.1-0.2 s per chart here).
 def failures_by(frame: pd.DataFrame, dimension: str, language: str = "fr",
                 label=None) -> go.Figure:
     """Horizontal bars of failures per value of `dimension`, biggest on top, the rate in the
     hover; coloured by reason group when the frame has one."""
-    labels = [_plain(label(v) if label else _given(v, language)) for v in frame[dimension]]
+    labels = [_plain(bar.label) for bar in failure_bars(frame, dimension, language, label)]
     rows = frame.assign(label=labels)
-    rate = _t("rate" if "total" in frame.columns else "share", language)
-    hover = (f"%{{y}}<br>{_t('failures', language)} : %{{x}}<br>{rate} : "
+    hover = (f"%{{y}}<br>{_t('failures', language)} : %{{x}}<br>{rate_title(frame, language)} : "
              "%{customdata:.2%}<extra></extra>")
     figure = go.Figure()
     if "group" in rows.columns:
@@ -199,6 +229,11 @@ def failures_by_reason(by_reason: pd.DataFrame, language: str = "fr") -> go.Figu
     """The "Par raison" bars: labelled reason families, coloured by group."""
     families = reason_families(by_reason, language)
     return failures_by(families, "label", language)
+
+
+def dimension_title(dimension: str, language: str = "fr") -> str:
+    """The words over a dimension's values ("Raison", "Domaine"…)."""
+    return _t({"label": "reason"}.get(dimension, dimension), language)
 
 
 def _stacked_per_day(frame: pd.DataFrame, by: str, value: str, names: dict, colours: dict,

@@ -46,7 +46,7 @@ MAIN_CONTENT = {
     "documents": ("table.suivi-table tbody tr",
                   "input[aria-label='Recherche (numéro, client, adresse)']"),
     "document": "[data-testid='suivi-box']",
-    "failures": ".js-plotly-plot",
+    "failures": "table.suivi-bars tbody tr",   # the open tab's breakdown (ui/bars.py)
     "history": "[data-testid='stDataFrame']:visible",   # some tables sit in closed expanders or tabs
     "mailbox": "[data-testid='stDataFrame']:visible",   # some tables sit in closed expanders or tabs
     "overview": "[data-testid='stMetric']",

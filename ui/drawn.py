@@ -23,7 +23,7 @@ from tracking import charts
 from tracking.labels import word_for
 from tracking.models import ReasonGroup
 from tracking.store.console_queries import Scope
-from ui import data
+from ui import bars, data
 from ui.tables import failure_table, history_table
 
 SUMMARY_TTL = 120   # seconds: as long as the reads drawn (ui.data.history_charts, failure_summary)
@@ -54,23 +54,27 @@ HISTORY_CHARTS = ("activity", "rate", "delay", "domains", "reasons")
 
 @st.cache_resource(ttl=SUMMARY_TTL, max_entries=KEPT, show_spinner=False)
 def failures(db_path: str, since: datetime, until: datetime, account_id: str | None,
-             language: str, tab: str, *, scope: Scope = None) -> go.Figure:
-    """The chart of one tab of the Failures page (`FAILURE_TABS`)."""
+             language: str, tab: str, *, scope: Scope = None) -> go.Figure | str:
+    """What one tab of the Failures page draws (`FAILURE_TABS`): failures per day as a Plotly
+    chart, the breakdowns as an HTML table with bars (`ui.bars`, for why)."""
     summary = data.failure_summary(db_path, since, until, account_id, scope=scope)
-    if tab == "by_group":
-        return charts.failures_by(summary.by_group, "group", language,
-                                  lambda g: word_for(ReasonGroup, g, language))
-    if tab == "by_reason":
-        return charts.failures_by_reason(summary.by_reason, language)
-    if tab == "by_domain":
-        return charts.failures_by(summary.by_domain, "domain", language)
-    if tab == "by_mode":
-        return charts.failures_by(summary.by_mode, "mode", language, charts.mode_label(language))
-    if tab == "by_account":
-        return charts.failures_by(summary.by_account, "account", language)
     if tab == "over_time":
         return charts.failures_over_time(summary.by_day, language)
-    raise ValueError(f"no Failures chart named {tab!r}")
+    if tab == "by_reason":
+        frame, dimension, label = charts.reason_families(summary.by_reason, language), "label", None
+    elif tab == "by_group":
+        frame, dimension = summary.by_group, "group"
+        label = lambda g: word_for(ReasonGroup, g, language)  # noqa: E731
+    elif tab == "by_mode":
+        frame, dimension, label = summary.by_mode, "mode", charts.mode_label(language)
+    elif tab in ("by_domain", "by_account"):
+        frame, dimension, label = getattr(summary, tab), tab.removeprefix("by_"), None
+    else:
+        raise ValueError(f"no Failures chart named {tab!r}")
+    return bars.failure_bars_table(charts.failure_bars(frame, dimension, language, label),
+                                   dimension_title=charts.dimension_title(dimension, language),
+                                   rate_title=charts.rate_title(frame, language),
+                                   language=language)
 
 
 FAILURE_TABS = ("by_group", "by_reason", "by_domain", "by_mode", "by_account", "over_time")

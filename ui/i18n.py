@@ -202,6 +202,8 @@ LABELS: dict[str, dict[str, str]] = {
     "failures.by_account": {"fr": "Par compte", "en": "By account"},
     "failures.over_time": {"fr": "Dans le temps", "en": "Over time"},
     "failures.drill": {"fr": "Documents concernés", "en": "The documents behind it"},
+    "failures.none": {"fr": "Aucun échec sur la période.", "en": "No failure in the period."},
+    "failures.count": {"fr": "Échecs", "en": "Failures"},
     "failures.reason_filter": {"fr": "Raison", "en": "Reason"},
     "failures.domain_filter": {"fr": "Domaine", "en": "Domain"},
     "export": {"fr": "Exporter en CSV", "en": "Export as CSV"},
@@ -445,6 +447,11 @@ def tn(key: str, n: int, **values: object) -> str:
     lang = language()
     form = _label(f"{key}.one" if is_singular(n, lang) else f"{key}.many", lang)
     return form.format(count=number(n, 0, lang), **values)
+
+
+def label(key: str, lang: str) -> str:
+    """A label in a given language (`t` reads the reader's)."""
+    return _label(key, lang)
 
 
 def _label(key: str, lang: str) -> str:

@@ -19,7 +19,7 @@ import streamlit as st
 from tracking.clock import format_local
 from tracking.labels import word_for
 from tracking.models import DeliveryState, DocumentKind, DocumentStatus, SendingMode
-from ui import dot, list_state
+from ui import bars, dot, list_state
 from ui.i18n import language, number, t, tf, tn
 from ui.text import markdown_text
 
@@ -70,7 +70,7 @@ def inject_css() -> None:
     CSS went through the browser's Markdown pipeline (remark, then rehype-raw's HTML parser) on
     every page load: ~90 ms of Chromium CPU of an empty console page's ~650 (10k demo, same
     run; the bare Streamlit page takes ~460)."""
-    st.html(_CSS + dot.CSS)
+    st.html(_CSS + dot.CSS + "<style>" + bars.CSS + "</style>")
 
 
 def _e(value: object) -> str:

@@ -23,14 +23,18 @@ analysis.rates_panel(since, until, account, who.scope)
 summary = data.failure_summary(data.path(), since, until, account, scope=who.scope)
 
 # Lazy tabs: only the open tab's chart is built and sent (six Plotly charts made the page slow),
-# and built once per period and account (ui/drawn.py).
+# and built once per period and account (ui/drawn.py); the breakdowns are HTML (ui/bars.py).
 tabs = st.tabs([t(f"failures.{name}") for name in drawn.FAILURE_TABS],
                key="failures_tab", on_change="rerun")
 for name, tab in zip(drawn.FAILURE_TABS, tabs):
     if tab.open:
         with tab:
-            st.plotly_chart(drawn.failures(data.path(), since, until, account, lang, name,
-                                             scope=who.scope), key=name)
+            drawing = drawn.failures(data.path(), since, until, account, lang, name,
+                                     scope=who.scope)
+            if isinstance(drawing, str):
+                st.html(drawing)
+            else:
+                st.plotly_chart(drawing, key=name)
             if name == "by_reason":
                 analysis.reason_replies(summary, since, until, account, who.scope)
 

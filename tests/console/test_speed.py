@@ -50,9 +50,16 @@ def test_bench_console_browser_times_pages_and_list_actions(repo_root, demo_temp
 
 
 def test_failures_page_builds_only_the_open_tabs_chart(console_db, repo_root):
+    from ui.i18n import LABELS
+
     app = console_app(repo_root).run().switch_page("views/failures.py").run()
     assert not app.exception
+    breakdowns = [e for e in app.get("html") if "suivi-failure-bars" in e.proto.body]
+    assert len(breakdowns) == 1 and not app.get("plotly_chart")   # a table, no Plotly
+    app.session_state["failures_tab"] = LABELS["failures.over_time"]["fr"]
+    app.run()
     assert len(app.get("plotly_chart")) == 1
+    assert not [e for e in app.get("html") if "suivi-failure-bars" in e.proto.body]
 
 
 def test_figures_are_built_once_per_period_and_again_after_an_action(console_db, repo_root,
