@@ -10,8 +10,9 @@ their inputs change every round (another page, another word) so that none is ans
 console's cache — the first search of a session included.
 
 The baseline, measured in the same run: a bare Streamlit page (a title, nothing else) served by
-the same Streamlit, from navigation to its title. Workers are off (`SUIVI_WORKERS=0`), so the
-demo files stay as built; the document marks are refreshed before the server starts.
+the same Streamlit with the console's settings (`.streamlit/config.toml`), from navigation to its
+title. Workers are off (`SUIVI_WORKERS=0`), so the demo files stay as built; the document marks
+are refreshed before the server starts.
 
 `before`: another checkout of the console (e.g. `git worktree add /tmp/before main`), served
 beside this one on a copy of the same demo, with the same virtualenv; every round times each
@@ -105,8 +106,12 @@ def run_browser(repo_root: Path, demos: list[Demo], rounds: int,
         browser = launch_chromium(playwright)
         try:
             bare = workdir / "bare"
-            bare.mkdir()
+            (bare / ".streamlit").mkdir(parents=True)
             (bare / "bare.py").write_text(BARE_PAGE, encoding="utf-8")
+            # the console's Streamlit settings (no file watcher…): a baseline served otherwise
+            # paid costs the console does not, and flattered the ratio
+            config = repo_root / ".streamlit" / "config.toml"
+            (bare / ".streamlit" / "config.toml").write_bytes(config.read_bytes())
             with ConsoleServer(bare, workdir / "none.duckdb", bare, script="bare.py") as server:
                 measures["baseline_bare_streamlit_page"] = _bare_page(browser, server.url, rounds)
             say(f"bare Streamlit page: {measures['baseline_bare_streamlit_page']} ms")
