@@ -89,3 +89,28 @@ def test_composed_bytes_are_the_plain_email_apis_over_generated_documents() -> N
         assert composed.message.as_bytes(policy=WIRE_POLICY) == expected, (number, doc)
         if not needs_smtputf8(composed):
             assert wire_payload(composed) == expected, (number, doc)
+
+
+def test_the_direct_writer_takes_only_what_the_generator_writes_the_same() -> None:
+    """`_plain_text_bytes` reads the content type and checks each header in its own pass: for
+    any shape it either declines (None) or writes exactly the generator's bytes."""
+    from email.message import Message
+
+    from tracking.outbound.smtp import _plain_text_bytes
+
+    taken = 0
+    for content_type in [None, "text/plain", "TEXT/HTML; charset=x", "application/pdf",
+                         "message/rfc822", "multipart/mixed", "garbage", "a/b/c", " Text/Plain ;"]:
+        for body in ["a\nb\n", "a\r\nb\rc\n", "no end", "", "é\n"]:
+            for extra in [("Subject", "ok"), ("Subject", "x" * 100), ("Subject", "é"),
+                          ("Subject", "a\nb")]:
+                message = Message()
+                if content_type is not None:
+                    message.set_raw("Content-Type", content_type)
+                message.set_raw(*extra)
+                message.set_payload(body)
+                direct = _plain_text_bytes(message)
+                if direct is not None:
+                    taken += 1
+                    assert direct == message.as_bytes(policy=WIRE_POLICY), (content_type, body)
+    assert taken >= 20   # the common shapes do take the direct path
