@@ -246,3 +246,16 @@ def test_the_outbox_decides_smtputf8_once_and_the_transport_again_for_a_narrower
     with_payload.deliver(message.restricted_to({0}))
     assert handed == [(message.recipients, prepared.payload, True),
                       (message.recipients[:1], prepared.payload, None)]
+
+
+def test_a_plain_connection_waits_with_kernel_timeouts(server: Server) -> None:
+    """No Python timeout (a poll before every recv/send), the kernel's instead, same length;
+    `test_a_stalled_server_times_out_as_transient` holds that a stall still ends the wait."""
+    import struct
+
+    with SmtpTransport(server.settings(timeout=2.5)) as transport:
+        assert transport.deliver(composed("ok@client.example"))[0].accepted
+        sock = transport._connection.sock
+        assert sock.gettimeout() is None
+        for option in (socket.SO_RCVTIMEO, socket.SO_SNDTIMEO):
+            assert struct.unpack("ll", sock.getsockopt(socket.SOL_SOCKET, option, 16)) == (2, 500000)

@@ -23,7 +23,9 @@ Not thread-safe: one transport per sending thread.
 from __future__ import annotations
 
 import smtplib
+import socket
 import ssl
+import struct
 from dataclasses import dataclass
 import re
 from collections.abc import Callable
@@ -292,6 +294,7 @@ class SmtpTransport:
         except (smtplib.SMTPException, OSError) as err:
             _abandon(connection)
             raise CannotConnect(f"cannot connect to {settings.host}:{settings.port}: {_describe(err)}") from err
+        _kernel_timeouts(connection.sock, settings.timeout)
         self._connection = connection
         self.connections_opened += 1
         return connection, False
@@ -415,9 +418,33 @@ def _reply_text(code: int, reply: bytes | str) -> str:
 def _describe(err: BaseException | None) -> str:
     if err is None:
         return "unknown error"
-    if isinstance(err, TimeoutError):
+    if isinstance(err, (TimeoutError, BlockingIOError)):   # BlockingIOError: `_kernel_timeouts`
         return "timed out"
     return str(err) or type(err).__name__
+
+
+def _kernel_timeouts(sock: socket.socket | None, seconds: float) -> None:
+    """The same timeout on a plain connection, kept by the kernel (SO_RCVTIMEO/SO_SNDTIMEO)
+    instead of Python's socket timeout.
+
+    Python waits for a socket with a timeout by a `poll` before every `recv` and `send`, each
+    call dropping the GIL: ~6 polls a message on the send bench (4 replies, 2 writes), each a
+    chance for the recording thread to take the GIL while the server's reply waits. A blocking
+    socket with kernel timeouts makes the one call. A stalled server still ends the wait after
+    `seconds`: `recv` then fails with EAGAIN, which smtplib reads as a closed connection
+    (`SMTPServerDisconnected`, as it does a timeout: transient, the connection dropped), and a
+    stalled `send` raises `BlockingIOError` (reported "timed out"). TLS connections keep
+    Python's timeout (the ssl module's own waits are not this simple)."""
+    if sock is None or isinstance(sock, ssl.SSLSocket):
+        return
+    whole = int(seconds)
+    value = struct.pack("ll", whole, int((seconds - whole) * 1_000_000) or (0 if whole else 1))
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, value)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, value)
+    except OSError:   # a platform without them: Python's timeout stays
+        return
+    sock.settimeout(None)
 
 
 def _abandon(connection: smtplib.SMTP | None) -> None:
