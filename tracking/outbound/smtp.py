@@ -433,7 +433,9 @@ def _kernel_timeouts(sock: socket.socket | None, seconds: float) -> None:
     socket with kernel timeouts makes the one call. A stalled server still ends the wait after
     `seconds`: `recv` then fails with EAGAIN, which smtplib reads as a closed connection
     (`SMTPServerDisconnected`, as it does a timeout: transient, the connection dropped), and a
-    stalled `send` raises `BlockingIOError` (reported "timed out"). TLS connections keep
+    stalled `send` raises `BlockingIOError` (reported "timed out"). One difference: the kernel
+    bounds each `send` call, Python bounds a whole `sendall`, so a server that keeps reading a
+    large message slowly can hold the transaction longer than `seconds`. TLS connections keep
     Python's timeout (the ssl module's own waits are not this simple)."""
     if sock is None or isinstance(sock, ssl.SSLSocket):
         return
