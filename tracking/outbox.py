@@ -45,7 +45,7 @@ from tracking.outbound.retry import (
     RetryPolicy, Transport, deliver_with_retries, fault_kind, is_server_fault,
 )
 from tracking.outbound.smtp import (
-    AuthRefused, RecipientOutcome, SmtpTransport, TlsFailed, wire_payload,
+    AuthRefused, RecipientOutcome, SmtpTransport, TlsFailed, needs_smtputf8, wire_payload,
 )
 from tracking.outbox_journal import OutboxJournal
 from tracking.reasons import explain_reply
@@ -92,21 +92,27 @@ class Prepared:
 
     composed: ComposedMessage
     payload: bytes
+    international: bool     # needs SMTPUTF8 (`needs_smtputf8`), decided once with the payload
 
 
 class _WithPayload:
     """The transport, handed the bytes already serialized (retries resend the same message to
     fewer recipients: same bytes), and the work to do while the server reads them."""
 
-    def __init__(self, transport: Transport, payload: bytes,
+    def __init__(self, transport: Transport, prepared: Prepared,
                  while_waiting: Callable[[], None] | None = None) -> None:
-        self.transport, self.payload, self.while_waiting = transport, payload, while_waiting
+        self.transport, self.prepared, self.while_waiting = transport, prepared, while_waiting
 
     def deliver(self, composed: ComposedMessage) -> list[RecipientOutcome]:
-        if self.while_waiting is not None and isinstance(self.transport, SmtpTransport):
-            return self.transport.deliver(composed, payload=self.payload,
-                                          while_waiting=self.while_waiting)
-        return self.transport.deliver(composed, payload=self.payload)
+        prepared = self.prepared
+        if not isinstance(self.transport, SmtpTransport):
+            return self.transport.deliver(composed, payload=prepared.payload)
+        # a retry to fewer recipients may need SMTPUTF8 no more: the transport decides again
+        international = (prepared.international
+                         if composed.recipients == prepared.composed.recipients else None)
+        return self.transport.deliver(composed, payload=prepared.payload,
+                                      while_waiting=self.while_waiting,
+                                      international=international)
 
 
 class Outbox:
@@ -315,7 +321,8 @@ class Outbox:
         """The composed message and its bytes, or the error that stopped composing it."""
         try:
             composed = self._compose(item)
-            return Prepared(composed, wire_payload(composed))
+            international = needs_smtputf8(composed)
+            return Prepared(composed, wire_payload(composed, international), international)
         except SuiviError as err:  # e.g. an address compose refuses: nothing is sent
             return err
         except Exception as err:  # noqa: BLE001 - one document's bug must not strand the batch
@@ -404,7 +411,7 @@ class Outbox:
                 self.journal.begin(send.id)
             transport, message = self.transport, composed
             if isinstance(composed, Prepared):
-                transport = _WithPayload(self.transport, composed.payload, while_waiting)
+                transport = _WithPayload(self.transport, composed, while_waiting)
                 message = composed.composed
             outcomes = deliver_with_retries(transport, message, self.policy,
                                             sleep=self._sleep, on_attempt_failed=on_attempt_failed)

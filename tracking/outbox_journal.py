@@ -105,10 +105,11 @@ class OutboxJournal:
     # -- entries ---------------------------------------------------------------------------------
 
     def begin(self, send_id: str) -> None:
-        self._write({"begin": send_id})
+        self._write_line(f'{{"begin":{_json_text(send_id)}}}')
 
     def end(self, send_id: str, outcomes: list[dict]) -> None:
-        self._write({"end": send_id, "outcomes": outcomes})
+        entries = ",".join(_json_flat_object(outcome) for outcome in outcomes)
+        self._write_line(f'{{"end":{_json_text(send_id)},"outcomes":[{entries}]}}')
 
     def read(self) -> JournalState:
         state = JournalState()
@@ -133,8 +134,8 @@ class OutboxJournal:
     def close(self) -> None:
         self.release()
 
-    def _write(self, entry: dict) -> None:
-        os.write(self._holder_fd(), json.dumps(entry, separators=(",", ":")).encode() + b"\n")
+    def _write_line(self, line: str) -> None:
+        os.write(self._holder_fd(), line.encode("ascii") + b"\n")
 
     def _holder_fd(self) -> int:
         if self._fd is None:
@@ -143,6 +144,31 @@ class OutboxJournal:
 
     def __del__(self) -> None:
         self.release()
+
+
+# The lines are written by hand, as `json.dumps(entry, separators=(",", ":"))` writes them (a test
+# holds them equal): two lines per message, and `dumps` builds a new encoder for every call —
+# 20-25 µs a message on the send bench's SMTP thread, against ~5 for these.
+_json_text = json.encoder.encode_basestring_ascii   # the C function `dumps` uses for a str
+
+
+def _json_flat_object(entry: dict) -> str:
+    """One outcome: str keys, values str, int, bool or None (anything else: `json.dumps`)."""
+    fields = []
+    for key, value in entry.items():
+        kind = type(value)
+        if kind is str:
+            text = _json_text(value)
+        elif kind is bool:
+            text = "true" if value else "false"
+        elif kind is int:
+            text = int.__repr__(value)
+        elif value is None:
+            text = "null"
+        else:
+            text = json.dumps(value, separators=(",", ":"))
+        fields.append(f"{_json_text(key)}:{text}")
+    return "{" + ",".join(fields) + "}"
 
 
 def journal_directory(url: str, env: dict[str, str] | None = None) -> Path:

@@ -221,3 +221,41 @@ def test_non_ascii_addresses_are_refused_without_smtputf8() -> None:
         assert running.handler.received == []
     finally:
         running.stop()
+
+
+def test_the_outbox_decides_smtputf8_once_and_the_transport_again_for_a_narrower_retry() -> None:
+    """The outbox computes `needs_smtputf8` with the payload and hands it over; a retry to fewer
+    recipients leaves the transport to decide again (no stale answer for another recipient set)."""
+    from tracking.config import SmtpSettings
+    from tracking.outbound.smtp import needs_smtputf8, wire_payload
+    from tracking.outbox import Prepared, _WithPayload
+
+    message = composed("ok@client.example", "jérôme@exemple.fr")
+    handed: list = []
+
+    class Recording(SmtpTransport):
+        def deliver(self, composed, payload=None, while_waiting=None, international=None):
+            handed.append((composed.recipients, payload, international))
+            return []
+
+    transport = Recording(SmtpSettings(host="127.0.0.1", port=25, tls=TlsMode.NONE))
+    prepared = Prepared(message, wire_payload(message), needs_smtputf8(message))
+    assert prepared.international is True
+    with_payload = _WithPayload(transport, prepared)
+    with_payload.deliver(message.restricted_to({0, 1}))
+    with_payload.deliver(message.restricted_to({0}))
+    assert handed == [(message.recipients, prepared.payload, True),
+                      (message.recipients[:1], prepared.payload, None)]
+
+
+def test_a_plain_connection_waits_with_kernel_timeouts(server: Server) -> None:
+    """No Python timeout (a poll before every recv/send), the kernel's instead, same length;
+    `test_a_stalled_server_times_out_as_transient` holds that a stall still ends the wait."""
+    import struct
+
+    with SmtpTransport(server.settings(timeout=2.5)) as transport:
+        assert transport.deliver(composed("ok@client.example"))[0].accepted
+        sock = transport._connection.sock
+        assert sock.gettimeout() is None
+        for option in (socket.SO_RCVTIMEO, socket.SO_SNDTIMEO):
+            assert struct.unpack("ll", sock.getsockopt(socket.SOL_SOCKET, option, 16)) == (2, 500000)

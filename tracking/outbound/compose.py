@@ -24,6 +24,7 @@ on loopback (`python -m tracking bench send` compares against plain smtplib).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date as Date
 from datetime import datetime
@@ -197,27 +198,49 @@ def _message(
         message = MIMEMultipart("mixed")
         message.attach(text)
         message.attach(_attachment(doc, texts))
+    # Headers stored as `__setitem__` stores them under compat32 (as given; no count limit),
+    # without its per-header policy calls: 11 headers a message.
+    headers: list[tuple[str, str]] = []
     if mode is SendingMode.RELAY:
         # The service's own domain is the one that passes SPF/DKIM; replies go to the customer.
         sender = service_address or f"noreply@{message_domain}"
-        message["From"] = formataddr((doc.account_name or doc.sender_name, sender))
-        message["Reply-To"] = formataddr((doc.sender_name, doc.reply_to or doc.sender_address))
+        headers.append(("From", _address_header(doc.account_name or doc.sender_name, sender)))
+        headers.append(("Reply-To", _address_header(doc.sender_name,
+                                                    doc.reply_to or doc.sender_address)))
     else:
-        message["From"] = formataddr((doc.sender_name or doc.account_name, doc.sender_address))
+        headers.append(("From", _address_header(doc.sender_name or doc.account_name,
+                                                doc.sender_address)))
         if doc.reply_to:
-            message["Reply-To"] = doc.reply_to
+            headers.append(("Reply-To", doc.reply_to))
     to = [r.address for r in recipients if r.role is RecipientRole.TO]
     cc = [r.address for r in recipients if r.role is RecipientRole.CC]
     if to:
-        message["To"] = ", ".join(to)
+        headers.append(("To", ", ".join(to)))
     if cc:
-        message["Cc"] = ", ".join(cc)
-    message["Subject"] = wording.subject(texts, doc.kind, doc.number, doc.account_name)
-    message["Date"] = format_datetime(date)
-    message["Message-ID"] = message_id
-    message[TRACKING_HEADER] = send_id
-    message["Content-Language"] = texts.language
+        headers.append(("Cc", ", ".join(cc)))
+    headers += [("Subject", wording.subject(texts, doc.kind, doc.number, doc.account_name)),
+                ("Date", _date_header(date, date.utcoffset())),
+                ("Message-ID", message_id),
+                (TRACKING_HEADER, send_id),
+                ("Content-Language", texts.language)]
+    for name, value in headers:
+        message.set_raw(name, value)
     return message
+
+
+# Per account (From, Reply-To) and per request (Date: one time for a whole "send the selection"),
+# the same few values come back for every message of a batch: formataddr's quoting checks and
+# format_datetime's strftime("%z") were ~8 % of composing one (send bench, 2,000 messages).
+@functools.lru_cache(maxsize=1024)
+def _address_header(name: str, address: str) -> str:
+    return formataddr((name, address))
+
+
+@functools.lru_cache(maxsize=256)
+def _date_header(date: datetime, offset: object) -> str:
+    """`offset` is part of the key: equal instants in two zones are equal datetimes, but their
+    Date headers differ (+0100 / +0000)."""
+    return format_datetime(date)
 
 
 def _text_part(body: str) -> Message:
@@ -225,9 +248,9 @@ def _text_part(body: str) -> Message:
     `set_charset`/`set_param` round trips (they re-parse the Content-Type header they just
     wrote: a fifth of composing a message)."""
     part = Message()
-    part["Content-Type"] = 'text/plain; charset="utf-8"'
-    part["MIME-Version"] = "1.0"
-    part["Content-Transfer-Encoding"] = "quoted-printable"
+    part.set_raw("Content-Type", 'text/plain; charset="utf-8"')
+    part.set_raw("MIME-Version", "1.0")
+    part.set_raw("Content-Transfer-Encoding", "quoted-printable")
     part.set_payload(_UTF8_QP.body_encode(body.encode("utf-8")))
     return part
 

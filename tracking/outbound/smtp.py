@@ -23,7 +23,9 @@ Not thread-safe: one transport per sending thread.
 from __future__ import annotations
 
 import smtplib
+import socket
 import ssl
+import struct
 from dataclasses import dataclass
 import re
 from collections.abc import Callable
@@ -115,15 +117,19 @@ class SmtpTransport:
         return self._connection is not None
 
     def deliver(self, composed: ComposedMessage, payload: bytes | None = None,
-                while_waiting: Callable[[], None] | None = None) -> list[RecipientOutcome]:
+                while_waiting: Callable[[], None] | None = None,
+                international: bool | None = None) -> list[RecipientOutcome]:
         """Send every envelope of `composed`; outcomes in envelope order, one per recipient.
 
         `payload`: the message's bytes from `wire_payload`, when the caller serialized it
         beforehand. `while_waiting`: the caller's work to run while the server handles the
-        content (pipelined servers only; it may run several times, or not at all)."""
-        international = _needs_smtputf8(composed)
+        content (pipelined servers only; it may run several times, or not at all).
+        `international`: `needs_smtputf8(composed)` when the caller already knows it (it walks
+        every header: twice per message was ~4 % of the SMTP thread's time in the send bench)."""
+        if international is None:
+            international = needs_smtputf8(composed)
         if payload is None:
-            payload = wire_payload(composed)
+            payload = wire_payload(composed, international)
         outcomes: list[RecipientOutcome] = []
         for envelope in composed.envelopes:
             try:
@@ -288,6 +294,7 @@ class SmtpTransport:
         except (smtplib.SMTPException, OSError) as err:
             _abandon(connection)
             raise CannotConnect(f"cannot connect to {settings.host}:{settings.port}: {_describe(err)}") from err
+        _kernel_timeouts(connection.sock, settings.timeout)
         self._connection = connection
         self.connections_opened += 1
         return connection, False
@@ -340,9 +347,12 @@ def _outcome(recipient: OutgoingRecipient, code: int, reply: bytes | str, stage:
     )
 
 
-def wire_payload(composed: ComposedMessage) -> bytes:
-    """The message as it goes after DATA (CRLF line ends; UTF-8 headers when needed)."""
-    if _needs_smtputf8(composed):
+def wire_payload(composed: ComposedMessage, international: bool | None = None) -> bytes:
+    """The message as it goes after DATA (CRLF line ends; UTF-8 headers when needed).
+    `international`: `needs_smtputf8(composed)`, when the caller has it already."""
+    if international is None:
+        international = needs_smtputf8(composed)
+    if international:
         return composed.message.as_bytes(policy=UTF8_WIRE_POLICY)
     return _plain_text_bytes(composed.message) or composed.message.as_bytes(policy=WIRE_POLICY)
 
@@ -351,23 +361,37 @@ def _plain_text_bytes(message: Message) -> bytes | None:
     """`message.as_bytes(policy=WIRE_POLICY)` written directly for the common shape — one text
     part, ASCII body, every header on one line — or None for anything else. The generator's
     dispatch and per-header policy calls cost as much as the rest of composing; for this shape
-    it writes each header as `name: value`, a blank line, then the body with CRLF line ends."""
-    if message.is_multipart() or message.get_content_maintype() != "text":
+    it writes each header as `name: value`, a blank line, then the body with CRLF line ends.
+    The header checks of `_fits_one_line` and the content type `get_content_maintype` reads are
+    done inline, in the one pass over the headers (each a walk of its own before)."""
+    if message.is_multipart():
         return None
     body = message.get_payload()
     if not isinstance(body, str) or not body.isascii():   # surrogates (raw bytes) are not ASCII
         return None
+    limit = WIRE_POLICY.max_line_length
+    content_type = None
     lines = []
     for name, value in message.raw_items():
-        if not _fits_one_line(name, value, WIRE_POLICY.max_line_length):
+        if not (type(value) is str and value.isascii() and "\n" not in value
+                and "\r" not in value and len(name) + len(value) + 2 <= limit):
             return None
+        if content_type is None and name.lower() == "content-type":
+            content_type = value
         lines.append(f"{name}: {value}\r\n")
+    if content_type is None:
+        content_type = message.get_default_type()
+    # as `Message.get_content_type` reads it (`_splitparam`): a malformed type means text/plain
+    main = content_type.partition(";")[0].strip().lower()
+    if main.count("/") == 1 and main.split("/")[0] != "text":
+        return None
     lines.append("\r\n")
-    lines.append(_LINE_END.sub("\r\n", body))
+    # compose's quoted-printable body has only LF line ends: a plain replace then (~4x cheaper)
+    lines.append(_LINE_END.sub("\r\n", body) if "\r" in body else body.replace("\n", "\r\n"))
     return "".join(lines).encode("ascii")
 
 
-def _needs_smtputf8(composed: ComposedMessage) -> bool:
+def needs_smtputf8(composed: ComposedMessage) -> bool:
     """Any non-ASCII address, in an envelope or in the headers (a retry may send to an ASCII
     recipient a message whose Cc names a non-ASCII one)."""
     if not all(envelope.mail_from.isascii() for envelope in composed.envelopes):
@@ -394,9 +418,35 @@ def _reply_text(code: int, reply: bytes | str) -> str:
 def _describe(err: BaseException | None) -> str:
     if err is None:
         return "unknown error"
-    if isinstance(err, TimeoutError):
+    if isinstance(err, (TimeoutError, BlockingIOError)):   # BlockingIOError: `_kernel_timeouts`
         return "timed out"
     return str(err) or type(err).__name__
+
+
+def _kernel_timeouts(sock: socket.socket | None, seconds: float) -> None:
+    """The same timeout on a plain connection, kept by the kernel (SO_RCVTIMEO/SO_SNDTIMEO)
+    instead of Python's socket timeout.
+
+    Python waits for a socket with a timeout by a `poll` before every `recv` and `send`, each
+    call dropping the GIL: ~6 polls a message on the send bench (4 replies, 2 writes), each a
+    chance for the recording thread to take the GIL while the server's reply waits. A blocking
+    socket with kernel timeouts makes the one call. A stalled server still ends the wait after
+    `seconds`: `recv` then fails with EAGAIN, which smtplib reads as a closed connection
+    (`SMTPServerDisconnected`, as it does a timeout: transient, the connection dropped), and a
+    stalled `send` raises `BlockingIOError` (reported "timed out"). One difference: the kernel
+    bounds each `send` call, Python bounds a whole `sendall`, so a server that keeps reading a
+    large message slowly can hold the transaction longer than `seconds`. TLS connections keep
+    Python's timeout (the ssl module's own waits are not this simple)."""
+    if sock is None or isinstance(sock, ssl.SSLSocket):
+        return
+    whole = int(seconds)
+    value = struct.pack("ll", whole, int((seconds - whole) * 1_000_000) or (0 if whole else 1))
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, value)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, value)
+    except OSError:   # a platform without them: Python's timeout stays
+        return
+    sock.settimeout(None)
 
 
 def _abandon(connection: smtplib.SMTP | None) -> None:
