@@ -169,12 +169,16 @@ def failure_bars(frame: pd.DataFrame, dimension: str, language: str = "fr",
     """The bars of failures per value of `dimension`, in the frame's order (biggest first),
     coloured by reason group when the frame has one."""
     groups = frame["group"] if "group" in frame.columns else [None] * len(frame)
-    return [Bar(label(value) if label else _given(value, language), int(failures), float(rate),
+    return [Bar(_bar_label(value, language, label), int(failures), float(rate),
                 GROUP_COLOURS.get(group, _NEUTRAL) if group is not None
                 else STATE_COLOURS["not_delivered"],
                 word_for(ReasonGroup, group, language) if group is not None else "")
             for value, failures, rate, group in zip(frame[dimension], frame["failures"],
                                                     frame["rate"], groups)]
+
+
+def _bar_label(value: object, language: str, label=None) -> str:
+    return label(value) if label else _given(value, language)
 
 
 def rate_title(frame: pd.DataFrame, language: str = "fr") -> str:
@@ -188,7 +192,7 @@ def failures_by(frame: pd.DataFrame, dimension: str, language: str = "fr",
                 label=None) -> go.Figure:
     """Horizontal bars of failures per value of `dimension`, biggest on top, the rate in the
     hover; coloured by reason group when the frame has one."""
-    labels = [_plain(bar.label) for bar in failure_bars(frame, dimension, language, label)]
+    labels = [_plain(_bar_label(value, language, label)) for value in frame[dimension]]
     rows = frame.assign(label=labels)
     hover = (f"%{{y}}<br>{_t('failures', language)} : %{{x}}<br>{rate_title(frame, language)} : "
              "%{customdata:.2%}<extra></extra>")

@@ -19,7 +19,7 @@ import html
 from tracking.charts import Bar
 from ui.i18n import label, number, percent
 
-CSS = """
+CSS = """<style>
 .suivi-bars { border-collapse: collapse; font-size: .92em; margin-bottom: .6em; }
 .suivi-bars th { text-align: left; border-bottom: 2px solid #ddd; padding: .25em .6em; }
 .suivi-bars td { border-bottom: 1px solid #eee; padding: .2em .6em; }
@@ -28,7 +28,7 @@ CSS = """
 .suivi-bars td.suivi-bar span { display: block; height: .85em; border-radius: 2px; }
 .suivi-swatch { display: inline-block; width: .8em; height: .8em; border-radius: 2px;
   margin: 0 .3em 0 .8em; vertical-align: middle; }
-"""
+</style>"""
 
 
 def failure_bars_table(bars: list[Bar], *, dimension_title: str, rate_title: str,
@@ -44,9 +44,10 @@ def failure_bars_table(bars: list[Bar], *, dimension_title: str, rate_title: str
     for bar in bars:
         width = max(1.0, 100 * bar.failures / top) if bar.failures else 0.0
         hint = f' title="{_e(bar.group)}"' if bar.group else ""
+        count, rate = number(bar.failures, 0, language), percent(bar.rate, 1, language)
         rows.append(
-            f"<tr><td>{_e(bar.label)}</td><td class=\"suivi-n\">{_e(number(bar.failures, 0, language))}</td>"
-            f"<td class=\"suivi-n\">{_e(percent(bar.rate, 1, language))}</td><td class=\"suivi-bar\">"
+            f'<tr><td>{_e(bar.label)}</td><td class="suivi-n">{_e(count)}</td>'
+            f'<td class="suivi-n">{_e(rate)}</td><td class="suivi-bar">'
             f'<span style="width: {width:.1f}%; background: {bar.colour}"{hint}></span></td>'
             "</tr>")
     legend = _legend(bars)

@@ -70,7 +70,7 @@ def inject_css() -> None:
     CSS went through the browser's Markdown pipeline (remark, then rehype-raw's HTML parser) on
     every page load: ~90 ms of Chromium CPU of an empty console page's ~650 (10k demo, same
     run; the bare Streamlit page takes ~460)."""
-    st.html(_CSS + dot.CSS + "<style>" + bars.CSS + "</style>")
+    st.html(_CSS + dot.CSS + bars.CSS)
 
 
 def _e(value: object) -> str:

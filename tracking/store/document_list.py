@@ -148,7 +148,7 @@ def _window_where(filters, scope: Scope, engine: Engine, since) -> tuple[str, li
             UNION SELECT document_id FROM document_marks
                   WHERE {recipients}{window}{marks_too})""")
         params += [number_param, *window_params, client_param, *window_params,
-                   recipients_param, *window_params, *(marks_params if marks else [])]
+                   recipients_param, *window_params, *marks_params]
     return " AND ".join(clauses), params
 
 
