@@ -20,6 +20,7 @@ from tracking.models import (
 from tracking.records import Client, Delivery, Document, Send
 from tracking.store import console_queries as q
 from tracking.store import document_list, writes
+from tracking.store.dialect import Engine, engine_of
 from tracking.store.marks import refresh_marks
 
 pytestmark = pytest.mark.engines("duckdb", "postgres")
@@ -179,3 +180,34 @@ def test_live_marks_are_the_whole_pages_once_states_move(listed, filters):
     assert (live.total, live.more) == (again.total, again.more)
     moved = before.rows.set_index("id").loc[sent, "failing"].tolist()
     assert moved != live.rows.set_index("id").loc[sent, "failing"].tolist()  # it did change
+
+
+def test_a_marks_filter_sizes_its_windows_in_the_documents_it_keeps(listed, monkeypatch):
+    """With "failures only", a window of the newest N documents holds N failing ones (DuckDB
+    counts them from the marks, within the filter's dates): sized on every document it held
+    far fewer of those it tests. The answer is the plain definition's either way."""
+    cursor = listed.cursor()
+    if engine_of(cursor) is not Engine.DUCKDB:
+        pytest.skip("PostgreSQL walks its issue-date index over every document")
+    filters = q.DocumentFilters(failures_only=True, issued_until=DAYS[-3])
+    failing_dates = sorted(
+        (row[0] for row in cursor.execute(
+            "SELECT issue_date FROM document_marks WHERE failing AND issue_date <= ?",
+            [DAYS[-3]]).fetchall()), reverse=True)
+    assert len(failing_dates) > 20
+    base, params = document_list._document_conditions(filters, None)
+    start = document_list._window_starts(cursor, base, params, filters)
+    for size in (1, 7, 20):
+        day, held = start(size)
+        assert day == failing_dates[size - 1]
+        assert held == sum(1 for d in failing_dates if d >= day) >= size
+    assert start(len(failing_dates) + 1) == (None, len(failing_dates))
+    windows = []
+    monkeypatch.setattr(document_list, "COUNT_CAP", 5)
+    monkeypatch.setattr(document_list, "FIRST_WINDOW", 7)
+    matches = document_list._matches
+    monkeypatch.setattr(document_list, "_matches", lambda *args: windows.append(args[2]) or
+                        matches(*args))
+    shown = q.documents_page(cursor, filters, page=0, page_size=3)
+    assert shown.rows["id"].tolist() == _plain(cursor, filters, None)[:3]
+    assert (shown.total, shown.more) == (5, True) and len(windows) == 1
