@@ -38,11 +38,14 @@ def edit_send_date(box, actor: Principal) -> None:
     bounds = send_date_bounds(_day(document["issue_date"]), zone, utc_now())
     first_day, last_day = bounds.local_days(zone)
     _follow_stored(document["id"], stored, zone, first_day, last_day)
-    columns = st.columns(3)
+    # Day and hour side by side, the typed form under them: in three columns of the document
+    # page's right-hand pane the day showed "03/12/2" (its year cut) and the typed field's
+    # label took three lines.
+    columns = st.columns([3, 2])
     day = columns[0].date_input(t("action.date_day"), key=DAY, format="DD/MM/YYYY",
                                 min_value=first_day, max_value=last_day)
     moment = columns[1].time_input(t("action.date_time"), key=TIME, step=60)
-    typed = columns[2].text_input(t("action.date_text"), key=TYPED)
+    typed = st.text_input(t("action.date_text"), key=TYPED)
     try:
         wanted = parse_local(typed) if typed.strip() else dt.datetime.combine(day, moment)
         new_utc = _to_utc(wanted, zone, bounds)
