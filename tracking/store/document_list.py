@@ -9,7 +9,10 @@ mode) has to test documents one by one instead, so it looks at the newest docume
 is every document. The page found is the one a full evaluation gives — every document outside
 the window is older than every one inside — and the count is exact unless more than `COUNT_CAP`
 match, when the page says "more than `COUNT_CAP`" (`ListedDocuments.more`). On the 1M demo,
-"gmail" (67k matches) is settled in the newest ~6% instead of testing every document.
+"gmail" (67k matches) is settled in the newest ~6% instead of testing every document. A grown
+window tests only the documents older than the last one's; with a marks filter, DuckDB sizes the
+windows in the documents that filter keeps (`_window_starts`) and tests the text on those only
+(`_joined_window`).
 
 A window cuts both tables on their issue date: `documents` (DuckDB skips the row groups of older
 documents by their zone maps; PostgreSQL reads its issue-date index) and `document_marks`, which
