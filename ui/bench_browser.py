@@ -11,8 +11,8 @@ console's cache — the first search of a session included. An action is timed i
 the key press or the click as the page received it (the event's own time stamp) to the first
 frame showing the new list: the text is typed before (a search or a page number is sent on
 Enter), and Playwright's own work before a click (scrolling, waiting for the element to hold
-still over two frames, its round trips: 70-100 ms on the 1M demo, where the console's whole
-answer took 250-500) is not the console's.
+still over two frames, its round trips: 45-85 ms a click in 8 rounds on the 1M demo, where the
+console's whole answer took 240-360) is not the console's.
 
 The baseline, measured in the same run: a bare Streamlit page (a title, nothing else) served by
 the same Streamlit with the console's settings (`.streamlit/config.toml`), from navigation to its

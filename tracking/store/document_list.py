@@ -139,8 +139,8 @@ def _joined_window(filters, scope: Scope, since, before) -> tuple[str, list]:
     """DuckDB, with a marks filter: the documents joined to their marks (one row each), the
     text looked for in the joined rows only. Only the documents the marks filter keeps have
     their number and client tested, where the three separate lookups each read every document
-    of the window: 20-30 % less on the 1M demo with failures only (four words, 26-47 against
-    28-60 ms a window)."""
+    of the window: 20-30 % less on the 1M demo with failures only (four words, medians of 5:
+    26-50 against 28-63 ms a window)."""
     where, params = _document_conditions(filters, scope)
     marks, marks_params = _marks_conditions(filters, "k.")
     clauses, params = [where, *marks], [*params, *marks_params]
@@ -268,8 +268,8 @@ def _window_starts(cursor, where: str, params: list, filters):
     them, which the growth on the match rate absorbs). A window's size then follows what it
     will test. On the 1M demo the failing documents are rare among the newest (their deliveries
     are still pending) and common among older ones: a window sized on every document and grown
-    on the newest 10,000's rate overshot 2.5-3.7 times (12 words with failures only: 96-187 ->
-    35-90 ms for the windows' queries)."""
+    on the newest 10,000's rate overshot 2.5-3.7 times (the windows' queries for 12 words with
+    failures only: 48-127 -> 35-90 ms)."""
     if engine_of(cursor) is Engine.POSTGRES:   # the index alone: no filter read row by row
         return lambda size: (None if size >= _EVERY_DOCUMENT
                              else _date_of_nth_newest(cursor, "TRUE", [], size), size)
