@@ -182,13 +182,13 @@ def test_live_marks_are_the_whole_pages_once_states_move(listed, filters):
     assert moved != live.rows.set_index("id").loc[sent, "failing"].tolist()  # it did change
 
 
+@pytest.mark.engines("duckdb")   # PostgreSQL walks its issue-date index over every document
 def test_a_marks_filter_sizes_its_windows_in_the_documents_it_keeps(listed, monkeypatch):
     """With "failures only", a window of the newest N documents holds N failing ones (DuckDB
     counts them from the marks, within the filter's dates): sized on every document it held
     far fewer of those it tests. The answer is the plain definition's either way."""
     cursor = listed.cursor()
-    if engine_of(cursor) is not Engine.DUCKDB:
-        pytest.skip("PostgreSQL walks its issue-date index over every document")
+    assert engine_of(cursor) is Engine.DUCKDB
     filters = q.DocumentFilters(failures_only=True, issued_until=DAYS[-3])
     failing_dates = sorted(
         (row[0] for row in cursor.execute(
