@@ -46,7 +46,7 @@ def test_the_box_keeps_every_recipient_and_every_send_after_a_resend(console_db,
     box = box_html(app)
     rows = recipient_rows(box)
     assert list(rows) == [DELIVERED, TYPO, UNKNOWN]
-    assert "Remis" in rows[DELIVERED] and "suivi-dot" not in rows[DELIVERED]
+    assert "Réceptionné" in rows[DELIVERED] and "suivi-dot" not in rows[DELIVERED]
     assert "Non réceptionné" in rows[TYPO] and "suivi-dot" in rows[TYPO]
     # the dot says what failed and why, in plain French, on hover (title) and click (details)
     why = re.search(r'<summary title="([^"]+)"', rows[TYPO]).group(1)
@@ -72,7 +72,7 @@ def test_the_box_keeps_every_recipient_and_every_send_after_a_resend(console_db,
     rows = recipient_rows(box)
     assert list(rows) == [DELIVERED, TYPO, UNKNOWN, "jean.morel@outlook.com"]
     assert "En cours" in rows["jean.morel@outlook.com"]
-    assert "Non réceptionné" in rows[UNKNOWN] and "Remis" in rows[DELIVERED]
+    assert "Non réceptionné" in rows[UNKNOWN] and "Réceptionné" in rows[DELIVERED]
     # the failed address says where it was corrected to; the send event says it too
     assert re.search(r'data-testid="suivi-corrected">↳ corrigée : renvoyé à '
                      r"jean\.morel@outlook\.com le \d\d/\d\d/\d{4} \d\d:\d\d CET", rows[TYPO])
