@@ -23,7 +23,7 @@ from tracking.store.connection import Database
 from tracking.store.facts import is_demo
 from ui.auth_routes import session_secret
 from ui.auth_settings import COOKIE, SESSION_MAX_AGE, AuthSettings, auth_settings
-from ui.i18n import language_picker, t
+from ui.i18n import language_picker, start_in_linked_language, t
 from ui.resources import database
 
 _KEY = "signed_in_principal"
@@ -61,6 +61,7 @@ def principal() -> Principal:
 
 def gate() -> Principal:
     """The signed-in principal, or the sign-in form / refusal and `st.stop()`."""
+    start_in_linked_language()   # the sidebar and the refusals are worded from here on
     st.session_state.pop(_KEY, None)
     try:
         db = database()  # first: it also reads SUIVI_* settings from st.secrets

@@ -394,15 +394,23 @@ def language_picker() -> None:
     state belongs to its page and is dropped on a page switch, and a stale `lang` in the URL
     must not win over what was chosen since. A page opened from a link in a new session starts
     in the link's `lang`."""
-    if "language" not in st.session_state:
-        wanted = st.query_params.get("lang")
-        st.session_state["language"] = wanted if wanted in ("fr", "en") else "fr"
+    start_in_linked_language()
     st.session_state["language_picker"] = st.session_state["language"]
     st.sidebar.radio(t("language"), ["fr", "en"], key="language_picker", horizontal=True,
                      format_func=LANGUAGE_NAMES.__getitem__,
                      on_change=_remember_language)
     if st.query_params.get("lang") != st.session_state["language"]:
         st.query_params["lang"] = st.session_state["language"]
+
+
+def start_in_linked_language() -> None:
+    """A new session takes its link's `lang` before anything is worded: the router titles the
+    sidebar's pages and the gate writes the identity box before a page draws the picker, and a
+    document opened from the list (a new session) had its page in English under a French
+    sidebar."""
+    if "language" not in st.session_state:
+        wanted = st.query_params.get("lang")
+        st.session_state["language"] = wanted if wanted in ("fr", "en") else "fr"
 
 
 def _remember_language() -> None:
