@@ -23,7 +23,7 @@ from tracking.rates import (
 from tracking.store import rates as store_rates
 from tracking.store.scope import Scope
 from ui import data
-from ui.i18n import counted, language, t, tf
+from ui.i18n import counted, language, t, tf, tn
 
 REPLIES_PER_PAGE = 20
 
@@ -118,8 +118,7 @@ def reason_replies(summary, since: datetime, until: datetime, account_id: str | 
                              for r in rows["reply"]],
             t("col.recipients"): rows["recipients"].astype(int)})
         st.dataframe(shown, hide_index=True, key="replies_table")
-        st.caption(tf("analysis.pages", page=int(page), pages=pages,
-                      total=format_count(total, lang)))
+        st.caption(tn("analysis.pages", total, page=int(page), pages=pages))
 
 
 def stored_reasons_by_family(summary) -> dict[str, tuple[str, ...]]:

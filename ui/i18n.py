@@ -363,7 +363,9 @@ LABELS: dict[str, dict[str, str]] = {
               "domain…), per account: ask the customer to correct them in one go. Sending "
               "to them again is blocked unless confirmed."},
     "suppressed.none": {"fr": "Aucune adresse à corriger.", "en": "No address to correct."},
-    "suppressed.count": {"fr": "{n} adresse(s) à corriger", "en": "{n} address(es) to correct"},
+    "suppressed.count.one": {"fr": "{count} adresse à corriger", "en": "{count} address to correct"},
+    "suppressed.count.many": {"fr": "{count} adresses à corriger",
+                              "en": "{count} addresses to correct"},
     "col.suggestion": {"fr": "Correction probable", "en": "Likely correction"},
     "col.bounced_on": {"fr": "Rejetée le", "en": "Bounced on"},
     "col.explanation": {"fr": "Explication", "en": "Explanation"},
