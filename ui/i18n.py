@@ -380,6 +380,12 @@ def language() -> str:
     return st.session_state.get("language", "fr")
 
 
+def colon() -> str:
+    """What joins a label to its value: French sets a space before the colon ("Mode : relais"),
+    English does not ("Mode: relay"); a label glued to " : " read "Sent to the client on : …"."""
+    return ": " if language() == "en" else " : "
+
+
 def tf(key: str, **values: object) -> str:
     """A label with `{placeholders}` filled in."""
     return t(key).format(**values)

@@ -22,7 +22,7 @@ from tracking.clock import (
 from tracking.errors import RefusedDate, SuiviError
 from ui import errors
 from ui.actions import done
-from ui.i18n import language, t
+from ui.i18n import colon, language, t
 from ui.layout import error
 from ui.resources import database
 
@@ -53,7 +53,8 @@ def edit_send_date(box, actor: Principal) -> None:
         error(err)
         return
     old_text = format_local(stored, zone) if stored else "—"
-    st.markdown(f"{t('action.date_preview')} : **{old_text} → {format_local(new_utc, zone)}**")
+    st.markdown(f"{t('action.date_preview')}{colon()}"
+                f"**{old_text} → {format_local(new_utc, zone)}**")
     if st.button(t("action.submit_date"), key="save_date"):
         _save(document["id"], new_utc, actor)
 

@@ -248,6 +248,11 @@ def test_the_box_in_english(console_db, repo_root):
     assert "<b>Manual send</b>" in box and "Not delivered" in box
     assert f"The email could not be delivered to {TYPO} (returned on" in box
     assert "Code: 5.4.4." in box
+    # English joins a label to its value without French's space before the colon
+    assert "<b>Sent to the client on</b>: " in box and "<b>Mode</b>: " in box
+    assert "</b> :" not in box
+    previews = [m.value for m in app.markdown if m.value.startswith("Before → after")]
+    assert previews and all(p.startswith("Before → after: **") for p in previews)
 
 
 def test_the_addresses_export_is_french_and_formula_neutralised(console_db):
