@@ -104,7 +104,12 @@ def _follow_stored(document_id: str, stored: dt.datetime | None, zone: str,
     st.session_state[DAY] = min(max(local.date(), first_day), last_day)
     st.session_state[TIME] = local.time().replace(second=0, microsecond=0, tzinfo=None, fold=0)
     st.session_state[TYPED] = ""
-    st.session_state.pop(WHICH, None)
+    # A date stored in the second of a repeated hour (01:30 GMT, after 01:30 BST) brings the
+    # question back on load: it starts on the stored one, or "first" would be one click away.
+    if local.fold:
+        st.session_state[WHICH] = Occurrence.SECOND
+    else:
+        st.session_state.pop(WHICH, None)
     st.session_state[SHOWN_FOR] = marker
 
 
