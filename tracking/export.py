@@ -16,7 +16,7 @@ from enum import StrEnum
 import pandas as pd
 
 from tracking.clock import format_local
-from tracking.labels import label_or_catch_all, reason_name
+from tracking.labels import actor_word, label_or_catch_all, reason_name
 from tracking.models import DeliveryState, EventType, SendingMode
 
 # The ASCII triggers, plus their full-width forms, which some spreadsheets normalise.
@@ -58,6 +58,7 @@ class ColumnKind(StrEnum):
     LOCAL_TIME = "time"    # naive UTC shown in the row's `time_zone`, with the zone
     LABEL = "label"        # a closed vocabulary: the label, and the code in its own column
     REASON = "reason"      # a reason: its short label (catch-alls included), code beside it
+    ACTOR = "actor"        # who acted: the system in words (by the row's `actor` and `type`)
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ HISTORY_COLUMNS = (
     Column("occurred_at", ("Quand (heure locale)", "When (local time)"), ColumnKind.LOCAL_TIME),
     Column("type", ("Événement", "Event"), ColumnKind.LABEL, EventType,
            ("Code événement", "Event code")),
-    Column("actor_name", ("Acteur", "Actor")),
+    Column("actor_name", ("Acteur", "Actor"), ColumnKind.ACTOR),
     Column("actor", ("Identifiant", "Login")),
     Column("account", ("Compte", "Account")),
     Column("document_number", ("Document", "Document")),
@@ -155,12 +156,23 @@ def analyst_table(frame: pd.DataFrame, columns: tuple[Column, ...], language: st
             table[header] = [label_or_catch_all(column.vocabulary, v, language) for v in values]
         elif column.kind is ColumnKind.REASON:
             table[header] = ["" if _missing(v) else reason_name(v, language) for v in values]
+        elif column.kind is ColumnKind.ACTOR:
+            table[header] = _actors(frame, values, language)
         else:
             table[header] = ["" if _missing(v) else str(v) for v in values]
         if with_codes and column.code_header:
             table[_pick(column.code_header, language)] = [
                 "" if _missing(v) else str(v) for v in values]
     return pd.DataFrame(table, index=range(len(frame)))
+
+
+def _actors(frame: pd.DataFrame, names: list, language: str) -> list[str]:
+    """The history's `Acteur`: a person's name as stored, the system in words ("Système (envoi
+    automatique)", as on the History page; the export said `system`), its login beside it."""
+    logins = frame["actor"].tolist() if "actor" in frame.columns else [None] * len(names)
+    kinds = frame["type"].tolist() if "type" in frame.columns else [None] * len(names)
+    return [actor_word(login, kind, language) or ("" if _missing(name) else str(name))
+            for name, login, kind in zip(names, logins, kinds)]
 
 
 def frame_to_french_csv(frame: pd.DataFrame, columns: tuple[Column, ...]) -> bytes:

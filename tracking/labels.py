@@ -31,59 +31,72 @@ def percent_text(ratio: float, decimals: int, language: str) -> str:
     digits = number_text(ratio * 100, decimals, language)
     return f"{digits}%" if language == "en" else f"{digits}{NARROW_NBSP}%"
 
-_WORDS: dict[StrEnum, tuple[str, str]] = {
-    DeliveryState.PENDING: ("En cours", "In progress"),
-    DeliveryState.SENT: ("Envoyé", "Sent"),
-    DeliveryState.NOT_SENT: ("Non envoyé", "Not sent"),
-    DeliveryState.DELIVERED: ("Réceptionné", "Delivered"),
-    DeliveryState.NOT_DELIVERED: ("Non réceptionné", "Not delivered"),
-    SendingMode.RELAY: ("Relais Suivi", "Suivi relay"),
-    SendingMode.RELAY_OWN_ADDRESS: ("Relais Suivi, adresse du client", "Suivi relay, own address"),
-    SendingMode.SMTP: ("Serveur SMTP du client", "Customer's SMTP server"),
-    SendingMode.MANUAL: ("Envoi manuel", "Sent by hand"),
-    SendKind.ONLINE: ("Envoi en ligne", "Online send"),
-    SendKind.RESEND: ("Renvoi", "Resend"),
-    SendKind.MANUAL: ("Envoi manuel", "Manual send"),
-    DocumentKind.INVOICE: ("Facture", "Invoice"),
-    DocumentKind.QUOTE: ("Devis", "Quote"),
-    DocumentKind.CREDIT_NOTE: ("Avoir", "Credit note"),
-    DocumentKind.REMINDER: ("Relance", "Reminder"),
-    DocumentKind.DELIVERY_NOTE: ("Bon de livraison", "Delivery note"),
-    DocumentKind.PURCHASE_ORDER: ("Bon de commande", "Purchase order"),
-    DocumentStatus.DRAFT: ("Brouillon", "Draft"),
-    DocumentStatus.ISSUED: ("Émis", "Issued"),
-    DocumentStatus.SENT: ("Envoyé", "Sent"),
-    DocumentStatus.PAID: ("Payé", "Paid"),
-    DocumentStatus.CANCELLED: ("Annulé", "Cancelled"),
-    ReasonGroup.ADDRESS_DEAD: ("Adresse invalide", "Address dead"),
-    ReasonGroup.MAILBOX_PROBLEM: ("Problème de boîte", "Mailbox problem"),
-    ReasonGroup.SENDING_REFUSED: ("Envoi refusé", "Sending refused"),
-    ReasonGroup.TRANSIENT: ("Temporaire", "Transient"),
-    ReasonGroup.NOT_A_FAILURE: ("Pas un échec", "Not a failure"),
-    ReasonGroup.UNKNOWN: ("Inconnu", "Unknown"),
-    EventType.DOCUMENT_CREATED: ("Document créé", "Document created"),
-    EventType.SEND_REQUESTED: ("Envoi demandé", "Send requested"),
-    EventType.SEND_ATTEMPT_FAILED: ("Tentative échouée", "Attempt failed"),
-    EventType.RECIPIENT_ACCEPTED: ("Accepté par le serveur", "Accepted by the server"),
-    EventType.RECIPIENT_REFUSED: ("Refusé par le serveur", "Refused by the server"),
-    EventType.SEND_INTERRUPTED: ("Envoi interrompu", "Send interrupted"),
-    EventType.MARKED_SENT_MANUALLY: ("Marqué envoyé", "Marked sent"),
-    EventType.SEND_DATE_CHANGED: ("Date d'envoi modifiée", "Send date changed"),
-    EventType.DSN_DELAYED: ("Retardé", "Delayed"),
-    EventType.DSN_DELIVERED: ("Réceptionné", "Delivered"),
-    EventType.DSN_FAILED: ("Non réceptionné", "Not delivered"),
-    EventType.AUTOREPLY_RECEIVED: ("Réponse automatique", "Auto-reply"),
-    EventType.COMPLAINT_RECEIVED: ("Plainte (spam)", "Complaint (spam)"),
-    EventType.BOUNCE_SUSPICIOUS: ("Retour suspect", "Suspicious bounce"),
-    EventType.BOUNCE_UNMATCHED: ("Retour non rattaché", "Unmatched bounce"),
-    EventType.BOUNCE_ATTACHED: ("Retour rattaché", "Bounce attached"),
-    EventType.BOUNCE_DISMISSED: ("Retour écarté", "Bounce dismissed"),
-    EventType.BOUNCE_PROPOSED: ("Retour à vérifier", "Bounce to verify"),
-    EventType.PROPOSAL_APPLIED: ("Retour vérifié et appliqué", "Bounce verified and applied"),
-    EventType.PROPOSAL_REJECTED: ("Retour vérifié et rejeté", "Bounce verified and rejected"),
-    EventType.ACCOUNT_SETTINGS_CHANGED: ("Réglages du compte modifiés",
-                                         "Account settings changed"),
-}
+
+# Keyed by (vocabulary, value), not by member: a StrEnum member equals and hashes as its string,
+# so in a dict keyed by members DeliveryState.DELIVERED and Reason.DELIVERED ("delivered") were
+# one key, and the reasons' names added below turned the state "Réceptionné" into "Remis"
+# (likewise SendKind.MANUAL overwrote SendingMode.MANUAL's "Sent by hand").
+_WORDS: dict[tuple[type[StrEnum], str], tuple[str, str]] = {}
+
+
+def _add_words(entries: tuple[tuple[StrEnum, tuple[str, str]], ...]) -> None:
+    _WORDS.update({(type(member), member.value): pair for member, pair in entries})
+
+
+_add_words((
+    (DeliveryState.PENDING, ("En cours", "In progress")),
+    (DeliveryState.SENT, ("Envoyé", "Sent")),
+    (DeliveryState.NOT_SENT, ("Non envoyé", "Not sent")),
+    (DeliveryState.DELIVERED, ("Réceptionné", "Delivered")),
+    (DeliveryState.NOT_DELIVERED, ("Non réceptionné", "Not delivered")),
+    (SendingMode.RELAY, ("Relais Suivi", "Suivi relay")),
+    (SendingMode.RELAY_OWN_ADDRESS, ("Relais Suivi, adresse du client",
+                                     "Suivi relay, own address")),
+    (SendingMode.SMTP, ("Serveur SMTP du client", "Customer's SMTP server")),
+    (SendingMode.MANUAL, ("Envoi manuel", "Sent by hand")),
+    (SendKind.ONLINE, ("Envoi en ligne", "Online send")),
+    (SendKind.RESEND, ("Renvoi", "Resend")),
+    (SendKind.MANUAL, ("Envoi manuel", "Manual send")),
+    (DocumentKind.INVOICE, ("Facture", "Invoice")),
+    (DocumentKind.QUOTE, ("Devis", "Quote")),
+    (DocumentKind.CREDIT_NOTE, ("Avoir", "Credit note")),
+    (DocumentKind.REMINDER, ("Relance", "Reminder")),
+    (DocumentKind.DELIVERY_NOTE, ("Bon de livraison", "Delivery note")),
+    (DocumentKind.PURCHASE_ORDER, ("Bon de commande", "Purchase order")),
+    (DocumentStatus.DRAFT, ("Brouillon", "Draft")),
+    (DocumentStatus.ISSUED, ("Émis", "Issued")),
+    (DocumentStatus.SENT, ("Envoyé", "Sent")),
+    (DocumentStatus.PAID, ("Payé", "Paid")),
+    (DocumentStatus.CANCELLED, ("Annulé", "Cancelled")),
+    (ReasonGroup.ADDRESS_DEAD, ("Adresse invalide", "Address dead")),
+    (ReasonGroup.MAILBOX_PROBLEM, ("Problème de boîte", "Mailbox problem")),
+    (ReasonGroup.SENDING_REFUSED, ("Envoi refusé", "Sending refused")),
+    (ReasonGroup.TRANSIENT, ("Temporaire", "Transient")),
+    (ReasonGroup.NOT_A_FAILURE, ("Pas un échec", "Not a failure")),
+    (ReasonGroup.UNKNOWN, ("Inconnu", "Unknown")),
+    (EventType.DOCUMENT_CREATED, ("Document créé", "Document created")),
+    (EventType.SEND_REQUESTED, ("Envoi demandé", "Send requested")),
+    (EventType.SEND_ATTEMPT_FAILED, ("Tentative échouée", "Attempt failed")),
+    (EventType.RECIPIENT_ACCEPTED, ("Accepté par le serveur", "Accepted by the server")),
+    (EventType.RECIPIENT_REFUSED, ("Refusé par le serveur", "Refused by the server")),
+    (EventType.SEND_INTERRUPTED, ("Envoi interrompu", "Send interrupted")),
+    (EventType.MARKED_SENT_MANUALLY, ("Marqué envoyé", "Marked sent")),
+    (EventType.SEND_DATE_CHANGED, ("Date d'envoi modifiée", "Send date changed")),
+    (EventType.DSN_DELAYED, ("Retardé", "Delayed")),
+    (EventType.DSN_DELIVERED, ("Réceptionné", "Delivered")),
+    (EventType.DSN_FAILED, ("Non réceptionné", "Not delivered")),
+    (EventType.AUTOREPLY_RECEIVED, ("Réponse automatique", "Auto-reply")),
+    (EventType.COMPLAINT_RECEIVED, ("Plainte (spam)", "Complaint (spam)")),
+    (EventType.BOUNCE_SUSPICIOUS, ("Retour suspect", "Suspicious bounce")),
+    (EventType.BOUNCE_UNMATCHED, ("Retour non rattaché", "Unmatched bounce")),
+    (EventType.BOUNCE_ATTACHED, ("Retour rattaché", "Bounce attached")),
+    (EventType.BOUNCE_DISMISSED, ("Retour écarté", "Bounce dismissed")),
+    (EventType.BOUNCE_PROPOSED, ("Retour à vérifier", "Bounce to verify")),
+    (EventType.PROPOSAL_APPLIED, ("Retour vérifié et appliqué", "Bounce verified and applied")),
+    (EventType.PROPOSAL_REJECTED, ("Retour vérifié et rejeté", "Bounce verified and rejected")),
+    (EventType.ACCOUNT_SETTINGS_CHANGED, ("Réglages du compte modifiés",
+                                          "Account settings changed")),
+))
 
 # What the tracking can see for each mode (DESIGN §3): said beside every send, so nobody reads
 # "Envoyé" as "received".
@@ -175,7 +188,7 @@ def _pick(pair: tuple[str, str], language: str) -> str:
 
 def word(member: StrEnum, language: str = "fr") -> str:
     """The label of a state, mode, kind, status, reason group or event type."""
-    pair = _WORDS.get(member)
+    pair = _WORDS.get((type(member), member.value))
     return str(member) if pair is None else _pick(pair, language)
 
 
@@ -336,7 +349,7 @@ _REASON_NAMES: dict[str, tuple[str, str]] = {
 
 
 # Reasons in tables (`word_for(Reason, …)`) read these short names too.
-_WORDS.update({reason: _REASON_NAMES[reason] for reason in Reason})
+_add_words(tuple((reason, _REASON_NAMES[reason]) for reason in Reason))
 
 
 def reason_key(reason: object) -> str:
@@ -358,15 +371,15 @@ def reason_name(reason: object, language: str = "fr") -> str:
 
 
 # What a returned message is (DESIGN §6.1), for the mailbox and the sandbox's rules.
-_WORDS.update({
-    BounceKind.FAILURE: ("Échec", "Failure"),
-    BounceKind.DELAY: ("Retard", "Delay"),
-    BounceKind.SUCCESS: ("Accusé de réception", "Delivery report"),
-    BounceKind.AUTOREPLY: ("Réponse automatique", "Auto-reply"),
-    BounceKind.COMPLAINT: ("Plainte (spam)", "Complaint (spam)"),
-    BounceKind.NOT_A_BOUNCE: ("Courrier ordinaire", "Ordinary mail"),
-    BounceKind.UNDECODABLE: ("Illisible", "Undecodable"),
-})
+_add_words((
+    (BounceKind.FAILURE, ("Échec", "Failure")),
+    (BounceKind.DELAY, ("Retard", "Delay")),
+    (BounceKind.SUCCESS, ("Accusé de réception", "Delivery report")),
+    (BounceKind.AUTOREPLY, ("Réponse automatique", "Auto-reply")),
+    (BounceKind.COMPLAINT, ("Plainte (spam)", "Complaint (spam)")),
+    (BounceKind.NOT_A_BOUNCE, ("Courrier ordinaire", "Ordinary mail")),
+    (BounceKind.UNDECODABLE, ("Illisible", "Undecodable")),
+))
 
 
 # A missing state, mode, kind… in an analysis table: a label, never `None` or `nan`.

@@ -149,11 +149,21 @@ def format_percent(value: float | None, language: str = "fr", digits: int = 1) -
     return "—" if value is None else percent_text(value, digits, language)
 
 
+def points_unchanged(delta: float | None) -> bool:
+    """A change of rate that shows as 0.0 point: said without a sign, and with no arrow."""
+    return delta is not None and round(delta * 100, 1) == 0
+
+
+def duration_unchanged(delta: float | None) -> bool:
+    """A change of delay that shows as 0 s: said without a sign, and with no arrow."""
+    return delta is not None and round(delta) == 0
+
+
 def format_points(delta: float | None, language: str = "fr") -> str | None:
     """A change of rate in percentage points, signed; None when there is nothing to compare."""
     if delta is None:
         return None
-    text = f"{delta * 100:+.1f}"
+    text = "0.0" if points_unchanged(delta) else f"{delta * 100:+.1f}"
     return f"{text} pts" if language == "en" else f"{text.replace('.', ',')}{NARROW_NBSP}pt"
 
 
@@ -175,6 +185,7 @@ def format_duration(seconds: float | None, language: str = "fr") -> str:
 
 
 def format_duration_change(delta: float | None, language: str = "fr") -> str | None:
+    """A change of delay, signed ("+4 min 12 s", "-3 s"); "0 s" when it rounds to nothing."""
     if delta is None:
         return None
-    return ("+" if delta >= 0 else "") + format_duration(delta, language)
+    return ("+" if round(delta) > 0 else "") + format_duration(delta, language)

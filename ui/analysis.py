@@ -17,13 +17,13 @@ from tracking import charts
 from tracking.export import Column, frame_to_csv, frame_to_french_csv, frame_to_parquet
 from tracking.labels import reason_key, reason_name
 from tracking.rates import (
-    Period, PeriodCounts, compare, format_count, format_duration, format_duration_change,
-    format_percent, format_points,
+    Period, PeriodCounts, compare, duration_unchanged, format_count, format_duration,
+    format_duration_change, format_percent, format_points, points_unchanged,
 )
 from tracking.store import rates as store_rates
 from tracking.store.scope import Scope
 from ui import data
-from ui.i18n import counted, language, t, tf
+from ui.i18n import counted, language, t, tf, tn
 
 REPLIES_PER_PAGE = 20
 
@@ -66,13 +66,15 @@ def rates_panel(since: datetime, until: datetime, account_id: str | None,
     columns = st.columns(5)
     failure = comparison.failure
     columns[0].metric(t("analysis.failure_rate"), format_percent(failure.current, lang),
-                      format_points(failure.delta, lang), delta_color="inverse")
+                      format_points(failure.delta, lang),
+                      **_change_look(points_unchanged(failure.delta), worse_when_up=True))
     columns[0].caption(tf("analysis.failure_out_of", count=failures(current.failures),
                           n=recipients(current.recipients), pc=failures(previous.failures),
                           pn=recipients(previous.recipients)))
     delivery = comparison.delivery
     columns[1].metric(t("analysis.delivery_rate"), format_percent(delivery.current, lang),
-                      format_points(delivery.delta, lang))
+                      format_points(delivery.delta, lang),
+                      **_change_look(points_unchanged(delivery.delta), worse_when_up=False))
     columns[1].caption(tf("analysis.delivery_out_of", count=count(current.delivered),
                           n=recipients(current.tracked), pc=count(previous.delivered),
                           pn=count(previous.tracked)))
@@ -81,12 +83,22 @@ def rates_panel(since: datetime, until: datetime, account_id: str | None,
                                                        ("analysis.p95", 0.95))):
         change = comparison.delay(percentile)
         column.metric(t(key), format_duration(change.current, lang),
-                      format_duration_change(change.delta, lang), delta_color="inverse")
+                      format_duration_change(change.delta, lang),
+                      **_change_look(duration_unchanged(change.delta), worse_when_up=True))
         column.caption(tf("analysis.delay_out_of",
                           n=counted(current.delivered, "noun.reception", lang),
                           pn=count(previous.delivered)))
     if failure.delta is None:
         st.caption(t("analysis.no_compare"))
+
+
+def _change_look(unchanged: bool, *, worse_when_up: bool) -> dict[str, str]:
+    """How a metric's change is drawn: Streamlit reads the direction from the text's sign, so
+    "0 s" came with a red ↑ (a slower delivery) when nothing had changed, or had improved by
+    less than a second."""
+    if unchanged:
+        return {"delta_color": "off", "delta_arrow": "off"}
+    return {"delta_color": "inverse" if worse_when_up else "normal"}
 
 
 def reason_replies(summary, since: datetime, until: datetime, account_id: str | None,
@@ -118,8 +130,7 @@ def reason_replies(summary, since: datetime, until: datetime, account_id: str | 
                              for r in rows["reply"]],
             t("col.recipients"): rows["recipients"].astype(int)})
         st.dataframe(shown, hide_index=True, key="replies_table")
-        st.caption(tf("analysis.pages", page=int(page), pages=pages,
-                      total=format_count(total, lang)))
+        st.caption(tn("analysis.pages", total, page=int(page), pages=pages))
 
 
 def stored_reasons_by_family(summary) -> dict[str, tuple[str, ...]]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import html
 import shlex
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import streamlit as st
 
@@ -23,7 +23,7 @@ from tracking.store.connection import Database
 from tracking.store.facts import is_demo
 from ui.auth_routes import session_secret
 from ui.auth_settings import COOKIE, SESSION_MAX_AGE, AuthSettings, auth_settings
-from ui.i18n import language_picker, t
+from ui.i18n import language_picker, start_in_linked_language, t
 from ui.resources import database
 
 _KEY = "signed_in_principal"
@@ -61,6 +61,7 @@ def principal() -> Principal:
 
 def gate() -> Principal:
     """The signed-in principal, or the sign-in form / refusal and `st.stop()`."""
+    start_in_linked_language()   # the sidebar and the refusals are worded from here on
     st.session_state.pop(_KEY, None)
     try:
         db = database()  # first: it also reads SUIVI_* settings from st.secrets
@@ -133,13 +134,17 @@ def _no_access(settings: AuthSettings) -> None:
 
 
 def _here_without_flag() -> str:
-    """This page's path and query, minus our own `signin` flag: where to come back after."""
+    """This page's path and query, minus our own `signin` flag: where to come back after.
+
+    The query comes from `st.query_params`: `st.context.url` carries the path only (Streamlit
+    1.67), and a link to /document?doc=…&lang=en came back to a bare /document, in French."""
     try:
-        parts = urlsplit(st.context.url or "/")
+        path = urlsplit(st.context.url or "/").path or "/"
     except (AttributeError, ValueError):
-        return "/"
-    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "signin"]
-    return (parts.path or "/") + (f"?{urlencode(query)}" if query else "")
+        path = "/"
+    query = [(key, value) for key in st.query_params if key != "signin"
+             for value in st.query_params.get_all(key)]
+    return path + (f"?{urlencode(query)}" if query else "")
 
 
 def _signed_out(settings: AuthSettings) -> None:

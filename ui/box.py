@@ -17,7 +17,7 @@ from tracking.labels import (
 )
 from tracking.models import DeliveryState, SendingMode, SendKind
 from ui.dot import escape as _e, failure_dot, recipient_explanation
-from ui.i18n import language, t, tf
+from ui.i18n import colon, language, t, tf
 
 FAILED = (DeliveryState.NOT_SENT, DeliveryState.NOT_DELIVERED)
 
@@ -49,10 +49,11 @@ def tracking_box(box) -> str:
     send_date = _moment(doc["send_date"])
     if send_date is not None:
         by = f" — {_e(t('box.by'))} {_e(_actor(latest))}" if latest is not None else ""
-        parts.append(f"<p><b>{_e(t('box.sent_on'))}</b> : <span data-testid=\"suivi-send-date\">"
+        parts.append(f"<p><b>{_e(t('box.sent_on'))}</b>{colon()}"
+                     f"<span data-testid=\"suivi-send-date\">"
                      f"{_e(format_local(send_date, zone))}</span>{by}</p>")
     if latest is not None:
-        parts.append(f"<p><b>{_e(t('box.mode'))}</b> : "
+        parts.append(f"<p><b>{_e(t('box.mode'))}</b>{colon()}"
                      f"{_e(word_for(SendingMode, latest['mode'], lang))} — "
                      f'<span class="suivi-muted">{_e(ceiling(latest["mode"], lang))}</span></p>')
     if not box.recipients.empty:

@@ -363,7 +363,9 @@ LABELS: dict[str, dict[str, str]] = {
               "domain…), per account: ask the customer to correct them in one go. Sending "
               "to them again is blocked unless confirmed."},
     "suppressed.none": {"fr": "Aucune adresse à corriger.", "en": "No address to correct."},
-    "suppressed.count": {"fr": "{n} adresse(s) à corriger", "en": "{n} address(es) to correct"},
+    "suppressed.count.one": {"fr": "{count} adresse à corriger", "en": "{count} address to correct"},
+    "suppressed.count.many": {"fr": "{count} adresses à corriger",
+                              "en": "{count} addresses to correct"},
     "col.suggestion": {"fr": "Correction probable", "en": "Likely correction"},
     "col.bounced_on": {"fr": "Rejetée le", "en": "Bounced on"},
     "col.explanation": {"fr": "Explication", "en": "Explanation"},
@@ -376,6 +378,12 @@ LABELS.update(ANALYSIS_LABELS)
 
 def language() -> str:
     return st.session_state.get("language", "fr")
+
+
+def colon() -> str:
+    """What joins a label to its value: French sets a space before the colon ("Mode : relais"),
+    English does not ("Mode: relay"); a label glued to " : " read "Sent to the client on : …"."""
+    return ": " if language() == "en" else " : "
 
 
 def tf(key: str, **values: object) -> str:
@@ -394,15 +402,23 @@ def language_picker() -> None:
     state belongs to its page and is dropped on a page switch, and a stale `lang` in the URL
     must not win over what was chosen since. A page opened from a link in a new session starts
     in the link's `lang`."""
-    if "language" not in st.session_state:
-        wanted = st.query_params.get("lang")
-        st.session_state["language"] = wanted if wanted in ("fr", "en") else "fr"
+    start_in_linked_language()
     st.session_state["language_picker"] = st.session_state["language"]
     st.sidebar.radio(t("language"), ["fr", "en"], key="language_picker", horizontal=True,
                      format_func=LANGUAGE_NAMES.__getitem__,
                      on_change=_remember_language)
     if st.query_params.get("lang") != st.session_state["language"]:
         st.query_params["lang"] = st.session_state["language"]
+
+
+def start_in_linked_language() -> None:
+    """A new session takes its link's `lang` before anything is worded: the router titles the
+    sidebar's pages and the gate writes the identity box before a page draws the picker, and a
+    document opened from the list (a new session) had its page in English under a French
+    sidebar."""
+    if "language" not in st.session_state:
+        wanted = st.query_params.get("lang")
+        st.session_state["language"] = wanted if wanted in ("fr", "en") else "fr"
 
 
 def _remember_language() -> None:

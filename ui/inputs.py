@@ -3,8 +3,11 @@
 give it words. These wrappers give them, once, for every page.
 
 What Streamlit 1.67 offers no way to change (said in the issue's note): the calendar's month
-and day names and its Sunday-first week (the date picker follows no locale), the "No results"
-line of a filtered list, and the "Clear"/"Clear all" tooltips of selects.
+and day names and its Sunday-first week (the date picker follows no locale), an empty date
+field's "dd/mm/yyyy" placeholder (French writes jj/mm/aaaa; `st.date_input` takes no
+placeholder: the list's Depuis/Jusqu'au show it), the "No results" line of a filtered list, the
+"Clear"/"Clear all" tooltips of selects, and the "Skip to main content" link every page starts
+with (hidden until focused from the keyboard, but in the page's text).
 """
 
 from __future__ import annotations

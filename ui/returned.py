@@ -23,7 +23,7 @@ from tracking.store import queries
 from ui import data
 from ui.actions import done
 from ui.errors import code_span as _md
-from ui.i18n import language, t, tf
+from ui.i18n import colon, language, t, tf
 from ui.inputs import choice
 from ui.layout import error
 from ui.resources import database
@@ -147,13 +147,14 @@ def _text(value: object) -> str:
 def _evidence_text(row: pd.Series) -> str:
     lang = language()
     lines = [
-        f"{t('verify.method')} : {t('method.' + str(row['match_method']))}",
-        f"{t('col.document')} : {row['document']}  ·  {t('col.recipient')} : {row['recipient']}",
-        f"{t('verify.reported')} : {_text(row['reported_recipient'])}",
-        f"{t('verify.would')} : {word_for(EventType, row['event_type'], lang)}",
-        f"{t('col.code')} : {_text(row['status_code'])}  ·  "
-        f"{t('col.reason')} : {_text(word_for(Reason, row['reason'], lang))}",
-        f"{t('col.diagnostic')} : {_text(row['diagnostic'])}",
+        f"{t('verify.method')}{colon()}{t('method.' + str(row['match_method']))}",
+        f"{t('col.document')}{colon()}{row['document']}  ·  "
+        f"{t('col.recipient')}{colon()}{row['recipient']}",
+        f"{t('verify.reported')}{colon()}{_text(row['reported_recipient'])}",
+        f"{t('verify.would')}{colon()}{word_for(EventType, row['event_type'], lang)}",
+        f"{t('col.code')}{colon()}{_text(row['status_code'])}  ·  "
+        f"{t('col.reason')}{colon()}{_text(word_for(Reason, row['reason'], lang))}",
+        f"{t('col.diagnostic')}{colon()}{_text(row['diagnostic'])}",
     ]
     return "\n".join(lines)
 

@@ -22,7 +22,7 @@ from tracking.clock import (
 from tracking.errors import RefusedDate, SuiviError
 from ui import errors
 from ui.actions import done
-from ui.i18n import language, t
+from ui.i18n import colon, language, t
 from ui.layout import error
 from ui.resources import database
 
@@ -53,7 +53,8 @@ def edit_send_date(box, actor: Principal) -> None:
         error(err)
         return
     old_text = format_local(stored, zone) if stored else "—"
-    st.markdown(f"{t('action.date_preview')} : **{old_text} → {format_local(new_utc, zone)}**")
+    st.markdown(f"{t('action.date_preview')}{colon()}"
+                f"**{old_text} → {format_local(new_utc, zone)}**")
     if st.button(t("action.submit_date"), key="save_date"):
         _save(document["id"], new_utc, actor)
 
@@ -103,7 +104,12 @@ def _follow_stored(document_id: str, stored: dt.datetime | None, zone: str,
     st.session_state[DAY] = min(max(local.date(), first_day), last_day)
     st.session_state[TIME] = local.time().replace(second=0, microsecond=0, tzinfo=None, fold=0)
     st.session_state[TYPED] = ""
-    st.session_state.pop(WHICH, None)
+    # A date stored in the second of a repeated hour (01:30 GMT, after 01:30 BST) brings the
+    # question back on load: it starts on the stored one, or "first" would be one click away.
+    if local.fold:
+        st.session_state[WHICH] = Occurrence.SECOND
+    else:
+        st.session_state.pop(WHICH, None)
     st.session_state[SHOWN_FOR] = marker
 
 

@@ -14,7 +14,7 @@ from tracking.export import SUPPRESSED_COLUMNS
 from tracking.labels import failure_explanation
 from tracking.suggest import suggest_addresses
 from ui import analysis, data
-from ui.i18n import language, number, t, tf
+from ui.i18n import language, t, tf, tn
 from ui.widgets import document_links, local_times
 
 
@@ -58,7 +58,7 @@ def _section(account_id: str | None, scope) -> None:
     if found.empty:
         st.info(t("suppressed.none"))
         return
-    st.markdown(tf("suppressed.count", n=number(len(found))))
+    st.markdown(tn("suppressed.count", len(found)))
     # on the page the reason in words; its code goes to the export, in a column of its own
     shown = table.drop(columns=[t("col.reason")])
     st.dataframe(shown.assign(link=found["document_id"].map(document_links())), hide_index=True,

@@ -108,11 +108,16 @@ def history_table(events: pd.DataFrame) -> pd.DataFrame:
     """The event log: each event on its account's clock, the event and reason in words."""
     lang = language()
     shown = events.assign(when=local_times_by_row(events, "occurred_at"),
-                          actor_name=[_person(n, login, kind, lang) for n, login, kind in zip(
-                              events["actor_name"], events["actor"], events["type"])],
+                          actor_name=actor_names(events, lang),
                           old_value=_moments_by_row(events, "old_value"),
                           new_value=_moments_by_row(events, "new_value"))
     return labelled(shown, _HISTORY, vocabulary_words())
+
+
+def actor_names(events: pd.DataFrame, lang: str) -> list[object]:
+    """Who acted, per event (`actor`, `actor_name`, `type` columns): see `_person`."""
+    return [_person(n, login, kind, lang)
+            for n, login, kind in zip(events["actor_name"], events["actor"], events["type"])]
 
 
 def _person(name: object, login: object, event_type: object, lang: str) -> object:

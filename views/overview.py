@@ -5,7 +5,7 @@ import streamlit as st
 from tracking.store import queries
 from ui import data
 from ui import overview_view as view
-from ui.i18n import t
+from ui.i18n import colon, t
 from ui.layout import start_page
 from ui.resources import database
 from ui.text import markdown_text
@@ -15,7 +15,7 @@ db = database()
 overview = view.counts(data.path(), scope=who.scope)
 
 st.title(t("overview.heading"))
-st.caption(f"{t('overview.database')} : {markdown_text(db.path)}")
+st.caption(f"{t('overview.database')}{colon()}{markdown_text(db.path)}")
 view.metrics(overview)
 view.pages()
 

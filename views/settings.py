@@ -13,7 +13,7 @@ from tracking.models import SendingMode
 from ui import data, resources
 from ui.activity import activity_history
 from ui.actions import done, flash
-from ui.i18n import LANGUAGE_NAMES, language, t, tf
+from ui.i18n import LANGUAGE_NAMES, colon, language, t, tf
 from tracking.auth.roles import Action
 from ui.layout import error, start_page
 from ui.resources import database
@@ -46,7 +46,7 @@ def edit_account(account) -> None:
                                key=f"mode_{account.id}")
         if (zone, str(mode)) == (account.time_zone, account.sending_mode):
             return
-        st.markdown(f"{t('settings.preview')} : **{markdown_text(account.time_zone)} · "
+        st.markdown(f"{t('settings.preview')}{colon()}**{markdown_text(account.time_zone)} · "
                     f"{mode_word(account.sending_mode)} → {markdown_text(zone)} · "
                     f"{mode_word(mode)}**")
         st.caption(t("settings.zone_note"))

@@ -36,6 +36,16 @@ def test_groups_get_their_colour_and_a_legend_in_the_readers_language():
     assert "suivi-swatch" in table and "<th>Reason</th>" in table and "<th>Failures</th>" in table
 
 
+def test_a_rare_failure_is_not_written_as_none():
+    """3 failures out of 6,192 recipients: "< 0,1 %", not "0,0 %" beside a count of 3."""
+    frame = pd.DataFrame({"mode": ["relay", "smtp", "manual"], "failures": [3, 120, 0],
+                          "rate": [3 / 6192, 120 / 6192, 0.0]})
+    table = _table(frame, "mode")
+    assert "<td class=\"suivi-n\">&lt; 0,1\u202f%</td>" in table
+    assert "1,9\u202f%" in table and "<td class=\"suivi-n\">0,0\u202f%</td>" in table  # none: 0
+    assert "&lt; 0.1%" in _table(frame, "mode", "en")
+
+
 def test_no_failure_says_so():
     empty = pd.DataFrame({"mode": [], "failures": [], "rate": []})
     assert "Aucun échec sur la période." in _table(empty, "mode")

@@ -46,7 +46,7 @@ def test_the_box_keeps_every_recipient_and_every_send_after_a_resend(console_db,
     box = box_html(app)
     rows = recipient_rows(box)
     assert list(rows) == [DELIVERED, TYPO, UNKNOWN]
-    assert "Remis" in rows[DELIVERED] and "suivi-dot" not in rows[DELIVERED]
+    assert "Réceptionné" in rows[DELIVERED] and "suivi-dot" not in rows[DELIVERED]
     assert "Non réceptionné" in rows[TYPO] and "suivi-dot" in rows[TYPO]
     # the dot says what failed and why, in plain French, on hover (title) and click (details)
     why = re.search(r'<summary title="([^"]+)"', rows[TYPO]).group(1)
@@ -72,7 +72,7 @@ def test_the_box_keeps_every_recipient_and_every_send_after_a_resend(console_db,
     rows = recipient_rows(box)
     assert list(rows) == [DELIVERED, TYPO, UNKNOWN, "jean.morel@outlook.com"]
     assert "En cours" in rows["jean.morel@outlook.com"]
-    assert "Non réceptionné" in rows[UNKNOWN] and "Remis" in rows[DELIVERED]
+    assert "Non réceptionné" in rows[UNKNOWN] and "Réceptionné" in rows[DELIVERED]
     # the failed address says where it was corrected to; the send event says it too
     assert re.search(r'data-testid="suivi-corrected">↳ corrigée : renvoyé à '
                      r"jean\.morel@outlook\.com le \d\d/\d\d/\d{4} \d\d:\d\d CET", rows[TYPO])
@@ -248,6 +248,11 @@ def test_the_box_in_english(console_db, repo_root):
     assert "<b>Manual send</b>" in box and "Not delivered" in box
     assert f"The email could not be delivered to {TYPO} (returned on" in box
     assert "Code: 5.4.4." in box
+    # English joins a label to its value without French's space before the colon
+    assert "<b>Sent to the client on</b>: " in box and "<b>Mode</b>: " in box
+    assert "</b> :" not in box
+    previews = [m.value for m in app.markdown if m.value.startswith("Before → after")]
+    assert previews and all(p.startswith("Before → after: **") for p in previews)
 
 
 def test_the_addresses_export_is_french_and_formula_neutralised(console_db):

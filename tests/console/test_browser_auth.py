@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 import urllib.error
 import urllib.parse
@@ -106,6 +107,24 @@ def test_sign_in_survives_a_reload_and_sign_out_ends_it(console, page):
     assert not [c for c in page.context.cookies() if c["name"] == "suivi_session"]
     page.goto(console.url + "/history")
     expect(page.get_by_role("heading", name=SIGN_IN_HEADING)).to_be_visible(timeout=WAIT)
+
+
+def test_a_deep_link_comes_back_to_its_page_and_language_after_signing_in(console, page):
+    """A link to a document in English (a mail, a bookmark) asks for the sign-in, then opens
+    that document in English; the form's return address had lost the query (`/document`)."""
+    document_id, number = console.unsent
+    page.goto(f"{console.url}/document?doc={document_id}&lang=en")
+    expect(page.get_by_role("heading", name="Suivi — sign in")).to_be_visible(timeout=WAIT)
+    page.locator("#suivi-login").fill("support")
+    page.locator("#suivi-password").fill("not-the-password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_text("Wrong login or password.")).to_be_visible(timeout=WAIT)
+    expect(page).to_have_url(re.compile(rf"doc={document_id}"))
+    page.locator("#suivi-login").fill("support")
+    page.locator("#suivi-password").fill(demo_password("support"))
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name=number)).to_be_visible(timeout=WAIT)
+    expect(page.get_by_role("link", name="← Back to the list")).to_be_visible()
 
 
 def test_an_unknown_login_reads_like_a_wrong_password(console, page):

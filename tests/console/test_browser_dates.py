@@ -154,3 +154,8 @@ def test_the_language_choice_follows_from_page_to_page(console, page):
     page.get_by_test_id("stSidebarNav").get_by_text("Documents", exact=True).click()
     page.locator("table.suivi-table tbody tr a").first.click()
     expect(page.get_by_role("link", name="← Back to the list")).to_be_visible(timeout=WAIT)
+    # …its sidebar too: the router titles the pages before the page reads the link's `lang`
+    nav = page.get_by_test_id("stSidebarNav")
+    expect(nav.get_by_text("Failures", exact=True)).to_be_visible(timeout=WAIT)
+    expect(nav.get_by_text("Échecs", exact=True)).to_have_count(0)
+    expect(page.get_by_test_id("suivi-signout")).to_have_text("Sign out")

@@ -16,7 +16,7 @@ from tracking.errors import (
     Forbidden, InvalidInput, NotFound, RefusedValue, ResendTooSoon, SuiviError,
 )
 from ui import errors
-from ui.i18n import NARROW_NBSP, count, number, percent
+from ui.i18n import LABELS, NARROW_NBSP, count, label, number, percent
 
 NB = NARROW_NBSP
 
@@ -100,6 +100,16 @@ def test_percentages_are_written_the_languages_way(ratio, lang, expected):
 ])
 def test_counted_nouns_agree(n, lang, expected):
     assert count(n, "document", "documents", lang) == expected
+
+
+def test_no_label_leaves_its_plural_in_parentheses():
+    """"44 adresse(s) à corriger" on the Failures page: a count is agreed (`tn`), not hedged."""
+    hedged = {key: text for key, words in LABELS.items() for text in words.values()
+              if re.search(r"\w\((?:s|es|x)\)", text)}
+    assert not hedged
+    assert label("suppressed.count.one", "fr").format(count=1) == "1 adresse à corriger"
+    assert label("analysis.pages.many", "en").format(page=1, pages=2, count=40) == (
+        "Page 1 of 2 — 40 distinct replies")
 
 
 # --- the core's errors in words ---------------------------------------------------------------

@@ -66,6 +66,15 @@ def test_the_repeated_hour_asks_which_one(console_db, repo_root):
     assert app.success[0].value == "Date d'envoi modifiée."
     stored = document_row(console_db, document_id)[1]
     assert stored == datetime(2026, 10, 25, 1, 30)   # naive UTC in the database
+    # The form then shows the stored second occurrence, on the rerun and on a fresh page: it
+    # offered "02:30 CET → 02:30 CEST", one click from moving the date an hour back.
+    for shown in (app, document_page(repo_root, document_id)):
+        assert shown.radio(key="date_fold").value == Occurrence.SECOND
+        assert any("02:30 CET → 25/10/2026 02:30 CET" in m.value for m in shown.markdown)
+        before = counts(console_db)
+        shown.button(key="save_date").click().run()
+        assert counts(console_db) == before
+        assert document_row(console_db, document_id)[1] == stored
 
 
 def test_saving_without_a_change_writes_nothing_and_says_so(console_db, repo_root):

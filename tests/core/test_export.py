@@ -142,6 +142,20 @@ def test_the_french_csv_has_a_bom_semicolons_french_headers_labels_and_codes_apa
     assert not any(cell in ("None", "nan", "NaT") for cell in winter + summer)
 
 
+def test_the_french_history_csv_names_the_system_in_words():
+    from tracking.export import HISTORY_COLUMNS, frame_to_french_csv
+
+    events = pd.DataFrame({
+        "occurred_at": [pd.Timestamp("2026-07-01 12:30"), pd.Timestamp("2026-07-01 12:31")],
+        "time_zone": ["Europe/Paris", "Europe/Paris"],
+        "type": ["recipient_accepted", "send_requested"],
+        "actor": ["system", "m.lefevre"], "actor_name": ["system", "Marie Lefèvre"]})
+    header, worker, person = _read_french(frame_to_french_csv(events, HISTORY_COLUMNS))
+    assert dict(zip(header, worker))["Acteur"] == "Système (envoi automatique)"
+    assert dict(zip(header, worker))["Identifiant"] == "system"        # the code, apart
+    assert dict(zip(header, person))["Acteur"] == "Marie Lefèvre"
+
+
 def test_parquet_keeps_the_stored_values_and_types():
     from tracking.export import frame_to_parquet
 

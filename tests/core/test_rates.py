@@ -12,8 +12,8 @@ from tests.core.conftest import seed
 from tracking.labels import REASON_MISSING, REASON_OTHER
 from tracking.models import DeliveryState, RecipientRole, SendingMode
 from tracking.rates import (
-    Period, PeriodCounts, compare, format_count, format_duration, format_percent,
-    format_points, percentiles,
+    Period, PeriodCounts, compare, duration_unchanged, format_count, format_duration,
+    format_duration_change, format_percent, format_points, percentiles, points_unchanged,
 )
 from tracking.records import Delivery, Send
 from tracking.store import rates as store_rates
@@ -70,10 +70,24 @@ def test_french_and_english_numbers():
     assert format_percent(0.1079) == "10,8\u202f%" and format_percent(0.1079, "en") == "10.8%"
     assert format_percent(None) == "—"
     assert format_points(0.05) == "+5,0\u202fpt" and format_points(None) is None
+    assert format_duration_change(252) == "+4 min 12 s" and format_duration_change(-3) == "-3 s"
     assert format_duration(42) == "42 s"
     assert format_duration(185) == "3 min 05 s"
     assert format_duration(7800) == "2 h 10 min"
     assert format_duration(100_800) == "1 j 4 h" and format_duration(100_800, "en") == "1 d 4 h"
+
+
+def test_a_change_that_rounds_to_nothing_has_no_sign():
+    """"0 s" came out unsigned for a 0.3 s improvement and "+0 s" for none, both drawn by
+    Streamlit as a red ↑ (slower): an unchanged value is said without a sign and flagged so the
+    page draws it without an arrow or colour."""
+    for delta in (0, 0.3, -0.3):
+        assert format_duration_change(delta) == "0 s" and duration_unchanged(delta)
+    assert not duration_unchanged(0.6) and not duration_unchanged(None)
+    for delta in (0, 0.0004, -0.0004):
+        assert format_points(delta) == "0,0\u202fpt" and points_unchanged(delta)
+        assert format_points(delta, "en") == "0.0 pts"
+    assert format_points(-0.005) == "-0,5\u202fpt" and not points_unchanged(-0.005)
 
 
 # --- store --------------------------------------------------------------------------------------
