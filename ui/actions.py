@@ -13,10 +13,13 @@ import streamlit as st
 
 from tracking import service
 from tracking.auth.principal import Principal
+from tracking.clock import format_local
 from tracking.errors import SuiviError, SuppressedAddress
+from tracking.models import SendingMode
 from tracking.runtime import settings_for
 from ui import data
-from ui.i18n import t
+from ui.box import sender_name
+from ui.i18n import t, tf
 from ui.layout import error
 from ui.resources import database, owner
 from ui.suppressed import offered_key, override_tick, suppression_warning
@@ -91,6 +94,15 @@ def record_send(request: service.SendRequest, *, tick_key: str) -> None:
 
 
 def mark_sent(box, actor: Principal) -> None:
+    """The mark-sent form; once the document is marked, who marked it and when instead (the
+    core refuses a second mark: it would log the same send twice)."""
+    marked = box.sends[box.sends["mode"] == SendingMode.MANUAL]
+    if not marked.empty:
+        first = marked.iloc[-1].to_dict()   # sends come newest first
+        when = format_local(first["requested_at"].to_pydatetime(), box.document["time_zone"])
+        st.caption(markdown_text(tf("action.marked_before", when=when,
+                                    actor=sender_name(first))))
+        return
     with st.form("mark_sent"):
         note = st.text_input(t("action.note"), key="mark_note")
         submitted = st.form_submit_button(t("action.submit_mark"), key="mark_submit")

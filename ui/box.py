@@ -30,7 +30,9 @@ def _text(value: object) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _actor(send: dict) -> str:
+def sender_name(send: dict) -> str:
+    """Who made a send (a row of `DocumentBox.sends`): the system in words, a person as
+    'Name (login)'."""
     system = actor_word(send["actor"], None, language())
     if system is not None:
         return system
@@ -48,7 +50,7 @@ def tracking_box(box) -> str:
         parts.append(f"<p>{_e(t('box.never'))}</p>")
     send_date = _moment(doc["send_date"])
     if send_date is not None:
-        by = f" — {_e(t('box.by'))} {_e(_actor(latest))}" if latest is not None else ""
+        by = f" — {_e(t('box.by'))} {_e(sender_name(latest))}" if latest is not None else ""
         parts.append(f"<p><b>{_e(t('box.sent_on'))}</b>{colon()}"
                      f"<span data-testid=\"suivi-send-date\">"
                      f"{_e(format_local(send_date, zone))}</span>{by}</p>")
@@ -136,7 +138,7 @@ def _sends(sends: pd.DataFrame, zone: str, lang: str) -> str:
         items.append(
             f"<li><b>{_e(word_for(SendKind, send['kind'], lang))}</b> — "
             f"{_e(format_local(_moment(send['requested_at']), zone))} — "
-            f"{_e(t('box.by'))} {_e(_actor(send))}"
+            f"{_e(t('box.by'))} {_e(sender_name(send))}"
             # a manual send's mode is its kind: said once
             + ("" if send["kind"] == SendKind.MANUAL
                else f" — {_e(word_for(SendingMode, send['mode'], lang))}")

@@ -165,6 +165,14 @@ LABELS: dict[str, dict[str, str]] = {
     "action.note": {"fr": "Note (courrier, remise en main propre…)",
                     "en": "Note (post, hand delivery…)"},
     "action.submit_mark": {"fr": "Marquer envoyé", "en": "Mark sent"},
+    "action.marked_before": {
+        "fr": "Déjà marqué envoyé le {when} par {actor} : pour une autre date, modifiez la "
+              "date d'envoi.",
+        "en": "Already marked sent on {when} by {actor}: to give another date, edit the send "
+              "date."},
+    "action.cancelled": {
+        "fr": "Document annulé : il ne peut être ni envoyé ni marqué envoyé.",
+        "en": "Cancelled document: it can be neither sent nor marked sent."},
     "action.marked": {"fr": "Document marqué envoyé.", "en": "Document marked sent."},
     "action.date": {"fr": "Modifier la date d'envoi au client", "en": "Edit the send date"},
     "action.date_day": {"fr": "Date", "en": "Date"},

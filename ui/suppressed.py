@@ -63,7 +63,7 @@ def _section(account_id: str | None, scope) -> None:
     shown = table.drop(columns=[t("col.reason")])
     st.dataframe(shown.assign(link=found["document_id"].map(document_links())), hide_index=True,
                  key="suppressed_table", column_config={
-                     "link": st.column_config.LinkColumn(t("page.document"), display_text="↗")})
+                     "link": st.column_config.LinkColumn(t("col.open"), display_text="↗")})
     # the analyst's formats, like the other exports (French CSV `;` with BOM, codes, Parquet)
     exported = found.assign(explanation=[failure_explanation(r, "fr") for r in found["reason"]])
     analysis.export_buttons(exported, SUPPRESSED_COLUMNS, "adresses-a-corriger")

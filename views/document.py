@@ -70,14 +70,18 @@ with right:
         st.info(t("auth.read_only"))
         st.stop()
     manual_only = doc["account_mode"] == SendingMode.MANUAL
-    if who.may(Action.SEND):
+    # The core refuses to send or mark a cancelled document: no form that can only fail.
+    cancelled = doc["status"] == DocumentStatus.CANCELLED
+    if cancelled and (who.may(Action.SEND) or who.may(Action.MARK_SENT)):
+        st.info(t("action.cancelled"))
+    if who.may(Action.SEND) and not cancelled:
         with st.expander(t("action.send"), expanded=not box.latest_send and not manual_only):
             if manual_only:
                 st.caption(t("action.manual_mode"))
             else:
                 actions.send_online(box, who)
         resend_form(box, who)
-    if who.may(Action.MARK_SENT):
+    if who.may(Action.MARK_SENT) and not cancelled:
         with st.expander(t("action.mark")):
             actions.mark_sent(box, who)
     if who.may(Action.EDIT_SEND_DATE):

@@ -53,7 +53,7 @@ failed = data.failing_deliveries(data.path(), since, until, account, reasons, do
 shown = drawn.failures_drill_down(data.path(), since, until, account, reasons, domain, mode,
                                   lang, scope=who.scope)
 table(with_links(shown, failed["document_id"], document_links()), key="drill_table",
-      column_config={"↗": st.column_config.LinkColumn(t("page.document"), display_text="↗")})
+      column_config={"↗": st.column_config.LinkColumn(t("col.open"), display_text="↗")})
 analysis.export_buttons(failed, FAILURE_COLUMNS, "failures")
 
 addresses_to_correct(account, scope=who.scope)

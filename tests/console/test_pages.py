@@ -182,6 +182,23 @@ def test_mark_sent_manually(console_db, repo_root):
         "'marked_sent_manually'", [document_id]).fetchone()
     assert row[0] == "support" and "remis en main propre" in row[1]
     assert "Envoi manuel" in box_html(app)
+    # Marked once, the form gives way to who marked it and when (a second mark is refused)
+    assert "mark_submit" not in [button.key for button in app.button]
+    said = " ".join(c.value.replace("\\", "") for c in app.caption)
+    assert "Déjà marqué envoyé le" in said and "(support)" in said, said
+
+
+def test_a_cancelled_document_offers_no_send_and_no_mark(console_db, repo_root):
+    document_id = shared_database(console_db).cursor().execute(
+        """SELECT d.id FROM documents d JOIN accounts a ON a.id = d.account_id
+           WHERE d.status = 'cancelled' AND a.sending_mode = 'relay'
+           ORDER BY d.id LIMIT 1""").fetchone()[0]
+    app = console_app(repo_root, doc=document_id).run().switch_page("views/document.py").run()
+    assert not app.exception
+    shown = [button.key for button in app.button]
+    assert "send_submit" not in shown and "mark_submit" not in shown, shown
+    assert "resend_submit" not in shown and "save_date" in shown, shown
+    assert any("Document annulé" in info.value for info in app.info)
 
 
 def test_edit_send_date_shows_old_and_new_then_history_has_it(console_db, repo_root,
