@@ -240,13 +240,22 @@ def dimension_title(dimension: str, language: str = "fr") -> str:
     return _t({"label": "reason"}.get(dimension, dimension), language)
 
 
+# Stacked parts that share a colour (events leading to the same state: "Envoi demandé" and
+# "Remise différée" are both grey) are told apart by a hatch, the first one plain.
+_HATCHES = ("", "/", ".", "x", "\\", "+", "-", "|")
+
+
 def _stacked_per_day(frame: pd.DataFrame, by: str, value: str, names: dict, colours: dict,
                      value_title: str, language: str) -> go.Figure:
     figure = go.Figure()
     hover = f"%{{x|{DAY_HOVER}}}<br>%{{fullData.name}} : %{{y}}<extra></extra>"
+    uses: dict[str, int] = {}
     for key, part in frame.groupby(by, sort=True):
-        figure.add_trace(_bar(part["day"], part[value], names.get(key, str(key)),
-                              colours.get(key, _NEUTRAL), hover))
+        colour = colours.get(key, _NEUTRAL)
+        hatch = _HATCHES[uses.get(colour, 0) % len(_HATCHES)]
+        uses[colour] = uses.get(colour, 0) + 1
+        figure.add_trace(_bar(part["day"], part[value], names.get(key, str(key)), colour, hover,
+                              marker_pattern_shape=hatch))
     figure.update_layout(barmode="relative")
     figure.update_xaxes(title_text=_t("day", language))
     figure.update_yaxes(title_text=value_title)

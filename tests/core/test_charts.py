@@ -55,6 +55,18 @@ def test_activity_uses_the_same_event_colours_and_numeric_french_days():
     assert figure.layout.xaxis.hoverformat == "%d/%m/%Y"
 
 
+def test_stacked_events_sharing_a_colour_are_told_apart_by_a_hatch():
+    types = ["send_requested", "dsn_delayed", "send_attempt_failed", "dsn_delivered"]
+    activity = pd.DataFrame({"day": pd.to_datetime(["2026-11-02"] * len(types)),
+                             "type": types, "events": [4, 2, 1, 3]})
+    drawn = [(trace.marker.color, trace.marker.pattern.shape or "")
+             for trace in charts.activity_per_day(activity).data]
+    assert len(drawn) == len(set(drawn)) == 4                      # no two parts look alike
+    greys = [shape for colour, shape in drawn if colour == charts.STATE_COLOURS["pending"]]
+    assert len(greys) == 3 and greys.count("") == 1                # one plain, two hatched
+    assert (GREEN, "") in drawn                                    # a colour used once: plain
+
+
 def test_reason_families_are_labelled_and_bounded():
     by_reason = pd.DataFrame({
         "reason": ["userunknown", "550 raw line one", "451 raw line two", None, "mailboxfull"],
