@@ -370,14 +370,16 @@ def reason_name(reason: object, language: str = "fr") -> str:
     return _pick(_REASON_NAMES[reason_key(reason)], language)
 
 
-# What a returned message is (DESIGN §6.1), for the mailbox and the sandbox's rules.
+# What a returned message is (DESIGN §6.1): one wording for the Mailbox tables, the document's
+# returned mail and the sandbox's rules (the tables had their own, "Remise confirmée" beside the
+# rules' "Accusé de réception" for the same kind).
 _add_words((
     (BounceKind.FAILURE, ("Échec", "Failure")),
     (BounceKind.DELAY, ("Retard", "Delay")),
-    (BounceKind.SUCCESS, ("Accusé de réception", "Delivery report")),
+    (BounceKind.SUCCESS, ("Remise confirmée", "Delivery confirmed")),
     (BounceKind.AUTOREPLY, ("Réponse automatique", "Auto-reply")),
     (BounceKind.COMPLAINT, ("Plainte (spam)", "Complaint (spam)")),
-    (BounceKind.NOT_A_BOUNCE, ("Courrier ordinaire", "Ordinary mail")),
+    (BounceKind.NOT_A_BOUNCE, ("Pas un retour", "Not a bounce")),
     (BounceKind.UNDECODABLE, ("Illisible", "Undecodable")),
 ))
 

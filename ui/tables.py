@@ -15,7 +15,7 @@ import streamlit as st
 
 from tracking.clock import format_local
 from tracking.labels import actor_word, word_for
-from tracking.models import DeliveryState, EventType, Reason, SendingMode
+from tracking.models import BounceKind, DeliveryState, EventType, Reason, SendingMode
 from ui.i18n import language, t
 
 # The console has no per-user zone: times not tied to an account (returned messages, the
@@ -72,7 +72,7 @@ def vocabulary_words() -> dict[str, Callable[[object], str]]:
         "mode": lambda m: word_for(SendingMode, m, lang),
         "reason": lambda r: word_for(Reason, r, lang),
         "type": lambda e: word_for(EventType, e, lang),
-        "kind": lambda k: t(f"bounce_kind.{k}"),
+        "kind": lambda k: word_for(BounceKind, k, lang),
         "match_state": lambda m: t(f"match.{m}"),
         "match_method": lambda m: t(f"method.{m}"),
     }
