@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+import pytest
+
 from tests.console.conftest import console_app, shared_database
 from tests.console.test_pages import counts, failing_document, unsent_relay_document
 from tracking.clock import Occurrence, utc_now, zone
@@ -106,11 +108,25 @@ def test_after_a_resend_the_pickers_show_the_new_send_date(console_db, repo_root
 
 
 def test_marking_sent_twice_is_refused_in_french(console_db, repo_root):
+    """Two people on the same document: the second one's click, on a form shown before the first
+    marked it, writes nothing and the page says who marked it; the core's refusal of a second
+    mark reads in French."""
+    from tests.actors import support
+    from tracking import service
+    from tracking.errors import RefusedAction
+    from ui.errors import sentence
+
     document_id = unsent_relay_document(console_db)
-    app = document_page(repo_root, document_id)
-    app.button(key="mark_submit").click().run()
-    assert app.success[0].value == "Document marqué envoyé."
+    first, second = (document_page(repo_root, document_id) for _ in range(2))
+    first.button(key="mark_submit").click().run()
+    assert first.success[0].value == "Document marqué envoyé."
+    assert "mark_submit" not in [button.key for button in first.button]
     before = counts(console_db)
-    app.button(key="mark_submit").click().run()
-    assert any("a déjà été marqué envoyé" in e for e in errors(app)), errors(app)
+    second.button(key="mark_submit").click().run()
+    assert not second.success and not errors(second)
+    assert "mark_submit" not in [button.key for button in second.button]
+    assert any("Déjà marqué envoyé le" in c.value for c in second.caption)
+    with pytest.raises(RefusedAction) as refused:
+        service.mark_sent_manually(shared_database(console_db), document_id, support("support"))
+    assert "a déjà été marqué envoyé" in sentence(refused.value, "fr")
     assert counts(console_db) == before
