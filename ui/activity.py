@@ -17,14 +17,15 @@ from tracking.models import EventType
 from ui import data
 from ui.i18n import language, t
 from ui.period import period_and_account
-from ui.widgets import local_times
+from ui.tables import moments_by_row, on_account_clock, table, time_format
 
 # The events that say something went wrong, and why.
 FAILURE_TYPES = (EventType.SEND_ATTEMPT_FAILED, EventType.RECIPIENT_REFUSED,
                  EventType.SEND_INTERRUPTED, EventType.DSN_DELAYED, EventType.DSN_FAILED,
                  EventType.COMPLAINT_RECEIVED, EventType.BOUNCE_SUSPICIOUS)
-# Shown column -> label key, in order; every cell is text ("" when empty, never None).
-COLUMNS = {"when": "col.when_local", "type": "col.type", "actor": "col.actor",
+# Shown column -> label key, in order; every cell but the time is text ("" when empty, never
+# None); `zone` only when the events are on several accounts' clocks (ui.tables.on_account_clock).
+COLUMNS = {"when": "col.when_local", "zone": "col.zone", "type": "col.type", "actor": "col.actor",
            "document_number": "col.document", "recipient": "col.recipient",
            "reason": "col.reason",
            "status_code": "col.code", "server_reply": "activity.server_reply",
@@ -42,18 +43,19 @@ def activity_history(who: Principal, *, key: str = "activity") -> None:
     if events.empty:
         st.caption(t("activity.none"))
         return
-    st.dataframe(activity_rows(events, lang), hide_index=True, key=f"{key}_table",
-                 column_config={name: st.column_config.TextColumn(t(label))
-                                for name, label in COLUMNS.items()})
+    rows = activity_rows(events, lang)
+    labels = {name: st.column_config.TextColumn(t(label)) for name, label in COLUMNS.items()}
+    labels["when"] = st.column_config.DatetimeColumn(t(COLUMNS["when"]),
+                                                     format=time_format(rows["when"]))
+    table(rows, key=f"{key}_table", column_config=labels)
 
 
 def activity_rows(events: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """The history query's rows as shown: local time with its zone, words for types and
-    reasons in plain words, the server's reply as it came, empty cells empty."""
-    shown = local_times(events, "occurred_at")
+    """The history query's rows as shown: the moment on its account's clock, words for types
+    and reasons in plain words, the server's reply as it came, empty cells empty."""
+    shown = events
     reply = shown["smtp_reply"].where(shown["smtp_reply"].notna(), shown["reply_code"])
     rows = pd.DataFrame({
-        "when": shown["when"],
         "type": [word_for(EventType, e, lang) for e in shown["type"]],
         "actor": [actor_word(login, kind, lang) or name
                   for login, kind, name in zip(shown["actor"], shown["type"],
@@ -64,10 +66,14 @@ def activity_rows(events: pd.DataFrame, lang: str) -> pd.DataFrame:
         "status_code": shown["status_code"],
         "server_reply": reply,
         "diagnostic": shown["diagnostic"],
-        "old_value": shown["old_value"],
-        "new_value": shown["new_value"],
+        "old_value": moments_by_row(shown, "old_value"),   # a send date moved: on its clock
+        "new_value": moments_by_row(shown, "new_value"),
     })
-    return rows.map(_text)
+    clock = on_account_clock(events, ["occurred_at"])
+    when = {"when": clock["occurred_at"]}
+    if "zone" in clock.columns:
+        when["zone"] = clock["zone"]
+    return pd.concat([pd.DataFrame(when), rows.map(_text)], axis=1)
 
 
 def _text(value: object) -> str:

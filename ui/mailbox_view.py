@@ -9,7 +9,8 @@ import datetime as dt
 import pandas as pd
 
 from ui.i18n import number, t
-from ui.tables import labelled, local_time, vocabulary_words
+from tracking.clock import format_local
+from ui.tables import CONSOLE_ZONE, labelled, on_account_clock, vocabulary_words
 
 _COUNTS = {"match_state": "col.match", "kind": "col.bounce_kind", "messages": "col.messages",
            "latest": "col.latest"}
@@ -20,24 +21,24 @@ _RETURNED = {"received_at": "col.received_at", "kind": "col.bounce_kind",
 
 
 def _words() -> dict:
-    return {**vocabulary_words(), "received_at": local_time(), "latest": local_time(),
-            "messages": lambda n: number(n)}
+    return {**vocabulary_words(), "messages": lambda n: number(n)}
 
 
+# Returned messages belong to no account until tied: their times are on the console's clock.
 def counts_table(counts: pd.DataFrame) -> pd.DataFrame:
-    return labelled(counts, _COUNTS, _words())
+    return labelled(on_account_clock(counts, ["latest"]), _COUNTS, _words())
 
 
 def queue_table(queue: pd.DataFrame) -> pd.DataFrame:
-    return labelled(queue, _QUEUE, _words())
+    return labelled(on_account_clock(queue, ["received_at"]), _QUEUE, _words())
 
 
 def returned_table(returned: pd.DataFrame) -> pd.DataFrame:
-    return labelled(returned, _RETURNED, _words())
+    return labelled(on_account_clock(returned, ["received_at"]), _RETURNED, _words())
 
 
 def _moment(value: dt.datetime | None) -> str:
-    return "" if value is None else local_time()(value)
+    return "" if value is None else format_local(value, CONSOLE_ZONE)
 
 
 def watcher_status(status) -> pd.DataFrame:

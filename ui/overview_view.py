@@ -12,9 +12,9 @@ from tracking.store import queries
 from tracking.store.scope import Scope
 from ui import data
 from ui.i18n import language, number, t
-from ui.tables import actor_names, labelled, local_times_by_row, table, vocabulary_words
+from ui.tables import actor_names, labelled, on_account_clock, table, vocabulary_words
 
-_RECENT = {"when": "col.when", "type": "col.type", "actor_name": "col.actor",
+_RECENT = {"occurred_at": "col.when", "zone": "col.zone", "type": "col.type", "actor_name": "col.actor",
            "document_number": "col.document", "recipient": "col.recipient"}
 # The other pages, as the navigation names them (console.py).
 _PAGES = (("views/documents.py", "page.documents"), ("views/failures.py", "page.failures"),
@@ -46,8 +46,8 @@ def by_state(frame: pd.DataFrame) -> None:
 def recent(events: pd.DataFrame) -> None:
     """The latest events: local time with the zone, the event in words, who by name (the
     system in words, as on the History page: the raw login `system` showed here)."""
-    shown = events.assign(when=local_times_by_row(events, "occurred_at"),
-                          actor_name=actor_names(events, language()))
+    shown = on_account_clock(events, ["occurred_at"]).assign(
+        actor_name=actor_names(events, language()))
     table(labelled(shown, _RECENT, vocabulary_words()), key="recent")
 
 

@@ -27,7 +27,7 @@ from ui.i18n import colon, language, t, tf
 from ui.inputs import choice
 from ui.layout import error
 from ui.resources import database
-from ui.tables import labelled, local_time, table, vocabulary_words
+from ui.tables import labelled, on_account_clock, table, vocabulary_words
 
 _EVIDENCE_COLUMNS = {   # queue column -> label key
     "received_at": "col.received_at", "document": "col.document", "recipient": "col.recipient",
@@ -40,9 +40,8 @@ _EVIDENCE_COLUMNS = {   # queue column -> label key
 def evidence_table(queue: pd.DataFrame) -> pd.DataFrame:
     """The queue as people read it: labelled columns, words for methods, events and reasons."""
     lang = language()
-    return labelled(queue, _EVIDENCE_COLUMNS, {
-        **vocabulary_words(), "received_at": local_time(),
-        "event_type": lambda e: word_for(EventType, e, lang)})
+    return labelled(on_account_clock(queue, ["received_at"]), _EVIDENCE_COLUMNS, {
+        **vocabulary_words(), "event_type": lambda e: word_for(EventType, e, lang)})
 
 
 def verify_queue(actor: Principal) -> None:

@@ -15,7 +15,8 @@ from tracking.labels import failure_explanation
 from tracking.suggest import suggest_addresses
 from ui import analysis, data
 from ui.i18n import language, t, tf, tn
-from ui.widgets import document_links, local_times
+from ui.tables import on_account_clock, table
+from ui.widgets import document_links
 
 
 def offered_key(tick_key: str) -> str:
@@ -54,16 +55,15 @@ def addresses_to_correct(account_id: str | None, *, scope) -> None:
 
 
 def _section(account_id: str | None, scope) -> None:
-    found, table = _drawn(data.path(), account_id, language(), scope=scope)
+    found, rows = _drawn(data.path(), account_id, language(), scope=scope)
     if found.empty:
         st.info(t("suppressed.none"))
         return
     st.markdown(tn("suppressed.count", len(found)))
     # on the page the reason in words; its code goes to the export, in a column of its own
-    shown = table.drop(columns=[t("col.reason")])
-    st.dataframe(shown.assign(link=found["document_id"].map(document_links())), hide_index=True,
-                 key="suppressed_table", column_config={
-                     "link": st.column_config.LinkColumn(t("col.open"), display_text="↗")})
+    shown = rows.drop(columns=[t("col.reason")])
+    table(shown.assign(link=found["document_id"].map(document_links())), key="suppressed_table",
+          column_config={"link": st.column_config.LinkColumn(t("col.open"), display_text="↗")})
     # the analyst's formats, like the other exports (French CSV `;` with BOM, codes, Parquet)
     exported = found.assign(explanation=[failure_explanation(r, "fr") for r in found["reason"]])
     analysis.export_buttons(exported, SUPPRESSED_COLUMNS, "adresses-a-corriger")
@@ -101,12 +101,14 @@ def readable(found: pd.DataFrame, lang: str) -> pd.DataFrame:
     zone), the reason in words and its code, the document."""
     if "suggestion" not in found.columns:
         found = with_suggestions(found)
-    when = local_times(found, "state_at")["when"]
+    clock = on_account_clock(found, ["state_at"])
+    zone = {t("col.zone"): clock["zone"]} if "zone" in clock.columns else {}
     return pd.DataFrame({
         t("col.account"): found["account"],
         t("col.recipient"): found["address"],
         t("col.suggestion"): found["suggestion"],
-        t("col.bounced_on"): when,
+        t("col.bounced_on"): clock["state_at"],
+        **zone,
         t("col.explanation"): [failure_explanation(r, lang) for r in found["reason"]],
         t("col.reason"): found["reason"],
         t("col.code"): found["status_code"].fillna(""),

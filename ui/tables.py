@@ -2,13 +2,17 @@
 of the closed vocabularies in words, times on the local clock with their zone, empty cells
 blank (Streamlit writes "None" in a missing cell unless told otherwise).
 
+Times stay datetimes (`on_account_clock`), written by the grid as `format_local` writes them,
+so a click on the column's header sorts them in time: as text, "04/12/2026" came before
+"28/11/2026".
+
 Cells stay text (`st.dataframe` never reads Markdown or HTML), so data from mail is safe here.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 import pandas as pd
 import streamlit as st
@@ -21,13 +25,59 @@ from ui.i18n import language, t
 # The console has no per-user zone: times not tied to an account (returned messages, the
 # mailbox watcher) are shown on the operators' clock, with the zone said.
 CONSOLE_ZONE = "Europe/Paris"
+# tracking.clock.format_local's "28/11/2026 14:32 CET" in the grid's (moment.js) tokens; `z`
+# (the zone's abbreviation) only where the column carries its zone
+WALL_CLOCK_FORMAT = "DD/MM/YYYY HH:mm"
+ZONED_FORMAT = f"{WALL_CLOCK_FORMAT} z"
 
 
 def table(frame: pd.DataFrame, *, key: str, column_config: Mapping | None = None,
           container=st, **kwargs) -> None:
-    """`st.dataframe` without the index, with blank missing cells."""
+    """`st.dataframe` without the index, with blank missing cells, times as `format_local`."""
     container.dataframe(frame, hide_index=True, placeholder="", key=key,
-                        column_config=column_config, **kwargs)
+                        column_config={**time_columns(frame), **(column_config or {})}, **kwargs)
+
+
+def time_columns(frame: pd.DataFrame) -> dict[str, object]:
+    """A column config for each datetime column (`time_format`)."""
+    return {name: st.column_config.DatetimeColumn(format=time_format(frame[name]))
+            for name in frame.columns if time_format(frame[name])}
+
+
+def time_format(column: pd.Series) -> str | None:
+    """How the grid writes a datetime column: with its zone's abbreviation where the column
+    carries a zone, the wall clock alone otherwise (a `zone` column then names it)."""
+    if isinstance(column.dtype, pd.DatetimeTZDtype):
+        return ZONED_FORMAT
+    return WALL_CLOCK_FORMAT if pd.api.types.is_datetime64_dtype(column.dtype) else None
+
+
+def on_account_clock(frame: pd.DataFrame, columns: Sequence[str],
+                     zone_column: str = "time_zone") -> pd.DataFrame:
+    """`frame` with `columns` (stored moments, naive UTC) on each row's account clock (rows
+    without an account, or frames without `zone_column`: the console's), as datetimes.
+
+    When the rows share one zone (one account, or accounts on one clock: the usual case), the
+    columns carry it and the grid writes each moment with its abbreviation, as everywhere
+    else. A pandas column holds one zone, so rows on several clocks get their wall clocks
+    (naive) and a `zone` column naming each row's zone (as Paramètres names it)."""
+    if zone_column in frame.columns:
+        zones = pd.Series([z if isinstance(z, str) and z else CONSOLE_ZONE
+                           for z in frame[zone_column]], index=frame.index, dtype=object)
+    else:
+        zones = pd.Series(CONSOLE_ZONE, index=frame.index, dtype=object)
+    moments = {c: pd.to_datetime(frame[c], utc=True) for c in columns}
+    distinct = zones.unique()
+    if len(distinct) <= 1:
+        zone = distinct[0] if len(distinct) else CONSOLE_ZONE
+        return frame.assign(**{c: m.dt.tz_convert(zone) for c, m in moments.items()})
+    walls = {}
+    for column, moment in moments.items():
+        wall = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[us]")
+        for zone, rows in zones.groupby(zones).groups.items():
+            wall[rows] = moment[rows].dt.tz_convert(zone).dt.tz_localize(None)
+        walls[column] = wall
+    return frame.assign(**walls, zone=zones)
 
 
 def missing(value: object) -> bool:
@@ -48,21 +98,6 @@ def labelled(frame: pd.DataFrame, columns: Mapping[str, str],
     return shown.rename(columns={c: t(key) for c, key in columns.items()})
 
 
-def local_time(zone: str | None = None) -> Callable[[object], str]:
-    """A stored naive-UTC moment as "28/11/2026 14:32 CET" in `zone` (the console's)."""
-    def word(moment: object) -> str:
-        stamp = pd.Timestamp(moment).to_pydatetime()
-        return format_local(stamp, zone or CONSOLE_ZONE)
-    return word
-
-
-def local_times_by_row(frame: pd.DataFrame, column: str, zone_column: str = "time_zone"
-                       ) -> list[str | None]:
-    """`column` on each row's own account clock (rows without an account: the console's)."""
-    return [None if missing(moment) else format_local(
-        pd.Timestamp(moment).to_pydatetime(), zone if isinstance(zone, str) and zone
-        else CONSOLE_ZONE) for moment, zone in zip(frame[column], frame[zone_column])]
-
 
 def vocabulary_words() -> dict[str, Callable[[object], str]]:
     """Words for the columns that hold codes, in the reader's language."""
@@ -78,13 +113,14 @@ def vocabulary_words() -> dict[str, Callable[[object], str]]:
     }
 
 
-_FAILURES = {"requested_at": "col.requested_at", "document_number": "col.document",
-             "account": "col.account", "mode": "col.mode", "recipient": "col.recipient",
-             "state": "col.state", "state_at": "col.state_at", "reason": "col.reason",
+_FAILURES = {"requested_at": "col.requested_at", "zone": "col.zone",
+             "document_number": "col.document", "account": "col.account", "mode": "col.mode",
+             "recipient": "col.recipient", "state": "col.state", "state_at": "col.state_at",
+             "reason": "col.reason",
              "status_code": "col.status_code", "smtp_reply": "col.smtp_reply",
              "diagnostic": "col.diagnostic", "remote_mta": "col.remote_mta"}
-_HISTORY = {"when": "col.when", "type": "col.type", "actor_name": "col.actor",
-            "account": "col.account", "document_number": "col.document",
+_HISTORY = {"occurred_at": "col.when", "zone": "col.zone", "type": "col.type",
+            "actor_name": "col.actor", "account": "col.account", "document_number": "col.document",
             "recipient": "col.recipient", "reason": "col.reason",
             "status_code": "col.status_code", "smtp_reply": "col.smtp_reply",
             "reply_code": "col.reply_code", "diagnostic": "col.diagnostic",
@@ -93,8 +129,7 @@ _HISTORY = {"when": "col.when", "type": "col.type", "actor_name": "col.actor",
 
 def failure_table(failed: pd.DataFrame) -> pd.DataFrame:
     """The failed recipients (Failures drill-down), labelled; `with_links` adds the links."""
-    shown = failed.assign(requested_at=local_times_by_row(failed, "requested_at"),
-                          state_at=local_times_by_row(failed, "state_at"))
+    shown = on_account_clock(failed, ["requested_at", "state_at"])
     return labelled(shown, _FAILURES, vocabulary_words())
 
 
@@ -107,10 +142,9 @@ def with_links(shown: pd.DataFrame, document_ids: pd.Series,
 def history_table(events: pd.DataFrame) -> pd.DataFrame:
     """The event log: each event on its account's clock, the event and reason in words."""
     lang = language()
-    shown = events.assign(when=local_times_by_row(events, "occurred_at"),
-                          actor_name=actor_names(events, lang),
-                          old_value=_moments_by_row(events, "old_value"),
-                          new_value=_moments_by_row(events, "new_value"))
+    shown = on_account_clock(events, ["occurred_at"]).assign(
+        actor_name=actor_names(events, lang), old_value=moments_by_row(events, "old_value"),
+        new_value=moments_by_row(events, "new_value"))
     return labelled(shown, _HISTORY, vocabulary_words())
 
 
@@ -130,7 +164,7 @@ def _person(name: object, login: object, event_type: object, lang: str) -> objec
     return login
 
 
-def _moments_by_row(frame: pd.DataFrame, column: str) -> list[object]:
+def moments_by_row(frame: pd.DataFrame, column: str) -> list[object]:
     """Old/new values that are moments (a send date changed) on the row's clock; other values
     (a zone, a mode) as they are."""
     def shown(value: object, zone: object) -> object:

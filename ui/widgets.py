@@ -148,15 +148,6 @@ def show_diagnostics(recipients: pd.DataFrame) -> None:
             st.text(text)
 
 
-def local_times(frame: pd.DataFrame, column: str) -> pd.DataFrame:
-    """`frame` with a `when` column: `column` (naive UTC) in each row's `time_zone`, with the
-    zone; rows without an account stay in UTC."""
-    when = [format_local(None if pd.isna(moment) else moment.to_pydatetime(),
-                         zone if isinstance(zone, str) and zone else "UTC")
-            for moment, zone in zip(frame[column], frame["time_zone"])]
-    return frame.assign(when=when)[["when", *frame.columns]]
-
-
 def connection_status() -> pd.DataFrame:
     """Where the console sends and reads mail, and whether each secret is set — never its value."""
     from tracking.runtime import database_path, settings_for, transport_kind
