@@ -50,3 +50,11 @@ def text(label: str, *, key: str, placeholder: str | None = None, container=st,
          **kwargs) -> str:
     """A text field; its placeholder (an example of what to type) is ours too."""
     return container.text_input(label, key=key, placeholder=placeholder, **kwargs)
+
+
+def section(label: str, *, key: str):
+    """An expander drawn once opened (`.open`), whose state outlives its label: Streamlit names
+    an expander's state after its label too, so a switch of language made a new, closed one
+    and shut the reader's open charts. It opens as the last one under `key` was."""
+    return st.expander(label, key=key, on_change="rerun",
+                       expanded=bool(st.session_state.get(key, False)))

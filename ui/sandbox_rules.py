@@ -9,6 +9,7 @@ import streamlit as st
 from tracking.outbound.sandbox_rules import rules_table
 from tracking.runtime import transport_kind
 from ui.i18n import language, t
+from ui.inputs import section
 
 
 def sandbox_rules() -> None:
@@ -17,9 +18,9 @@ def sandbox_rules() -> None:
         return
     # Drawn only once opened: a closed expander's table is still built by the browser (a data
     # grid, hidden), above the page's own tables, at every visit.
-    section = st.expander(t("sandbox.rules"), key="sandbox_rules_open", on_change="rerun")
-    with section:
+    opened = section(t("sandbox.rules"), key="sandbox_rules_open")
+    with opened:
         st.caption(t("sandbox.how"))
-        if section.open:
+        if opened.open:
             st.dataframe(pd.DataFrame(rules_table(language())), hide_index=True,
                          key="sandbox_rules")

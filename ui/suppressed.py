@@ -15,6 +15,7 @@ from tracking.labels import failure_explanation
 from tracking.suggest import suggest_addresses
 from ui import analysis, data
 from ui.i18n import language, t, tf, tn
+from ui.inputs import section
 from ui.tables import on_account_clock, table
 from ui.widgets import document_links
 
@@ -47,10 +48,10 @@ def addresses_to_correct(account_id: str | None, *, scope) -> None:
     Finding the addresses reads every delivery ever made, and their likely corrections are
     computed in Python: on the 1M demo ≈2 s of the Failures page's ≈3.5–5 s (load ~10), for a
     list asked for now and then — a customer to write to — not at every look at the rates."""
-    section = st.expander(t("suppressed.heading"), key="suppressed_open", on_change="rerun")
-    with section:
+    opened = section(t("suppressed.heading"), key="suppressed_open")
+    with opened:
         st.caption(t("suppressed.caption"))
-        if section.open:
+        if opened.open:
             _section(account_id, scope)
 
 

@@ -8,7 +8,7 @@ from tracking.labels import actor_word, word_for
 from tracking.models import EventType
 from ui import analysis, data, drawn
 from ui.i18n import language, t
-from ui.inputs import choice, choices, text
+from ui.inputs import choice, choices, section, text
 from ui.layout import start_page
 from ui.period import period_and_account
 from ui.tables import table
@@ -38,7 +38,7 @@ analysis.export_buttons(events, HISTORY_COLUMNS, "history")
 # Chromium: React reveals lazily loaded elements together, and Plotly's 4.7 MB script was the
 # last to load, so the table waited for it — on the 10k demo the table showed 1.1–1.2 s after
 # navigation with the chart, 0.64–0.74 s without (script run 40–70 ms either way).
-charts = st.expander(t("history.charts"), key="history_charts", on_change="rerun")
+charts = section(t("history.charts"), key="history_charts")
 if charts.open:
     with charts:
         tabs = st.tabs([t(f"history.{name}") for name in drawn.HISTORY_CHARTS],

@@ -211,3 +211,17 @@ def test_the_mailbox_watcher_state_is_said_in_words():
     assert rows["Messages en attente de lecture"] == f"1{NB}234"
     assert rows["Prochain essai le"] == ""
     assert not {"True", "False", "None"} & set(rows.values())
+
+
+def test_an_open_section_stays_open_in_the_other_language(console_db, repo_root):
+    """Streamlit names an expander's state after its label too: a switch of language shut the
+    addresses to correct (and History's charts, tests/console/test_speed.py) the reader had
+    opened."""
+    app = console_app(repo_root).run().switch_page("views/failures.py").run()
+    app.session_state["suppressed_open"] = True
+    app.run()
+    assert [f for f in app.dataframe if "Correction probable" in f.value.columns]
+    app.sidebar.radio[0].set_value("en").run()
+    assert not app.exception
+    assert [f for f in app.dataframe if "Likely correction" in f.value.columns]
+    assert "Addresses to correct" in [e.label for e in app.expander]

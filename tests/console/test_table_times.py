@@ -85,3 +85,4 @@ def test_the_history_sorts_by_time_on_each_account_clock(console_db, repo_root):
     assert json.loads(element.proto.columns)["Quand"]["type_config"]["format"] == ZONED_FORMAT
     newest = shown["Quand"].max()
     assert shown["Quand"].iloc[0] == newest                     # newest first, as before
+
