@@ -18,7 +18,7 @@ from typing import Any
 
 import streamlit as st
 
-from ui.i18n import t
+from ui.i18n import label, t
 
 DATE_FORMAT = "DD/MM/YYYY"  # how dates are written in French (and in the console everywhere)
 
@@ -58,3 +58,14 @@ def section(label: str, *, key: str):
     and shut the reader's open charts. It opens as the last one under `key` was."""
     return st.expander(label, key=key, on_change="rerun",
                        expanded=bool(st.session_state.get(key, False)))
+
+
+def tabs(names: Sequence[str], *, prefix: str, key: str):
+    """Tabs drawn once opened (`.open`), labelled `prefix.name`, whose open tab outlives a
+    switch of language as `section`'s state does (Streamlit keeps the open tab's label, and
+    names the state after the labels too: the other language opened the first tab again)."""
+    chosen = st.session_state.get(key)
+    kept = next((name for name in names
+                 if chosen in {label(f"{prefix}.{name}", lang) for lang in ("fr", "en")}), None)
+    return st.tabs([t(f"{prefix}.{name}") for name in names], key=key, on_change="rerun",
+                   default=t(f"{prefix}.{kept}") if kept else None)

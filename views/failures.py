@@ -8,7 +8,7 @@ from tracking.export import FAILURE_COLUMNS
 from tracking.labels import reason_name
 from ui import analysis, data, drawn
 from ui.i18n import language, t
-from ui.inputs import choice
+from ui.inputs import choice, tabs
 from ui.layout import start_page
 from ui.period import period_and_account
 from ui.suppressed import addresses_to_correct
@@ -24,9 +24,8 @@ summary = data.failure_summary(data.path(), since, until, account, scope=who.sco
 
 # Lazy tabs: only the open tab's chart is built and sent (six Plotly charts made the page slow),
 # and built once per period and account (ui/drawn.py); the breakdowns are HTML (ui/bars.py).
-tabs = st.tabs([t(f"failures.{name}") for name in drawn.FAILURE_TABS],
-               key="failures_tab", on_change="rerun")
-for name, tab in zip(drawn.FAILURE_TABS, tabs):
+for name, tab in zip(drawn.FAILURE_TABS,
+                     tabs(drawn.FAILURE_TABS, prefix="failures", key="failures_tab")):
     if tab.open:
         with tab:
             drawing = drawn.failures(data.path(), since, until, account, lang, name,

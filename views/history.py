@@ -8,7 +8,7 @@ from tracking.labels import actor_word, word_for
 from tracking.models import EventType
 from ui import analysis, data, drawn
 from ui.i18n import language, t
-from ui.inputs import choice, choices, section, text
+from ui.inputs import choice, choices, section, tabs, text
 from ui.layout import start_page
 from ui.period import period_and_account
 from ui.tables import table
@@ -41,9 +41,8 @@ analysis.export_buttons(events, HISTORY_COLUMNS, "history")
 charts = section(t("history.charts"), key="history_charts")
 if charts.open:
     with charts:
-        tabs = st.tabs([t(f"history.{name}") for name in drawn.HISTORY_CHARTS],
-                       key="history_tab", on_change="rerun")
-        for name, tab in zip(drawn.HISTORY_CHARTS, tabs):
+        for name, tab in zip(drawn.HISTORY_CHARTS,
+                             tabs(drawn.HISTORY_CHARTS, prefix="history", key="history_tab")):
             if tab.open:
                 with tab:
                     st.plotly_chart(drawn.history(data.path(), since, until, account, lang,

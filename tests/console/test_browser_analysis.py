@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.console.conftest import copy_demo, demo_password
-from tests.console.server import ConsoleServer, browser_skip_reason, launch_chromium
+from tests.console.server import ConsoleServer, browser_skip_reason, launch_chromium, settled
 from tracking.auth.session import cookie_secret
 from tracking.models import DeliveryState, EventType, Reason, SendingMode
 
@@ -100,3 +100,23 @@ def test_history_page_in_french(console, page):
     expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=WAIT)
     words = assert_reads_in_french(page)
     assert {"Quand", "Type", "Acteur", "Destinataire"} <= words
+
+
+def test_the_open_tab_and_section_stay_open_across_a_language_switch(console, page):
+    """Streamlit names a tab's and an expander's state after their labels too: a switch of
+    language opened the first tab again and shut the addresses to correct."""
+    page.goto(f"{console.url}/failures")
+    for name in ("Par raison", "Par compte"):
+        page.get_by_role("tab", name=name).click()
+        settled(page, WAIT)
+        expect(page.get_by_role("tab", name=name)).to_have_attribute("aria-selected", "true")
+    page.get_by_text("Adresses à corriger", exact=True).click()
+    expect(page.get_by_text("Correction probable").first).to_be_attached(timeout=WAIT)
+    settled(page, WAIT)
+    page.get_by_text("English").click()
+    expect(page.get_by_role("tab", name="By account")).to_have_attribute(
+        "aria-selected", "true", timeout=WAIT)
+    expect(page.get_by_text("Likely correction").first).to_be_attached(timeout=WAIT)
+    settled(page, WAIT)
+    page.get_by_text("Addresses to correct", exact=True).click()   # and it still closes
+    expect(page.get_by_text("Likely correction")).to_have_count(0, timeout=WAIT)

@@ -225,3 +225,15 @@ def test_an_open_section_stays_open_in_the_other_language(console_db, repo_root)
     assert not app.exception
     assert [f for f in app.dataframe if "Likely correction" in f.value.columns]
     assert "Addresses to correct" in [e.label for e in app.expander]
+
+
+def test_the_open_tab_stays_open_in_the_other_language(console_db, repo_root):
+    app = console_app(repo_root).run().switch_page("views/failures.py").run()
+    app.session_state["failures_tab"] = LABELS["failures.over_time"]["fr"]
+    app.run()
+    assert len(app.get("plotly_chart")) == 1                     # failures per day, drawn
+    app.sidebar.radio[0].set_value("en").run()
+    assert not app.exception
+    assert app.session_state["failures_tab"] == LABELS["failures.over_time"]["en"]
+    assert len(app.get("plotly_chart")) == 1                     # not back on the first tab
+    assert not [e for e in app.get("html") if "suivi-failure-bars" in e.proto.body]
