@@ -25,8 +25,8 @@ FAILURE_TYPES = (EventType.SEND_ATTEMPT_FAILED, EventType.RECIPIENT_REFUSED,
                  EventType.COMPLAINT_RECEIVED, EventType.BOUNCE_SUSPICIOUS)
 # Shown column -> label key, in order; every cell but the time is text ("" when empty, never
 # None); `zone` only when the events are on several accounts' clocks (ui.tables.on_account_clock).
-COLUMNS = {"when": "col.when_local", "zone": "col.zone", "type": "col.type", "actor": "col.actor",
-           "document_number": "col.document", "recipient": "col.recipient",
+COLUMNS = {"when": "col.when_local", "zone": "col.zone", "type": "col.type",
+           "actor": "col.actor", "document_number": "col.document", "recipient": "col.recipient",
            "reason": "col.reason",
            "status_code": "col.code", "server_reply": "activity.server_reply",
            "diagnostic": "col.diagnostic", "old_value": "col.old", "new_value": "col.new"}
@@ -53,21 +53,20 @@ def activity_history(who: Principal, *, key: str = "activity") -> None:
 def activity_rows(events: pd.DataFrame, lang: str) -> pd.DataFrame:
     """The history query's rows as shown: the moment on its account's clock, words for types
     and reasons in plain words, the server's reply as it came, empty cells empty."""
-    shown = events
-    reply = shown["smtp_reply"].where(shown["smtp_reply"].notna(), shown["reply_code"])
+    reply = events["smtp_reply"].where(events["smtp_reply"].notna(), events["reply_code"])
     rows = pd.DataFrame({
-        "type": [word_for(EventType, e, lang) for e in shown["type"]],
+        "type": [word_for(EventType, e, lang) for e in events["type"]],
         "actor": [actor_word(login, kind, lang) or name
-                  for login, kind, name in zip(shown["actor"], shown["type"],
-                                               shown["actor_name"])],
-        "document_number": shown["document_number"],
-        "recipient": shown["recipient"],
-        "reason": [explain_reason(_text(r), lang) for r in shown["reason"]],
-        "status_code": shown["status_code"],
+                  for login, kind, name in zip(events["actor"], events["type"],
+                                               events["actor_name"])],
+        "document_number": events["document_number"],
+        "recipient": events["recipient"],
+        "reason": [explain_reason(_text(r), lang) for r in events["reason"]],
+        "status_code": events["status_code"],
         "server_reply": reply,
-        "diagnostic": shown["diagnostic"],
-        "old_value": moments_by_row(shown, "old_value"),   # a send date moved: on its clock
-        "new_value": moments_by_row(shown, "new_value"),
+        "diagnostic": events["diagnostic"],
+        "old_value": moments_by_row(events, "old_value"),   # a send date moved: on its clock
+        "new_value": moments_by_row(events, "new_value"),
     })
     clock = on_account_clock(events, ["occurred_at"])
     when = {"when": clock["occurred_at"]}

@@ -8,8 +8,8 @@ import datetime as dt
 
 import pandas as pd
 
-from ui.i18n import number, t
 from tracking.clock import format_local
+from ui.i18n import number, t
 from ui.tables import CONSOLE_ZONE, labelled, on_account_clock, vocabulary_words
 
 _COUNTS = {"match_state": "col.match", "kind": "col.bounce_kind", "messages": "col.messages",

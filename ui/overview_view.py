@@ -14,8 +14,9 @@ from ui import data
 from ui.i18n import language, number, t
 from ui.tables import actor_names, labelled, on_account_clock, table, vocabulary_words
 
-_RECENT = {"occurred_at": "col.when", "zone": "col.zone", "type": "col.type", "actor_name": "col.actor",
-           "document_number": "col.document", "recipient": "col.recipient"}
+_RECENT = {"occurred_at": "col.when", "zone": "col.zone", "type": "col.type",
+           "actor_name": "col.actor", "document_number": "col.document",
+           "recipient": "col.recipient"}
 # The other pages, as the navigation names them (console.py).
 _PAGES = (("views/documents.py", "page.documents"), ("views/failures.py", "page.failures"),
           ("views/history.py", "page.history"), ("views/mailbox.py", "page.mailbox"))

@@ -98,7 +98,6 @@ def labelled(frame: pd.DataFrame, columns: Mapping[str, str],
     return shown.rename(columns={c: t(key) for c, key in columns.items()})
 
 
-
 def vocabulary_words() -> dict[str, Callable[[object], str]]:
     """Words for the columns that hold codes, in the reader's language."""
     lang = language()
