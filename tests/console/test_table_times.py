@@ -8,6 +8,7 @@ import datetime as dt
 import json
 
 import pandas as pd
+import pytest
 
 from tests.console.conftest import console_app
 from tracking.clock import format_local
@@ -65,6 +66,7 @@ def _history_table(app):
     return next(d for d in app.dataframe if "Quand" in d.value.columns)
 
 
+@pytest.mark.engines("duckdb", "postgres")   # PostgreSQL hands back its own timestamp type
 def test_the_history_sorts_by_time_on_each_account_clock(console_db, repo_root):
     app = console_app(repo_root).run().switch_page("views/history.py").run()
     assert not app.exception
