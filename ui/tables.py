@@ -29,6 +29,7 @@ CONSOLE_ZONE = "Europe/Paris"
 # (the zone's abbreviation) only where the column carries its zone
 WALL_CLOCK_FORMAT = "DD/MM/YYYY HH:mm"
 ZONED_FORMAT = f"{WALL_CLOCK_FORMAT} z"
+_ZONE_WIDTH_PX = 160   # "America/Sao_Paulo", the longest of the demo's zones, in the grid's font
 
 
 def table(frame: pd.DataFrame, *, key: str, column_config: Mapping | None = None,
@@ -39,9 +40,13 @@ def table(frame: pd.DataFrame, *, key: str, column_config: Mapping | None = None
 
 
 def time_columns(frame: pd.DataFrame) -> dict[str, object]:
-    """A column config for each datetime column (`time_format`)."""
-    return {name: st.column_config.DatetimeColumn(format=time_format(frame[name]))
-            for name in frame.columns if time_format(frame[name])}
+    """A column config for each datetime column (`time_format`), and room for the zone names
+    (the grid sizes a column on its first rows: "Asia/Tokyo" left "America/New_Yo")."""
+    config = {name: st.column_config.DatetimeColumn(format=time_format(frame[name]))
+              for name in frame.columns if time_format(frame[name])}
+    if t("col.zone") in frame.columns:
+        config[t("col.zone")] = st.column_config.TextColumn(width=_ZONE_WIDTH_PX)
+    return config
 
 
 def time_format(column: pd.Series) -> str | None:
