@@ -17,7 +17,7 @@ from tracking.models import EventType
 from ui import data
 from ui.i18n import language, t
 from ui.period import period_and_account
-from ui.tables import moments_by_row, on_account_clock, table, time_format
+from ui.tables import moments_by_row, on_account_clock, table, time_format, zone_column
 
 # The events that say something went wrong, and why.
 FAILURE_TYPES = (EventType.SEND_ATTEMPT_FAILED, EventType.RECIPIENT_REFUSED,
@@ -47,6 +47,7 @@ def activity_history(who: Principal, *, key: str = "activity") -> None:
     labels = {name: st.column_config.TextColumn(t(label)) for name, label in COLUMNS.items()}
     labels["when"] = st.column_config.DatetimeColumn(t(COLUMNS["when"]),
                                                      format=time_format(rows["when"]))
+    labels["zone"] = zone_column(t(COLUMNS["zone"]))
     table(rows, key=f"{key}_table", column_config=labels)
 
 

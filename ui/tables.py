@@ -42,11 +42,16 @@ def table(frame: pd.DataFrame, *, key: str, column_config: Mapping | None = None
 def time_columns(frame: pd.DataFrame) -> dict[str, object]:
     """A column config for each datetime column (`time_format`), and room for the zone names
     (the grid sizes a column on its first rows: "Asia/Tokyo" left "America/New_Yo")."""
-    config = {name: st.column_config.DatetimeColumn(format=time_format(frame[name]))
-              for name in frame.columns if time_format(frame[name])}
+    config = {name: st.column_config.DatetimeColumn(format=shown)
+              for name in frame.columns if (shown := time_format(frame[name]))}
     if t("col.zone") in frame.columns:
-        config[t("col.zone")] = st.column_config.TextColumn(width=_ZONE_WIDTH_PX)
+        config[t("col.zone")] = zone_column()
     return config
+
+
+def zone_column(label: str | None = None):
+    """The config of a `zone` column: wide enough for "America/Sao_Paulo"."""
+    return st.column_config.TextColumn(label, width=_ZONE_WIDTH_PX)
 
 
 def time_format(column: pd.Series) -> str | None:
